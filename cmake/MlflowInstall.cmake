@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: Apache-2.0
+# Installs the libraries, headers, apps and a relocatable CMake package: find_package(mlflow_cpp CONFIG).
+include(CMakePackageConfigHelpers)
+
+get_property(libs GLOBAL PROPERTY MLFLOW_CPP_LIBRARIES)
+get_property(apps GLOBAL PROPERTY MLFLOW_CPP_APPS)
+install(TARGETS ${libs} EXPORT mlflow_cppTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+if(apps)
+  install(TARGETS ${apps} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/tracking/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+set(config_dir ${CMAKE_INSTALL_LIBDIR}/cmake/mlflow_cpp)
+install(EXPORT mlflow_cppTargets NAMESPACE mlflow:: DESTINATION ${config_dir})
+export(EXPORT mlflow_cppTargets NAMESPACE mlflow:: FILE ${PROJECT_BINARY_DIR}/mlflow_cppTargets.cmake)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/mlflow_cppConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/mlflow_cppConfig.cmake INSTALL_DESTINATION ${config_dir})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/mlflow_cppConfigVersion.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/mlflow_cppConfig.cmake ${PROJECT_BINARY_DIR}/mlflow_cppConfigVersion.cmake
+  DESTINATION ${config_dir})

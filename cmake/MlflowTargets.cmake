@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: Apache-2.0
+# Helpers that give every mlflow-cpp target the same flags, names and install layout.
+
+# Warnings and sanitizers, per target (never global).
+function(mlflow_target_flags target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+  if(MLFLOW_CPP_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(MLFLOW_CPP_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${MLFLOW_CPP_SANITIZE} -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=${MLFLOW_CPP_SANITIZE})
+  endif()
+endfunction()
+
+# mlflow_add_library(name SOURCES ...): target mlflow_<name>, alias mlflow::<name>, exported as <name>.
+function(mlflow_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
+  add_library(mlflow_${name} ${ARG_SOURCES})
+  add_library(mlflow::${name} ALIAS mlflow_${name})
+  set_target_properties(mlflow_${name} PROPERTIES EXPORT_NAME ${name} POSITION_INDEPENDENT_CODE ON)
+  target_compile_features(mlflow_${name} PUBLIC cxx_std_17)
+  target_include_directories(mlflow_${name}
+    PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
+    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  mlflow_target_flags(mlflow_${name})
+  set_property(GLOBAL APPEND PROPERTY MLFLOW_CPP_LIBRARIES mlflow_${name})
+endfunction()
+
+# mlflow_add_app(name SOURCES ... LIBS ...)
+function(mlflow_add_app name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS})
+  mlflow_target_flags(${name})
+  set_property(GLOBAL APPEND PROPERTY MLFLOW_CPP_APPS ${name})
+endfunction()

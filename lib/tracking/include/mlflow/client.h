@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+// MlflowClient: typed calls for every MLflow REST endpoint the product uses.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlflow/http.h"
+#include "mlflow/options.h"
+#include "mlflow/status.h"
+#include "mlflow/types.h"
+
+namespace mlflow {
+
+/// Random source for backoff jitter: uniform in [0, 1). Injectable for deterministic tests.
+using UniformRandom = std::function<double()>;
+
+/// Seams a client can be built with; unset ones get the real implementation.
+struct ClientDeps {
+  std::shared_ptr<HttpTransport> transport;
+  std::shared_ptr<Clock> clock;
+  UniformRandom random;
+};
+
+/// A client for one MLflow server (http/https tracking URI).
+///
+/// Every call is synchronous, retried as the official client does (see RetryOptions) and returns a
+/// Status or StatusOr: kInvalidArgument for bad input caught before sending (nothing is sent), otherwise
+/// the server's error mapped to a StatusCode with MLflow's error_code and the HTTP status attached,
+/// kUnavailable / kDeadlineExceeded when the server could not be reached within the retry budget.
+///
+/// Thread-safety: copies share one connection pool; all methods may be called concurrently.
+class MlflowClient {
+ public:
+  /// A client for `options.tracking_uri`, which must be http:// or https:// here; local mode
+  /// (sqlite:/// or empty) is resolved by connect() in local_server.h.
+  static StatusOr<MlflowClient> make(const ClientOptions& options, ClientDeps deps = {});
+
+  /// The server's base URL with credentials removed (safe to print).
+  const std::string& tracking_uri() const;
+  const ClientOptions& options() const;
+
+  // ---- experiments ------------------------------------------------------------------------
+  StatusOr<std::string> create_experiment(const std::string& name, const Tags& tags = {},
+                                          const std::string& artifact_location = {});
+  StatusOr<Experiment> get_experiment(const std::string& experiment_id);
+  /// kNotFound when no experiment has that name.
+  StatusOr<Experiment> get_experiment_by_name(const std::string& name);
+  /// The experiment's id, creating it when missing (tolerates a concurrent creator).
+  StatusOr<std::string> get_or_create_experiment(const std::string& name);
+  StatusOr<Page<Experiment>> search_experiments(const SearchOptions& search = {},
+                                                ViewType view = ViewType::kActiveOnly);
+  Status set_experiment_tag(const std::string& experiment_id, const std::string& key,
+                            const std::string& value);
+  Status rename_experiment(const std::string& experiment_id, const std::string& new_name);
+  Status delete_experiment(const std::string& experiment_id);
+  Status restore_experiment(const std::string& experiment_id);
+
+  // ---- runs -------------------------------------------------------------------------------
+  struct RunCreate {
+    std::string experiment_id;
+    std::string run_name;
+    std::optional<TimestampMs> start_time;  ///< now when unset
+    Tags tags;
+  };
+  StatusOr<Run> create_run(const RunCreate& create);
+  StatusOr<Run> get_run(const std::string& run_id);
+  /// Sets status, end time and/or name; unset fields are left alone.
+  StatusOr<RunInfo> update_run(const std::string& run_id, std::optional<RunStatus> status,
+                               std::optional<TimestampMs> end_time = std::nullopt,
+                               const std::string& run_name = {});
+  StatusOr<Page<Run>> search_runs(const std::vector<std::string>& experiment_ids,
+                                  const SearchOptions& search = {},
+                                  ViewType view = ViewType::kActiveOnly);
+  Status delete_run(const std::string& run_id);
+  Status restore_run(const std::string& run_id);
+
+  Status log_metric(const std::string& run_id, const Metric& metric);
+  Status log_param(const std::string& run_id, const std::string& key, const std::string& value);
+  Status set_tag(const std::string& run_id, const std::string& key, const std::string& value);
+  Status delete_tag(const std::string& run_id, const std::string& key);
+  /// Logs everything, split into as many log-batch requests as the server's limits require
+  /// (1000 metrics, 100 params, 100 tags, 1000 items, under 1 MB each), sent in order.
+  Status log_batch(const std::string& run_id, const std::vector<Metric>& metrics,
+                   const std::vector<Param>& params = {}, const Tags& tags = {});
+  /// One page of a metric's history; max_results 0 = the server's whole history in one response.
+  StatusOr<Page<Metric>> get_metric_history_page(const std::string& run_id, const std::string& key,
+                                                 int max_results = 0,
+                                                 const std::string& page_token = {});
+  /// Every value of a metric, following pages.
+  StatusOr<std::vector<Metric>> get_metric_history(const std::string& run_id,
+                                                   const std::string& key);
+  Status log_inputs(const std::string& run_id, const std::vector<DatasetInput>& datasets,
+                    const std::vector<std::string>& model_ids = {});
+  Status log_outputs(const std::string& run_id, const std::vector<ModelOutput>& models);
+
+  // ---- artifacts (through the server's artifact proxy) --------------------------------------
+  /// HTTP URL of an artifact URI (mlflow-artifacts:/..., http(s)://...), as MlflowArtifactsRepository
+  /// resolves it. kUnimplemented for stores the server does not proxy (s3://, file://, ...).
+  StatusOr<std::string> artifact_url(const std::string& artifact_uri) const;
+  /// Uploads one local file to `artifact_path` (a relative directory; empty = root) under the run.
+  Status log_artifact(const std::string& run_id, const std::string& local_file,
+                      const std::string& artifact_path = {});
+  /// Uploads a directory tree under `artifact_path`.
+  Status log_artifacts(const std::string& run_id, const std::string& local_dir,
+                       const std::string& artifact_path = {});
+  /// Uploads bytes as the file `artifact_file` (relative path incl. name).
+  Status log_artifact_bytes(const std::string& run_id, const std::string& bytes,
+                            const std::string& artifact_file);
+  /// Lists the entries directly under `path` (empty = root).
+  StatusOr<std::vector<FileInfo>> list_artifacts(const std::string& run_id,
+                                                 const std::string& path = {});
+  /// Downloads one file's bytes.
+  StatusOr<std::string> read_artifact(const std::string& run_id, const std::string& path);
+  /// Downloads a file or directory tree into `local_dir`; returns the local path of `path`.
+  StatusOr<std::string> download_artifacts(const std::string& run_id, const std::string& path,
+                                           const std::string& local_dir);
+
+  /// The same four for any artifact root URI (a logged model's artifact_uri, a version's source).
+  Status upload_artifacts_to(const std::string& root_uri, const std::string& local_path,
+                             const std::string& artifact_path = {});
+  Status upload_bytes_to(const std::string& root_uri, const std::string& bytes,
+                         const std::string& artifact_file);
+  StatusOr<std::vector<FileInfo>> list_artifacts_at(const std::string& root_uri,
+                                                    const std::string& path = {});
+  StatusOr<std::string> download_artifacts_from(const std::string& root_uri,
+                                                const std::string& path,
+                                                const std::string& local_dir);
+
+  // ---- model registry -----------------------------------------------------------------------
+  StatusOr<RegisteredModel> create_registered_model(const std::string& name, const Tags& tags = {},
+                                                    const std::string& description = {});
+  StatusOr<RegisteredModel> get_registered_model(const std::string& name);
+  StatusOr<Page<RegisteredModel>> search_registered_models(const SearchOptions& search = {});
+  StatusOr<RegisteredModel> update_registered_model(const std::string& name,
+                                                    const std::string& description);
+  Status delete_registered_model(const std::string& name);
+  Status set_registered_model_tag(const std::string& name, const std::string& key,
+                                  const std::string& value);
+  Status delete_registered_model_tag(const std::string& name, const std::string& key);
+
+  StatusOr<ModelVersion> create_model_version(const ModelVersionCreate& create);
+  StatusOr<ModelVersion> get_model_version(const std::string& name, const std::string& version);
+  StatusOr<Page<ModelVersion>> search_model_versions(const SearchOptions& search = {});
+  StatusOr<ModelVersion> update_model_version(const std::string& name, const std::string& version,
+                                              const std::string& description);
+  Status delete_model_version(const std::string& name, const std::string& version);
+  Status set_model_version_tag(const std::string& name, const std::string& version,
+                               const std::string& key, const std::string& value);
+  Status delete_model_version_tag(const std::string& name, const std::string& version,
+                                  const std::string& key);
+  /// Where a version's files are (an artifact URI).
+  StatusOr<std::string> get_model_version_download_uri(const std::string& name,
+                                                       const std::string& version);
+
+  Status set_registered_model_alias(const std::string& name, const std::string& alias,
+                                    const std::string& version);
+  Status delete_registered_model_alias(const std::string& name, const std::string& alias);
+  StatusOr<ModelVersion> get_model_version_by_alias(const std::string& name,
+                                                    const std::string& alias);
+
+  // ---- MLflow 3 logged models ---------------------------------------------------------------
+  StatusOr<LoggedModel> create_logged_model(const LoggedModelCreate& create);
+  StatusOr<LoggedModel> get_logged_model(const std::string& model_id);
+  /// status kReady or kUploadFailed.
+  StatusOr<LoggedModel> finalize_logged_model(const std::string& model_id, LoggedModelStatus status);
+  Status log_logged_model_params(const std::string& model_id, const std::vector<Param>& params);
+  Status set_logged_model_tags(const std::string& model_id, const Tags& tags);
+  Status delete_logged_model_tag(const std::string& model_id, const std::string& key);
+  Status delete_logged_model(const std::string& model_id);
+  StatusOr<Page<LoggedModel>> search_logged_models(const std::vector<std::string>& experiment_ids,
+                                                   const SearchOptions& search = {});
+  StatusOr<std::vector<FileInfo>> list_logged_model_artifacts(const std::string& model_id,
+                                                              const std::string& path = {});
+
+  struct Impl;  // defined in src/client_impl.h
+
+ private:
+  explicit MlflowClient(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace mlflow

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+// The HTTP seam: a transport interface (libcurl in production, fakes in unit tests) plus clock and sleeper.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mlflow/status.h"
+
+namespace mlflow {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;  ///< GET, POST, PUT, PATCH, DELETE
+  std::string url;     ///< full URL including the query string
+  Headers headers;
+  std::string body;
+  std::chrono::milliseconds timeout{120'000};
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  Headers headers;  ///< names in lower case
+
+  /// First header value with that (lower-case) name.
+  std::optional<std::string> header(const std::string& lower_name) const;
+};
+
+/// TLS settings for a transport.
+struct TlsOptions {
+  bool insecure = false;
+  std::string ca_bundle_path;
+  std::string client_cert_path;
+};
+
+/// Sends one request. A response with any HTTP status is success at this layer; failures are transport
+/// problems: kUnavailable (connect/reset/read errors) or kDeadlineExceeded (timeout).
+/// Thread-safety: implementations must allow concurrent send() calls.
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  virtual StatusOr<HttpResponse> send(const HttpRequest& request) = 0;
+};
+
+/// The libcurl transport: keep-alive connection reuse per thread, TLS as configured.
+std::shared_ptr<HttpTransport> make_curl_transport(const TlsOptions& tls = {});
+
+/// Monotonic time and waiting, injectable so retry tests never sleep.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::chrono::steady_clock::time_point now() = 0;
+  virtual void sleep_for(std::chrono::milliseconds duration) = 0;
+};
+
+/// The real steady clock.
+std::shared_ptr<Clock> system_clock();
+
+}  // namespace mlflow

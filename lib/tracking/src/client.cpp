@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// MlflowClient construction and the shared request path (auth, retries, error mapping).
+#include <fmt/format.h>
+
+#include <mutex>
+#include <random>
+
+#include "client_impl.h"
+#include "errors.h"
+#include "retry.h"
+#include "url.h"
+
+namespace mlflow {
+
+namespace {
+
+std::string base64(const std::string& in) {
+  static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned n = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+    out += {tbl[n >> 18], tbl[(n >> 12) & 63], tbl[(n >> 6) & 63], tbl[n & 63]};
+  }
+  if (i + 1 == in.size()) {
+    unsigned n = static_cast<unsigned char>(in[i]) << 16;
+    out += {tbl[n >> 18], tbl[(n >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += {tbl[n >> 18], tbl[(n >> 12) & 63], tbl[(n >> 6) & 63], '='};
+  }
+  return out;
+}
+
+UniformRandom default_random() {
+  auto gen = std::make_shared<std::mt19937_64>(std::random_device{}());
+  auto mu = std::make_shared<std::mutex>();
+  return [gen, mu] {
+    std::lock_guard<std::mutex> lock(*mu);
+    return std::uniform_real_distribution<double>(0.0, 1.0)(*gen);
+  };
+}
+
+}  // namespace
+
+Status require_nonempty(const std::string& what, const std::string& value) {
+  if (value.empty()) return Status(StatusCode::kInvalidArgument, what + " must not be empty");
+  return Status();
+}
+
+StatusOr<MlflowClient> MlflowClient::make(const ClientOptions& options, ClientDeps deps) {
+  auto parsed = detail::parse_url(options.tracking_uri);
+  if (!parsed.ok()) return parsed.status();
+  if (parsed->scheme != "http" && parsed->scheme != "https") {
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("unsupported tracking URI scheme '{}' in '{}': MlflowClient needs "
+                              "http:// or https:// (use mlflow::connect() for sqlite:/// local mode)",
+                              parsed->scheme, detail::redact_url(options.tracking_uri)));
+  }
+  if (parsed->host.empty()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "tracking URI '" + detail::redact_url(options.tracking_uri) + "' has no host");
+  }
+  if (options.retry.max_retries < 0 || options.retry.max_retries > 10) {
+    return Status(StatusCode::kInvalidArgument, "retry.max_retries must be in [0, 10]");
+  }
+  auto impl = std::make_shared<Impl>();
+  impl->options = options;
+  impl->host_port = parsed->authority();
+  std::string prefix = parsed->path;
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  impl->base_url = parsed->scheme + "://" + impl->host_port + prefix;
+  impl->options.tracking_uri = impl->base_url;
+
+  std::string user = options.username, pass = options.password;
+  if (user.empty() && pass.empty() && !parsed->userinfo.empty()) {
+    auto c = parsed->userinfo.find(':');
+    user = parsed->userinfo.substr(0, c);
+    pass = c == std::string::npos ? "" : parsed->userinfo.substr(c + 1);
+  }
+  if (!user.empty() && !pass.empty()) {
+    impl->auth_headers.emplace_back("Authorization", "Basic " + base64(user + ":" + pass));
+  } else if (!options.token.empty()) {
+    impl->auth_headers.emplace_back("Authorization", "Bearer " + options.token);
+  }
+  impl->auth_headers.emplace_back("User-Agent", "mlflow-cpp/0.1");
+  impl->transport = deps.transport ? deps.transport
+                                   : make_curl_transport({options.insecure_tls, options.server_cert_path,
+                                                          options.client_cert_path});
+  impl->clock = deps.clock ? deps.clock : system_clock();
+  impl->random = deps.random ? deps.random : default_random();
+  return MlflowClient(std::move(impl));
+}
+
+MlflowClient::MlflowClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+const std::string& MlflowClient::tracking_uri() const { return impl_->base_url; }
+const ClientOptions& MlflowClient::options() const { return impl_->options; }
+
+StatusOr<HttpResponse> MlflowClient::Impl::exchange(const std::string& method,
+                                                    const std::string& path_and_query,
+                                                    std::string body, Headers headers,
+                                                    bool absolute_url) const {
+  HttpRequest req;
+  req.method = method;
+  req.url = absolute_url ? path_and_query : base_url + path_and_query;
+  req.headers = auth_headers;
+  for (auto& h : headers) req.headers.push_back(std::move(h));
+  req.body = std::move(body);
+  std::string path = detail::redact_url(req.url);
+  if (auto p = detail::parse_url(path); p.ok()) path = p->path;
+
+  auto result = detail::send_with_retry(*transport, *clock, random, options.retry, std::move(req));
+  if (!result.response.ok()) {
+    const Status& st = result.response.status();
+    if (st.code() == StatusCode::kFailedPrecondition) {  // TLS / URL problems: not transient
+      return Status(st.code(), fmt::format("{} {} on {}: {}", method, path, host_port, st.message()));
+    }
+    return Status(st.code(),
+                  fmt::format("cannot reach MLflow server at {} ({} {}): {}; {} attempt{} in {:.1f} s",
+                              host_port, method, path, st.message(), result.attempts,
+                              result.attempts == 1 ? "" : "s", result.elapsed.count() / 1000.0));
+  }
+  HttpResponse& resp = *result.response;
+  if (resp.status < 200 || resp.status >= 300) {
+    Status st = detail::status_from_response(method, path, resp);
+    if (detail::is_retryable_http_status(resp.status) && result.attempts > 1) {
+      return st.with_context(fmt::format("after {} attempts in {:.1f} s", result.attempts,
+                                         result.elapsed.count() / 1000.0));
+    }
+    return st;
+  }
+  return std::move(resp);
+}
+
+StatusOr<detail::json> MlflowClient::Impl::call(const std::string& method,
+                                                const std::string& endpoint,
+                                                const detail::json& body,
+                                                const QueryParams& query) const {
+  std::string target = endpoint;
+  if (!query.empty()) target += "?" + detail::build_query(query);
+  std::string payload;
+  Headers headers;
+  if (method != "GET") {
+    payload = body.dump(-1, ' ', false, detail::json::error_handler_t::replace);
+    headers.emplace_back("Content-Type", "application/json");
+  }
+  auto resp = exchange(method, target, std::move(payload), std::move(headers));
+  if (!resp.ok()) return resp.status();
+  auto j = detail::json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !(j.is_object() || j.is_array())) {
+    std::string ex = resp->body.substr(0, 120);
+    for (auto& c : ex) if (c == '\n' || c == '\r') c = ' ';
+    return Status(StatusCode::kInternal,
+                  fmt::format("malformed response from {} {} on {} (HTTP {}): expected a JSON object, "
+                              "got '{}'", method, endpoint, host_port, resp->status, ex),
+                  resp->status);
+  }
+  return j;
+}
+
+}  // namespace mlflow

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// HttpTransport over libcurl: a pool of easy handles, so connections are kept alive and reused.
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+#include <vector>
+
+#include "mlflow/http.h"
+
+namespace mlflow {
+
+std::optional<std::string> HttpResponse::header(const std::string& lower_name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == lower_name) return v;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  std::string line(data, size * n);
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string value = line.substr(colon + 1);
+    auto b = value.find_first_not_of(" \t");
+    auto e = value.find_last_not_of(" \t\r\n");
+    value = b == std::string::npos ? "" : value.substr(b, e - b + 1);
+    auto* headers = static_cast<Headers*>(user);
+    if (name.rfind("http/", 0) != 0) headers->emplace_back(std::move(name), std::move(value));
+  } else if (line.rfind("HTTP/", 0) == 0) {
+    static_cast<Headers*>(user)->clear();  // a new response (after 100-continue or a redirect)
+  }
+  return size * n;
+}
+
+class CurlTransport final : public HttpTransport {
+ public:
+  explicit CurlTransport(TlsOptions tls) : tls_(std::move(tls)) { global_init_once(); }
+  ~CurlTransport() override {
+    for (CURL* h : idle_) curl_easy_cleanup(h);
+  }
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+  StatusOr<HttpResponse> send(const HttpRequest& req) override {
+    CURL* h = acquire();
+    HttpResponse resp;
+    curl_slist* hdrs = nullptr;
+    for (const auto& [k, v] : req.headers) hdrs = curl_slist_append(hdrs, (k + ": " + v).c_str());
+    hdrs = curl_slist_append(hdrs, "Expect:");  // no 100-continue round trip on uploads
+
+    curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(std::min<long long>(req.timeout.count(), 30'000)));
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp.body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp.headers);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // accept any encoding curl supports
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (tls_.insecure) {
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!tls_.ca_bundle_path.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, tls_.ca_bundle_path.c_str());
+    if (!tls_.client_cert_path.empty()) {
+      curl_easy_setopt(h, CURLOPT_SSLCERT, tls_.client_cert_path.c_str());
+    }
+
+    if (req.method == "GET") {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    }
+
+    CURLcode rc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hdrs);
+    release(h);
+    if (rc != CURLE_OK) {
+      StatusCode code = rc == CURLE_OPERATION_TIMEDOUT ? StatusCode::kDeadlineExceeded
+                        : (rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_PEER_FAILED_VERIFICATION ||
+                           rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_URL_MALFORMAT ||
+                           rc == CURLE_UNSUPPORTED_PROTOCOL)
+                            ? StatusCode::kFailedPrecondition
+                            : StatusCode::kUnavailable;
+      return Status(code, curl_easy_strerror(rc));
+    }
+    resp.status = static_cast<int>(status);
+    return resp;
+  }
+
+ private:
+  CURL* acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!idle_.empty()) {
+        CURL* h = idle_.back();
+        idle_.pop_back();
+        return h;
+      }
+    }
+    return curl_easy_init();
+  }
+  void release(CURL* h) {
+    // Reset options but keep the handle's connection cache, so the next request reuses the socket.
+    curl_easy_reset(h);
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_.push_back(h);
+  }
+
+  TlsOptions tls_;
+  std::mutex mu_;
+  std::vector<CURL*> idle_;
+};
+
+}  // namespace
+
+std::shared_ptr<HttpTransport> make_curl_transport(const TlsOptions& tls) {
+  return std::make_shared<CurlTransport>(tls);
+}
+
+
+}  // namespace mlflow
