@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Installs everything a fresh Debian 12 machine needs to build and test mlflow-cpp:
+#   1. Debian packages (apt), skipped entirely when dpkg already has all of them;
+#   2. the pinned MLflow server in a venv at mlflow/.venv (pip), skipped when it is already there.
+#
+# Usage: bash cmake/install-deps.sh [--with-torch] [--no-apt] [--no-server] [--help]
+#
+# Safe to re-run: when everything is in place it finishes in well under a second and touches
+# nothing. Works unattended (CI=true, no stdin). Runs apt as root, or through sudo when not root.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: bash cmake/install-deps.sh [options]
+
+Installs the Debian 12 packages and the pinned MLflow server (mlflow/.venv) that
+mlflow-cpp needs. Re-running is cheap: whatever is already installed is skipped.
+
+Options:
+  --with-torch   also install LibTorch and the Fashion-MNIST data set
+                 (libtorch-dev dataset-fashion-mnist; about 200 MB download,
+                 700 MB on disk). Same as MLFLOW_CPP_WITH_TORCH=1.
+  --no-apt       do not install Debian packages (only report missing ones).
+                 Same as MLFLOW_CPP_SKIP_APT=1.
+  --no-server    do not create/update the MLflow venv. Same as MLFLOW_CPP_SKIP_SERVER=1.
+  -h, --help     show this help.
+
+Environment:
+  MLFLOW_CPP_PYTHON   interpreter used to create the venv (default /usr/bin/python3,
+                      else python3 on PATH).
+EOF
+}
+
+log() { printf '[install-deps] %s\n' "$*"; }
+die() { printf '[install-deps] ERROR: %s\n' "$*" >&2; exit 1; }
+
+is_true() { case "${1:-}" in 1 | true | TRUE | yes | YES | on | ON) return 0 ;; *) return 1 ;; esac; }
+
+with_torch=0
+is_true "${MLFLOW_CPP_WITH_TORCH:-}" && with_torch=1
+skip_apt=0
+is_true "${MLFLOW_CPP_SKIP_APT:-}" && skip_apt=1
+skip_server=0
+is_true "${MLFLOW_CPP_SKIP_SERVER:-}" && skip_server=1
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --with-torch) with_torch=1 ;;
+    --no-apt) skip_apt=1 ;;
+    --no-server) skip_server=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option: $1" ;;
+  esac
+  shift
+done
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+
+# --------------------------------------------------------------------------------------------
+# 1. Debian packages
+# --------------------------------------------------------------------------------------------
+# Tracking core, sweep engine, apps, tests, and the MLflow server's Python. `curl` (the command)
+# is used by mlflow/server.sh to poll /health.
+core_packages=(
+  build-essential cmake ninja-build git ca-certificates curl
+  libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev doctest-dev zlib1g-dev
+  libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
+  python3 python3-venv
+)
+# LibTorch integration and the Fashion-MNIST trainer. OPTIONAL, off by default: on Debian 12
+# `libtorch-dev` pulls in ~200 new packages (protobuf, glog, gflags, python3-dev, BLAS, ...),
+# about 165 MB to download and 660 MB on disk (measured with `apt-get install --assume-no
+# libtorch-dev` on a machine with the core packages), and `dataset-fashion-mnist` adds 31 MB.
+# None of it is needed by the tracking core, the sweep engine or their tests, and CMake
+# builds lib/libtorch and the trainers only when Torch is found.
+torch_packages=(libtorch-dev dataset-fashion-mnist)
+
+packages=("${core_packages[@]}")
+[[ "$with_torch" == 1 ]] && packages+=("${torch_packages[@]}")
+
+command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script supports Debian 12 (bookworm) only."
+
+# One dpkg-query call for all packages; a package is present only when its status is 'installed'.
+declare -A installed=()
+while IFS=$'\t' read -r name status; do
+  [[ "$status" == installed ]] && installed["${name%%:*}"]=1
+done < <(dpkg-query -W -f='${Package}\t${db:Status-Status}\n' "${packages[@]}" 2>/dev/null || true)
+
+missing=()
+for p in "${packages[@]}"; do
+  [[ -n "${installed[$p]:-}" ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  log "Debian packages: all ${#packages[@]} installed."
+elif [[ "$skip_apt" == 1 ]]; then
+  die "missing Debian packages (not installing because of --no-apt): ${missing[*]}"
+else
+  if [[ -r /etc/os-release ]]; then
+    # shellcheck disable=SC1091
+    os_id="$(. /etc/os-release && echo "${ID:-}:${VERSION_ID:-}")"
+    [[ "$os_id" == debian:12 ]] || log "warning: this script targets Debian 12; found '$os_id'."
+  fi
+  sudo_cmd=()
+  if [[ "$(id -u)" != 0 ]]; then
+    command -v sudo >/dev/null 2>&1 ||
+      die "not root and sudo is not installed; as root run: apt-get install ${missing[*]}"
+    sudo_cmd=(sudo)
+    # Never wait for a password prompt when there is no terminal (CI, pipes).
+    [[ -t 0 ]] || sudo_cmd+=(-n)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt_opts=(-y -q -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+  log "Debian packages missing: ${missing[*]}"
+  log "apt-get update ..."
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" update </dev/null ||
+    die "apt-get update failed (network or apt sources?)."
+  log "apt-get install ${#missing[@]} package(s) ..."
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}" </dev/null ||
+    die "apt-get install failed for: ${missing[*]}"
+  log "Debian packages: installed ${missing[*]}"
+fi
+
+# --------------------------------------------------------------------------------------------
+# 2. MLflow server venv (mlflow/.venv, pinned by mlflow/requirements.txt)
+# --------------------------------------------------------------------------------------------
+if [[ "$skip_server" == 1 ]]; then
+  log "MLflow server venv: skipped (--no-server)."
+  exit 0
+fi
+
+requirements="$repo_root/mlflow/requirements.txt"
+venv="$repo_root/mlflow/.venv"
+stamp="$venv/.mlflow-cpp-requirements.sha256"
+[[ -r "$requirements" ]] || die "missing $requirements"
+
+pinned="$(sed -nE 's/^[[:space:]]*mlflow[[:space:]]*==[[:space:]]*([^[:space:];#]+).*/\1/p' "$requirements" | head -n1)"
+[[ -n "$pinned" ]] || die "no 'mlflow==<version>' pin found in $requirements"
+req_hash="$(sha256sum "$requirements" | cut -d' ' -f1)"
+
+installed_version() {
+  # importlib.metadata answers in ~0.1 s; `import mlflow` takes ~2 s.
+  "$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mlflow"))' 2>/dev/null || true
+}
+
+if [[ -x "$venv/bin/python" && -x "$venv/bin/mlflow" && -r "$stamp" &&
+  "$(cat "$stamp")" == "$req_hash" && "$(installed_version)" == "$pinned" ]]; then
+  log "MLflow server: mlflow $pinned already in mlflow/.venv."
+  exit 0
+fi
+
+python="${MLFLOW_CPP_PYTHON:-}"
+if [[ -z "$python" ]]; then
+  if [[ -x /usr/bin/python3 ]]; then python=/usr/bin/python3; else python="$(command -v python3 || true)"; fi
+fi
+[[ -n "$python" ]] || die "python3 not found; install python3 and python3-venv (or drop --no-apt)."
+
+if [[ -x "$venv/bin/python" ]] && ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+  log "mlflow/.venv is broken (its python does not run); recreating it."
+  rm -rf "$venv"
+fi
+if [[ ! -x "$venv/bin/python" ]]; then
+  log "creating mlflow/.venv with $python ..."
+  rm -rf "$venv"
+  "$python" -m venv "$venv" ||
+    die "could not create $venv with $python (on Debian: apt-get install python3-venv)."
+fi
+
+log "pip install -r mlflow/requirements.txt (mlflow==$pinned); this takes a few minutes the first time ..."
+pip_log="$venv/pip-install.log"
+if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off \
+  -r "$requirements" >"$pip_log" 2>&1 </dev/null; then
+  tail -n 25 "$pip_log" >&2 || true
+  die "pip install -r mlflow/requirements.txt failed (full log: $pip_log)."
+fi
+
+got="$(installed_version)"
+[[ "$got" == "$pinned" ]] || die "after pip install, mlflow/.venv has mlflow '$got', expected '$pinned' (log: $pip_log)."
+[[ -x "$venv/bin/mlflow" ]] || die "after pip install, $venv/bin/mlflow is missing (log: $pip_log)."
+printf '%s\n' "$req_hash" >"$stamp"
+log "MLflow server: mlflow $pinned installed in mlflow/.venv."

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Developer entry point: install dependencies, build, test, run the demo.
+# Run `bash cmake/run.sh --help` for usage.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: bash cmake/run.sh [options] <command> [-- ARGS...]
+
+Commands:
+  build   install dependencies (cmake/install-deps.sh), configure build/ with
+          Ninja (RelWithDebInfo) if it is not configured yet, and build it
+  test    build, then run every test: ctest --test-dir build --output-on-failure -j2
+          (integration tests start the real MLflow server themselves)
+          ARGS go to ctest, e.g.  bash cmake/run.sh test -- -L unit
+  demo    build, then run build/apps/examples/quickstart from the repository root
+          (it logs a run to the default local tracking URI); ARGS go to quickstart
+
+Options:
+  --sanitize     use build-asan/ configured with -DMLFLOW_CPP_SANITIZE=address,undefined
+  --with-torch   also install LibTorch and Fashion-MNIST (passed to install-deps.sh)
+  --skip-deps    do not run cmake/install-deps.sh (same as MLFLOW_CPP_SKIP_DEPS=1)
+  -h, --help     show this help
+
+Environment:
+  MLFLOW_CPP_JOBS   parallel build and test jobs (default 2)
+EOF
+}
+
+log() { printf '[run] %s\n' "$*"; }
+die() { printf '[run] ERROR: %s\n' "$*" >&2; exit 1; }
+is_true() { case "${1:-}" in 1 | true | TRUE | yes | YES | on | ON) return 0 ;; *) return 1 ;; esac; }
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+
+command=""
+sanitize=0
+with_torch=0
+skip_deps=0
+is_true "${MLFLOW_CPP_SKIP_DEPS:-}" && skip_deps=1
+args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    build | test | demo)
+      [[ -z "$command" ]] || die "only one command at a time (got '$command' and '$1')"
+      command="$1" ;;
+    --sanitize) sanitize=1 ;;
+    --with-torch) with_torch=1 ;;
+    --skip-deps) skip_deps=1 ;;
+    -h | --help) usage; exit 0 ;;
+    --) shift; args=("$@"); break ;;
+    *) usage >&2; die "unknown argument '$1'" ;;
+  esac
+  shift
+done
+[[ -n "$command" ]] || { usage >&2; die "no command given (build, test or demo)"; }
+
+jobs="${MLFLOW_CPP_JOBS:-2}"
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "MLFLOW_CPP_JOBS must be a positive number, got '$jobs'"
+
+build_dir="$repo_root/build"
+cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+if [[ "$sanitize" == 1 ]]; then
+  build_dir="$repo_root/build-asan"
+  cmake_args+=("-DMLFLOW_CPP_SANITIZE=address,undefined")
+  # Make sanitizer findings fail the test instead of only printing a report.
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_stack_use_after_return=1:strict_string_checks=1}"
+fi
+
+do_build() {
+  if [[ "$skip_deps" == 1 ]]; then
+    log "skipping cmake/install-deps.sh (--skip-deps)"
+  else
+    local deps_args=()
+    [[ "$with_torch" == 1 ]] && deps_args+=(--with-torch)
+    bash "$repo_root/cmake/install-deps.sh" "${deps_args[@]}" || die "installing dependencies failed (see above)"
+  fi
+  command -v cmake >/dev/null 2>&1 || die "cmake not found (run: bash cmake/install-deps.sh)"
+
+  cd "$repo_root"
+  if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
+    command -v ninja >/dev/null 2>&1 || die "ninja not found (run: bash cmake/install-deps.sh)"
+    log "configuring ${build_dir#"$repo_root"/}/ ..."
+    cmake -S . -B "$build_dir" -G Ninja "${cmake_args[@]}" || die "CMake configure failed"
+  elif [[ ! -f "$build_dir/build.ninja" && ! -f "$build_dir/Makefile" ]]; then
+    # A configure that failed half way: finish it with the generator already in the cache.
+    log "re-configuring ${build_dir#"$repo_root"/}/ ..."
+    cmake -S . -B "$build_dir" "${cmake_args[@]}" || die "CMake configure failed"
+  fi
+  log "building ${build_dir#"$repo_root"/}/ (-j$jobs) ..."
+  cmake --build "$build_dir" -j"$jobs" || die "build failed"
+}
+
+case "$command" in
+  build)
+    do_build
+    ;;
+  test)
+    do_build
+    log "running tests ..."
+    ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j"$jobs" "${args[@]}" ||
+      die "tests failed"
+    ;;
+  demo)
+    do_build
+    exe="$build_dir/apps/examples/quickstart"
+    [[ -x "$exe" ]] || die "${exe#"$repo_root"/} was not built (is apps/examples part of the build?)"
+    cd "$repo_root"
+    log "running ${exe#"$repo_root"/} ${args[*]:-}"
+    "$exe" "${args[@]}"
+    ;;
+esac
