@@ -92,7 +92,7 @@ TEST_CASE("runs: an ActiveRun destroyed by an exception ends FAILED") {
   CHECK(c.get_run(run_id)->info.status == RunStatus::kFailed);
 }
 
-TEST_CASE("runs: nested runs carry mlflow.parentRunId; resume by id") {
+TEST_CASE("runs: nested runs carry mlflow.parentRunId - resume by id") {
   auto c = test_client();
   auto parent = ActiveRun::start(c, in_new_experiment("parent"));
   REQUIRE(parent.ok());
@@ -133,7 +133,7 @@ TEST_CASE("runs: NaN and +-Inf metrics round-trip as MLflow stores them") {
   CHECK((*h)[2].value < 0);
 }
 
-TEST_CASE("runs: log_batch over the limits arrives whole and in order; history pages") {
+TEST_CASE("runs: log_batch over the limits arrives whole and in order - history pages") {
   auto c = test_client();
   auto run = ActiveRun::start(c, in_new_experiment());
   REQUIRE(run.ok());
@@ -226,7 +226,7 @@ TEST_CASE("runs: dataset inputs round-trip with their context tag") {
   CHECK(c.log_inputs(run->id(), {bad}).code() == StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("runs: unknown run ids are kNotFound; writes to an ended-and-deleted run fail") {
+TEST_CASE("runs: unknown run ids are kNotFound for get and resume") {
   auto c = test_client();
   auto r = c.get_run("0123456789abcdef0123456789abcdef");
   CHECK(r.status().code() == StatusCode::kNotFound);

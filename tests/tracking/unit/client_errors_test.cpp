@@ -74,7 +74,7 @@ TEST_CASE("client: a non-JSON 401 names method and path, and never the credentia
   CHECK(req.url.find("s3cr3t") == std::string::npos);
 }
 
-TEST_CASE("client: Basic wins over Bearer; Bearer when only a token is set") {
+TEST_CASE("client: Basic wins over Bearer - Bearer when only a token is set") {
   Fixture f;
   ClientOptions o;
   o.username = "bob";

@@ -69,7 +69,7 @@ TEST_CASE("options: bad values name the variable") {
                                                       {"MLFLOW_TRACKING_SERVER_CERT_PATH", "/ca"}})).ok());
 }
 
-TEST_CASE("options: run defaults from the environment; explicit values win") {
+TEST_CASE("options: run defaults from the environment - explicit values win") {
   auto env = env_of({{"MLFLOW_EXPERIMENT_NAME", "from-env"}, {"MLFLOW_RUN_ID", "abc"}});
   auto o = mlflow::RunOptions{}.with_env_defaults(env);
   CHECK(o.experiment_name == "from-env");
