@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs a built mlflow-cpp into a scratch prefix, builds tests/consumer/project against it with
+# find_package(mlflow_cpp CONFIG), logs a run with it and checks the run on the server with curl.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: run_consumer.sh --build-dir=DIR [--project-dir=DIR] [--cmake=EXE] [--cxx=EXE]
+                       [--build-type=TYPE] [--sanitize=LIST] [--keep]
+
+--build-dir    an already built mlflow-cpp build tree (what `cmake --install` installs from)
+--project-dir  the consumer project (default: project/ next to this script)
+--cmake        cmake to use (default: cmake on PATH)
+--cxx          the C++ compiler (default: CMake's choice)
+--build-type   CMAKE_BUILD_TYPE for the consumer
+--sanitize     the -fsanitize= list the library was built with (a static library built with
+               sanitizers needs them at link time)
+--keep         keep the scratch directory (prefix, build, logs) and print its path
+The server URL is read from the file named by $MLFLOW_CPP_TEST_SERVER_FILE, or taken from
+$MLFLOW_TRACKING_URI when that variable is not set.
+EOF
+}
+
+die() { printf 'run_consumer.sh: FAIL: %s\n' "$*" >&2; exit 1; }
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+build_dir="" project_dir="$script_dir/project" cmake_exe="cmake" cxx="" build_type="" sanitize="" keep=0
+for arg in "$@"; do
+  case "$arg" in
+    --build-dir=*) build_dir="${arg#*=}" ;;
+    --project-dir=*) project_dir="${arg#*=}" ;;
+    --cmake=*) cmake_exe="${arg#*=}" ;;
+    --cxx=*) cxx="${arg#*=}" ;;
+    --build-type=*) build_type="${arg#*=}" ;;
+    --sanitize=*) sanitize="${arg#*=}" ;;
+    --keep) keep=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $arg" ;;
+  esac
+done
+[[ -n "$build_dir" && -f "$build_dir/cmake_install.cmake" ]] ||
+  die "--build-dir must be a configured and built mlflow-cpp build tree (got '$build_dir')"
+[[ -f "$project_dir/CMakeLists.txt" ]] || die "no consumer project at $project_dir"
+command -v curl >/dev/null || die "curl is needed to check the run on the server"
+
+if [[ -n "${MLFLOW_CPP_TEST_SERVER_FILE:-}" ]]; then
+  [[ -s "$MLFLOW_CPP_TEST_SERVER_FILE" ]] ||
+    die "server URL file $MLFLOW_CPP_TEST_SERVER_FILE is missing or empty (did the fixture run?)"
+  url="$(cat "$MLFLOW_CPP_TEST_SERVER_FILE")"
+elif [[ -n "${MLFLOW_TRACKING_URI:-}" ]]; then
+  url="$MLFLOW_TRACKING_URI"
+else
+  die "no server: set MLFLOW_CPP_TEST_SERVER_FILE or MLFLOW_TRACKING_URI"
+fi
+url="${url%/}"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/mlflow-cpp-consumer.XXXXXX")"
+if [[ $keep == 1 ]]; then
+  trap 'printf "run_consumer.sh: kept %s\n" "$work" >&2' EXIT
+else
+  trap 'rm -rf "$work"' EXIT
+fi
+prefix="$work/prefix"
+
+# Runs a step quietly; on failure shows its log and fails.
+step() {
+  local name="$1"; shift
+  if ! "$@" >"$work/$name.log" 2>&1; then
+    cat "$work/$name.log" >&2
+    die "$name failed: $*"
+  fi
+}
+
+step install "$cmake_exe" --install "$build_dir" --prefix "$prefix"
+[[ -f "$prefix/include/mlflow/client.h" ]] || die "install put no mlflow/client.h in $prefix/include"
+config="$(find "$prefix" -name mlflow_cppConfig.cmake -print -quit)"
+[[ -n "$config" ]] || die "install did not produce mlflow_cppConfig.cmake"
+# The public headers must not leak private dependencies or internal headers.
+if grep -rlE '#include *[<"](nlohmann|curl|fmt)/' "$prefix/include" >"$work/leaks.txt"; then
+  die "installed headers include private dependencies: $(tr '\n' ' ' <"$work/leaks.txt")"
+fi
+[[ ! -e "$prefix/include/mlflow/client_impl.h" ]] || die "private header client_impl.h was installed"
+
+configure=("$cmake_exe" -S "$project_dir" -B "$work/build" -G Ninja
+  "-DCMAKE_PREFIX_PATH=$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+[[ -z "$cxx" ]] || configure+=("-DCMAKE_CXX_COMPILER=$cxx")
+[[ -z "$build_type" ]] || configure+=("-DCMAKE_BUILD_TYPE=$build_type")
+[[ -z "$sanitize" ]] ||
+  configure+=("-DCMAKE_CXX_FLAGS=-fsanitize=$sanitize" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=$sanitize")
+step configure "${configure[@]}"
+found="$(sed -n 's/^mlflow_cpp_DIR:PATH=//p' "$work/build/CMakeCache.txt")"
+[[ "$found" == "$prefix"/* ]] || die "find_package used $found, not the scratch install in $prefix"
+step build "$cmake_exe" --build "$work/build"
+
+experiment="consumer-$$-$RANDOM$RANDOM"
+if ! MLFLOW_TRACKING_URI="$url" "$work/build/consumer" "$experiment" >"$work/run.out" 2>"$work/run.err"; then
+  cat "$work/run.err" >&2
+  die "the consumer program failed"
+fi
+run_id="$(tail -n 1 "$work/run.out")"
+[[ "$run_id" =~ ^[0-9a-f]{32}$ ]] || die "the consumer printed '$run_id', not a run id"
+
+if ! curl -sS --fail-with-body --max-time 60 "$url/api/2.0/mlflow/runs/get?run_id=$run_id" >"$work/run.json"; then
+  cat "$work/run.json" >&2
+  die "GET runs/get for $run_id failed"
+fi
+# The response is pretty-printed protobuf JSON ("key" before "value"); compare it without spaces.
+compact="$(tr -d ' \n' <"$work/run.json")"
+for want in \
+  "\"run_id\":\"$run_id\"" \
+  '"status":"FINISHED"' \
+  '{"key":"learning_rate","value":"0.01"}' \
+  '{"key":"epochs","value":"3"}' \
+  '{"key":"consumer","value":"find_package"}' \
+  '"key":"loss","value":0.125'; do
+  [[ "$compact" == *"$want"* ]] || { cat "$work/run.json" >&2; die "run $run_id lacks $want"; }
+done
+printf 'run_consumer.sh: OK: run %s is FINISHED on %s (package %s)\n' "$run_id" "$url" "$config"
