@@ -48,6 +48,14 @@ std::string unique_name(const std::string& prefix) {
   return s.str();
 }
 
+RunRef new_run(MlflowClient& client, const std::string& prefix) {
+  auto exp = client.get_or_create_experiment(unique_name(prefix));
+  REQUIRE_MESSAGE(exp.ok(), exp.status().to_string());
+  auto run = client.create_run({*exp, prefix, std::nullopt, {}});
+  REQUIRE_MESSAGE(run.ok(), run.status().to_string());
+  return {*exp, run->info.run_id};
+}
+
 TempDir::TempDir() {
   std::string tmpl = (fs::temp_directory_path() / "mlflow-cpp-test-XXXXXX").string();
   REQUIRE(::mkdtemp(tmpl.data()) != nullptr);

@@ -21,8 +21,15 @@ std::string server_url();
 /// A client for server_url() with small retry settings so failures surface quickly.
 MlflowClient test_client();
 
-/// "prefix-<pid>-<counter>-<time>": unique across test processes sharing one server.
+/// "prefix-<pid>-<counter>-<salt>": unique across test processes sharing one server.
 std::string unique_name(const std::string& prefix);
+
+/// A run created directly with the client in a fresh experiment named after `prefix`.
+struct RunRef {
+  std::string experiment_id;
+  std::string run_id;
+};
+RunRef new_run(MlflowClient& client, const std::string& prefix);
 
 /// A fresh temporary directory, removed when the object goes out of scope.
 class TempDir {

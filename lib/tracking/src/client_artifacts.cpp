@@ -350,16 +350,23 @@ StatusOr<std::vector<FileInfo>> MlflowClient::list_artifacts(const std::string& 
   auto dir = detail::normalize_artifact_path(path);
   if (!dir.ok()) return dir.status();
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("run id", run_id));
+  return impl_->list_artifact_pages(std::string(kApi) + "/artifacts/list", {{"run_id", run_id}},
+                                    "path", *dir);
+}
+
+StatusOr<std::vector<FileInfo>> MlflowClient::Impl::list_artifact_pages(
+    const std::string& endpoint, QueryParams query, const char* dir_param,
+    const std::string& dir) const {
+  if (!dir.empty()) query.emplace_back(dir_param, dir);
   std::vector<FileInfo> out;
   std::string token;
   do {
-    QueryParams q = {{"run_id", run_id}};
-    if (!dir->empty()) q.emplace_back("path", *dir);
+    QueryParams q = query;
     if (!token.empty()) q.emplace_back("page_token", token);
-    auto r = impl_->get(std::string(kApi) + "/artifacts/list", q);
+    auto r = get(endpoint, q);
     if (!r.ok()) return r.status();
     for (auto f : detail::decode_list(*r, "files", detail::decode_file_info)) {
-      auto p = detail::checked_listed_path(*dir, f.path, /*relative_to_dir=*/false);
+      auto p = detail::checked_listed_path(dir, f.path, /*relative_to_dir=*/false);
       if (!p.ok()) return p.status();
       f.path = *p;
       out.push_back(std::move(f));

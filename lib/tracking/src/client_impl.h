@@ -38,6 +38,12 @@ struct MlflowClient::Impl {
   StatusOr<detail::json> get(const std::string& endpoint, const QueryParams& query) const {
     return call("GET", endpoint, detail::json::object(), query);
   }
+
+  /// Follows the pages of a tracking-API artifact listing (GET endpoint with `query`, the directory in
+  /// the `dir_param` field), checks every listed path stays under `dir`, and sorts by path.
+  StatusOr<std::vector<FileInfo>> list_artifact_pages(const std::string& endpoint, QueryParams query,
+                                                      const char* dir_param,
+                                                      const std::string& dir) const;
 };
 
 /// The API prefix every tracking and registry route uses.

@@ -157,25 +157,8 @@ StatusOr<std::vector<FileInfo>> MlflowClient::list_logged_model_artifacts(
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("model id", model_id));
   auto dir = detail::normalize_artifact_path(path);
   if (!dir.ok()) return dir.status();
-  std::vector<FileInfo> out;
-  std::string token;
-  do {
-    QueryParams q;
-    if (!dir->empty()) q.emplace_back("artifact_directory_path", *dir);
-    if (!token.empty()) q.emplace_back("page_token", token);
-    auto r = impl_->get(model_path(model_id, "/artifacts/directories"), q);
-    if (!r.ok()) return r.status();
-    for (auto f : detail::decode_list(*r, "files", detail::decode_file_info)) {
-      auto p = detail::checked_listed_path(*dir, f.path, /*relative_to_dir=*/false);
-      if (!p.ok()) return p.status();
-      f.path = *p;
-      out.push_back(std::move(f));
-    }
-    token = detail::str(*r, "next_page_token");
-  } while (!token.empty());
-  std::sort(out.begin(), out.end(),
-            [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
-  return out;
+  return impl_->list_artifact_pages(model_path(model_id, "/artifacts/directories"), {},
+                                    "artifact_directory_path", *dir);
 }
 
 }  // namespace mlflow

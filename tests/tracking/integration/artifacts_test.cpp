@@ -15,19 +15,12 @@ using mlflow::StatusCode;
 using mlflow::testing::read_file;
 using mlflow::testing::TempDir;
 using mlflow::testing::test_client;
+using mlflow::testing::new_run;
 using mlflow::testing::unique_name;
 using mlflow::testing::write_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string new_run(MlflowClient& c) {
-  auto exp = c.get_or_create_experiment(unique_name("cpp-artifacts"));
-  REQUIRE_MESSAGE(exp.ok(), exp.status().to_string());
-  auto run = c.create_run({*exp, "artifacts", std::nullopt, {}});
-  REQUIRE_MESSAGE(run.ok(), run.status().to_string());
-  return run->info.run_id;
-}
 
 std::string all_bytes() {
   std::string s;
@@ -57,7 +50,7 @@ std::vector<std::string> local_tree(const std::string& dir) {
 
 TEST_CASE("artifacts: bytes round trip unchanged, binary and large, with awkward names") {
   auto c = test_client();
-  auto run = new_run(c);
+  auto run = new_run(c, "cpp-artifacts").run_id;
   const std::string binary = all_bytes() + std::string(1, '\0') + all_bytes();
   std::string large(3 * 1024 * 1024 + 17, '\0');
   for (size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>((i * 131) % 251);
@@ -87,7 +80,7 @@ TEST_CASE("artifacts: bytes round trip unchanged, binary and large, with awkward
 
 TEST_CASE("artifacts: upload a directory tree and download it back") {
   auto c = test_client();
-  auto run = new_run(c);
+  auto run = new_run(c, "cpp-artifacts").run_id;
   TempDir src;
   write_file(src.path() + "/MLmodel", "flavors: {}\n");
   write_file(src.path() + "/data/x.csv", "a,b\n1,2\n");
@@ -139,7 +132,7 @@ TEST_CASE("artifacts: upload a directory tree and download it back") {
 
 TEST_CASE("artifacts: log_artifact puts one file under a directory, or at the root") {
   auto c = test_client();
-  auto run = new_run(c);
+  auto run = new_run(c, "cpp-artifacts").run_id;
   TempDir src;
   write_file(src.path() + "/metrics.json", "{\"acc\": 0.9}");
   write_file(src.path() + "/notes.txt", "hello");
@@ -152,7 +145,7 @@ TEST_CASE("artifacts: log_artifact puts one file under a directory, or at the ro
 
 TEST_CASE("artifacts: the tracking listing and the proxy listing agree") {
   auto c = test_client();
-  auto run = new_run(c);
+  auto run = new_run(c, "cpp-artifacts").run_id;
   REQUIRE(c.log_artifact_bytes(run, "1", "d/a.txt").ok());
   REQUIRE(c.log_artifact_bytes(run, "22", "d/e/b.txt").ok());
   auto info = c.get_run(run);
@@ -173,7 +166,7 @@ TEST_CASE("artifacts: the tracking listing and the proxy listing agree") {
 
 TEST_CASE("artifacts: *_to/_at/_from work on any root, including runs:/ URIs") {
   auto c = test_client();
-  auto run = new_run(c);
+  auto run = new_run(c, "cpp-artifacts").run_id;
   auto info = c.get_run(run);
   REQUIRE(info.ok());
   const std::string root = info->info.artifact_uri;
@@ -212,7 +205,7 @@ TEST_CASE("artifacts: *_to/_at/_from work on any root, including runs:/ URIs") {
 
 TEST_CASE("artifacts: missing artifacts and unknown runs are kNotFound") {
   auto c = test_client();
-  auto run = new_run(c);
+  auto run = new_run(c, "cpp-artifacts").run_id;
   auto missing = c.read_artifact(run, "nope.txt");
   CHECK(missing.status().code() == StatusCode::kNotFound);
   CHECK(missing.status().error_code() == "RESOURCE_DOES_NOT_EXIST");
@@ -229,7 +222,7 @@ TEST_CASE("artifacts: missing artifacts and unknown runs are kNotFound") {
 
 TEST_CASE("artifacts: traversal attempts are kInvalidArgument and nothing reaches the server") {
   auto c = test_client();
-  auto run = new_run(c);
+  auto run = new_run(c, "cpp-artifacts").run_id;
   auto info = c.get_run(run);
   REQUIRE(info.ok());
   TempDir src;

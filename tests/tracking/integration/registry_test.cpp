@@ -18,27 +18,16 @@ using mlflow::StatusCode;
 using mlflow::testing::read_file;
 using mlflow::testing::TempDir;
 using mlflow::testing::test_client;
+using mlflow::testing::new_run;
+using mlflow::testing::RunRef;
 using mlflow::testing::unique_name;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct RunRef {
-  std::string experiment_id;
-  std::string run_id;
-};
-
-RunRef new_run(MlflowClient& c) {
-  auto exp = c.get_or_create_experiment(unique_name("cpp-registry"));
-  REQUIRE_MESSAGE(exp.ok(), exp.status().to_string());
-  auto run = c.create_run({*exp, "registry", std::nullopt, {}});
-  REQUIRE_MESSAGE(run.ok(), run.status().to_string());
-  return {*exp, run->info.run_id};
-}
-
 /// A registered model with a version from a run's "model" directory.
 std::pair<std::string, RunRef> model_with_version(MlflowClient& c) {
-  auto run = new_run(c);
+  auto run = new_run(c, "cpp-registry");
   REQUIRE(c.log_artifact_bytes(run.run_id, "flavors: {}\n", "model/MLmodel").ok());
   std::string name = unique_name("cpp-rm");
   REQUIRE(c.create_registered_model(name).ok());
@@ -126,7 +115,7 @@ TEST_CASE("registry: search registered models follows pages") {
 
 TEST_CASE("registry: model version from a run source round trips with tags and description") {
   auto c = test_client();
-  auto run = new_run(c);
+  auto run = new_run(c, "cpp-registry");
   REQUIRE(c.log_artifact_bytes(run.run_id, "flavors: {}\n", "model/MLmodel").ok());
   const std::string name = unique_name("cpp-rm");
   REQUIRE(c.create_registered_model(name).ok());
@@ -189,7 +178,7 @@ TEST_CASE("registry: model version from a run source round trips with tags and d
 
 TEST_CASE("registry: a model version from a logged model's model_id") {
   auto c = test_client();
-  auto run = new_run(c);
+  auto run = new_run(c, "cpp-registry");
   mlflow::LoggedModelCreate lm;
   lm.experiment_id = run.experiment_id;
   lm.name = "registered-lm";
