@@ -52,6 +52,20 @@ StatusCode code_from_http_status(int s) {
 }
 
 namespace {
+// Server messages can span lines and carry SQLAlchemy's statement dump; keep the first, useful part
+// on one line.
+std::string tidy_message(std::string msg) {
+  for (const char* noise : {"\n[SQL:", "\n(Background on this error"}) {
+    auto at = msg.find(noise);
+    if (at != std::string::npos) msg.erase(at);
+  }
+  for (auto& c : msg) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  if (msg.size() > 1000) msg = msg.substr(0, 1000) + "...";
+  return msg;
+}
+
 // A short excerpt of a non-JSON body (HTML from a proxy, text from an auth layer) on one line.
 std::string excerpt(const std::string& body) {
   std::string out;
@@ -76,7 +90,7 @@ Status status_from_response(const std::string& method, const std::string& url_pa
   if (j.is_object() && j.contains("error_code") && j["error_code"].is_string()) {
     std::string code = j["error_code"].get<std::string>();
     std::string msg = j.contains("message") && j["message"].is_string()
-                          ? j["message"].get<std::string>()
+                          ? tidy_message(j["message"].get<std::string>())
                           : std::string("(no message)");
     return Status(code_from_error_code(code), msg + " [" + method + " " + url_path + "]", r.status,
                   code);

@@ -44,8 +44,13 @@ Status parse_double(const std::string& name, const std::string& value, double lo
   char* end = nullptr;
   double d = std::strtod(value.c_str(), &end);
   if (value.empty() || end == nullptr || *end != '\0' || !std::isfinite(d) || d < lo || d > hi) {
-    return bad_env(name, value,
-                   "a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    auto num = [](double x) {
+      std::string t = std::to_string(x);
+      t.erase(t.find_last_not_of('0') + 1);
+      if (!t.empty() && t.back() == '.') t.pop_back();
+      return t;
+    };
+    return bad_env(name, value, "a number in [" + num(lo) + ", " + num(hi) + "]");
   }
   *out = d;
   return Status();

@@ -192,3 +192,27 @@ TEST_CASE("client: log_batch splits at the server's limits and keeps order") {
   CHECK(params == 150);
   CHECK(reqs.size() == 4);
 }
+
+TEST_CASE("client: multi-line server messages with SQL dumps become one tidy line") {
+  Fixture f;
+  auto c = f.make();
+  f.transport->push(400, R"j({"error_code":"RESOURCE_ALREADY_EXISTS","message":"Experiment(name=x) already exists.\nError: (sqlite3.IntegrityError) UNIQUE constraint failed\n[SQL: INSERT INTO experiments (name) VALUES (?)]\n(Background on this error at: https://sqlalche.me/e/20/gkpj)"})j");
+  auto r = c.create_experiment("x");
+  CHECK(r.status().code() == StatusCode::kAlreadyExists);
+  const auto& m = r.status().message();
+  CHECK(m.find('\n') == std::string::npos);
+  CHECK(m.find("[SQL:") == std::string::npos);
+  CHECK(m.find("Experiment(name=x) already exists. Error: (sqlite3.IntegrityError)") == 0);
+}
+
+TEST_CASE("client: a runs:/ model version source fills in run_id") {
+  Fixture f;
+  auto c = f.make();
+  f.transport->push(200, R"({"model_version":{"name":"m","version":"1"}})");
+  mlflow::ModelVersionCreate mv;
+  mv.name = "m";
+  mv.source = "runs:/0123abcd/model";
+  REQUIRE(c.create_model_version(mv).ok());
+  auto body = nlohmann::json::parse(f.transport->requests().at(0).body);
+  CHECK(body["run_id"] == "0123abcd");
+}

@@ -96,8 +96,11 @@ class [[nodiscard]] StatusOr {
   bool ok() const noexcept { return std::holds_alternative<T>(v_); }
   explicit operator bool() const noexcept { return ok(); }
 
-  /// The failure; an ok Status when a value is held.
-  Status status() const { return ok() ? Status() : std::get<Status>(v_); }
+  /// The failure; an ok Status when a value is held. The reference lives as long as this object.
+  const Status& status() const {
+    static const Status kOkStatus;
+    return ok() ? kOkStatus : std::get<Status>(v_);
+  }
 
   /// The value; throws StatusError when there is none.
   T& value() & {
