@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cctype>
 #include <mutex>
 #include <vector>
@@ -51,7 +52,9 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 
 class CurlTransport final : public HttpTransport {
  public:
-  explicit CurlTransport(TlsOptions tls) : tls_(std::move(tls)) { global_init_once(); }
+  explicit CurlTransport(TlsOptions tls) : tls_(std::move(tls)), no_proxy_(loopback_no_proxy()) {
+    global_init_once();
+  }
   ~CurlTransport() override {
     for (CURL* h : idle_) curl_easy_cleanup(h);
   }
@@ -78,6 +81,7 @@ class CurlTransport final : public HttpTransport {
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp.headers);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // accept any encoding curl supports
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy_.c_str());
     if (tls_.insecure) {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -132,7 +136,17 @@ class CurlTransport final : public HttpTransport {
     idle_.push_back(h);
   }
 
+  // The user's no_proxy list plus loopback: a local-mode server must never be reached via a proxy.
+  static std::string loopback_no_proxy() {
+    std::string list = "127.0.0.1,localhost,::1";
+    for (const char* var : {"no_proxy", "NO_PROXY"}) {
+      if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return std::string(v) + "," + list;
+    }
+    return list;
+  }
+
   TlsOptions tls_;
+  std::string no_proxy_;
   std::mutex mu_;
   std::vector<CURL*> idle_;
 };
