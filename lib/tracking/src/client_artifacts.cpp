@@ -288,12 +288,20 @@ StatusOr<ArtifactRoot> resolve_root(MlflowClient& client, const MlflowClient::Im
   return detail::resolve_artifact_root(*uri, impl.base_url);
 }
 
+// "runs:/<id>": a run's artifacts are the URI variants applied to the run's root.
+StatusOr<std::string> run_uri(const std::string& run_id) {
+  MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("run id", run_id));
+  if (run_id.find('/') != std::string::npos) {
+    return Status(StatusCode::kInvalidArgument, "run id '" + run_id + "' must not contain '/'");
+  }
+  return "runs:/" + run_id;
+}
+
 StatusOr<ArtifactRoot> run_root(MlflowClient& client, const MlflowClient::Impl& impl,
                                 const std::string& run_id) {
-  MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("run id", run_id));
-  auto run = client.get_run(run_id);
-  if (!run.ok()) return run.status();
-  return detail::resolve_artifact_root(run->info.artifact_uri, impl.base_url);
+  auto uri = run_uri(run_id);
+  if (!uri.ok()) return uri.status();
+  return resolve_root(client, impl, *uri);
 }
 
 StatusOr<std::string> file_path(const std::string& artifact_file) {
@@ -338,11 +346,9 @@ Status MlflowClient::log_artifacts(const std::string& run_id, const std::string&
 
 Status MlflowClient::log_artifact_bytes(const std::string& run_id, const std::string& bytes,
                                         const std::string& artifact_file) {
-  auto path = file_path(artifact_file);
-  if (!path.ok()) return path.status();
-  auto root = run_root(*this, *impl_, run_id);
-  if (!root.ok()) return root.status();
-  return put_bytes(*impl_, *root, *path, bytes);
+  auto uri = run_uri(run_id);
+  if (!uri.ok()) return uri.status();
+  return upload_bytes_to(*uri, bytes, artifact_file);
 }
 
 StatusOr<std::vector<FileInfo>> MlflowClient::list_artifacts(const std::string& run_id,
@@ -390,13 +396,9 @@ StatusOr<std::string> MlflowClient::read_artifact(const std::string& run_id,
 StatusOr<std::string> MlflowClient::download_artifacts(const std::string& run_id,
                                                        const std::string& path,
                                                        const std::string& local_dir) {
-  auto rel = detail::normalize_artifact_path(path);
-  if (!rel.ok()) return rel.status();
-  if (local_dir.empty())
-    return Status(StatusCode::kInvalidArgument, "local directory must not be empty");
-  auto root = run_root(*this, *impl_, run_id);
-  if (!root.ok()) return root.status();
-  return download_tree(*impl_, *root, *rel, local_dir);
+  auto uri = run_uri(run_id);
+  if (!uri.ok()) return uri.status();
+  return download_artifacts_from(*uri, path, local_dir);
 }
 
 Status MlflowClient::upload_artifacts_to(const std::string& root_uri, const std::string& local_path,
