@@ -2,10 +2,12 @@
 // Run endpoints and the ActiveRun API against the real server.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cfloat>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <thread>
 
 #include "mlflow/run.h"
 #include "support/test_support.h"
@@ -246,4 +248,30 @@ TEST_CASE("runs: unreachable server fails within the retry budget with host:port
   CHECK(r.status().code() == StatusCode::kUnavailable);
   CHECK(r.status().message().find("127.0.0.1:9") != std::string::npos);
   CHECK(r.status().message().find("3 attempts") != std::string::npos);
+}
+
+TEST_CASE("runs: one client shared by several threads logs everything (connection pool)") {
+  auto c = test_client();
+  auto run = ActiveRun::start(c, in_new_experiment());
+  REQUIRE(run.ok());
+  const std::string run_id = run->id();
+  constexpr int kThreads = 4, kPerThread = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto local = c;  // copies share one connection pool
+      for (int i = 0; i < kPerThread; ++i) {
+        mlflow::Metric m{"t" + std::to_string(t), double(i), mlflow::now_ms(), i, {}, {}, {}, {}};
+        if (!local.log_metric(run_id, m).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  for (int t = 0; t < kThreads; ++t) {
+    auto h = c.get_metric_history(run_id, "t" + std::to_string(t));
+    REQUIRE(h.ok());
+    CHECK(h->size() == kPerThread);
+  }
 }
