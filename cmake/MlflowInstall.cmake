@@ -11,7 +11,8 @@ install(TARGETS ${libs} EXPORT mlflow_cppTargets
 if(apps)
   install(TARGETS ${apps} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/tracking/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+get_property(include_dirs GLOBAL PROPERTY MLFLOW_CPP_INCLUDE_DIRS)
+install(DIRECTORY ${include_dirs} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 set(config_dir ${CMAKE_INSTALL_LIBDIR}/cmake/mlflow_cpp)
 install(EXPORT mlflow_cppTargets NAMESPACE mlflow:: DESTINATION ${config_dir})

@@ -13,9 +13,10 @@ function(mlflow_target_flags target)
   endif()
 endfunction()
 
-# mlflow_add_library(name SOURCES ...): target mlflow_<name>, alias mlflow::<name>, exported as <name>.
+# mlflow_add_library(name [INSTALL] SOURCES ...): target mlflow_<name>, alias mlflow::<name>, exported
+# as <name>. INSTALL puts it and its include/ folder into the installed CMake package.
 function(mlflow_add_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
+  cmake_parse_arguments(ARG "INSTALL" "" "SOURCES" ${ARGN})
   add_library(mlflow_${name} ${ARG_SOURCES})
   add_library(mlflow::${name} ALIAS mlflow_${name})
   set_target_properties(mlflow_${name} PROPERTIES EXPORT_NAME ${name} POSITION_INDEPENDENT_CODE ON)
@@ -24,7 +25,10 @@ function(mlflow_add_library name)
     PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
     PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
   mlflow_target_flags(mlflow_${name})
-  set_property(GLOBAL APPEND PROPERTY MLFLOW_CPP_LIBRARIES mlflow_${name})
+  if(ARG_INSTALL)
+    set_property(GLOBAL APPEND PROPERTY MLFLOW_CPP_LIBRARIES mlflow_${name})
+    set_property(GLOBAL APPEND PROPERTY MLFLOW_CPP_INCLUDE_DIRS ${CMAKE_CURRENT_SOURCE_DIR}/include/)
+  endif()
 endfunction()
 
 # mlflow_add_app(name SOURCES ... LIBS ...)

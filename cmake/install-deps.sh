@@ -3,7 +3,7 @@
 #   1. Debian packages (apt), skipped entirely when dpkg already has all of them;
 #   2. the pinned MLflow server in a venv at mlflow/.venv (pip), skipped when it is already there.
 #
-# Usage: bash cmake/install-deps.sh [--with-torch] [--no-apt] [--no-server] [--help]
+# Usage: bash cmake/install-deps.sh [--without-torch] [--no-apt] [--no-server] [--help]
 #
 # Safe to re-run: when everything is in place it finishes in well under a second and touches
 # nothing. Works unattended (CI=true, no stdin). Runs apt as root, or through sudo when not root.
@@ -17,9 +17,10 @@ Installs the Debian 12 packages and the pinned MLflow server (mlflow/.venv) that
 mlflow-cpp needs. Re-running is cheap: whatever is already installed is skipped.
 
 Options:
-  --with-torch   also install LibTorch and the Fashion-MNIST data set
-                 (libtorch-dev dataset-fashion-mnist; about 200 MB download,
-                 700 MB on disk). Same as MLFLOW_CPP_WITH_TORCH=1.
+  --without-torch  skip LibTorch and the Fashion-MNIST data set (libtorch-dev
+                 dataset-fashion-mnist; about 200 MB download, 700 MB on disk);
+                 mlflow::libtorch and its tests are then not built.
+                 Same as MLFLOW_CPP_WITH_TORCH=0.
   --no-apt       do not install Debian packages (only report missing ones).
                  Same as MLFLOW_CPP_SKIP_APT=1.
   --no-server    do not create/update the MLflow venv. Same as MLFLOW_CPP_SKIP_SERVER=1.
@@ -36,8 +37,8 @@ die() { printf '[install-deps] ERROR: %s\n' "$*" >&2; exit 1; }
 
 is_true() { case "${1:-}" in 1 | true | TRUE | yes | YES | on | ON) return 0 ;; *) return 1 ;; esac; }
 
-with_torch=0
-is_true "${MLFLOW_CPP_WITH_TORCH:-}" && with_torch=1
+with_torch=1
+case "${MLFLOW_CPP_WITH_TORCH:-}" in 0 | false | FALSE | no | NO | off | OFF) with_torch=0 ;; esac
 skip_apt=0
 is_true "${MLFLOW_CPP_SKIP_APT:-}" && skip_apt=1
 skip_server=0
@@ -45,7 +46,8 @@ is_true "${MLFLOW_CPP_SKIP_SERVER:-}" && skip_server=1
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --with-torch) with_torch=1 ;;
+    --with-torch) with_torch=1 ;;  # the default; kept for old command lines
+    --without-torch) with_torch=0 ;;
     --no-apt) skip_apt=1 ;;
     --no-server) skip_server=1 ;;
     -h | --help) usage; exit 0 ;;
@@ -65,14 +67,15 @@ core_packages=(
   build-essential cmake ninja-build git ca-certificates curl
   libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev doctest-dev zlib1g-dev
   libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
+  libcairo2-dev fonts-dejavu-core pkg-config
   python3 python3-venv
 )
-# LibTorch integration and the Fashion-MNIST trainer. OPTIONAL, off by default: on Debian 12
+# LibTorch integration and the Fashion-MNIST trainer. Installed by default (the product's trainer
+# and its tests need them); --without-torch skips them for tracking-only work. On Debian 12
 # `libtorch-dev` pulls in ~200 new packages (protobuf, glog, gflags, python3-dev, BLAS, ...),
 # about 165 MB to download and 660 MB on disk (measured with `apt-get install --assume-no
 # libtorch-dev` on a machine with the core packages), and `dataset-fashion-mnist` adds 31 MB.
-# None of it is needed by the tracking core, the sweep engine or their tests, and CMake
-# builds lib/libtorch and the trainers only when Torch is found.
+# CMake builds lib/libtorch and the trainers only when Torch is found.
 torch_packages=(libtorch-dev dataset-fashion-mnist)
 
 packages=("${core_packages[@]}")

@@ -18,7 +18,7 @@ Commands:
 
 Options:
   --sanitize     use build-asan/ configured with -DMLFLOW_CPP_SANITIZE=address,undefined
-  --with-torch   also install LibTorch and Fashion-MNIST (passed to install-deps.sh)
+  --without-torch  skip LibTorch and Fashion-MNIST (passed to install-deps.sh)
   --skip-deps    do not run cmake/install-deps.sh (same as MLFLOW_CPP_SKIP_DEPS=1)
   -h, --help     show this help
 
@@ -35,7 +35,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 
 command=""
 sanitize=0
-with_torch=0
+without_torch=0
 skip_deps=0
 is_true "${MLFLOW_CPP_SKIP_DEPS:-}" && skip_deps=1
 args=()
@@ -45,7 +45,7 @@ while [[ $# -gt 0 ]]; do
       [[ -z "$command" ]] || die "only one command at a time (got '$command' and '$1')"
       command="$1" ;;
     --sanitize) sanitize=1 ;;
-    --with-torch) with_torch=1 ;;
+    --without-torch) without_torch=1 ;;
     --skip-deps) skip_deps=1 ;;
     -h | --help) usage; exit 0 ;;
     --) shift; args=("$@"); break ;;
@@ -73,7 +73,7 @@ do_build() {
     log "skipping cmake/install-deps.sh (--skip-deps)"
   else
     local deps_args=()
-    [[ "$with_torch" == 1 ]] && deps_args+=(--with-torch)
+    [[ "$without_torch" == 1 ]] && deps_args+=(--without-torch)
     bash "$repo_root/cmake/install-deps.sh" "${deps_args[@]}" || die "installing dependencies failed (see above)"
   fi
   command -v cmake >/dev/null 2>&1 || die "cmake not found (run: bash cmake/install-deps.sh)"
