@@ -302,17 +302,25 @@ stop_group() {
   ! group_alive "$group"
 }
 
-cmd_stop() {
-  local dir_arg="."
+# Sets dir_arg from the only option stop and status take: --dir DIR (default: current directory).
+parse_dir_only() {
+  local cmd="$1"
+  shift
+  dir_arg="."
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --dir) [[ $# -ge 2 ]] || die "--dir needs a value"; dir_arg="$2"; shift ;;
       --dir=*) dir_arg="${1#*=}" ;;
       -h | --help) usage; exit 0 ;;
-      *) die "stop: unknown option '$1' (see --help)" ;;
+      *) die "$cmd: unknown option '$1' (see --help)" ;;
     esac
     shift
   done
+}
+
+cmd_stop() {
+  local dir_arg
+  parse_dir_only stop "$@"
   [[ -d "$dir_arg" ]] || { note "not running (no directory $dir_arg)"; return 0; }
   dir="$(cd -- "$dir_arg" && pwd -P)"
   local pgid
@@ -326,16 +334,8 @@ cmd_stop() {
 }
 
 cmd_status() {
-  local dir_arg="."
-  while [[ $# -gt 0 ]]; do
-    case "$1" in
-      --dir) [[ $# -ge 2 ]] || die "--dir needs a value"; dir_arg="$2"; shift ;;
-      --dir=*) dir_arg="${1#*=}" ;;
-      -h | --help) usage; exit 0 ;;
-      *) die "status: unknown option '$1' (see --help)" ;;
-    esac
-    shift
-  done
+  local dir_arg
+  parse_dir_only status "$@"
   [[ -d "$dir_arg" ]] || { echo "not running"; return 3; }
   dir="$(cd -- "$dir_arg" && pwd -P)"
   local pgid url

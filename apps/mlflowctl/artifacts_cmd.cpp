@@ -102,9 +102,7 @@ void run_list(Context& ctx, const ListArgs& a) {
     }
   }
   if (ctx.global.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& f : entries) out.push_back(to_json(f));
-    print_json(out);
+    print_json(to_json_array(entries));
     return;
   }
   Table table({"PATH", "SIZE"});

@@ -37,9 +37,7 @@ void run_search(Context& ctx, const SearchArgs& a) {
       },
       "search experiments");
   if (ctx.global.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& e : experiments) out.push_back(to_json(e));
-    print_json(out);
+    print_json(to_json_array(experiments));
     return;
   }
   Table table({"ID", "NAME", "STAGE", "CREATED", "ARTIFACT_LOCATION"});

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "mlflow/types.h"
 
@@ -20,5 +21,13 @@ nlohmann::json to_json(const mlflow::ModelVersion& version);
 
 /// A metric value as JSON: a number, or the strings "NaN", "Infinity", "-Infinity" (JSON has none).
 nlohmann::json metric_value_json(double value);
+
+/// A JSON array of to_json(item) for each item.
+template <typename T>
+nlohmann::json to_json_array(const std::vector<T>& items) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& item : items) out.push_back(to_json(item));
+  return out;
+}
 
 }  // namespace mlflowctl

@@ -57,9 +57,7 @@ void run_search(Context& ctx, const SearchArgs& a) {
       },
       "search runs");
   if (ctx.global.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : runs) out.push_back(to_json(r));
-    print_json(out);
+    print_json(to_json_array(runs));
     return;
   }
   Table table({"RUN_ID", "EXPERIMENT_ID", "NAME", "STATUS", "STARTED"});
