@@ -76,7 +76,9 @@ core_packages=(
 # about 165 MB to download and 660 MB on disk (measured with `apt-get install --assume-no
 # libtorch-dev` on a machine with the core packages), and `dataset-fashion-mnist` adds 31 MB.
 # CMake builds lib/libtorch and the trainers only when Torch is found.
-torch_packages=(libtorch-dev dataset-fashion-mnist)
+# Debian's LibTorch links the generic libblas.so.3, which is the slow reference BLAS unless an optimised
+# one is installed: libopenblas0-openmp takes over that alternative and shares LibTorch's OpenMP pool.
+torch_packages=(libtorch-dev dataset-fashion-mnist libopenblas0-openmp)
 
 packages=("${core_packages[@]}")
 [[ "$with_torch" == 1 ]] && packages+=("${torch_packages[@]}")

@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/process.h"
 #include "support/test_support.h"
 
 using mlflow::StatusCode;
@@ -28,38 +28,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CtlResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using CtlResult = mlflow::testing::ProcessResult;
 
 /// Runs mlflowctl with `args`, MLFLOW_TRACKING_URI set to `tracking_uri` and one retry at most.
 CtlResult run_ctl_at(const std::string& tracking_uri, const std::vector<std::string>& args) {
-  TempDir tmp;
-  std::string err_file = tmp.path() + "/stderr";
-  std::string cmd = "MLFLOW_TRACKING_URI=" + shell_quote(tracking_uri) +
-                    " MLFLOW_HTTP_REQUEST_MAX_RETRIES=1 MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=0.1 " +
-                    shell_quote(MLFLOWCTL_PATH);
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " 2>" + shell_quote(err_file);
-  CtlResult r;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-  int status = ::pclose(pipe);
-  REQUIRE(WIFEXITED(status));
-  r.exit_code = WEXITSTATUS(status);
-  r.err = read_file(err_file);
-  return r;
+  return mlflow::testing::run_process(MLFLOWCTL_PATH, args,
+                                      {"MLFLOW_TRACKING_URI=" + tracking_uri, "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1",
+                                       "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=0.1"});
 }
 
 CtlResult run_ctl(const std::vector<std::string>& args) { return run_ctl_at(server_url(), args); }

@@ -2,16 +2,15 @@
 // TrainingLogger: metrics through ActiveRun, charts through mlflow::plot, files via a temp dir.
 #include "mlflow/libtorch/training_logger.h"
 
-#include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "mlflow/libtorch/staging_dir.h"
 #include "mlflow/plot/charts.h"
 
 namespace mlflow::libtorch {
@@ -19,43 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// A fresh directory from mkdtemp under $TMPDIR (else /tmp), removed with its contents on
-// destruction.
-class StagingDir {
- public:
-  static StatusOr<StagingDir> make() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                          "/mlflow-training-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) {
-      return Status(StatusCode::kFailedPrecondition,
-                    "cannot create a temporary directory " + pattern + ": " + std::strerror(errno));
-    }
-    return StagingDir(pattern);
-  }
-  StagingDir(StagingDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
-  StagingDir& operator=(StagingDir&&) = delete;
-  StagingDir(const StagingDir&) = delete;
-  StagingDir& operator=(const StagingDir&) = delete;
-  ~StagingDir() {
-    if (path_.empty()) return;
-    std::error_code ec;
-    fs::remove_all(path_, ec);  // best effort: a leftover temp dir is not worth failing over
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  explicit StagingDir(std::string path) : path_(std::move(path)) {}
-  std::string path_;
-};
-
-Status write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (f) f << text;
-  if (!f) return Status(StatusCode::kFailedPrecondition, "cannot write " + path);
-  return ok_status();
-}
 
 std::string dump(const json& j) {
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
@@ -155,7 +117,7 @@ Status TrainingLogger::log_curves() {
     return Status(StatusCode::kFailedPrecondition,
                   "log_curves: no finite loss or accuracy to draw");
   }
-  auto dir = StagingDir::make();
+  auto dir = StagingDir::make("mlflow-training");
   if (!dir.ok()) return dir.status();
   const std::string path = dir->file("curves.png");
   MLFLOW_CPP_RETURN_IF_ERROR(plot::write_line_charts(path, panels));
@@ -185,7 +147,7 @@ Status TrainingLogger::log_evaluation(const ClassificationReport& report, const 
   MLFLOW_CPP_RETURN_IF_ERROR(run_.log_metrics(metrics));
   for (const auto& [k, v] : metrics) final_metrics_[k] = v;
 
-  auto dir = StagingDir::make();
+  auto dir = StagingDir::make("mlflow-training");
   if (!dir.ok()) return dir.status();
   const std::string name_prefix = prefix == "test" ? "" : prefix + "_";
   const std::string json_path = dir->file(name_prefix + "confusion_matrix.json");
@@ -211,7 +173,7 @@ Status TrainingLogger::log_metrics_json() {
   const json doc = {{"history", std::move(history)},
                     {"final", std::move(final_metrics)},
                     {"params", params_}};
-  auto dir = StagingDir::make();
+  auto dir = StagingDir::make("mlflow-training");
   if (!dir.ok()) return dir.status();
   const std::string path = dir->file("metrics.json");
   MLFLOW_CPP_RETURN_IF_ERROR(write_text(path, dump(doc)));

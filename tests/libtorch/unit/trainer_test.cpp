@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+// The training loop on small synthetic data: determinism, the feature cache, early stopping, rotation.
+#include <ATen/ATen.h>
+
+#include "mlflow/libtorch/fmnist_tensors.h"
+#include "mlflow/libtorch/trainer.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "support/test_support.h"
+
+using mlflow::StatusCode;
+using mlflow::testing::TempDir;
+namespace ml = mlflow::libtorch;
+
+namespace {
+
+// n images whose class is visible: a bright horizontal band at row 2 * label, on noise.
+ml::TensorSet synthetic(std::int64_t n, std::uint64_t seed) {
+  at::manual_seed(seed);
+  at::Tensor labels = at::randint(0, 10, {n}, at::kLong);
+  at::Tensor images = at::randn({n, 1, 28, 28}) * 0.3;
+  for (std::int64_t i = 0; i < n; ++i) images[i][0][2 * labels[i].item<std::int64_t>() + 4] += 2.0;
+  return {images, labels};
+}
+
+ml::FmnistSplits small_splits() {
+  ml::FmnistSplits s;
+  s.train = synthetic(320, 1);
+  s.validation = synthetic(96, 2);
+  s.test = synthetic(96, 3);
+  return s;
+}
+
+ml::TrainConfig small_config() {
+  ml::TrainConfig c;
+  c.batch_size = 32;
+  c.max_epochs = 2;
+  c.threads = 1;
+  c.seed = 7;
+  return c;
+}
+
+ml::TrainOutcome train(const ml::TrainConfig& c, const ml::FmnistSplits& data, const TempDir& dir,
+                       const ml::TrainCallbacks& cb = {}) {
+  auto out = ml::train_fmnist(c, data, dir.path(), cb);
+  REQUIRE_MESSAGE(out.ok(), out.status().to_string());
+  return *out;
+}
+
+}  // namespace
+
+TEST_CASE("trainer: learns a visible pattern, keeps the best epoch and evaluates it on the test split") {
+  TempDir dir;
+  const auto data = small_splits();
+  auto c = small_config();
+  c.max_epochs = 3;
+  const auto out = train(c, data, dir);
+  REQUIRE(out.history.size() == 3);
+  CHECK(out.history.back().val_accuracy > 0.5);
+  CHECK(out.test.accuracy > 0.5);
+  CHECK(out.test.predictions.size() == 96);
+  CHECK(out.best_epoch >= 1);
+  for (const auto& e : out.history) CHECK(e.val_accuracy <= out.history[out.best_epoch - 1].val_accuracy);
+  CHECK(out.history[0].learning_rate == doctest::Approx(1e-3));
+  CHECK(out.history[1].learning_rate < out.history[0].learning_rate);  // cosine schedule
+  CHECK(out.history[0].images_per_second > 0);
+  CHECK(out.class_names.size() == 10);
+  // The saved weights are the best epoch's: evaluating them reproduces the test predictions.
+  auto again = ml::evaluate_saved_model({out.model_config_json, out.weights_path}, data, 1);
+  REQUIRE(again.ok());
+  CHECK(again->predictions == out.test.predictions);
+}
+
+TEST_CASE("trainer: the same seed and threads give identical metrics") {
+  TempDir a, b;
+  const auto data = small_splits();
+  const auto x = train(small_config(), data, a);
+  const auto y = train(small_config(), data, b);
+  REQUIRE(x.history.size() == y.history.size());
+  for (std::size_t i = 0; i < x.history.size(); ++i) {
+    CHECK(x.history[i].train_loss == y.history[i].train_loss);
+    CHECK(x.history[i].val_loss == y.history[i].val_loss);
+    CHECK(x.history[i].val_accuracy == y.history[i].val_accuracy);
+  }
+  CHECK(x.test.predictions == y.test.predictions);
+  auto other = small_config();
+  other.seed = 8;
+  CHECK(train(other, data, a).history[0].train_loss != x.history[0].train_loss);
+}
+
+TEST_CASE("trainer: the frozen-backbone feature cache gives the same results as running the backbone") {
+  TempDir a, b;
+  const auto data = small_splits();
+  auto c = small_config();
+  c.frozen_backbone = true;
+  const auto cached = train(c, data, a);
+  c.feature_cache = false;
+  const auto direct = train(c, data, b);
+  CHECK(cached.feature_cache_seconds > 0);
+  CHECK(direct.feature_cache_seconds == 0);
+  CHECK(cached.trainable_parameters < cached.parameters);
+  REQUIRE(cached.history.size() == direct.history.size());
+  for (std::size_t i = 0; i < cached.history.size(); ++i) {
+    CHECK(cached.history[i].train_loss == doctest::Approx(direct.history[i].train_loss).epsilon(1e-4));
+    CHECK(cached.history[i].val_accuracy == doctest::Approx(direct.history[i].val_accuracy));
+  }
+  CHECK(cached.test.accuracy == doctest::Approx(direct.test.accuracy));
+}
+
+TEST_CASE("trainer: early stopping ends training when validation accuracy stops improving") {
+  TempDir dir;
+  auto c = small_config();
+  c.max_epochs = 10;
+  c.learning_rate = 1e-12;  // with the batch-norm statistics frozen too, nothing changes: epoch 1 stays best
+  c.frozen_backbone = true;
+  c.lr_schedule = "none";
+  c.early_stopping_patience = 2;
+  const auto out = train(c, small_splits(), dir);
+  CHECK(out.stopped_early);
+  CHECK(out.history.size() == 3);
+  CHECK(out.best_epoch == 1);
+}
+
+TEST_CASE("trainer: rotation pretraining labels the four rotations and ignores the classes") {
+  TempDir dir;
+  auto c = small_config();
+  c.task = ml::kTaskRotation;
+  c.max_epochs = 1;
+  const auto out = train(c, small_splits(), dir);
+  CHECK(out.class_names == ml::rotation_class_names());
+  CHECK(out.test.labels.size() == 4 * 96);
+  CHECK(*std::max_element(out.test.labels.begin(), out.test.labels.end()) == 3);
+  CHECK(*std::max_element(out.test.predictions.begin(), out.test.predictions.end()) <= 3);
+}
+
+TEST_CASE("trainer: a backbone from a file is loaded, and a bad one is a clear error") {
+  TempDir dir;
+  const auto data = small_splits();
+  auto c = small_config();
+  c.backbone_weights = dir.path() + "/missing.pt";
+  auto missing = ml::train_fmnist(c, data, dir.path());
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message().find("missing.pt") != std::string::npos);
+  c.backbone_weights = "models:/fmnist-backbone@pretrained";
+  auto no_resolver = ml::train_fmnist(c, data, dir.path());
+  CHECK(no_resolver.status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("trainer: cancellation and callback errors stop training") {
+  TempDir dir;
+  const auto data = small_splits();
+  ml::TrainCallbacks cb;
+  int batches = 0;
+  cb.on_batch = [&](std::int64_t, std::int64_t, std::int64_t, double, double) { ++batches; };
+  cb.cancelled = [&] { return batches >= 3; };
+  auto cancelled = ml::train_fmnist(small_config(), data, dir.path(), cb);
+  CHECK(cancelled.status().code() == StatusCode::kCancelled);
+  CHECK(batches == 3);
+
+  ml::TrainCallbacks failing;
+  failing.on_epoch = [](const ml::EpochMetrics&) { return mlflow::Status(StatusCode::kUnavailable, "server gone"); };
+  auto failed = ml::train_fmnist(small_config(), data, dir.path(), failing);
+  CHECK(failed.status().code() == StatusCode::kUnavailable);
+}
