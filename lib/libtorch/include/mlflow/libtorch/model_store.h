@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+// LibTorch models as MLflow 3 logged models: the MLmodel file, logging, registration and fetching
+// by URI. LibTorch-free: the weights archive is opaque bytes here.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mlflow/client.h"
+#include "mlflow/status.h"
+
+namespace mlflow::libtorch {
+
+/// The flavor key under `flavors:` in the MLmodel file.
+inline constexpr const char* kLibtorchFlavor = "libtorch";
+/// Name of the model description file, as MLflow names it.
+inline constexpr const char* kMlmodelFileName = "MLmodel";
+/// The MLflow release whose MLmodel layout mlmodel_yaml() writes; goes into `mlflow_version` (which
+/// MLflow only displays, so it stays a valid MLflow version). Our own version goes into the flavor.
+inline constexpr const char* kMlmodelFormatVersion = "3.17.2";
+
+/// What a LibTorch model needs to be rebuilt and fed: flavors.libtorch in the MLmodel file.
+struct LibtorchFlavor {
+  std::string architecture;  ///< "small_cnn" | "mobilenet_v2" (opaque here)
+  /// Architecture config as a JSON object text, e.g. {"width_multiplier":1.0,"num_classes":10};
+  /// stored as a YAML map, so a round trip gives equal JSON, not equal text.
+  std::string config_json = "{}";
+  std::vector<std::int64_t> input_shape{1, 28, 28};  ///< one sample, no batch dimension
+  std::string input_dtype = "float32";
+  std::vector<std::string> class_names;
+  std::string weights_file = "model.pt";  ///< relative to the model directory
+  std::string libtorch_version;
+  /// mlflow-cpp's version; filled in by mlmodel_yaml(), read back by parse_mlmodel().
+  std::string mlflow_cpp_version;
+};
+
+/// kInvalidArgument naming the field when the flavor cannot be written as a loadable model:
+/// empty architecture, config_json not a JSON object, empty or non-positive input_shape, empty
+/// input_dtype, weights_file empty / absolute / with '..' / naming the MLmodel file.
+Status validate_flavor(const LibtorchFlavor& flavor);
+
+/// The MLmodel YAML as MLflow 3's Model.to_yaml writes it (keys sorted): artifact_path, flavors
+/// {libtorch: {...}}, mlflow_version, model_id, model_uuid (= model_id), run_id (left out when
+/// empty), signature {inputs, outputs, params} as JSON-string tensor specs (inputs float32
+/// [-1, *input_shape]; outputs float32 [-1, number of classes], null when unknown),
+/// utc_time_created. A config_json that is not a JSON object is kept as a string (and refused by
+/// parse_mlmodel); call validate_flavor() first. Thread-safety: a pure function.
+std::string mlmodel_yaml(const LibtorchFlavor& flavor, const std::string& model_id,
+                         const std::string& run_id, const std::string& artifact_path);
+
+/// The MLmodel fields besides the flavor.
+struct MlmodelInfo {
+  LibtorchFlavor flavor;
+  std::string model_id;  ///< empty for models saved outside a logged model
+  std::string run_id;
+  std::string artifact_path;
+  std::string mlflow_version;
+  std::string utc_time_created;
+};
+
+/// Parses an MLmodel text. kInvalidArgument naming `source` (a file or URI) and the field when it
+/// is not YAML, has no flavors.libtorch, or a field is missing or malformed (architecture, config,
+/// input_shape, input_dtype, class_names, weights_file; the rules of validate_flavor).
+/// Thread-safety: a pure function.
+StatusOr<MlmodelInfo> parse_mlmodel_info(const std::string& yaml_text, const std::string& source);
+/// parse_mlmodel_info(...).flavor.
+StatusOr<LibtorchFlavor> parse_mlmodel(const std::string& yaml_text, const std::string& source);
+
+/// A logged model as log_libtorch_model() left it.
+struct LoggedModelRef {
+  std::string model_id;
+  std::string name;
+  std::string artifact_uri;
+  std::string model_uri;  ///< "models:/<model_id>"
+};
+
+/// Logs a LibTorch model the way MLflow 3's log_model does: creates the logged model `name` in
+/// `experiment_id` with source_run_id = run_id and `params` as model params, links it to the run as
+/// an output at `step` (so the run page lists it), uploads the weights (as flavor.weights_file) and
+/// the MLmodel file, and finalizes it READY. When an upload fails it is finalized FAILED
+/// (UPLOAD_FAILED) and the upload's error is returned. kInvalidArgument for a bad flavor or empty
+/// name, kNotFound when weights_path is not a readable file (both before anything is created); the
+/// client's errors otherwise. Writes no local files. Thread-safety: as the client's calls.
+StatusOr<LoggedModelRef> log_libtorch_model(MlflowClient& client, const std::string& experiment_id,
+                                            const std::string& run_id, const std::string& name,
+                                            const LibtorchFlavor& flavor,
+                                            const std::string& weights_path,
+                                            const std::map<std::string, std::string>& params = {},
+                                            std::int64_t step = 0);
+
+struct ModelVersionRef {
+  std::string name;
+  std::string version;
+};
+
+/// Registers a logged model as a new version of `model_name` (creating the registered model if
+/// missing; a concurrent creator is fine), with source models:/<model_id> and the model's source
+/// run, `version_tags` and `description` (when not empty), and points `alias` at it (when not
+/// empty). The client's errors, with the model name in front. Thread-safety: as the client's calls.
+StatusOr<ModelVersionRef> register_logged_model(
+    MlflowClient& client, const LoggedModelRef& model, const std::string& model_name,
+    const std::string& alias = {}, const std::map<std::string, std::string>& version_tags = {},
+    const std::string& description = {});
+
+/// A model on the local disk.
+struct LocalModel {
+  std::string dir;           ///< the directory holding MLmodel
+  std::string weights_path;  ///< dir + "/" + flavor.weights_file
+  LibtorchFlavor flavor;
+  std::string source_uri;  ///< the URI or path fetch_model() was given
+  std::string model_id;    ///< the logged model's id when known (resolved, else from MLmodel)
+};
+
+/// Makes a model available locally. `uri` is one of
+///  * runs:/<run_id>/<name>[/sub]: the newest logged model `name` whose source run is <run_id>
+///    (READY ones first), as MLflow 3 resolves it; falls back to the run's artifacts at <name>;
+///  * models:/<model_id> (a logged model), models:/<name>/<version>, models:/<name>/latest,
+///    models:/<name>@<alias>;
+///  * a local directory holding an MLmodel (or the MLmodel file itself; file:// allowed): used in
+///    place, dest_dir is not touched.
+/// Remote models are downloaded into dest_dir (MLmodel directly inside it) through a hidden
+/// sibling staging directory and moved in only once MLmodel parsed and the weights file is there,
+/// so a failed fetch leaves no partial model. dest_dir must be missing, empty, or hold an earlier
+/// model (a directory with an MLmodel file), which is replaced; otherwise kFailedPrecondition.
+/// kNotFound naming the URI when nothing is there; kInvalidArgument when it is not a libtorch
+/// model or the URI is malformed; kInternal when the server lists unsafe paths (nothing is written
+/// outside the staging directory). Thread-safety: concurrent fetches need distinct dest_dirs.
+StatusOr<LocalModel> fetch_model(MlflowClient& client, const std::string& uri,
+                                 const std::string& dest_dir);
+
+/// True when `s` looks like a model URI (runs:/ or models:/) rather than a local path.
+bool is_model_uri(const std::string& s);
+
+}  // namespace mlflow::libtorch
