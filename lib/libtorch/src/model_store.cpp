@@ -312,7 +312,14 @@ StatusOr<LocalModel> load_local(const fs::path& model_dir, const std::string& so
   return m;
 }
 
-StatusOr<LocalModel> fetch_local(const std::string& uri) {
+std::string trim_trailing_slashes(std::string s) {
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+StatusOr<LocalModel> open_local_model(const std::string& uri) {
   fs::path p = starts_with(uri, "file://") ? fs::path(uri.substr(7)) : fs::path(uri);
   std::error_code ec;
   if (fs::is_regular_file(p, ec) && p.filename() == kMlmodelFileName) p = p.parent_path();
@@ -326,13 +333,6 @@ StatusOr<LocalModel> fetch_local(const std::string& uri) {
   }
   return load_local(p, uri);
 }
-
-std::string trim_trailing_slashes(std::string s) {
-  while (s.size() > 1 && s.back() == '/') s.pop_back();
-  return s;
-}
-
-}  // namespace
 
 bool is_model_uri(const std::string& s) {
   return starts_with(s, "runs:/") || starts_with(s, "models:/");
@@ -428,7 +428,7 @@ StatusOr<ModelVersionRef> register_logged_model(
 
 StatusOr<LocalModel> fetch_model(MlflowClient& client, const std::string& uri,
                                  const std::string& dest_dir) {
-  if (!is_model_uri(uri)) return fetch_local(uri);
+  if (!is_model_uri(uri)) return open_local_model(uri);
   const std::string context = "fetching model '" + uri + "'";
   if (dest_dir.empty()) {
     return Status(StatusCode::kInvalidArgument, context + ": destination directory is empty");

@@ -23,11 +23,11 @@ namespace {
 
 std::string percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }
 
-std::string epoch_line(const EpochMetrics& m, std::int64_t max_epochs) {
-  return fmt::format("epoch {}/{}: train_loss {:.4f} train_acc {} val_loss {:.4f} val_acc {} lr {:.3g} "
-                     "({:.1f} s, {:.0f} img/s)",
-                     m.epoch, max_epochs, m.train_loss, percent(m.train_accuracy), m.val_loss,
-                     percent(m.val_accuracy), m.learning_rate, m.epoch_seconds, m.images_per_second);
+// "train_loss 0.3123 train_acc 88.51% ... lr 0.001, 3900 img/s": an epoch's figures, for bars and logs.
+std::string epoch_figures(const EpochMetrics& m) {
+  return fmt::format("train_loss {:.4f} train_acc {} val_loss {:.4f} val_acc {} lr {:.3g}, {:.0f} img/s",
+                     m.train_loss, percent(m.train_accuracy), m.val_loss, percent(m.val_accuracy), m.learning_rate,
+                     m.images_per_second);
 }
 
 // Lines for train.log, echoed to the terminal unless it shows progress bars (which print their own).
@@ -102,10 +102,10 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
     bar->update(done, loss, seconds);
   };
   cb.on_epoch = [&](const EpochMetrics& m) -> Status {
-    const std::string line = epoch_line(m, config.max_epochs);
-    log.add(line);
+    const std::string figures = epoch_figures(m);
+    log.add(fmt::format("epoch {}/{}: {} ({:.1f} s)", m.epoch, config.max_epochs, figures, m.epoch_seconds));
     if (bar) {
-      bar->finish(line.substr(line.find(": ") + 2), m.epoch_seconds);
+      bar->finish(figures, m.epoch_seconds);
       bar.reset();
     }
     return logger.log_epoch(m).with_context(fmt::format("logging epoch {}", m.epoch));

@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "mlflow/libtorch/models.h"
 
 namespace mlflow::libtorch {
 namespace {

@@ -130,6 +130,10 @@ struct LocalModel {
 StatusOr<LocalModel> fetch_model(MlflowClient& client, const std::string& uri,
                                  const std::string& dest_dir);
 
+/// A model in a local directory (or its MLmodel file; file:// allowed), used in place: no client needed.
+/// kNotFound naming the path when it is not a directory holding an MLmodel; parse errors as fetch_model().
+StatusOr<LocalModel> open_local_model(const std::string& path);
+
 /// True when `s` looks like a model URI (runs:/ or models:/) rather than a local path.
 bool is_model_uri(const std::string& s);
 

@@ -9,12 +9,10 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 
+#include "mlflow/libtorch/train_config.h"
 #include "mlflow/status.h"
 
 namespace mlflow::libtorch {
-
-inline constexpr const char* kSmallCnn = "small_cnn";
-inline constexpr const char* kMobileNetV2 = "mobilenet_v2";
 
 /// What to build. Serialised into the MLmodel file so that a model can be rebuilt before its weights load.
 struct ModelConfig {

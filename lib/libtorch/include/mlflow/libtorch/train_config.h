@@ -12,6 +12,10 @@
 
 namespace mlflow::libtorch {
 
+/// Architectures (see models.h).
+inline constexpr const char* kSmallCnn = "small_cnn";
+inline constexpr const char* kMobileNetV2 = "mobilenet_v2";
+
 /// What the trainer learns: the ten classes, or the rotation of the image (self-supervised pretraining).
 inline constexpr const char* kTaskClassify = "classify";
 inline constexpr const char* kTaskRotation = "rotation";
@@ -19,7 +23,7 @@ inline constexpr const char* kTaskRotation = "rotation";
 /// Every setting of a training run; names match the reference experiments and are logged as params.
 struct TrainConfig {
   std::string task = kTaskClassify;  ///< classify | rotation
-  std::string model = "small_cnn";   ///< small_cnn | mobilenet_v2
+  std::string model = kSmallCnn;    ///< small_cnn | mobilenet_v2
   double width_multiplier = 1.0;     ///< mobilenet_v2 only
   std::int64_t batch_size = 64;
   double learning_rate = 1e-3;
