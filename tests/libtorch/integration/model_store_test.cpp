@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mlflow/libtorch/model_store.h"
+#include "support/process.h"
 #include "support/test_support.h"
 
 namespace mlflow::libtorch {
@@ -37,6 +38,15 @@ LibtorchFlavor cnn_flavor() {
   return f;
 }
 
+// Logs a model "model" whose weights are `n` seeded random bytes written into `tmp`.
+LoggedModelRef log_random_model(MlflowClient& client, const testing::RunRef& run, const testing::TempDir& tmp,
+                                std::size_t n, unsigned seed) {
+  testing::write_file(tmp.path() + "/w.pt", random_bytes(n, seed));
+  auto logged = log_libtorch_model(client, run.experiment_id, run.run_id, "model", cnn_flavor(), tmp.path() + "/w.pt");
+  REQUIRE_MESSAGE(logged.ok(), logged.status().to_string());
+  return *logged;
+}
+
 std::string param(const std::vector<Param>& params, const std::string& key) {
   for (const auto& p : params) {
     if (p.key == key) return p.value;
@@ -56,24 +66,13 @@ void check_same_flavor(const LibtorchFlavor& got, const LibtorchFlavor& want) {
 
 /// Runs `script` with the pinned MLflow's Python against the test server; its stdout.
 std::string run_python(const std::string& script) {
-  // The source tree: from the environment, else three levels above this file.
-  const char* env = std::getenv("MLFLOW_CPP_SOURCE_DIR");
-  const fs::path src = env && *env ? fs::path(env)
-                                   : fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
-  const std::string python = (src / "mlflow/.venv/bin/python").string();
+  const std::string python = std::string(MLFLOW_CPP_SOURCE_DIR) + "/mlflow/.venv/bin/python";
   REQUIRE_MESSAGE(fs::exists(python), python);
   testing::TempDir tmp;
   testing::write_file(tmp.path() + "/check.py", script);
-  const std::string cmd = "MLFLOW_TRACKING_URI='" + testing::server_url() + "' '" + python + "' '" +
-                          tmp.path() + "/check.py' 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  const int rc = pclose(pipe);
-  CHECK_MESSAGE(rc == 0, out);
-  return out;
+  const auto r = testing::run_process(python, {tmp.path() + "/check.py"}, {"MLFLOW_TRACKING_URI=" + testing::server_url()});
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  return r.out;
 }
 
 TEST_CASE("model store: log, link, register with an alias and fetch back by every URI form") {
@@ -169,12 +168,9 @@ TEST_CASE("model store: missing models are reported as not found, naming the URI
   MlflowClient client = testing::test_client();
   const testing::RunRef run = testing::new_run(client, "libtorch-model-store");
   testing::TempDir tmp;
-  testing::write_file(tmp.path() + "/w.pt", random_bytes(100, 1));
-  auto logged = log_libtorch_model(client, run.experiment_id, run.run_id, "model", cnn_flavor(),
-                                   tmp.path() + "/w.pt");
-  REQUIRE_MESSAGE(logged.ok(), logged.status().to_string());
+  const LoggedModelRef logged = log_random_model(client, run, tmp, 100, 1);
   const std::string name = testing::unique_name("fmnist-missing");
-  REQUIRE(register_logged_model(client, *logged, name, "champion").ok());
+  REQUIRE(register_logged_model(client, logged, name, "champion").ok());
 
   for (const std::string& uri :
        {"models:/" + name + "@nope", "models:/" + name + "/9", "models:/" + name + "-absent/1",
@@ -233,10 +229,7 @@ TEST_CASE("model store: MLflow's Python client resolves and reads a model logged
   MlflowClient client = testing::test_client();
   const testing::RunRef run = testing::new_run(client, "libtorch-model-store");
   testing::TempDir tmp;
-  testing::write_file(tmp.path() + "/w.pt", random_bytes(1000, 3));
-  auto logged = log_libtorch_model(client, run.experiment_id, run.run_id, "model", cnn_flavor(),
-                                   tmp.path() + "/w.pt");
-  REQUIRE_MESSAGE(logged.ok(), logged.status().to_string());
+  const LoggedModelRef logged = log_random_model(client, run, tmp, 1000, 3);
   // Model.load on runs:/<run>/model goes through MLflow 3's run-to-logged-model resolution.
   const std::string out = run_python(
       "import mlflow, os, tempfile\n"
@@ -244,9 +237,9 @@ TEST_CASE("model store: MLflow's Python client resolves and reads a model logged
       "f = m.flavors['libtorch']\n"
       "print(m.model_id, m.run_id, f['architecture'], f['config']['width_multiplier'], len(f['class_names']))\n"
       "print(m.signature.inputs.to_dict()[0]['tensor-spec']['shape'], m.signature.outputs.to_dict()[0]['tensor-spec']['shape'])\n"
-      "d = mlflow.artifacts.download_artifacts('models:/" + logged->model_id + "', dst_path=tempfile.mkdtemp())\n"
+      "d = mlflow.artifacts.download_artifacts('models:/" + logged.model_id + "', dst_path=tempfile.mkdtemp())\n"
       "print(sorted(set(os.listdir(d)) & {'MLmodel', 'model.pt'}), os.path.getsize(os.path.join(d, 'model.pt')))\n");
-  CHECK_MESSAGE(out.find(logged->model_id + " " + run.run_id + " small_cnn 1.0 10\n") != std::string::npos, out);
+  CHECK_MESSAGE(out.find(logged.model_id + " " + run.run_id + " small_cnn 1.0 10\n") != std::string::npos, out);
   CHECK_MESSAGE(out.find("(-1, 1, 28, 28) (-1, 10)\n") != std::string::npos, out);
   CHECK_MESSAGE(out.find("['MLmodel', 'model.pt'] 1000\n") != std::string::npos, out);
 }
