@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // fmnist_evaluate: a model from a directory, a run or the registry, evaluated on the Fashion-MNIST test set.
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "mlflow/libtorch/dataset_lineage.h"
 #include "mlflow/libtorch/fmnist_data.h"
@@ -31,6 +33,8 @@ int fail(int code, const std::string& message) {
 
 struct Args {
   std::string model;
+  std::string architecture = ml::kSmallCnn;  // for a bare weights file
+  double width_multiplier = 1.0;
   std::string data_dir;
   int threads = 0;
   bool log = false;
@@ -38,6 +42,32 @@ struct Args {
   std::string run_name = "evaluate";
   bool quiet = false;
 };
+
+// Bad input (a missing or malformed model) is a usage error; the rest are failures.
+int exit_code_for(const mlflow::Status& s) {
+  const bool usage = s.code() == mlflow::StatusCode::kInvalidArgument || s.code() == mlflow::StatusCode::kNotFound;
+  return usage ? kExitUsage : kExitFailed;
+}
+
+// A bare weights archive (save_weights) has no MLmodel: the architecture comes from the flags.
+ml::LocalModel bare_weights_model(const Args& args) {
+  ml::LocalModel m;
+  m.dir = std::filesystem::path(args.model).parent_path().string();
+  m.weights_path = args.model;
+  m.source_uri = args.model;
+  m.flavor.architecture = args.architecture;
+  m.flavor.config_json = nlohmann::json{{"architecture", args.architecture},
+                                        {"width_multiplier", args.width_multiplier},
+                                        {"num_classes", ml::kFmnistNumClasses}}
+                             .dump();
+  m.flavor.class_names.assign(ml::kFmnistClassNames.begin(), ml::kFmnistClassNames.end());
+  return m;
+}
+
+bool is_bare_weights_file(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec) && std::filesystem::path(path).filename() != ml::kMlmodelFileName;
+}
 
 // Records an evaluation run: the model it evaluated, the test data set, test metrics and artifacts.
 mlflow::Status log_evaluation_run(mlflow::MlflowClient& client, const Args& args, const ml::LocalModel& model,
@@ -82,9 +112,13 @@ int main(int argc, char** argv) {
                "fmnist_evaluate"};
   Args args;
   app.add_option("model", args.model,
-                 "the model: a directory with an MLmodel file, runs:/RUN_ID/model, models:/MODEL_ID,\n"
-                 "models:/NAME/VERSION or models:/NAME@ALIAS")
+                 "the model: runs:/RUN_ID/model, models:/MODEL_ID, models:/NAME/VERSION, models:/NAME@ALIAS,\n"
+                 "a directory with an MLmodel file, or a weights file (with --architecture)")
       ->required();
+  app.add_option("--architecture", args.architecture, "for a bare weights file: small_cnn or mobilenet_v2")
+      ->check(CLI::IsMember({ml::kSmallCnn, ml::kMobileNetV2}));
+  app.add_option("--width-multiplier,--width_multiplier", args.width_multiplier,
+                 "for a bare mobilenet_v2 weights file (default 1.0)");
   app.add_option("--data-dir,--data_dir", args.data_dir, "directory of the Fashion-MNIST IDX files");
   app.add_option("--threads", args.threads, "intra-op threads (0 = all cores)")->check(CLI::Range(0, 1024));
   app.add_flag("--log", args.log, "record an evaluation run in MLflow");
@@ -112,16 +146,13 @@ int main(int argc, char** argv) {
   }
   auto scratch = ml::StagingDir::make("fmnist-evaluate");
   if (!scratch.ok()) return fail(kExitFailed, scratch.status().message());
-  auto model = ml::is_model_uri(args.model) ? ml::fetch_model(*client, args.model, scratch->file("model"))
-                                            : ml::open_local_model(args.model);
-  if (!model.ok()) {
-    const auto code = model.status().code();
-    const bool usage = code == mlflow::StatusCode::kInvalidArgument || code == mlflow::StatusCode::kNotFound;
-    return fail(usage ? kExitUsage : kExitFailed, model.status().to_string());
-  }
+  auto model = ml::is_model_uri(args.model)         ? ml::fetch_model(*client, args.model, scratch->file("model"))
+               : is_bare_weights_file(args.model) ? mlflow::StatusOr<ml::LocalModel>(bare_weights_model(args))
+                                                  : ml::open_local_model(args.model);
+  if (!model.ok()) return fail(exit_code_for(model.status()), model.status().to_string());
 
   auto eval = ml::evaluate_saved_model({model->flavor.config_json, model->weights_path}, *data, args.threads);
-  if (!eval.ok()) return fail(kExitFailed, eval.status().to_string());
+  if (!eval.ok()) return fail(exit_code_for(eval.status()), eval.status().to_string());
   auto report = ml::make_classification_report(eval->predictions, eval->labels, model->flavor.class_names);
   if (!report.ok()) return fail(kExitFailed, report.status().to_string());
 

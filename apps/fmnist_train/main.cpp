@@ -39,6 +39,7 @@ struct Args {
   std::string register_name;
   std::string alias;
   bool quiet = false;
+  bool no_register = false;
   std::vector<std::pair<std::string, std::string>> settings;  // --key value, in command-line order
 };
 
@@ -95,7 +96,11 @@ int main(int argc, char** argv) {
   app.add_option("--experiment", args.experiment, "experiment to log into, created if missing (default "
                                                   "fashion-mnist; MLFLOW_EXPERIMENT_NAME/_ID also apply)");
   app.add_option("--run-name", args.run_name, "name of the run (default: chosen by MLflow)");
-  app.add_option("--register", args.register_name, "register the model under this name in the model registry");
+  app.add_option("--register", args.register_name,
+                 "register the model under this name in the model registry (--task rotation: default "
+                 "fmnist-backbone with alias pretrained)");
+  app.add_flag("--no-register", args.no_register, "with --task rotation: do not register the backbone")
+      ->excludes("--register");
   app.add_option("--alias", args.alias, "with --register: point this alias at the new version")->needs("--register");
   app.add_flag("-q,--quiet", args.quiet, "print only the run id and errors");
   add_setting_flags(app, args, given);
@@ -122,6 +127,11 @@ int main(int argc, char** argv) {
   }
   if (auto s = ml::validate_train_config(config); !s.ok()) return fail(kExitUsage, s.message());
   if (!args.alias.empty() && args.register_name.empty()) return fail(kExitUsage, "--alias needs --register");
+  if (config.task == ml::kTaskRotation && args.register_name.empty() && !args.no_register) {
+    // Pretraining exists to feed frozen-backbone runs: publish the backbone where they look by default.
+    args.register_name = "fmnist-backbone";
+    args.alias = "pretrained";
+  }
 
   const std::string data_dir = ml::fmnist_data_dir(config.data_dir);
   auto data = ml::load_fmnist_splits(data_dir, {config.train_val_split, config.seed});

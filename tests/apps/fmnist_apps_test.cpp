@@ -84,6 +84,11 @@ TEST_CASE("fmnist_train then fmnist_evaluate: the logged model is evaluated back
   const auto missing = evaluate({"models:/" + unique_name("no-such-model") + "/1"});
   CHECK(missing.exit_code == 2);
   CHECK(missing.err.find("no-such-model") != std::string::npos);
+  TempDir dir;
+  write_file(dir.path() + "/junk.pt", "not a LibTorch archive");
+  const auto junk = evaluate({dir.path() + "/junk.pt", "--architecture", "small_cnn"});
+  CHECK(junk.exit_code == 2);
+  CHECK(junk.err.find("junk.pt") != std::string::npos);
   const auto no_dir = evaluate({"/nonexistent/model/dir"});
   CHECK(no_dir.exit_code == 2);
   CHECK(no_dir.err.find("/nonexistent/model/dir") != std::string::npos);
