@@ -54,6 +54,7 @@ void add_setting_flags(CLI::App& app, Args& args, std::map<std::string, std::str
     std::string names = "--" + key.name + (dashed != key.name ? ",--" + dashed : "");
     const std::string def = ml::config_value(defaults, key.name);
     app.add_option(names, given[key.name], key.help + (def.empty() ? "" : " [" + def + "]"))
+        ->type_name("VALUE")
         ->group("Training settings (also accepted in --config files)")
         ->each([&args, name = key.name](const std::string& v) { args.settings.emplace_back(name, v); });
   }
