@@ -66,6 +66,7 @@ if [[ "$sanitize" == 1 ]]; then
   # Make sanitizer findings fail the test instead of only printing a report.
   export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_stack_use_after_return=1:strict_string_checks=1}"
+  export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$repo_root/cmake/lsan.supp:print_suppressions=0}"
 fi
 
 do_build() {
