@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "mlflow/libtorch/model_store.h"
+#include "mlflow/registry.h"
 
 namespace mlflow::libtorch {
 
@@ -394,36 +395,9 @@ StatusOr<ModelVersionRef> register_logged_model(
     MlflowClient& client, const LoggedModelRef& model, const std::string& model_name,
     const std::string& alias, const std::map<std::string, std::string>& version_tags,
     const std::string& description) {
-  const std::string context = "registering " + model.model_uri + " as '" + model_name + "'";
-  if (model.model_id.empty()) {
-    return Status(StatusCode::kInvalidArgument, context + ": the logged model has no model_id");
-  }
-  auto existing = client.get_registered_model(model_name);
-  if (!existing.ok()) {
-    if (existing.status().code() != StatusCode::kNotFound) {
-      return existing.status().with_context(context);
-    }
-    auto created = client.create_registered_model(model_name);
-    if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) {
-      return created.status().with_context(context);
-    }
-  }
-  ModelVersionCreate create;
-  create.name = model_name;
-  create.source = "models:/" + model.model_id;
-  create.model_id = model.model_id;
-  create.description = description;
-  for (const auto& [k, v] : version_tags) create.tags.push_back({k, v});
-  auto version = client.create_model_version(create);
-  if (!version.ok()) return version.status().with_context(context);
-  if (!alias.empty()) {
-    Status st = client.set_registered_model_alias(model_name, alias, version->version);
-    if (!st.ok()) {
-      return st.with_context(context + ": version " + version->version + " created, alias '" +
-                             alias + "' not set");
-    }
-  }
-  return ModelVersionRef{version->name.empty() ? model_name : version->name, version->version};
+  auto version = register_model_version(client, model.model_id, model_name, {alias, version_tags, description});
+  if (!version.ok()) return version.status();
+  return ModelVersionRef{version->name, version->version};
 }
 
 StatusOr<LocalModel> fetch_model(MlflowClient& client, const std::string& uri,
