@@ -36,13 +36,6 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
-bool is_number(const std::string& s) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  std::strtod(s.c_str(), &end);
-  return end == s.c_str() + s.size();
-}
-
 }  // namespace
 
 ProgressOptions detect_progress_options(bool quiet) {
@@ -127,44 +120,6 @@ void ProgressBar::finish(const std::string& summary, double elapsed_seconds) {
     std::fprintf(out_, "%s\n", line.c_str());
   }
   std::fflush(out_);
-}
-
-std::string format_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows) {
-  std::size_t columns = header.size();
-  for (const auto& r : rows) columns = std::max(columns, r.size());
-  std::vector<std::size_t> width(columns, 0);
-  std::vector<bool> numeric(columns, true);
-  std::vector<bool> any(columns, false);
-  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
-  for (const auto& r : rows) {
-    for (std::size_t c = 0; c < r.size(); ++c) {
-      width[c] = std::max(width[c], r[c].size());
-      if (r[c].empty()) continue;
-      any[c] = true;
-      numeric[c] = numeric[c] && is_number(r[c]);
-    }
-  }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string out;
-    for (std::size_t c = 0; c < columns; ++c) {
-      const std::string cell = c < cells.size() ? cells[c] : std::string();
-      const std::string pad(width[c] - cell.size(), ' ');
-      if (c > 0) out += "  ";
-      out += (numeric[c] && any[c]) ? pad + cell : cell + pad;
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out + "\n";
-  };
-  std::string out = line(header);
-  std::string dashes;
-  for (std::size_t c = 0; c < columns; ++c) {
-    if (c > 0) dashes += "  ";
-    dashes += std::string(width[c], '-');
-  }
-  out += dashes + "\n";
-  for (const auto& r : rows) out += line(r);
-  return out;
 }
 
 }  // namespace mlflow::libtorch

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "mlflow/text_table.h"
+
 namespace mlflow::libtorch {
 
 /// How progress is shown.
@@ -54,11 +56,6 @@ class ProgressBar {
   double last_draw_ = 0;
 };
 
-/// A fixed-width table: the header, a line of dashes, then the rows; columns are separated by two
-/// spaces and padded to their widest cell. A column whose cells (below the header) are all numbers
-/// is right-aligned, others left-aligned. Rows may have fewer cells than the header. No trailing
-/// spaces; every line ends with a newline.
-std::string format_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows);
+using mlflow::format_table;  // tables for terminals live in mlflow::tracking
 
 }  // namespace mlflow::libtorch

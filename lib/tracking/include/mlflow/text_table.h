@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+// Plain-text tables for terminal output (training summaries, sweep results).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mlflow {
+
+/// A fixed-width table: the header, a line of dashes, then the rows; columns are separated by two
+/// spaces and padded to their widest cell. A column whose cells (below the header) are all numbers
+/// is right-aligned, others left-aligned. Rows may have fewer cells than the header. No trailing
+/// spaces; every line ends with a newline.
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace mlflow
