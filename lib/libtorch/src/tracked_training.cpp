@@ -124,8 +124,12 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
   auto report = make_classification_report(out.test.predictions, out.test.labels, out.class_names);
   if (!report.ok()) return report.status().with_context("test evaluation");
   result.report = std::move(*report);
+  // The epoch whose model is kept: what sweeps compare trials by.
+  const auto& best = out.history[static_cast<std::size_t>(out.best_epoch - 1)];
   std::map<std::string, double> extra = {{"test_loss", out.test.loss},
                                          {"best_epoch", static_cast<double>(out.best_epoch)},
+                                         {"best_val_accuracy", best.val_accuracy},
+                                         {"best_val_loss", best.val_loss},
                                          {"epochs_run", static_cast<double>(out.history.size())},
                                          {"parameters", static_cast<double>(out.parameters)},
                                          {"trainable_parameters", static_cast<double>(out.trainable_parameters)}};
@@ -160,7 +164,7 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
   }
 
   log.add(fmt::format("best epoch {} (val_acc {}), test_acc {}, macro_f1 {:.4f}, test_loss {:.4f}{}", out.best_epoch,
-                      percent(out.history[static_cast<std::size_t>(out.best_epoch - 1)].val_accuracy),
+                      percent(best.val_accuracy),
                       percent(result.report.accuracy), result.report.macro_f1, out.test.loss,
                       out.stopped_early ? " (early stop)" : ""));
   log.add(format_classification_table(result.report));

@@ -98,7 +98,7 @@ TEST_CASE("fmnist training: 2 epochs on 5k images reach 80% and the run is compl
   std::set<std::string> metrics;
   for (const auto& m : run->data.metrics) metrics.insert(m.key);
   for (const char* key : {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate", "epoch_seconds",
-                          "images_per_second", "test_loss", "test_accuracy", "macro_f1", "best_epoch",
+                          "images_per_second", "test_loss", "test_accuracy", "macro_f1", "best_epoch", "best_val_accuracy", "best_val_loss",
                           "test_precision_t_shirt_top", "test_recall_ankle_boot", "test_f1_pullover"}) {
     CHECK_MESSAGE(metrics.count(key) == 1, key);
   }
