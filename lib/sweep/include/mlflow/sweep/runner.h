@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// The sweep engine: runs a spec's trials as child runs of one parent run, resumable, in parallel and
+// sharded across machines, then selects the best trial and registers it. sweep_runner is a thin
+// command line over this.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlflow/client.h"
+#include "mlflow/sweep/selection.h"
+#include "mlflow/sweep/spec_catalog.h"
+#include "mlflow/sweep/sweep_state.h"
+#include "mlflow/sweep/trials.h"
+
+namespace mlflow::sweep {
+
+struct RunnerOptions {
+  int parallel = 1;   ///< trial processes at once
+  int cores = 0;      ///< cores to share between them (0: all of this machine's)
+  Shard shard;        ///< which trials this worker runs
+  bool dry_run = false;
+  bool no_deps = false;           ///< refuse (instead of running) specs whose inputs do not exist yet
+  std::string fmnist_train_exe;   ///< the fmnist_train executable for the built-in programs
+  std::string log_dir;            ///< trial output files (default: a folder under the temp dir)
+  std::int64_t stale_after_ms = 300'000;         ///< another host's RUNNING trial without heartbeat: dead
+  std::chrono::seconds wait_timeout{6 * 3600};    ///< sharded: waiting for shard 0's parent run or for deps
+  std::chrono::milliseconds poll_interval{200};  ///< how often trial processes are checked
+  std::function<bool()> interrupted;             ///< Ctrl-C: polled while trials run
+};
+
+/// A trial whose process is running, for live status lines.
+struct RunningTrial {
+  const Trial* trial = nullptr;
+  std::string run_id;
+  double seconds = 0;
+  std::string last_line;  ///< of its output
+};
+
+struct Registration {
+  std::string model_name;
+  std::string version;
+  std::string alias;
+  bool alias_moved = false;
+  bool existing = false;  ///< the best trial was already registered by an earlier finalize
+  std::string reason;     ///< why the alias moved or stayed
+};
+
+struct SweepReport {
+  const SweepSpec* spec = nullptr;
+  std::string experiment_id;
+  std::string parent_run_id;  ///< empty in a dry run of a sweep never started
+  std::string ui_link;
+  std::vector<TrialResult> trials;  ///< every trial of the sweep, in order
+  std::optional<std::size_t> best;
+  bool complete = false;   ///< every trial has ended (FINISHED, FAILED or KILLED)
+  bool finalized = false;  ///< this invocation selected (and registered) the best trial
+  bool interrupted = false;
+  std::optional<Registration> registration;
+  int failed() const;  ///< trials whose latest attempt FAILED or was KILLED
+};
+
+/// What the engine reports as it goes; the app prints it. Default: ignore.
+class SweepObserver {
+ public:
+  virtual ~SweepObserver() = default;
+  virtual void message(const std::string& /*text*/) {}
+  /// The plan: every trial with its current state, and how many this worker will run.
+  virtual void planned(const SweepReport& /*report*/, const std::vector<TrialState>& /*states*/, int /*to_run*/) {}
+  virtual void trial_started(const SweepSpec& /*spec*/, const TrialResult& /*trial*/, int /*threads*/) {}
+  virtual void trial_finished(const SweepSpec& /*spec*/, const TrialResult& /*trial*/) {}
+  /// About once a second while trials run.
+  virtual void tick(const SweepSpec& /*spec*/, const std::vector<RunningTrial>& /*running*/) {}
+  virtual void finished(const SweepReport& /*report*/) {}
+};
+
+/// Runs `spec` (and first, unless no_deps, the specs producing what it needs). Errors:
+/// kInvalidArgument / kFailedPrecondition for what the user must fix (a dependency missing with
+/// --no-deps, a program that cannot start), with nothing created; kCancelled never (an interrupted
+/// sweep returns a report with interrupted set); the server's errors otherwise.
+StatusOr<SweepReport> run_sweep(MlflowClient& client, const SpecCatalog& catalog, const SweepSpec& spec,
+                                const RunnerOptions& options, SweepObserver& observer);
+
+/// Selects and registers from a sweep's finished trials (what the last worker does automatically).
+/// kFailedPrecondition when the sweep has no parent run or trials are still pending or running.
+StatusOr<SweepReport> finalize_sweep(MlflowClient& client, const SpecCatalog& catalog, const SweepSpec& spec,
+                                     const RunnerOptions& options, SweepObserver& observer);
+
+}  // namespace mlflow::sweep

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the MLflow server says about a sweep: its parent run, each trial's latest attempt, and whether
+// a RUNNING attempt still has a live process behind it. The server is the only shared state, so any
+// number of workers (and restarts) agree on it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlflow/client.h"
+#include "mlflow/sweep/spec.h"
+#include "mlflow/sweep/trials.h"
+
+namespace mlflow::sweep {
+
+// Tags sweep_runner sets. On the parent run:
+inline constexpr const char* kTagSweepName = "sweep.name";
+inline constexpr const char* kTagSpecHash = "sweep.spec_hash";
+inline constexpr const char* kTagSpecFile = "sweep.spec_file";
+inline constexpr const char* kTagBestRunId = "sweep.best_run_id";
+inline constexpr const char* kTagBestTrial = "sweep.best_trial";
+// On each trial run:
+inline constexpr const char* kTagTrial = "sweep.trial";
+inline constexpr const char* kTagConfigHash = "sweep.config_hash";
+inline constexpr const char* kTagHost = "sweep.host";
+inline constexpr const char* kTagRunnerPid = "sweep.runner_pid";
+inline constexpr const char* kTagTrialPid = "sweep.trial_pid";
+inline constexpr const char* kTagHeartbeat = "sweep.heartbeat";  ///< ms since the epoch, refreshed while it runs
+inline constexpr const char* kTagError = "sweep.error";
+
+/// A trial's state as far as scheduling goes.
+enum class TrialState {
+  kPending,       ///< never attempted
+  kFinished,      ///< latest attempt FINISHED: skipped
+  kFailed,        ///< latest attempt FAILED or KILLED: run again
+  kRunning,       ///< latest attempt RUNNING with a live process (here or elsewhere): left alone
+  kRunningStale,  ///< latest attempt RUNNING but its process is gone: mark FAILED, run again
+};
+const char* to_string(TrialState state);
+
+/// How to tell whether a RUNNING attempt is still alive.
+struct Liveness {
+  std::string host;                       ///< this machine's name
+  std::function<bool(long pid)> pid_alive;  ///< for attempts started on this host
+  std::int64_t now_ms = 0;
+  std::int64_t stale_after_ms = 300'000;  ///< other hosts: no heartbeat for this long = dead
+};
+
+/// Pure: the scheduling state of a trial from its latest attempt (none = kPending).
+TrialState classify_attempt(const Run* latest, const Liveness& liveness);
+
+/// Value of tag `key` on a run, empty when absent.
+std::string tag_value(const Run& run, const std::string& key);
+std::optional<double> metric_value(const Run& run, const std::string& key);
+std::optional<std::string> param_value(const Run& run, const std::string& key);
+
+/// The sweep's parent run in `experiment_id` (the earliest with the sweep's name and spec hash), or
+/// nullopt when there is none yet.
+StatusOr<std::optional<Run>> find_parent_run(MlflowClient& client, const std::string& experiment_id,
+                                             const SweepSpec& spec);
+
+/// Latest attempt (newest start time) per config hash among the parent's child runs.
+StatusOr<std::map<std::string, Run>> latest_attempts(MlflowClient& client, const std::string& experiment_id,
+                                                     const std::string& parent_run_id);
+
+/// This machine's host name.
+std::string host_name();
+/// Whether a process with this pid exists on this machine.
+bool process_alive(long pid);
+
+}  // namespace mlflow::sweep
