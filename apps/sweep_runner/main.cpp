@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+// sweep_runner: runs a sweep spec's trials as nested MLflow runs and registers the best (see --help).
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "console_observer.h"
+#include "mlflow/local_server.h"
+#include "mlflow/sweep/runner.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace sw = mlflow::sweep;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;
+
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_interrupt(int) { g_interrupted = 1; }
+
+int fail(int code, const std::string& message) {
+  fmt::print(stderr, "sweep_runner: error: {}\n", message);
+  return code;
+}
+
+// What the user must fix exits 2; the server or the trials failing exits 1.
+int exit_code_for(const mlflow::Status& s) {
+  switch (s.code()) {
+    case mlflow::StatusCode::kInvalidArgument:
+    case mlflow::StatusCode::kFailedPrecondition: return kExitUsage;
+    case mlflow::StatusCode::kCancelled: return kExitInterrupted;
+    default: return kExitFailed;
+  }
+}
+
+bool executable(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+}
+
+// The trainer for the built-in programs: $MLFLOW_CPP_FMNIST_TRAIN, the one built with us, next to us, on PATH.
+std::string find_fmnist_train(const char* argv0) {
+  if (const char* env = std::getenv("MLFLOW_CPP_FMNIST_TRAIN"); env && *env) return env;
+#ifdef MLFLOW_CPP_FMNIST_TRAIN
+  if (executable(MLFLOW_CPP_FMNIST_TRAIN)) return MLFLOW_CPP_FMNIST_TRAIN;
+#endif
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path dir = ec ? fs::path(argv0).parent_path() : self.parent_path();
+  for (const fs::path& p : {dir / "fmnist_train", dir / ".." / "fmnist_train" / "fmnist_train"}) {
+    if (executable(p)) return fs::weakly_canonical(p, ec).string();
+  }
+  return {};
+}
+
+bool uses_builtin(const sw::SpecCatalog& catalog) {
+  // The spec or anything it depends on.
+  std::vector<const sw::SweepSpec*> todo = {&catalog.root()};
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    if (todo[i]->program.is_builtin()) return true;
+    for (const auto& d : catalog.dependencies(*todo[i])) {
+      if (d.producer && std::find(todo.begin(), todo.end(), d.producer) == todo.end()) todo.push_back(d.producer);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Runs a hyper-parameter sweep (a YAML spec, see sweeps/README.md) as nested MLflow runs: one parent run per\n"
+      "sweep, one child run per trial. Running the same spec again resumes it: finished trials are skipped, failed,\n"
+      "killed and orphaned ones run again. At the end the best trial is selected by the spec's metric and registered\n"
+      "(the alias moves only if it beats the current holder).",
+      "sweep_runner"};
+  std::string spec_path;
+  sw::RunnerOptions options;
+  std::string shard_text;
+  int shards = 0;
+  int stale_after_s = 300;
+  app.add_option("spec", spec_path, "the sweep spec, e.g. sweeps/batch_size.yaml");
+  app.add_option("-j,--parallel", options.parallel, "trial processes at once on this machine; each gets cores/N threads")
+      ->check(CLI::Range(1, 256))
+      ->default_val(1);
+  app.add_option("--cores", options.cores, "cores to share among parallel trials (default: all)")->check(CLI::Range(1, 4096));
+  app.add_option("--shard", shard_text, "run only shard K of N (trials i with i % N == K), e.g. 0/2 and 1/2 on two machines");
+  app.add_option("--shards", shards,
+                 "N shards, the index from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX (Slurm arrays, Kubernetes "
+                 "Indexed Jobs)")
+      ->check(CLI::Range(1, 100000));
+  app.add_flag("--dry-run", options.dry_run, "print the expanded trials and what would be skipped; start nothing");
+  app.add_flag("--no-deps", options.no_deps,
+               "do not run the specs this one needs (from_sweep, a models:/NAME@ALIAS it uses); fail instead");
+  app.add_option("--log-dir", options.log_dir, "where trial output files go (default: a folder in the temp dir)");
+  app.add_option("--stale-after", stale_after_s,
+                 "seconds without heartbeat after which another machine's RUNNING trial counts as dead")
+      ->default_val(300);
+  CLI::App* finalize = app.add_subcommand("finalize", "select the best trial and register it (what the last worker "
+                                                      "does automatically)");
+  finalize->add_option("spec", spec_path, "the sweep spec")->required();
+  app.footer(
+      "Where runs go: MLFLOW_TRACKING_URI (unset: local mode over ./mlflow.db with the MLflow server started for the\n"
+      "sweep). Trials get MLFLOW_RUN_ID, MLFLOW_TRACKING_URI and MLFLOW_EXPERIMENT_ID.\n"
+      "Exit codes: 0 every trial finished (or the rest belongs to other shards), 1 a trial or the server failed,\n"
+      "2 bad spec or usage (nothing is created), 130 interrupted (running trials and the sweep end KILLED).");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return fail(kExitUsage, std::string(e.what()) + " (see 'sweep_runner --help')");
+  }
+  if (spec_path.empty()) return fail(kExitUsage, "no sweep spec given, e.g. sweep_runner sweeps/batch_size.yaml");
+  options.stale_after_ms = static_cast<std::int64_t>(stale_after_s) * 1000;
+
+  if (!shard_text.empty()) {
+    if (shards > 0) return fail(kExitUsage, "give --shard K/N or --shards N, not both");
+    auto shard = sw::parse_shard(shard_text);
+    if (!shard.ok()) return fail(kExitUsage, shard.status().message());
+    options.shard = *shard;
+  } else {
+    auto shard = sw::shard_from_env([](const char* n) { return std::getenv(n); }, shards);
+    if (!shard.ok()) return fail(kExitUsage, shard.status().message());
+    options.shard = *shard;
+  }
+
+  // Everything about the spec and its dependencies is checked before anything is created.
+  auto catalog = sw::SpecCatalog::load(spec_path);
+  if (!catalog.ok()) return fail(kExitUsage, catalog.status().message());
+  if (uses_builtin(*catalog)) {
+    options.fmnist_train_exe = find_fmnist_train(argv[0]);
+    if (options.fmnist_train_exe.empty()) {
+      return fail(kExitUsage, "the spec runs fmnist_train, which was not found next to sweep_runner; set "
+                              "MLFLOW_CPP_FMNIST_TRAIN to its path");
+    }
+  }
+
+  auto client = mlflow::connect_from_env();
+  if (!client.ok()) return fail(kExitFailed, "cannot reach MLflow: " + client.status().to_string());
+
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  options.interrupted = [] { return g_interrupted != 0; };
+
+  ConsoleObserver console(stdout, ::isatty(STDOUT_FILENO) == 1, options.dry_run);
+  if (options.shard.sharded()) {
+    fmt::print("shard {}/{}: runs trials i with i % {} == {}\n", options.shard.index, options.shard.count,
+               options.shard.count, options.shard.index);
+  }
+  auto report = finalize->parsed() ? sw::finalize_sweep(*client, *catalog, catalog->root(), options, console)
+                                   : sw::run_sweep(*client, *catalog, catalog->root(), options, console);
+  if (!report.ok()) return fail(exit_code_for(report.status()), report.status().to_string());
+  if (report->interrupted) return fail(kExitInterrupted, "interrupted; run the same command again to resume");
+  if (report->failed() > 0 && !options.dry_run) return kExitFailed;
+  return kExitOk;
+}
