@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: Apache-2.0
+// sweep_runner against the real server: chaining with fmnist_train on the smoke spec, resume after
+// kill -9, two shards at once, the champion/challenger gate both ways, Ctrl-C, bad input.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mlflow/sweep/sweep_state.h"
+#include "mlflow/sweep/trial_process.h"
+#include "support/process.h"
+#include "support/test_support.h"
+
+using mlflow::RunStatus;
+using mlflow::sweep::tag_value;
+using mlflow::testing::ProcessResult;
+using mlflow::testing::run_process;
+using mlflow::testing::server_url;
+using mlflow::testing::TempDir;
+using mlflow::testing::test_client;
+using mlflow::testing::unique_name;
+using mlflow::testing::write_file;
+
+namespace {
+
+std::vector<std::string> server_env() { return {"MLFLOW_TRACKING_URI=" + server_url()}; }
+
+ProcessResult sweep(const std::vector<std::string>& args) { return run_process(SWEEP_RUNNER_PATH, args, server_env()); }
+
+// sweep_runner in the background, its output in `log`.
+mlflow::sweep::TrialProcess start_sweep(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> argv = {SWEEP_RUNNER_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto p = mlflow::sweep::TrialProcess::spawn(argv, {{"MLFLOW_TRACKING_URI", server_url()}}, log);
+  REQUIRE(p.ok());
+  return std::move(*p);
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::seconds limit = std::chrono::seconds(120)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+int wait_exit(mlflow::sweep::TrialProcess& p) {
+  REQUIRE(wait_until([&] { return p.poll(); }, std::chrono::seconds(240)));
+  return p.exit().signal ? 128 + p.exit().signal : p.exit().code;
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+// A spec over the fake trainer; `params` is the YAML of the parameters block (indented two spaces).
+std::string fake_spec(const std::string& name, const std::string& experiment, const std::string& params,
+                      const std::string& model = {}, const std::string& goal = "maximize") {
+  std::string s = "name: " + name + "\nexperiment: " + experiment + "\nprogram: " + FAKE_TRAINER_PATH +
+                  "\nmetric: {name: score, goal: " + goal + "}\nparameters:\n" + params;
+  if (!model.empty()) s += "register: {model_name: " + model + "}\n";
+  return s;
+}
+
+struct SweepRuns {
+  mlflow::Run parent;
+  std::vector<mlflow::Run> children;
+};
+
+SweepRuns sweep_runs(mlflow::MlflowClient& client, const std::string& experiment, const std::string& sweep_name) {
+  auto exp = client.get_experiment_by_name(experiment);
+  REQUIRE(exp.ok());
+  mlflow::SearchOptions search;
+  search.filter = "tags.`sweep.name` = '" + sweep_name + "' and tags.`sweep.spec_hash` != ''";
+  auto parents = client.search_runs({exp->experiment_id}, search);
+  REQUIRE(parents.ok());
+  SweepRuns out;
+  int parent_count = 0;
+  for (auto& r : parents->items) {
+    if (tag_value(r, "mlflow.parentRunId").empty()) {
+      out.parent = r;
+      ++parent_count;
+    }
+  }
+  REQUIRE(parent_count == 1);
+  search.filter = "tags.mlflow.parentRunId = '" + out.parent.info.run_id + "'";
+  auto children = client.search_runs({exp->experiment_id}, search);
+  REQUIRE(children.ok());
+  out.children = children->items;
+  return out;
+}
+
+std::string param(const mlflow::Run& run, const std::string& key) {
+  return mlflow::sweep::param_value(run, key).value_or("<none>");
+}
+
+}  // namespace
+
+TEST_CASE("sweep_runner: a chained smoke sweep runs its dependency first, logs nested runs, and resumes") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-smoke");
+  const std::string model = unique_name("smoke-model");
+  std::ifstream in(std::string(MLFLOW_CPP_SOURCE_DIR) + "/sweeps/smoke.yaml");
+  std::string smoke((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  smoke.replace(smoke.find("experiment: sweep-smoke"), 23, "experiment: " + experiment);
+  smoke.replace(smoke.find("model_name: fmnist-smoke"), 24, "model_name: " + model);
+  write_file(dir.path() + "/smoke.yaml", smoke);
+  write_file(dir.path() + "/smoke_seed.yaml",
+             "name: smoke_seed\nexperiment: " + experiment +
+                 "\nmetric: {name: best_val_accuracy}\nparameters:\n  model: {value: small_cnn}\n"
+                 "  train_limit: {value: 1000}\n  max_epochs: {value: 1}\n  batch_size: {from_sweep: smoke}\n"
+                 "  seed: {values: [1, 2]}\nregister: {model_name: " + model + "}\n");
+
+  // --no-deps refuses, and a dry run starts nothing: no experiment appears.
+  auto refused = sweep({dir.path() + "/smoke_seed.yaml", "--no-deps"});
+  CAPTURE(refused.err);
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("smoke_seed.yaml:8:15:") != std::string::npos);
+  CHECK(refused.err.find("--no-deps") != std::string::npos);
+  auto dry = sweep({dir.path() + "/smoke_seed.yaml", "--dry-run"});
+  CHECK(dry.exit_code == 0);
+  CHECK(dry.out.find("would run") != std::string::npos);
+  CHECK(dry.out.find("<best of smoke>") != std::string::npos);
+  auto client = test_client();
+  CHECK_FALSE(client.get_experiment_by_name(experiment).ok());
+
+  auto r = sweep({dir.path() + "/smoke_seed.yaml", "--parallel", "2"});
+  CAPTURE(r.out);
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("running " + dir.path() + "/smoke.yaml first") != std::string::npos);
+
+  const SweepRuns first = sweep_runs(client, experiment, "smoke");
+  CHECK(first.parent.info.status == RunStatus::kFinished);
+  REQUIRE(first.children.size() == 2);
+  std::set<std::string> batch_sizes;
+  for (const auto& c : first.children) {
+    CHECK(c.info.status == RunStatus::kFinished);
+    batch_sizes.insert(param(c, "batch_size"));
+    CHECK(param(c, "max_epochs") == "1");                     // fmnist_train logged its settings
+    CHECK(!tag_value(c, "sweep.config_hash").empty());
+    CHECK(mlflow::sweep::metric_value(c, "best_val_accuracy").has_value());
+  }
+  CHECK(batch_sizes == std::set<std::string>{"32", "64"});
+  const std::string best_run = tag_value(first.parent, "sweep.best_run_id");
+  REQUIRE(!best_run.empty());
+  auto best = client.get_run(best_run);
+  REQUIRE(best.ok());
+  CHECK(mlflow::sweep::metric_value(first.parent, "best_best_val_accuracy") ==
+        mlflow::sweep::metric_value(*best, "best_val_accuracy"));
+  auto artifacts = client.list_artifacts(first.parent.info.run_id, "");
+  REQUIRE(artifacts.ok());
+  std::set<std::string> files;
+  for (const auto& f : *artifacts) files.insert(f.path);
+  CHECK(files.count("smoke.yaml") == 1);
+  CHECK(files.count("sweep_results.md") == 1);
+  CHECK(files.count("sweep_results.json") == 1);
+
+  // The chained sweep used the best batch size of the first one.
+  const SweepRuns second = sweep_runs(client, experiment, "smoke_seed");
+  CHECK(second.parent.info.status == RunStatus::kFinished);
+  REQUIRE(second.children.size() == 2);
+  for (const auto& c : second.children) CHECK(param(c, "batch_size") == param(*best, "batch_size"));
+  auto champion = client.get_model_version_by_alias(model, "champion");
+  REQUIRE(champion.ok());
+
+  // Again: everything is skipped, no run is added.
+  auto again = sweep({dir.path() + "/smoke_seed.yaml"});
+  CAPTURE(again.out);
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("finished: skipped") != std::string::npos);
+  CHECK(again.out.find("started") == std::string::npos);
+  CHECK(sweep_runs(client, experiment, "smoke_seed").children.size() == 2);
+  CHECK(sweep_runs(client, experiment, "smoke").children.size() == 2);
+}
+
+TEST_CASE("sweep_runner: after kill -9 of the runner and its trial, the next run marks the orphan FAILED and redoes it") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-kill");
+  const std::string hold = dir.path() + "/hold", started = dir.path() + "/started";
+  write_file(dir.path() + "/kill.yaml",
+             fake_spec("kill", experiment,
+                       "  score: {values: [0.1, 0.2, 0.3]}\n  hold: {value: \"" + hold + "\"}\n  started: {value: \"" +
+                           started + "\"}\n"));
+  auto runner = start_sweep({dir.path() + "/kill.yaml"}, dir.path() + "/first.log");
+  REQUIRE(wait_until([&] { return exists(started); }));
+  std::ifstream pid_file(started);
+  long trial_pid = 0;
+  pid_file >> trial_pid;
+  REQUIRE(trial_pid > 0);
+  ::kill(static_cast<pid_t>(runner.pid()), SIGKILL);
+  ::kill(static_cast<pid_t>(trial_pid), SIGKILL);
+  wait_exit(runner);
+  REQUIRE(wait_until([&] { return !mlflow::sweep::process_alive(trial_pid); }));
+
+  auto client = test_client();
+  {
+    const SweepRuns orphaned = sweep_runs(client, experiment, "kill");
+    REQUIRE(orphaned.children.size() == 1);
+    CHECK(orphaned.children[0].info.status == RunStatus::kRunning);  // nobody ended it
+  }
+  write_file(hold, "go");
+  auto r = sweep({dir.path() + "/kill.yaml"});
+  CAPTURE(r.out);
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("marked FAILED") != std::string::npos);
+  const SweepRuns after = sweep_runs(client, experiment, "kill");
+  REQUIRE(after.children.size() == 4);  // the dead attempt and three finished ones
+  std::map<std::string, std::vector<RunStatus>> by_trial;
+  for (const auto& c : after.children) by_trial[tag_value(c, "sweep.trial")].push_back(c.info.status);
+  CHECK(by_trial.size() == 3);
+  CHECK(by_trial["0"].size() == 2);
+  int failed = 0, finished = 0;
+  for (const auto& [trial, statuses] : by_trial) {
+    for (RunStatus s : statuses) {
+      failed += s == RunStatus::kFailed;
+      finished += s == RunStatus::kFinished;
+    }
+  }
+  CHECK(failed == 1);
+  CHECK(finished == 3);
+  CHECK(after.parent.info.status == RunStatus::kFinished);
+}
+
+TEST_CASE("sweep_runner: two workers with shards 0/2 and 1/2 at once run exactly the grid, once") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-shards");
+  const std::string model = unique_name("shard-model");
+  write_file(dir.path() + "/shards.yaml",
+             fake_spec("shards", experiment, "  batch_size: {values: [16, 32, 64]}\n  seed: {values: [1, 2]}\n", model));
+  auto w0 = start_sweep({dir.path() + "/shards.yaml", "--shard", "0/2"}, dir.path() + "/w0.log");
+  auto w1 = start_sweep({dir.path() + "/shards.yaml", "--shard", "1/2"}, dir.path() + "/w1.log");
+  const int rc0 = wait_exit(w0), rc1 = wait_exit(w1);
+  CAPTURE(mlflow::testing::read_file(dir.path() + "/w0.log"));
+  CAPTURE(mlflow::testing::read_file(dir.path() + "/w1.log"));
+  CHECK(rc0 == 0);
+  CHECK(rc1 == 0);
+  auto client = test_client();
+  const SweepRuns runs = sweep_runs(client, experiment, "shards");
+  REQUIRE(runs.children.size() == 6);
+  std::set<std::string> hashes, trials;
+  std::set<std::string> runners;
+  for (const auto& c : runs.children) {
+    CHECK(c.info.status == RunStatus::kFinished);
+    hashes.insert(tag_value(c, "sweep.config_hash"));
+    trials.insert(tag_value(c, "sweep.trial"));
+    runners.insert(tag_value(c, "sweep.runner_pid"));
+  }
+  CHECK(hashes.size() == 6);
+  CHECK(trials == std::set<std::string>{"0", "1", "2", "3", "4", "5"});
+  CHECK(runners.size() == 2);  // both workers did their share
+  CHECK(runs.parent.info.status == RunStatus::kFinished);
+  CHECK(tag_value(runs.parent, "sweep.best_trial") == "5");  // batch 64, seed 2 scores highest
+  mlflow::SearchOptions search;
+  search.filter = "name = '" + model + "'";
+  auto versions = client.search_model_versions(search);
+  REQUIRE(versions.ok());
+  CHECK(versions->items.size() == 1);  // one worker finalized
+}
+
+TEST_CASE("sweep_runner: the alias moves only to a better model (champion/challenger)") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-gate");
+  const std::string model = unique_name("gate-model");
+  write_file(dir.path() + "/a.yaml", fake_spec("gate_a", experiment, "  score: {values: [0.5, 0.7]}\n", model));
+  write_file(dir.path() + "/b.yaml", fake_spec("gate_b", experiment, "  score: {values: [0.6]}\n", model));
+  write_file(dir.path() + "/c.yaml", fake_spec("gate_c", experiment, "  score: {values: [0.9]}\n", model));
+  auto client = test_client();
+  auto alias_version = [&] {
+    auto v = client.get_model_version_by_alias(model, "champion");
+    REQUIRE(v.ok());
+    return v->version;
+  };
+
+  auto a = sweep({dir.path() + "/a.yaml"});
+  CAPTURE(a.out);
+  REQUIRE(a.exit_code == 0);
+  CHECK(alias_version() == "1");
+  auto v1 = client.get_model_version(model, "1");
+  REQUIRE(v1.ok());
+  CHECK(v1->description.find("gate_a") != std::string::npos);
+
+  auto b = sweep({dir.path() + "/b.yaml"});
+  CAPTURE(b.out);
+  REQUIRE(b.exit_code == 0);
+  CHECK(b.out.find("@champion stays on version 1") != std::string::npos);
+  CHECK(alias_version() == "1");
+  CHECK(client.get_model_version(model, "2").ok());  // registered all the same
+
+  auto c = sweep({dir.path() + "/c.yaml"});
+  CAPTURE(c.out);
+  REQUIRE(c.exit_code == 0);
+  CHECK(c.out.find("beats version 1") != std::string::npos);
+  CHECK(alias_version() == "3");
+}
+
+TEST_CASE("sweep_runner: Ctrl-C ends the running trial and the sweep KILLED and keeps what was logged") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-int");
+  const std::string started = dir.path() + "/started";
+  write_file(dir.path() + "/int.yaml",
+             fake_spec("int", experiment,
+                       "  score: {values: [1, 2]}\n  hold: {value: \"" + dir.path() + "/never\"}\n  started: {value: \"" +
+                           started + "\"}\n"));
+  auto runner = start_sweep({dir.path() + "/int.yaml"}, dir.path() + "/int.log");
+  REQUIRE(wait_until([&] { return exists(started); }));
+  ::kill(static_cast<pid_t>(runner.pid()), SIGINT);
+  const int rc = wait_exit(runner);
+  CAPTURE(mlflow::testing::read_file(dir.path() + "/int.log"));
+  CHECK(rc == 130);
+  auto client = test_client();
+  const SweepRuns runs = sweep_runs(client, experiment, "int");
+  REQUIRE(runs.children.size() == 1);  // the second trial never started
+  CHECK(runs.children[0].info.status == RunStatus::kKilled);
+  CHECK(runs.parent.info.status == RunStatus::kKilled);
+  CHECK(param(runs.children[0], "score") == "1");
+}
+
+TEST_CASE("sweep_runner: bad input exits 2 with file:line:col and creates nothing") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-bad");
+  write_file(dir.path() + "/bad.yaml",
+             "name: bad\nexperiment: " + experiment + "\nmetric: {name: score}\nparameters:\n  lr: {values: []}\n");
+  auto r = sweep({dir.path() + "/bad.yaml"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("bad.yaml:5:") != std::string::npos);
+  CHECK(r.err.find("must not be empty") != std::string::npos);
+  auto missing = sweep({dir.path() + "/nope.yaml"});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("nope.yaml") != std::string::npos);
+  auto flag = sweep({"--bogus"});
+  CHECK(flag.exit_code == 2);
+  auto help = sweep({"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("--parallel") != std::string::npos);
+  CHECK(help.out.find("finalize") != std::string::npos);
+  auto client = test_client();
+  CHECK_FALSE(client.get_experiment_by_name(experiment).ok());
+}
