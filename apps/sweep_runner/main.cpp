@@ -48,7 +48,7 @@ bool executable(const fs::path& p) {
   return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
 }
 
-// The trainer for the built-in programs: $MLFLOW_CPP_FMNIST_TRAIN, the one built with us, next to us, on PATH.
+// The trainer for the built-in programs: $MLFLOW_CPP_FMNIST_TRAIN, the one built with us, or next to us.
 std::string find_fmnist_train(const char* argv0) {
   if (const char* env = std::getenv("MLFLOW_CPP_FMNIST_TRAIN"); env && *env) return env;
 #ifdef MLFLOW_CPP_FMNIST_TRAIN
@@ -163,6 +163,13 @@ int main(int argc, char** argv) {
                                    : sw::run_sweep(*client, *catalog, catalog->root(), options, console);
   if (!report.ok()) return fail(exit_code_for(report.status()), report.status().to_string());
   if (report->interrupted) return fail(kExitInterrupted, "interrupted; run the same command again to resume");
-  if (report->failed() > 0 && !options.dry_run) return kExitFailed;
+  if (options.dry_run) return kExitOk;
+  // This worker's trials decide its exit code (another shard's failures are that shard's).
+  for (const auto& r : report->trials) {
+    if (options.shard.owns(r.trial) && (r.status == mlflow::RunStatus::kFailed || r.status == mlflow::RunStatus::kKilled)) {
+      return kExitFailed;
+    }
+  }
+  if (report->finalized && !report->best) return kExitFailed;  // nothing finished with the metric
   return kExitOk;
 }

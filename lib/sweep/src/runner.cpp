@@ -2,6 +2,7 @@
 // The sweep engine: dependencies, the parent run, scheduling trial processes, resume and sharding.
 #include "mlflow/sweep/runner.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -69,6 +70,14 @@ namespace {
 
 using detail::dependency_value;
 
+// The CPUs this process may run on (Slurm's cpus-per-task, taskset, cgroup cpusets), not the node's.
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 bool is_interrupted(const RunnerOptions& o) { return o.interrupted && o.interrupted(); }
 
 // Sleeps in small steps so Ctrl-C is noticed; false when interrupted.
@@ -104,20 +113,32 @@ class SweepRun {
                         owned_count(trials_.size()));
       return report_;
     }
-    MLFLOW_CPP_RETURN_IF_ERROR(plan());
+    MLFLOW_CPP_RETURN_IF_ERROR(after_start(plan()));
     if (options_.dry_run) return report_;
-    MLFLOW_CPP_RETURN_IF_ERROR(execute());
+    MLFLOW_CPP_RETURN_IF_ERROR(after_start(execute()));
     if (report_.interrupted) {
-      auto ended = client_.update_run(report_.parent_run_id, RunStatus::kKilled, now_ms());
-      if (!ended.ok()) observer_.message("could not mark the parent run KILLED: " + ended.status().to_string());
+      // A sharded worker leaves the shared parent to the others: its own trials say KILLED.
+      if (!options_.shard.sharded()) {
+        auto ended = client_.update_run(report_.parent_run_id, RunStatus::kKilled, now_ms());
+        if (!ended.ok()) observer_.message("could not mark the parent run KILLED: " + ended.status().to_string());
+      }
       auto results = detail::collect_results(client_, spec_, trials_, report_.experiment_id, report_.parent_run_id);
       if (results.ok()) merge(std::move(*results));
       observer_.finished(report_);
       return report_;
     }
-    MLFLOW_CPP_RETURN_IF_ERROR(conclude());
+    MLFLOW_CPP_RETURN_IF_ERROR(after_start(conclude()));
     observer_.finished(report_);
     return report_;
+  }
+
+  // Once the parent run exists, a failure ends it FAILED (with the reason) and is no longer a usage
+  // error: sweep_runner exits 1, and the next invocation resumes.
+  Status after_start(Status s) {
+    if (s.ok() || options_.dry_run) return s;
+    (void)client_.set_tag(report_.parent_run_id, kTagError, s.to_string().substr(0, 5000));
+    if (!options_.shard.sharded()) (void)client_.update_run(report_.parent_run_id, RunStatus::kFailed, now_ms());
+    return Status(StatusCode::kAborted, s.message(), s.http_status(), s.error_code());
   }
 
   StatusOr<SweepReport> finalize_only() {
@@ -327,7 +348,7 @@ class SweepRun {
   Status plan() {
     auto latest = latest_attempts(client_, report_.experiment_id, report_.parent_run_id);
     if (!latest.ok()) return latest.status();
-    Liveness live{host_name(), process_alive, now_ms(), options_.stale_after_ms};
+    Liveness live{host_name(), process_alive, now_ms(), options_.stale_after_ms, process_start_time};
     std::vector<TrialState> states;
     for (const Trial& t : trials_) {
       auto it = latest->find(t.config_hash);
@@ -364,7 +385,7 @@ class SweepRun {
   };
 
   int threads_per_trial() const {
-    const int cores = options_.cores > 0 ? options_.cores : std::max(1u, std::thread::hardware_concurrency());
+    const int cores = options_.cores > 0 ? options_.cores : usable_cores();
     return std::max(1, cores / std::max(1, options_.parallel));
   }
 
@@ -391,7 +412,23 @@ class SweepRun {
     return argv;
   }
 
-  StatusOr<Active> start(const Trial& t) {
+  // Another worker may have taken the trial since the plan was made (two unsharded workers).
+  StatusOr<bool> still_to_run(const Trial& t) {
+    auto latest = latest_attempts(client_, report_.experiment_id, report_.parent_run_id);
+    if (!latest.ok()) return latest.status();
+    auto it = latest->find(t.config_hash);
+    Liveness live{host_name(), process_alive, now_ms(), options_.stale_after_ms, process_start_time};
+    const TrialState state = classify_attempt(it == latest->end() ? nullptr : &it->second, live);
+    return state != TrialState::kFinished && state != TrialState::kRunning;
+  }
+
+  StatusOr<std::optional<Active>> start(const Trial& t) {
+    auto wanted = still_to_run(t);
+    if (!wanted.ok()) return wanted.status();
+    if (!*wanted) {
+      observer_.message(fmt::format("trial {} was taken by another worker meanwhile: skipped", t.index));
+      return std::optional<Active>();
+    }
     MlflowClient::RunCreate create;
     create.experiment_id = report_.experiment_id;
     create.run_name = fmt::format("{}-{}", spec_.name, t.index);
@@ -401,7 +438,7 @@ class SweepRun {
     create.tags.push_back({kTagTrial, std::to_string(t.index)});
     create.tags.push_back({kTagConfigHash, t.config_hash});
     create.tags.push_back({kTagHost, host_name()});
-    create.tags.push_back({kTagRunnerPid, std::to_string(::getpid())});
+    create.tags.push_back({kTagRunnerPid, process_identity(::getpid())});
     create.tags.push_back({kTagHeartbeat, std::to_string(now_ms())});
     auto run = client_.create_run(create);
     if (!run.ok()) return run.status().with_context(fmt::format("creating the run of trial {}", t.index));
@@ -427,10 +464,10 @@ class SweepRun {
       (void)client_.update_run(run_id, RunStatus::kFailed, now_ms());
       return process.status();
     }
-    (void)client_.set_tag(run_id, kTagTrialPid, std::to_string(process->pid()));
+    (void)client_.set_tag(run_id, kTagTrialPid, process_identity(process->pid()));
     TrialResult shown{t, run_id, RunStatus::kRunning, {}, 0, true, {}};
     observer_.trial_started(spec_, shown, threads);
-    return Active{&t, run_id, log_file, std::move(*process), Clock::now()};
+    return std::optional<Active>(Active{&t, run_id, log_file, std::move(*process), Clock::now()});
   }
 
   // The process has ended: make sure the run says how, keep its output, report it.
@@ -478,7 +515,7 @@ class SweepRun {
           error = started.status();
           break;
         }
-        active.push_back(std::move(*started));
+        if (*started) active.push_back(std::move(**started));
       }
       if (is_interrupted(options_) && !report_.interrupted) {
         report_.interrupted = true;
@@ -529,7 +566,7 @@ class SweepRun {
       if (!last || run.info.end_time.value_or(0) > last->info.end_time.value_or(0)) last = &run;
     }
     return last == nullptr || (tag_value(*last, kTagHost) == host_name() &&
-                               tag_value(*last, kTagRunnerPid) == std::to_string(::getpid()));
+                               tag_value(*last, kTagRunnerPid) == process_identity(::getpid()));
   }
 
   // Every trial ended (by any worker)? Then the worker whose trial ended last finalizes.

@@ -134,6 +134,7 @@ class Parser {
     } else {
       fail(node, "program must be fmnist_train, fmnist_pretrain, an executable, or a list [executable, args...]");
     }
+    p.written = words;
     if (words.size() == 1 && (words[0] == kProgramFmnistTrain || words[0] == kProgramFmnistPretrain)) {
       p.builtin = words[0];
       return p;
@@ -248,7 +249,7 @@ class Parser {
   static std::string spec_hash(const SweepSpec& s) {
     std::string canon = fmt::format("name={}\nmethod={}\ncount={}\nseed={}\nmetric={}:{}\nprogram={}{}\n", s.name,
                                     s.method, s.count, s.seed, s.metric.name, s.metric.maximize ? "max" : "min",
-                                    s.program.builtin, fmt::join(s.program.command, " "));
+                                    s.program.builtin, fmt::join(s.program.written, " "));
     for (const auto& p : s.parameters) {
       canon += fmt::format("param {} {} {}:{} [{}]\n", p.name, static_cast<int>(p.kind), p.from_sweep,
                            p.from_parameter, fmt::join(p.values, "\x1f"));

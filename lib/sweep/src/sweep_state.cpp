@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -48,13 +49,16 @@ TrialState classify_attempt(const Run* latest, const Liveness& liveness) {
     case RunStatus::kRunning:
     case RunStatus::kScheduled: break;
   }
-  const auto to_long = [](const std::string& s) { return s.empty() ? 0L : std::strtol(s.c_str(), nullptr, 10); };
   if (tag_value(*latest, kTagHost) == liveness.host && liveness.pid_alive) {
     // Same machine: the trial's process, or the runner that is about to start it.
-    const long trial_pid = to_long(tag_value(*latest, kTagTrialPid));
-    const long runner_pid = to_long(tag_value(*latest, kTagRunnerPid));
-    const bool alive = (trial_pid > 0 && liveness.pid_alive(trial_pid)) || (runner_pid > 0 && liveness.pid_alive(runner_pid));
-    return alive ? TrialState::kRunning : TrialState::kRunningStale;
+    const auto alive = [&](const std::string& identity) {
+      const long pid = identity.empty() ? 0L : std::strtol(identity.c_str(), nullptr, 10);
+      if (pid <= 0 || !liveness.pid_alive(pid)) return false;
+      const auto at = identity.find('@');
+      return at == std::string::npos || !liveness.start_time || liveness.start_time(pid) == identity.substr(at + 1);
+    };
+    const bool running = alive(tag_value(*latest, kTagTrialPid)) || alive(tag_value(*latest, kTagRunnerPid));
+    return running ? TrialState::kRunning : TrialState::kRunningStale;
   }
   const std::string beat = tag_value(*latest, kTagHeartbeat);
   const std::int64_t last = beat.empty() ? latest->info.start_time : std::strtoll(beat.c_str(), nullptr, 10);
@@ -117,6 +121,28 @@ std::string host_name() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
   return buf;
+}
+
+std::string process_start_time(long pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return {};
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return {};
+  std::istringstream fields(line.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) return field;  // starttime
+  }
+  return {};
+}
+
+std::string process_identity(long pid) { return std::to_string(pid) + "@" + process_start_time(pid); }
+
+bool identity_alive(const std::string& identity) {
+  const long pid = std::strtol(identity.c_str(), nullptr, 10);
+  const auto at = identity.find('@');
+  return process_alive(pid) && (at == std::string::npos || process_start_time(pid) == identity.substr(at + 1));
 }
 
 bool process_alive(long pid) {

@@ -112,8 +112,13 @@ StatusOr<Shard> shard_from_env(const std::function<const char*(const char*)>& ge
       return Status(StatusCode::kInvalidArgument,
                     "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT are not integers");
     }
-    if (const char* m = getenv("SLURM_ARRAY_TASK_MIN"); m && !parse_int(m, min)) min = 0;
-    if (shards > 0) count = shards;
+    // With --shards the task id is the shard (a partial resubmit, --array=2, still runs shard 2);
+    // without it the array is the shard set, numbered from its first task.
+    if (const char* m = getenv("SLURM_ARRAY_TASK_MIN"); shards < 1 && m && !parse_int(m, min)) min = 0;
+    if (shards > 0) {
+      count = shards;
+      min = 0;
+    }
     if (id - min < 0 || id - min >= count) {
       return Status(StatusCode::kInvalidArgument,
                     fmt::format("SLURM_ARRAY_TASK_ID {} is outside the array of {} tasks starting at {}", id, count, min));

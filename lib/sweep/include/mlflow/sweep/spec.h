@@ -37,6 +37,7 @@ inline constexpr const char* kProgramFmnistPretrain = "fmnist_pretrain";
 struct ProgramSpec {
   std::string builtin;               ///< kProgramFmnistTrain / kProgramFmnistPretrain, or empty
   std::vector<std::string> command;  ///< an external program: executable (resolved) and fixed args
+  std::vector<std::string> written;  ///< as the spec wrote it (what the spec hash covers: paths differ by machine)
   SourceLocation where;
   bool is_builtin() const { return !builtin.empty(); }
 };

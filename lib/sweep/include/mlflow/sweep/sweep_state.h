@@ -27,8 +27,8 @@ inline constexpr const char* kTagBestTrial = "sweep.best_trial";
 inline constexpr const char* kTagTrial = "sweep.trial";
 inline constexpr const char* kTagConfigHash = "sweep.config_hash";
 inline constexpr const char* kTagHost = "sweep.host";
-inline constexpr const char* kTagRunnerPid = "sweep.runner_pid";
-inline constexpr const char* kTagTrialPid = "sweep.trial_pid";
+inline constexpr const char* kTagRunnerPid = "sweep.runner_pid";  ///< process_identity() of the runner
+inline constexpr const char* kTagTrialPid = "sweep.trial_pid";    ///< process_identity() of the program
 inline constexpr const char* kTagHeartbeat = "sweep.heartbeat";  ///< ms since the epoch, refreshed while it runs
 inline constexpr const char* kTagError = "sweep.error";
 
@@ -48,6 +48,9 @@ struct Liveness {
   std::function<bool(long pid)> pid_alive;  ///< for attempts started on this host
   std::int64_t now_ms = 0;
   std::int64_t stale_after_ms = 300'000;  ///< other hosts: no heartbeat for this long = dead
+  /// The start time process_identity() records for a live pid: a pid reused by another process (a
+  /// restarted container's pid 1) does not count as the trial's. Unset: pids alone decide.
+  std::function<std::string(long pid)> start_time;
 };
 
 /// Pure: the scheduling state of a trial from its latest attempt (none = kPending).
@@ -69,7 +72,13 @@ StatusOr<std::map<std::string, Run>> latest_attempts(MlflowClient& client, const
 
 /// This machine's host name.
 std::string host_name();
-/// Whether a process with this pid exists on this machine.
+/// Whether a process with this pid exists on this machine (zombies do not count).
 bool process_alive(long pid);
+/// When the process started, in clock ticks since boot (/proc/PID/stat); empty when unknown.
+std::string process_start_time(long pid);
+/// "PID@START": a pid that stays unique when pids are reused. What the pid tags hold.
+std::string process_identity(long pid);
+/// Whether a process_identity() string names a live process on this machine.
+bool identity_alive(const std::string& identity);
 
 }  // namespace mlflow::sweep

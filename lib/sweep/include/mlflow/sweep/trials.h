@@ -42,8 +42,9 @@ struct Shard {
 StatusOr<Shard> parse_shard(const std::string& text);
 
 /// The shard from the job engine's environment when no --shard was given: Slurm job arrays
-/// (SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT) or Kubernetes Indexed
-/// Jobs (JOB_COMPLETION_INDEX, of `shards`, which must then be given). {0, 1} when neither is set.
+/// (SLURM_ARRAY_TASK_ID of `shards` when given, else SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN
+/// of SLURM_ARRAY_TASK_COUNT) or Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX of `shards`, which
+/// must then be given). {0, 1} when neither is set.
 StatusOr<Shard> shard_from_env(const std::function<const char*(const char*)>& getenv, int shards);
 
 }  // namespace mlflow::sweep
