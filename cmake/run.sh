@@ -13,6 +13,9 @@ Commands:
   test    build, then run every test: ctest --test-dir build --output-on-failure -j2
           (integration tests start the real MLflow server themselves)
           ARGS go to ctest, e.g.  bash cmake/run.sh test -- -L unit
+  sweep   build, then run build/apps/sweep_runner/sweep_runner from the repository root on
+          sweeps/batch_size.yaml (local mode: ./mlflow.db); ARGS replace the spec and flags,
+          e.g.  bash cmake/run.sh sweep -- sweeps/seed.yaml --parallel 2
   demo    build, then run build/apps/examples/quickstart from the repository root
           (it logs a run to the default local tracking URI); ARGS go to quickstart
 
@@ -41,7 +44,7 @@ is_true "${MLFLOW_CPP_SKIP_DEPS:-}" && skip_deps=1
 args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    build | test | demo)
+    build | test | sweep | demo)
       [[ -z "$command" ]] || die "only one command at a time (got '$command' and '$1')"
       command="$1" ;;
     --sanitize) sanitize=1 ;;
@@ -53,7 +56,7 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-[[ -n "$command" ]] || { usage >&2; die "no command given (build, test or demo)"; }
+[[ -n "$command" ]] || { usage >&2; die "no command given (build, test, sweep or demo)"; }
 
 jobs="${MLFLOW_CPP_JOBS:-2}"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "MLFLOW_CPP_JOBS must be a positive number, got '$jobs'"
@@ -102,6 +105,15 @@ case "$command" in
     log "running tests ..."
     ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j"$jobs" "${args[@]}" ||
       die "tests failed"
+    ;;
+  sweep)
+    do_build
+    exe="$build_dir/apps/sweep_runner/sweep_runner"
+    [[ -x "$exe" ]] || die "${exe#"$repo_root"/} was not built (LibTorch missing? see cmake/install-deps.sh)"
+    cd "$repo_root"
+    [[ ${#args[@]} -gt 0 ]] || args=(sweeps/batch_size.yaml)
+    log "running ${exe#"$repo_root"/} ${args[*]}"
+    "$exe" "${args[@]}"
     ;;
   demo)
     do_build

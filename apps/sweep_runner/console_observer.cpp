@@ -35,7 +35,8 @@ void ConsoleObserver::planned(const sw::SweepReport& report, const std::vector<s
   const sw::SweepSpec& spec = *report.spec;
   to_run_ = to_run;
   started_ = 0;
-  fmt::print(out_, "\nsweep {} ({}): {} trials, {} {}, program {}\n", spec.name, spec.file, report.trials.size(),
+  fmt::print(out_, "\nsweep {} ({}): {} trial{}, {} {}, program {}\n", spec.name, spec.file, report.trials.size(),
+             report.trials.size() == 1 ? "" : "s",
              spec.metric.maximize ? "maximize" : "minimize", spec.metric.name,
              spec.program.is_builtin() ? spec.program.builtin : spec.program.command[0]);
   if (!report.parent_run_id.empty()) fmt::print(out_, "parent run {}  {}\n", report.parent_run_id, report.ui_link);

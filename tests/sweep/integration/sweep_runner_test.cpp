@@ -230,6 +230,43 @@ TEST_CASE("sweep_runner: after kill -9 of the runner and its trial, the next run
   CHECK(after.parent.info.status == RunStatus::kFinished);
 }
 
+TEST_CASE("sweep_runner: a trial killed with kill -9 ends FAILED, the others go on, and the next run redoes it") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-kill9");
+  const std::string hold = dir.path() + "/hold", started = dir.path() + "/started";
+  write_file(dir.path() + "/k9.yaml",
+             fake_spec("k9", experiment,
+                       "  score: {values: [0.1, 0.2]}\n  hold: {value: \"" + hold + "\"}\n  started: {value: \"" +
+                           started + "\"}\n"));
+  auto runner = start_sweep({dir.path() + "/k9.yaml"}, dir.path() + "/first.log");
+  REQUIRE(wait_until([&] { return exists(started); }));
+  long trial_pid = 0;
+  std::ifstream(started) >> trial_pid;
+  REQUIRE(trial_pid > 0);
+  ::kill(static_cast<pid_t>(trial_pid), SIGKILL);
+  write_file(hold, "go");  // lets the second trial finish
+  CHECK(wait_exit(runner) == 1);
+  CAPTURE(mlflow::testing::read_file(dir.path() + "/first.log"));
+  auto client = test_client();
+  const SweepRuns first = sweep_runs(client, experiment, "k9");
+  std::map<std::string, RunStatus> status;
+  for (const auto& c : first.children) status[tag_value(c, "sweep.trial")] = c.info.status;
+  REQUIRE(status.size() == 2);
+  CHECK(status["0"] == RunStatus::kFailed);
+  CHECK(status["1"] == RunStatus::kFinished);
+  CHECK(first.parent.info.status == RunStatus::kFailed);
+  for (const auto& c : first.children) {
+    if (tag_value(c, "sweep.trial") == "0") CHECK(tag_value(c, "sweep.error").find("signal 9") != std::string::npos);
+  }
+
+  auto again = sweep({dir.path() + "/k9.yaml"});
+  CAPTURE(again.out);
+  CHECK(again.exit_code == 0);
+  const SweepRuns second = sweep_runs(client, experiment, "k9");
+  CHECK(second.children.size() == 3);
+  CHECK(second.parent.info.status == RunStatus::kFinished);
+}
+
 TEST_CASE("sweep_runner: two workers with shards 0/2 and 1/2 at once run exactly the grid, once") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-shards");
