@@ -89,14 +89,22 @@ void ConsoleObserver::tick(const sw::SweepSpec& spec, const std::vector<sw::Runn
 void ConsoleObserver::finished(const sw::SweepReport& report) {
   clear_status();
   const sw::SweepSpec& spec = *report.spec;
+  // Columns for what differs between trials (swept or chained parameters); fixed values are in the spec.
+  std::vector<std::size_t> shown;
+  for (std::size_t i = 0; i < spec.parameters.size(); ++i) {
+    if (spec.parameters[i].kind != sw::ParameterKind::kValue) shown.push_back(i);
+  }
+  if (shown.empty()) {
+    for (std::size_t i = 0; i < spec.parameters.size(); ++i) shown.push_back(i);
+  }
   std::vector<std::string> header = {"trial"};
-  for (const auto& p : spec.parameters) header.push_back(p.name);
+  for (std::size_t i : shown) header.push_back(spec.parameters[i].name);
   header.insert(header.end(), {spec.metric.name, "status", "duration", "run"});
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < report.trials.size(); ++i) {
     const auto& r = report.trials[i];
     std::vector<std::string> row = {std::to_string(r.trial.index) + (report.best == i ? "*" : "")};
-    for (const auto& [k, v] : r.trial.params) row.push_back(v);
+    for (std::size_t p : shown) row.push_back(r.trial.params[p].second);
     row.insert(row.end(), {metric_text(r.metric), r.status ? mlflow::to_string(*r.status) : "NOT RUN",
                            r.status ? duration(r.seconds) : "", r.run_id});
     rows.push_back(std::move(row));

@@ -384,9 +384,13 @@ class SweepRun {
     Clock::time_point started;
   };
 
-  int threads_per_trial() const {
+  // Cores split among the trials that will run alongside this one: `parallel` of them while the queue
+  // is long, fewer at the tail (the last trial of three with --parallel 2 gets every core).
+  int threads_per_trial(std::size_t running) const {
     const int cores = options_.cores > 0 ? options_.cores : usable_cores();
-    return std::max(1, cores / std::max(1, options_.parallel));
+    const std::size_t alongside = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, options_.parallel)),
+                                                        running + queue_.size() + 1);
+    return std::max(1, cores / static_cast<int>(alongside));
   }
 
   std::string log_dir() const {
@@ -422,7 +426,7 @@ class SweepRun {
     return state != TrialState::kFinished && state != TrialState::kRunning;
   }
 
-  StatusOr<std::optional<Active>> start(const Trial& t) {
+  StatusOr<std::optional<Active>> start(const Trial& t, std::size_t running) {
     auto wanted = still_to_run(t);
     if (!wanted.ok()) return wanted.status();
     if (!*wanted) {
@@ -449,7 +453,7 @@ class SweepRun {
       for (const auto& [k, v] : t.params) params.push_back({k, v});
       MLFLOW_CPP_RETURN_IF_ERROR(client_.log_batch(run_id, {}, params).with_context("logging trial params"));
     }
-    const int threads = threads_per_trial();
+    const int threads = threads_per_trial(running);
     std::error_code ec;
     fs::create_directories(log_dir(), ec);
     const std::string log_file = (fs::path(log_dir()) / fmt::format("{}-trial-{}-{}.log", spec_.name, t.index, run_id)).string();
@@ -509,8 +513,9 @@ class SweepRun {
     while ((!queue_.empty() && error.ok() && !is_interrupted(options_)) || !active.empty()) {
       while (error.ok() && !is_interrupted(options_) && !queue_.empty() &&
              static_cast<int>(active.size()) < std::max(1, options_.parallel)) {
-        auto started = start(*queue_.front());
+        const Trial& next = *queue_.front();
         queue_.pop_front();
+        auto started = start(next, active.size());
         if (!started.ok()) {
           error = started.status();
           break;
