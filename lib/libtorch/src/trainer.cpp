@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -100,17 +102,20 @@ Evaluation evaluate_source(Classifier& model, const Source& src, bool rotation, 
 }
 
 // Backbone features of a whole split, computed once in eval mode (the frozen backbone's batch norm is fixed).
-TensorSet cache_features(Classifier& model, const TensorSet& set, bool rotation) {
+// Nothing when cancelled: caching all splits takes about a minute, too long to ignore Ctrl-C.
+std::optional<TensorSet> cache_features(Classifier& model, const TensorSet& set, bool rotation,
+                                        const std::function<bool()>& cancelled) {
   torch::NoGradGuard no_grad;
   model->eval();
   std::vector<at::Tensor> feats;
   std::vector<at::Tensor> labels;
   for (std::int64_t start = 0; start < set.size(); start += kEvalBatch) {
+    if (cancelled && cancelled()) return std::nullopt;
     const Batch b = task_batch(slice_batch(set, start, kEvalBatch), rotation);
     feats.push_back(model->features(b.images));
     labels.push_back(b.labels);
   }
-  return {at::cat(feats, 0), at::cat(labels, 0)};
+  return TensorSet{at::cat(feats, 0), at::cat(labels, 0)};
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, std::vector<at::Tensor> params) {
@@ -207,9 +212,12 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
   TensorSet train_src = train, val_src = data.validation, test_src = data.test;
   if (cached) {
     const auto start = Clock::now();
-    train_src = cache_features(model, train, rotation);
-    val_src = cache_features(model, data.validation, rotation);
-    test_src = cache_features(model, data.test, rotation);
+    using Split = std::pair<TensorSet*, const TensorSet*>;
+    for (auto [src, set] : {Split{&train_src, &train}, Split{&val_src, &data.validation}, Split{&test_src, &data.test}}) {
+      auto features = cache_features(model, *set, rotation, cb.cancelled);
+      if (!features) return Status(StatusCode::kCancelled, "training cancelled");
+      *src = std::move(*features);
+    }
     out.feature_cache_seconds = seconds_since(start);
   }
 

@@ -160,6 +160,19 @@ TEST_CASE("trainer: cancellation and callback errors stop training") {
   CHECK(cancelled.status().code() == StatusCode::kCancelled);
   CHECK(batches == 3);
 
+  // Ctrl-C while a frozen backbone's features are being cached (about a minute on real data): no batch has run.
+  auto frozen = small_config();
+  frozen.frozen_backbone = true;
+  int polls = 0;
+  ml::TrainCallbacks during_cache;
+  int trained = 0;
+  during_cache.cancelled = [&] { return ++polls >= 2; };
+  during_cache.on_batch = [&](std::int64_t, std::int64_t, std::int64_t, double, double) { ++trained; };
+  auto cancelled_caching = ml::train_fmnist(frozen, data, dir.path(), during_cache);
+  CHECK(cancelled_caching.status().code() == StatusCode::kCancelled);
+  CHECK(polls == 2);
+  CHECK(trained == 0);
+
   ml::TrainCallbacks failing;
   failing.on_epoch = [](const ml::EpochMetrics&) { return mlflow::Status(StatusCode::kUnavailable, "server gone"); };
   auto failed = ml::train_fmnist(small_config(), data, dir.path(), failing);
