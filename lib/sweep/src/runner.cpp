@@ -558,23 +558,29 @@ class SweepRun {
     return error;
   }
 
-  // Exactly one worker finalizes: the one whose trial ended last (every worker can tell from the server
-  // alone). A worker that ran nothing (a re-run of an ended sweep) finalizes too; that is idempotent.
-  bool finalizes_here() const {
-    const bool ran_any = std::any_of(report_.trials.begin(), report_.trials.end(),
-                                     [](const TrialResult& r) { return r.ran_now; });
-    if (!ran_any) return true;
-    auto latest = latest_attempts(client_, report_.experiment_id, report_.parent_run_id);
-    if (!latest.ok()) return true;
-    const Run* last = nullptr;
-    for (const auto& [hash, run] : *latest) {
-      if (!last || run.info.end_time.value_or(0) > last->info.end_time.value_or(0)) last = &run;
+  // Every worker that sees the sweep complete may finalize; a claim on the parent run picks one. The
+  // claim is a tag (identity@ms): a worker that finds another's fresh claim leaves it the job; one that
+  // writes its claim looks again a second later and goes on only if the claim is still its own, so of
+  // two claiming at once the later writer wins. Nobody is left out: a claim is written by a worker that
+  // is about to finalize and removed when it is done, and a stale one (a crashed worker) is taken over.
+  StatusOr<bool> claim_finalize() {
+    const std::string me = process_identity(::getpid()) + "/" + host_name();
+    auto parent = client_.get_run(report_.parent_run_id);
+    if (!parent.ok()) return parent.status().with_context("reading the parent run");
+    const std::string current = tag_value(*parent, kTagFinalizer);
+    const auto at = current.rfind('@');
+    if (!current.empty() && at != std::string::npos && current.substr(0, at) != me) {
+      const std::int64_t since = now_ms() - std::strtoll(current.c_str() + at + 1, nullptr, 10);
+      if (since < 60'000) return false;
     }
-    return last == nullptr || (tag_value(*last, kTagHost) == host_name() &&
-                               tag_value(*last, kTagRunnerPid) == process_identity(::getpid()));
+    MLFLOW_CPP_RETURN_IF_ERROR(client_.set_tag(report_.parent_run_id, kTagFinalizer, me + "@" + std::to_string(now_ms())));
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto again = client_.get_run(report_.parent_run_id);
+    if (!again.ok()) return again.status().with_context("reading the parent run");
+    return tag_value(*again, kTagFinalizer).rfind(me + "@", 0) == 0;
   }
 
-  // Every trial ended (by any worker)? Then the worker whose trial ended last finalizes.
+  // Every trial ended (by any worker)? Then one worker finalizes.
   Status conclude() {
     auto results = detail::collect_results(client_, spec_, trials_, report_.experiment_id, report_.parent_run_id);
     if (!results.ok()) return results.status();
@@ -582,11 +588,14 @@ class SweepRun {
     report_.complete = std::all_of(report_.trials.begin(), report_.trials.end(), [](const TrialResult& r) {
       return r.status && *r.status != RunStatus::kRunning && *r.status != RunStatus::kScheduled;
     });
-    if (report_.complete && !finalizes_here()) {
-      report_.best = best_trial(report_.trials, spec_.metric.maximize);
-      observer_.message(fmt::format("sweep '{}': the last trial ended on another worker, which selects and registers",
-                                    spec_.name));
-      return ok_status();
+    if (report_.complete) {
+      auto mine = claim_finalize();
+      if (!mine.ok()) return mine.status();
+      if (!*mine) {
+        report_.best = best_trial(report_.trials, spec_.metric.maximize);
+        observer_.message(fmt::format("sweep '{}': another worker is selecting and registering", spec_.name));
+        return ok_status();
+      }
     }
     if (!report_.complete) {
       report_.best = best_trial(report_.trials, spec_.metric.maximize);
@@ -596,7 +605,9 @@ class SweepRun {
           spec_.name, spec_.file));
       return ok_status();
     }
-    return detail::finalize(client_, spec_, report_, observer_);
+    MLFLOW_CPP_RETURN_IF_ERROR(detail::finalize(client_, spec_, report_, observer_));
+    (void)client_.delete_tag(report_.parent_run_id, kTagFinalizer);  // done: a later run may finalize again
+    return ok_status();
   }
 
   MlflowClient& client_;

@@ -23,6 +23,7 @@ inline constexpr const char* kTagSpecHash = "sweep.spec_hash";
 inline constexpr const char* kTagSpecFile = "sweep.spec_file";
 inline constexpr const char* kTagBestRunId = "sweep.best_run_id";
 inline constexpr const char* kTagBestTrial = "sweep.best_trial";
+inline constexpr const char* kTagFinalizer = "sweep.finalizer";  ///< the worker finalizing: identity@ms
 // On each trial run:
 inline constexpr const char* kTagTrial = "sweep.trial";
 inline constexpr const char* kTagConfigHash = "sweep.config_hash";
