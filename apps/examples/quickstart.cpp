@@ -185,8 +185,7 @@ int main(int argc, char** argv) {
     }
   } else {
     std::cout << "stored in: " << client->tracking_uri() << "\n"
-              << "browse: " << client->tracking_uri() << "/#/experiments/" << run->experiment_id()
-              << "/runs/" << run->id() << "\n";
+              << "browse: " << client->run_ui_url(run->experiment_id(), run->id()) << "\n";
   }
   return kExitOk;
 }

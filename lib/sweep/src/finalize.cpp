@@ -50,17 +50,14 @@ std::string results_json(const SweepSpec& spec, const SweepReport& report) {
 // The alias holder and its score on the sweep's metric.
 StatusOr<std::optional<Champion>> current_champion(MlflowClient& client, const SweepSpec& spec) {
   const auto& reg = spec.register_model;
-  auto holder = client.get_model_version_by_alias(reg.model_name, reg.alias);
-  if (!holder.ok()) {
-    const auto code = holder.status().code();
-    // Unknown model or alias (MLflow answers RESOURCE_DOES_NOT_EXIST or INVALID_PARAMETER_VALUE).
-    if (code == StatusCode::kNotFound || code == StatusCode::kInvalidArgument) return std::optional<Champion>();
-    return holder.status().with_context("reading " + reg.model_name + "@" + reg.alias);
-  }
+  auto found = find_version_by_alias(client, reg.model_name, reg.alias);
+  if (!found.ok()) return found.status();
+  if (!*found) return std::optional<Champion>();
+  const ModelVersion& holder = **found;
   Champion c;
-  c.version = holder->version;
-  if (!holder->run_id.empty()) {
-    auto run = client.get_run(holder->run_id);
+  c.version = holder.version;
+  if (!holder.run_id.empty()) {
+    auto run = client.get_run(holder.run_id);
     if (run.ok()) c.metric = metric_value(*run, spec.metric.name);
   }
   return std::optional<Champion>(c);

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "mlflow/registry.h"
 #include "mlflow/sweep/trial_process.h"
 #include "sweep_internal.h"
 
@@ -30,17 +31,12 @@ int SweepReport::failed() const {
 
 namespace detail {
 
-std::string ui_link(const MlflowClient& client, const std::string& experiment_id, const std::string& run_id) {
-  return fmt::format("{}/#/experiments/{}/runs/{}", client.tracking_uri(), experiment_id, run_id);
-}
-
 StatusOr<std::optional<std::string>> dependency_value(MlflowClient& client, const Dependency& dep) {
   if (dep.kind == Dependency::Kind::kModelAlias) {
-    auto v = client.get_model_version_by_alias(dep.model_name, dep.alias);
-    if (v.ok()) return std::optional<std::string>(v->version);
-    const auto code = v.status().code();
-    if (code == StatusCode::kNotFound || code == StatusCode::kInvalidArgument) return std::optional<std::string>();
-    return v.status().with_context("looking up " + dep.describe());
+    auto v = find_version_by_alias(client, dep.model_name, dep.alias);
+    if (!v.ok()) return v.status();
+    if (!*v) return std::optional<std::string>();
+    return std::optional<std::string>((*v)->version);
   }
   const SweepSpec& producer = *dep.producer;
   auto experiment = client.get_experiment_by_name(producer.experiment);
@@ -110,7 +106,7 @@ class SweepRun {
     if (report_.parent_run_id.empty()) {  // dry run of a sweep never started
       for (const Trial& t : trials_) report_.trials.push_back(TrialResult{t, {}, {}, {}, 0, false, {}});
       observer_.planned(report_, std::vector<TrialState>(trials_.size(), TrialState::kPending),
-                        owned_count(trials_.size()));
+                        owned_count());
       return report_;
     }
     MLFLOW_CPP_RETURN_IF_ERROR(after_start(plan()));
@@ -164,13 +160,13 @@ class SweepRun {
                                 spec_.name, spec_.experiment));
     }
     report_.parent_run_id = (*parent)->info.run_id;
-    report_.ui_link = detail::ui_link(client_, report_.experiment_id, report_.parent_run_id);
+    report_.ui_link = client_.run_ui_url(report_.experiment_id, report_.parent_run_id);
     auto results = detail::collect_results(client_, spec_, trials_, report_.experiment_id, report_.parent_run_id);
     if (!results.ok()) return results.status();
     report_.trials = std::move(*results);
     std::vector<std::string> open;
     for (const auto& r : report_.trials) {
-      if (!r.status || *r.status == RunStatus::kRunning || *r.status == RunStatus::kScheduled) {
+      if (!r.ended()) {
         open.push_back(std::to_string(r.trial.index));
       }
     }
@@ -253,10 +249,8 @@ class SweepRun {
     }
   }
 
-  int owned_count(std::size_t n) const {
-    int count = 0;
-    for (const Trial& t : trials_) count += options_.shard.owns(t) ? 1 : 0;
-    return n == 0 ? 0 : count;
+  int owned_count() const {
+    return static_cast<int>(std::count_if(trials_.begin(), trials_.end(), [&](const Trial& t) { return options_.shard.owns(t); }));
   }
 
   // Finds the sweep's parent run, or creates it (shard 0 only: the other shards wait for it).
@@ -304,7 +298,7 @@ class SweepRun {
         return ok_status();
       }
     }
-    report_.ui_link = detail::ui_link(client_, report_.experiment_id, report_.parent_run_id);
+    report_.ui_link = client_.run_ui_url(report_.experiment_id, report_.parent_run_id);
     return ok_status();
   }
 
@@ -344,11 +338,15 @@ class SweepRun {
     report_.trials = std::move(results);
   }
 
+  Liveness liveness() const {
+    return {host_name(), process_alive, now_ms(), options_.stale_after_ms, process_start_time};
+  }
+
   // Reads what the server has, marks dead RUNNING attempts FAILED, and queues this worker's trials.
   Status plan() {
     auto latest = latest_attempts(client_, report_.experiment_id, report_.parent_run_id);
     if (!latest.ok()) return latest.status();
-    Liveness live{host_name(), process_alive, now_ms(), options_.stale_after_ms, process_start_time};
+    const Liveness live = liveness();
     std::vector<TrialState> states;
     for (const Trial& t : trials_) {
       auto it = latest->find(t.config_hash);
@@ -421,8 +419,7 @@ class SweepRun {
     auto latest = latest_attempts(client_, report_.experiment_id, report_.parent_run_id);
     if (!latest.ok()) return latest.status();
     auto it = latest->find(t.config_hash);
-    Liveness live{host_name(), process_alive, now_ms(), options_.stale_after_ms, process_start_time};
-    const TrialState state = classify_attempt(it == latest->end() ? nullptr : &it->second, live);
+    const TrialState state = classify_attempt(it == latest->end() ? nullptr : &it->second, liveness());
     return state != TrialState::kFinished && state != TrialState::kRunning;
   }
 
@@ -477,28 +474,26 @@ class SweepRun {
   // The process has ended: make sure the run says how, keep its output, report it.
   void complete(Active& a) {
     const ProcessExit& exit = a.process.exit();
-    auto run = client_.get_run(a.run_id);
-    if (run.ok() && run->info.status == RunStatus::kRunning) {
-      const RunStatus status = exit.ok() ? RunStatus::kFinished
-                               : exit.interrupted() ? RunStatus::kKilled
-                                                    : RunStatus::kFailed;
-      (void)client_.update_run(a.run_id, status, now_ms());
-    }
-    if (!exit.ok()) {
-      const std::string last = last_line(a.log_file, 300);
-      (void)client_.set_tag(a.run_id, kTagError, exit.describe() + (last.empty() ? "" : ": " + last));
-    }
-    (void)client_.log_artifact(a.run_id, a.log_file, "sweep");
     TrialResult r;
     r.trial = *a.trial;
     r.run_id = a.run_id;
     r.ran_now = true;
     r.seconds = std::chrono::duration<double>(Clock::now() - a.started).count();
-    if (auto final_run = client_.get_run(a.run_id); final_run.ok()) {
-      r.status = final_run->info.status;
-      r.metric = metric_value(*final_run, spec_.metric.name);
+    // The process is gone, so the run holds everything it will log.
+    if (auto run = client_.get_run(a.run_id); run.ok()) {
+      r.status = run->info.status;
+      r.metric = metric_value(*run, spec_.metric.name);
+      if (run->info.status == RunStatus::kRunning) {  // the program did not end its run
+        r.status = exit.ok() ? RunStatus::kFinished : exit.interrupted() ? RunStatus::kKilled : RunStatus::kFailed;
+        (void)client_.update_run(a.run_id, *r.status, now_ms());
+      }
     }
-    if (!exit.ok()) r.note = exit.describe() + ": " + last_line(a.log_file, 200);
+    if (!exit.ok()) {
+      const std::string last = last_line(a.log_file, 300);
+      r.note = exit.describe() + (last.empty() ? "" : ": " + last);
+      (void)client_.set_tag(a.run_id, kTagError, r.note);
+    }
+    (void)client_.log_artifact(a.run_id, a.log_file, "sweep");
     for (auto& t : report_.trials) {
       if (t.trial.index == r.trial.index) t = r;
     }
@@ -585,9 +580,8 @@ class SweepRun {
     auto results = detail::collect_results(client_, spec_, trials_, report_.experiment_id, report_.parent_run_id);
     if (!results.ok()) return results.status();
     merge(std::move(*results));
-    report_.complete = std::all_of(report_.trials.begin(), report_.trials.end(), [](const TrialResult& r) {
-      return r.status && *r.status != RunStatus::kRunning && *r.status != RunStatus::kScheduled;
-    });
+    report_.complete =
+        std::all_of(report_.trials.begin(), report_.trials.end(), [](const TrialResult& r) { return r.ended(); });
     if (report_.complete) {
       auto mine = claim_finalize();
       if (!mine.ok()) return mine.status();

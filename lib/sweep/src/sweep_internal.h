@@ -23,6 +23,4 @@ Status finalize(MlflowClient& client, const SweepSpec& spec, SweepReport& report
 /// nullopt when it does not exist yet.
 StatusOr<std::optional<std::string>> dependency_value(MlflowClient& client, const Dependency& dep);
 
-std::string ui_link(const MlflowClient& client, const std::string& experiment_id, const std::string& run_id);
-
 }  // namespace mlflow::sweep::detail

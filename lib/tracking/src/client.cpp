@@ -97,6 +97,10 @@ MlflowClient::MlflowClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) 
 const std::string& MlflowClient::tracking_uri() const { return impl_->base_url; }
 const ClientOptions& MlflowClient::options() const { return impl_->options; }
 
+std::string MlflowClient::run_ui_url(const std::string& experiment_id, const std::string& run_id) const {
+  return impl_->base_url + "/#/experiments/" + experiment_id + "/runs/" + run_id;
+}
+
 StatusOr<HttpResponse> MlflowClient::Impl::exchange(const std::string& method,
                                                     const std::string& path_and_query,
                                                     std::string body, Headers headers,

@@ -37,4 +37,13 @@ StatusOr<ModelVersion> register_model_version(MlflowClient& client, const std::s
   return version;
 }
 
+StatusOr<std::optional<ModelVersion>> find_version_by_alias(MlflowClient& client, const std::string& name,
+                                                            const std::string& alias) {
+  auto version = client.get_model_version_by_alias(name, alias);
+  if (version.ok()) return std::optional<ModelVersion>(std::move(*version));
+  const StatusCode code = version.status().code();
+  if (code == StatusCode::kNotFound || code == StatusCode::kInvalidArgument) return std::optional<ModelVersion>();
+  return version.status().with_context("looking up " + name + "@" + alias);
+}
+
 }  // namespace mlflow

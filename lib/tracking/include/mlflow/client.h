@@ -44,6 +44,8 @@ class MlflowClient {
   /// The server's base URL with credentials removed (safe to print).
   const std::string& tracking_uri() const;
   const ClientOptions& options() const;
+  /// The MLflow UI page of a run on this server (safe to print).
+  std::string run_ui_url(const std::string& experiment_id, const std::string& run_id) const;
 
   // ---- experiments ------------------------------------------------------------------------
   StatusOr<std::string> create_experiment(const std::string& name, const Tags& tags = {},

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "mlflow/client.h"
@@ -26,5 +27,11 @@ struct RegisterModelOptions {
 StatusOr<ModelVersion> register_model_version(MlflowClient& client, const std::string& model_id,
                                               const std::string& model_name,
                                               const RegisterModelOptions& options = {});
+
+/// The version `name@alias` points to; nullopt when the model or the alias does not exist (MLflow
+/// answers either RESOURCE_DOES_NOT_EXIST or INVALID_PARAMETER_VALUE, depending on which). Other
+/// errors as the client's, with the alias in front. Thread-safety: as the client's.
+StatusOr<std::optional<ModelVersion>> find_version_by_alias(MlflowClient& client, const std::string& name,
+                                                            const std::string& alias);
 
 }  // namespace mlflow

@@ -21,6 +21,8 @@ struct TrialResult {
   double seconds = 0;               ///< duration of the latest attempt
   bool ran_now = false;             ///< attempted by this invocation (else skipped or another worker's)
   std::string note;                 ///< why it failed, etc.
+  /// The latest attempt is over: FINISHED, FAILED or KILLED.
+  bool ended() const { return status && *status != RunStatus::kRunning && *status != RunStatus::kScheduled; }
 };
 
 /// Index into `results` of the best FINISHED trial with the metric (ties: the earlier trial), or
