@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "app_support.h"
 #include "mlflow/libtorch/dataset_lineage.h"
 #include "mlflow/libtorch/fmnist_data.h"
 #include "mlflow/libtorch/fmnist_tensors.h"
@@ -22,14 +23,10 @@ namespace {
 
 namespace ml = mlflow::libtorch;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-
-int fail(int code, const std::string& message) {
-  fmt::print(stderr, "fmnist_evaluate: error: {}\n", message);
-  return code;
-}
+using mlflow::apps::kExitFailed;
+using mlflow::apps::kExitOk;
+using mlflow::apps::kExitUsage;
+const mlflow::apps::ErrorExit fail{"fmnist_evaluate"};
 
 struct Args {
   std::string model;

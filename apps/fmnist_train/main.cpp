@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // fmnist_train: trains one Fashion-MNIST model and records the run in MLflow (see --help).
-#include <csignal>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -10,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "app_support.h"
 #include "mlflow/libtorch/fmnist_data.h"
 #include "mlflow/libtorch/fmnist_tensors.h"
 #include "mlflow/libtorch/tracked_training.h"
@@ -19,18 +19,11 @@ namespace {
 
 namespace ml = mlflow::libtorch;
 
-constexpr int kExitOk = 0;
-constexpr int kExitRunFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitInterrupted = 130;
-
-volatile std::sig_atomic_t g_interrupted = 0;
-extern "C" void on_interrupt(int) { g_interrupted = 1; }
-
-int fail(int code, const std::string& message) {
-  fmt::print(stderr, "fmnist_train: error: {}\n", message);
-  return code;
-}
+using mlflow::apps::kExitInterrupted;
+using mlflow::apps::kExitOk;
+using mlflow::apps::kExitUsage;
+constexpr int kExitRunFailed = mlflow::apps::kExitFailed;
+const mlflow::apps::ErrorExit fail{"fmnist_train"};
 
 struct Args {
   std::string config_file;
@@ -58,10 +51,6 @@ void add_setting_flags(CLI::App& app, Args& args, std::map<std::string, std::str
         ->group("Training settings (also accepted in --config files)")
         ->each([&args, name = key.name](const std::string& v) { args.settings.emplace_back(name, v); });
   }
-}
-
-std::string ui_link(const std::string& tracking_uri, const mlflow::ActiveRun& run) {
-  return fmt::format("{}/#/experiments/{}/runs/{}", tracking_uri, run.experiment_id(), run.id());
 }
 
 void print_summary(const ml::TrackedTrainingResult& r) {
@@ -146,21 +135,17 @@ int main(int argc, char** argv) {
   run_options = run_options.with_env_defaults();
   auto run = mlflow::ActiveRun::start(*client, run_options);
   if (!run.ok()) return fail(kExitRunFailed, "cannot start the run: " + run.status().to_string());
-  const std::string link = ui_link(client->tracking_uri(), *run);
+  const std::string link = client->run_ui_url(run->experiment_id(), run->id());
   fmt::print(args.quiet ? stderr : stdout, "run {}  {}\n", run->id(), link);
   std::fflush(stdout);
 
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C kills at once
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  mlflow::apps::catch_interrupts(/*second_kills=*/true);
 
   ml::TrackedTrainingOptions options;
   options.progress = ml::detect_progress_options(args.quiet);
   options.register_model_name = args.register_name;
   options.register_alias = args.alias;
-  options.cancelled = [] { return g_interrupted != 0; };
+  options.cancelled = mlflow::apps::interrupted;
   auto result = ml::run_tracked_training(config, *data, data_dir, *run, options);
   if (!result.ok()) {
     const bool cancelled = result.status().code() == mlflow::StatusCode::kCancelled;

@@ -2,7 +2,6 @@
 // sweep_runner: runs a sweep spec's trials as nested MLflow runs and registers the best (see --help).
 #include <unistd.h>
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "app_support.h"
 #include "console_observer.h"
 #include "mlflow/local_server.h"
 #include "mlflow/sweep/runner.h"
@@ -20,18 +20,11 @@ namespace {
 namespace fs = std::filesystem;
 namespace sw = mlflow::sweep;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitInterrupted = 130;
-
-volatile std::sig_atomic_t g_interrupted = 0;
-extern "C" void on_interrupt(int) { g_interrupted = 1; }
-
-int fail(int code, const std::string& message) {
-  fmt::print(stderr, "sweep_runner: error: {}\n", message);
-  return code;
-}
+using mlflow::apps::kExitFailed;
+using mlflow::apps::kExitInterrupted;
+using mlflow::apps::kExitOk;
+using mlflow::apps::kExitUsage;
+const mlflow::apps::ErrorExit fail{"sweep_runner"};
 
 // What the user must fix exits 2; the server or the trials failing exits 1.
 int exit_code_for(const mlflow::Status& s) {
@@ -148,11 +141,9 @@ int main(int argc, char** argv) {
   auto client = mlflow::connect_from_env();
   if (!client.ok()) return fail(kExitFailed, "cannot reach MLflow: " + client.status().to_string());
 
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  options.interrupted = [] { return g_interrupted != 0; };
+  // The runner stops its trials itself (SIGKILL after a grace period), so a second Ctrl-C changes nothing.
+  mlflow::apps::catch_interrupts(/*second_kills=*/false);
+  options.interrupted = mlflow::apps::interrupted;
 
   ConsoleObserver console(stdout, ::isatty(STDOUT_FILENO) == 1, options.dry_run);
   if (options.shard.sharded()) {

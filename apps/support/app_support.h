@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the command-line apps share: exit codes, error lines, Ctrl-C as a flag the work polls.
+#pragma once
+
+#include <signal.h>
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace mlflow::apps {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;          ///< the work, a trial or the server failed
+inline constexpr int kExitUsage = 2;           ///< bad usage or input, caught before anything was created
+inline constexpr int kExitInterrupted = 130;  ///< Ctrl-C or SIGTERM
+
+/// `return fail(code, "...")`: prints "PROGRAM: error: MESSAGE" on stderr and gives back the code.
+class ErrorExit {
+ public:
+  explicit constexpr ErrorExit(const char* program) : program_(program) {}
+  int operator()(int code, const std::string& message) const {
+    fmt::print(stderr, "{}: error: {}\n", program_, message);
+    return code;
+  }
+
+ private:
+  const char* program_;
+};
+
+namespace detail {
+inline volatile std::sig_atomic_t interrupt_flag = 0;
+}  // namespace detail
+
+}  // namespace mlflow::apps
+
+extern "C" inline void mlflow_apps_on_interrupt(int) { mlflow::apps::detail::interrupt_flag = 1; }
+
+namespace mlflow::apps {
+
+/// From now on SIGINT and SIGTERM only set the flag interrupted() reads; the work loop polls it and
+/// ends cleanly. With `second_kills` a second signal ends the process at once.
+inline void catch_interrupts(bool second_kills) {
+  struct sigaction sa {};
+  sa.sa_handler = mlflow_apps_on_interrupt;
+  sa.sa_flags = second_kills ? SA_RESETHAND : 0;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+inline bool interrupted() { return detail::interrupt_flag != 0; }
+
+}  // namespace mlflow::apps
