@@ -11,15 +11,13 @@
 
 using mlflow::testing::ProcessResult;
 using mlflow::testing::run_process;
-using mlflow::testing::server_url;
+using mlflow::testing::server_env;
 using mlflow::testing::TempDir;
 using mlflow::testing::test_client;
 using mlflow::testing::unique_name;
 using mlflow::testing::write_file;
 
 namespace {
-
-std::vector<std::string> server_env() { return {"MLFLOW_TRACKING_URI=" + server_url()}; }
 
 ProcessResult train(const std::vector<std::string>& args) { return run_process(FMNIST_TRAIN_PATH, args, server_env()); }
 ProcessResult evaluate(const std::vector<std::string>& args) {

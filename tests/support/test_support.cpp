@@ -28,6 +28,8 @@ std::string server_url() {
   return url;
 }
 
+std::vector<std::string> server_env() { return {"MLFLOW_TRACKING_URI=" + server_url()}; }
+
 MlflowClient test_client() {
   ClientOptions o;
   o.tracking_uri = server_url();

@@ -18,6 +18,9 @@ namespace mlflow::testing {
 /// Fails the current test (never skips) when the fixture did not run.
 std::string server_url();
 
+/// {"MLFLOW_TRACKING_URI=<server_url()>"}: the environment for a program under test (run_process).
+std::vector<std::string> server_env();
+
 /// A client for server_url() with small retry settings so failures surface quickly.
 MlflowClient test_client();
 

@@ -23,6 +23,7 @@ using mlflow::RunStatus;
 using mlflow::sweep::tag_value;
 using mlflow::testing::ProcessResult;
 using mlflow::testing::run_process;
+using mlflow::testing::server_env;
 using mlflow::testing::server_url;
 using mlflow::testing::TempDir;
 using mlflow::testing::test_client;
@@ -30,8 +31,6 @@ using mlflow::testing::unique_name;
 using mlflow::testing::write_file;
 
 namespace {
-
-std::vector<std::string> server_env() { return {"MLFLOW_TRACKING_URI=" + server_url()}; }
 
 ProcessResult sweep(const std::vector<std::string>& args) { return run_process(SWEEP_RUNNER_PATH, args, server_env()); }
 
@@ -67,6 +66,27 @@ std::string fake_spec(const std::string& name, const std::string& experiment, co
                   "\nmetric: {name: score, goal: " + goal + "}\nparameters:\n" + params;
   if (!model.empty()) s += "register: {model_name: " + model + "}\n";
   return s;
+}
+
+// A sweep over the fake trainer whose trials wait for the file `hold`, started in the background (spec
+// DIR/NAME.yaml, output DIR/NAME.log); returned once its first trial runs, with that trial's pid.
+struct HeldSweep {
+  mlflow::sweep::TrialProcess runner;
+  long trial_pid = 0;
+};
+
+HeldSweep start_held_sweep(const TempDir& dir, const std::string& name, const std::string& experiment,
+                           const std::string& scores, const std::string& hold) {
+  const std::string started = dir.path() + "/started";
+  write_file(dir.path() + "/" + name + ".yaml",
+             fake_spec(name, experiment,
+                       "  score: {values: " + scores + "}\n  hold: {value: \"" + hold + "\"}\n  started: {value: \"" +
+                           started + "\"}\n"));
+  HeldSweep held{start_sweep({dir.path() + "/" + name + ".yaml"}, dir.path() + "/" + name + ".log"), 0};
+  REQUIRE(wait_until([&] { return exists(started); }));
+  std::ifstream(started) >> held.trial_pid;
+  REQUIRE(held.trial_pid > 0);
+  return held;
 }
 
 struct SweepRuns {
@@ -184,17 +204,10 @@ TEST_CASE("sweep_runner: a chained smoke sweep runs its dependency first, logs n
 TEST_CASE("sweep_runner: after kill -9 of the runner and its trial, the next run marks the orphan FAILED and redoes it") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-kill");
-  const std::string hold = dir.path() + "/hold", started = dir.path() + "/started";
-  write_file(dir.path() + "/kill.yaml",
-             fake_spec("kill", experiment,
-                       "  score: {values: [0.1, 0.2, 0.3]}\n  hold: {value: \"" + hold + "\"}\n  started: {value: \"" +
-                           started + "\"}\n"));
-  auto runner = start_sweep({dir.path() + "/kill.yaml"}, dir.path() + "/first.log");
-  REQUIRE(wait_until([&] { return exists(started); }));
-  std::ifstream pid_file(started);
-  long trial_pid = 0;
-  pid_file >> trial_pid;
-  REQUIRE(trial_pid > 0);
+  const std::string hold = dir.path() + "/hold";
+  HeldSweep held = start_held_sweep(dir, "kill", experiment, "[0.1, 0.2, 0.3]", hold);
+  auto& runner = held.runner;
+  const long trial_pid = held.trial_pid;
   ::kill(static_cast<pid_t>(runner.pid()), SIGKILL);
   ::kill(static_cast<pid_t>(trial_pid), SIGKILL);
   wait_exit(runner);
@@ -233,20 +246,14 @@ TEST_CASE("sweep_runner: after kill -9 of the runner and its trial, the next run
 TEST_CASE("sweep_runner: a trial killed with kill -9 ends FAILED, the others go on, and the next run redoes it") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-kill9");
-  const std::string hold = dir.path() + "/hold", started = dir.path() + "/started";
-  write_file(dir.path() + "/k9.yaml",
-             fake_spec("k9", experiment,
-                       "  score: {values: [0.1, 0.2]}\n  hold: {value: \"" + hold + "\"}\n  started: {value: \"" +
-                           started + "\"}\n"));
-  auto runner = start_sweep({dir.path() + "/k9.yaml"}, dir.path() + "/first.log");
-  REQUIRE(wait_until([&] { return exists(started); }));
-  long trial_pid = 0;
-  std::ifstream(started) >> trial_pid;
-  REQUIRE(trial_pid > 0);
+  const std::string hold = dir.path() + "/hold";
+  HeldSweep held = start_held_sweep(dir, "k9", experiment, "[0.1, 0.2]", hold);
+  auto& runner = held.runner;
+  const long trial_pid = held.trial_pid;
   ::kill(static_cast<pid_t>(trial_pid), SIGKILL);
   write_file(hold, "go");  // lets the second trial finish
   CHECK(wait_exit(runner) == 1);
-  CAPTURE(mlflow::testing::read_file(dir.path() + "/first.log"));
+  CAPTURE(mlflow::testing::read_file(dir.path() + "/k9.log"));
   auto client = test_client();
   const SweepRuns first = sweep_runs(client, experiment, "k9");
   std::map<std::string, RunStatus> status;
@@ -342,13 +349,8 @@ TEST_CASE("sweep_runner: the alias moves only to a better model (champion/challe
 TEST_CASE("sweep_runner: Ctrl-C ends the running trial and the sweep KILLED and keeps what was logged") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-int");
-  const std::string started = dir.path() + "/started";
-  write_file(dir.path() + "/int.yaml",
-             fake_spec("int", experiment,
-                       "  score: {values: [1, 2]}\n  hold: {value: \"" + dir.path() + "/never\"}\n  started: {value: \"" +
-                           started + "\"}\n"));
-  auto runner = start_sweep({dir.path() + "/int.yaml"}, dir.path() + "/int.log");
-  REQUIRE(wait_until([&] { return exists(started); }));
+  HeldSweep held = start_held_sweep(dir, "int", experiment, "[1, 2]", dir.path() + "/never");
+  auto& runner = held.runner;
   ::kill(static_cast<pid_t>(runner.pid()), SIGINT);
   const int rc = wait_exit(runner);
   CAPTURE(mlflow::testing::read_file(dir.path() + "/int.log"));
