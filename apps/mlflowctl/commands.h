@@ -14,6 +14,7 @@ void add_experiments_commands(CLI::App& app, Context& ctx);
 void add_runs_commands(CLI::App& app, Context& ctx);
 void add_artifacts_commands(CLI::App& app, Context& ctx);
 void add_models_commands(CLI::App& app, Context& ctx);
+void add_sync_command(CLI::App& app, Context& ctx);
 
 /// Largest page requested from paged search endpoints.
 inline constexpr int kSearchPageSize = 1000;

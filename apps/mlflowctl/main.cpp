@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
     mlflowctl::add_runs_commands(app, ctx);
     mlflowctl::add_artifacts_commands(app, ctx);
     mlflowctl::add_models_commands(app, ctx);
+    mlflowctl::add_sync_command(app, ctx);
 
     app.parse(argc, argv);
     if (!ctx.action) throw mlflowctl::CliError(mlflowctl::kExitUsage, "no command given");

@@ -2,6 +2,7 @@
 // MlflowClient construction and the shared request path (auth, retries, error mapping).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <mutex>
 #include <random>
 
@@ -97,6 +98,16 @@ MlflowClient::MlflowClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) 
 const std::string& MlflowClient::tracking_uri() const { return impl_->base_url; }
 const ClientOptions& MlflowClient::options() const { return impl_->options; }
 
+MlflowClient MlflowClient::derive(
+    const RetryOptions& retry,
+    const std::function<std::shared_ptr<HttpTransport>(std::shared_ptr<HttpTransport>)>& wrap_transport)
+    const {
+  auto impl = std::make_shared<Impl>(*impl_);
+  impl->options.retry = retry;
+  if (wrap_transport) impl->transport = wrap_transport(impl->transport);
+  return MlflowClient(std::move(impl));
+}
+
 std::string MlflowClient::run_ui_url(const std::string& experiment_id, const std::string& run_id) const {
   return impl_->base_url + "/#/experiments/" + experiment_id + "/runs/" + run_id;
 }
@@ -104,9 +115,10 @@ std::string MlflowClient::run_ui_url(const std::string& experiment_id, const std
 StatusOr<HttpResponse> MlflowClient::Impl::exchange(const std::string& method,
                                                     const std::string& path_and_query,
                                                     std::string body, Headers headers,
-                                                    bool absolute_url) const {
+                                                    bool absolute_url, bool fresh_connection) const {
   HttpRequest req;
   req.method = method;
+  req.fresh_connection = fresh_connection;
   req.url = absolute_url ? path_and_query : base_url + path_and_query;
   req.headers = auth_headers;
   for (auto& h : headers) req.headers.push_back(std::move(h));
@@ -127,7 +139,10 @@ StatusOr<HttpResponse> MlflowClient::Impl::exchange(const std::string& method,
   }
   HttpResponse& resp = *result.response;
   if (resp.status < 200 || resp.status >= 300) {
-    Status st = detail::status_from_response(method, path, resp);
+    const bool sent_credentials =
+        std::any_of(auth_headers.begin(), auth_headers.end(),
+                    [](const auto& h) { return h.first == "Authorization"; });
+    Status st = detail::status_from_response(method, path, resp, host_port, sent_credentials);
     if (detail::is_retryable_http_status(resp.status) && result.attempts > 1) {
       return st.with_context(fmt::format("after {} attempts in {:.1f} s", result.attempts,
                                          result.elapsed.count() / 1000.0));
@@ -140,7 +155,8 @@ StatusOr<HttpResponse> MlflowClient::Impl::exchange(const std::string& method,
 StatusOr<detail::json> MlflowClient::Impl::call(const std::string& method,
                                                 const std::string& endpoint,
                                                 const detail::json& body,
-                                                const QueryParams& query) const {
+                                                const QueryParams& query,
+                                                bool fresh_connection) const {
   std::string target = endpoint;
   if (!query.empty()) target += "?" + detail::build_query(query);
   std::string payload;
@@ -149,15 +165,27 @@ StatusOr<detail::json> MlflowClient::Impl::call(const std::string& method,
     payload = body.dump(-1, ' ', false, detail::json::error_handler_t::replace);
     headers.emplace_back("Content-Type", "application/json");
   }
-  auto resp = exchange(method, target, std::move(payload), std::move(headers));
+  auto resp = exchange(method, target, std::move(payload), std::move(headers),
+                       /*absolute_url=*/false, fresh_connection);
   if (!resp.ok()) return resp.status();
   auto j = detail::json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !(j.is_object() || j.is_array())) {
+    // A 200 with such a body (an HTML page from a proxy, a cut-off reply) is not retried: the
+    // request may have been applied, and sending it again would not change the answer.
     std::string ex = resp->body.substr(0, 120);
-    for (auto& c : ex) if (c == '\n' || c == '\r') c = ' ';
+    for (auto& c : ex) {
+      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    }
+    if (resp->body.size() > ex.size()) ex += "...";
+    const auto type = resp->header("content-type");
     return Status(StatusCode::kInternal,
-                  fmt::format("malformed response from {} {} on {} (HTTP {}): expected a JSON object, "
-                              "got '{}'", method, endpoint, host_port, resp->status, ex),
+                  fmt::format("malformed response from {} {} on {} (HTTP {}{}): expected a JSON "
+                              "object, {}: '{}'",
+                              method, endpoint, host_port, resp->status,
+                              type ? ", Content-Type " + *type : std::string(),
+                              j.is_discarded() ? "but the body is not valid JSON"
+                                               : "got JSON " + std::string(j.type_name()),
+                              ex),
                   resp->status);
   }
   return j;

@@ -27,11 +27,13 @@ struct MlflowClient::Impl {
   /// kUnavailable naming host:port, attempts and elapsed time.
   StatusOr<HttpResponse> exchange(const std::string& method, const std::string& path_and_query,
                                   std::string body, Headers headers,
-                                  bool absolute_url = false) const;
+                                  bool absolute_url = false, bool fresh_connection = false) const;
 
   /// A JSON API call: GET sends `query`, others send `body` as JSON. The response must be JSON.
+  /// `fresh_connection`: see HttpRequest (for requests that must not be applied twice).
   StatusOr<detail::json> call(const std::string& method, const std::string& endpoint,
-                              const detail::json& body, const QueryParams& query = {}) const;
+                              const detail::json& body, const QueryParams& query = {},
+                              bool fresh_connection = false) const;
   StatusOr<detail::json> post(const std::string& endpoint, const detail::json& body) const {
     return call("POST", endpoint, body);
   }

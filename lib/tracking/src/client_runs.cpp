@@ -16,7 +16,8 @@ StatusOr<Run> MlflowClient::create_run(const RunCreate& c) {
                {"tags", detail::encode_tags(c.tags)}};
   if (!c.run_name.empty()) body["run_name"] = c.run_name;
   if (auto user = find_value(c.tags, "mlflow.user")) body["user_id"] = *user;
-  auto r = impl_->post(std::string(kApi) + "/runs/create", body);
+  auto r = impl_->call("POST", std::string(kApi) + "/runs/create", body, {},
+                       /*fresh_connection=*/true);
   if (!r.ok()) return r.status();
   return detail::decode_run((*r)["run"]);
 }

@@ -81,6 +81,7 @@ class CurlTransport final : public HttpTransport {
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp.headers);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // accept any encoding curl supports
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, req.fresh_connection ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy_.c_str());
     if (tls_.insecure) {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -99,6 +100,9 @@ class CurlTransport final : public HttpTransport {
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
     }
 
+    char error_detail[CURL_ERROR_SIZE] = {0};  // curl's specific reason, e.g. which check failed
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_detail);
+
     CURLcode rc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -111,7 +115,19 @@ class CurlTransport final : public HttpTransport {
                            rc == CURLE_UNSUPPORTED_PROTOCOL)
                             ? StatusCode::kFailedPrecondition
                             : StatusCode::kUnavailable;
-      return Status(code, curl_easy_strerror(rc));
+      std::string message = error_detail[0] != '\0' ? error_detail : curl_easy_strerror(rc);
+      if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+        message += tls_.ca_bundle_path.empty()
+                       ? " (TLS certificate verification failed: set "
+                         "MLFLOW_TRACKING_SERVER_CERT_PATH to the CA bundle that signed the "
+                         "server's certificate, or MLFLOW_TRACKING_INSECURE_TLS=true to skip "
+                         "verification)"
+                       : " (TLS certificate verification failed with the CA bundle " +
+                             tls_.ca_bundle_path + ")";
+      } else if (rc == CURLE_SSL_CACERT_BADFILE) {
+        message += " (CA bundle " + tls_.ca_bundle_path + ")";
+      }
+      return Status(code, message);
     }
     resp.status = static_cast<int>(status);
     return resp;

@@ -85,7 +85,8 @@ std::string excerpt(const std::string& body) {
 }  // namespace
 
 Status status_from_response(const std::string& method, const std::string& url_path,
-                            const HttpResponse& r) {
+                            const HttpResponse& r, const std::string& server,
+                            bool sent_credentials) {
   auto j = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_object() && j.contains("error_code") && j["error_code"].is_string()) {
     std::string code = j["error_code"].get<std::string>();
@@ -96,7 +97,14 @@ Status status_from_response(const std::string& method, const std::string& url_pa
                   code);
   }
   std::string what = "HTTP " + std::to_string(r.status) + " from " + method + " " + url_path;
-  if (r.status == 401) what += " (authentication required: check MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN)";
+  if (!server.empty()) what += " on " + server;
+  if (r.status == 401) {
+    what += sent_credentials
+                ? " (authentication failed: the server rejected the credentials; check "
+                  "MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN)"
+                : " (authentication required: set MLFLOW_TRACKING_USERNAME/PASSWORD or "
+                  "MLFLOW_TRACKING_TOKEN)";
+  }
   if (r.status == 403) what += " (permission denied for these credentials)";
   std::string ex = excerpt(r.body);
   if (!ex.empty()) what += ": " + ex;

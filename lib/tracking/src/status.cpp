@@ -20,6 +20,7 @@ const char* status_code_name(StatusCode code) noexcept {
     case StatusCode::kUnavailable: return "UNAVAILABLE";
     case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
     case StatusCode::kInternal: return "INTERNAL";
+    case StatusCode::kDataLoss: return "DATA_LOSS";
     case StatusCode::kUnknown: return "UNKNOWN";
   }
   return "UNKNOWN";

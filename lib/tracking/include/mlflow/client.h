@@ -44,6 +44,11 @@ class MlflowClient {
   /// The server's base URL with credentials removed (safe to print).
   const std::string& tracking_uri() const;
   const ClientOptions& options() const;
+  /// A client for the same server and credentials with another retry policy; `wrap_transport`, when
+  /// set, receives this client's transport and returns the one the new client uses (a decorator).
+  MlflowClient derive(const RetryOptions& retry,
+                      const std::function<std::shared_ptr<HttpTransport>(
+                          std::shared_ptr<HttpTransport>)>& wrap_transport = {}) const;
   /// The MLflow UI page of a run on this server (safe to print).
   std::string run_ui_url(const std::string& experiment_id, const std::string& run_id) const;
 

@@ -21,6 +21,10 @@ struct HttpRequest {
   Headers headers;
   std::string body;
   std::chrono::milliseconds timeout{120'000};
+  /// Send on a new connection. For requests that are not idempotent (creating a run): libcurl
+  /// silently re-sends a request whose reused keep-alive connection died before any reply, which
+  /// would apply it twice when the server had already processed it.
+  bool fresh_connection = false;
 };
 
 struct HttpResponse {

@@ -26,6 +26,7 @@ enum class StatusCode {
   kUnavailable,
   kUnimplemented,
   kInternal,
+  kDataLoss,  ///< stored data is unreadable (a corrupt spool or state file)
   kUnknown,
 };
 

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: Apache-2.0
+// AsyncLogger: logging that never blocks training and never loses data. Calls return at once; one
+// background worker batches records into log-batch requests; what cannot be delivered goes to an
+// fsync'd on-disk spool and is replayed later (same process, next start, or `mlflowctl sync`).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mlflow/client.h"
+#include "mlflow/options.h"
+#include "mlflow/run.h"
+#include "mlflow/status.h"
+#include "mlflow/types.h"
+
+namespace mlflow {
+
+struct AsyncLoggerOptions {
+  /// Where the spool lives (one session directory per logger under it). Empty: $MLFLOW_CPP_SPOOL_DIR,
+  /// else $XDG_CACHE_HOME/mlflow-cpp/spool, else ~/.cache/mlflow-cpp/spool. Offline loggers use the
+  /// path of their offline: URI instead.
+  std::string spool_dir;
+  /// Records queued that wake the worker at once (the size trigger); otherwise it wakes every
+  /// flush_interval.
+  std::size_t batch_records = 1000;
+  std::chrono::milliseconds flush_interval{1000};
+  /// Memory bound: records held in memory. Past it, the queue is written to the spool (never dropped).
+  std::size_t max_queued_records = 500'000;
+  /// Retries of one request before its records are spooled. Kept short so a dead server costs
+  /// seconds, not the official client's ten minutes: the spool, not the retry loop, makes it durable.
+  RetryOptions retry = [] {
+    RetryOptions r;
+    r.max_retries = 4;
+    r.backoff_factor = 0.5;
+    r.backoff_jitter = 0.25;
+    r.request_timeout = std::chrono::seconds(10);
+    r.deadline = std::chrono::seconds(20);
+    return r;
+  }();
+  /// While the server is away, how often the worker checks whether it is back.
+  std::chrono::milliseconds probe_interval{2000};
+  /// Replay, at start, spool sessions that crashed processes left for the same server.
+  bool replay_orphaned_sessions = true;
+  /// Accept NaN and +-Inf metric values (MLflow stores them; its SQL store turns +-Inf into
+  /// +-DBL_MAX). Off: such a value is rejected at the call with the key named.
+  bool allow_non_finite = false;
+  /// Where the one-line summary at close goes (counters); default: stderr. Never sees credentials.
+  std::function<void(const std::string&)> log;
+};
+
+/// What the logger has done so far. Records are counted once each in exactly one of delivered /
+/// rejected eventually; retried and spooled count events on the way.
+struct LoggerCounters {
+  std::uint64_t queued = 0;     ///< records accepted by the logging calls
+  std::uint64_t sent = 0;       ///< records the server acknowledged (live or replayed)
+  std::uint64_t retried = 0;    ///< records re-sent after a failed attempt
+  std::uint64_t spooled = 0;    ///< records written to the on-disk spool
+  std::uint64_t replayed = 0;   ///< records delivered from the spool (also counted in sent)
+  std::uint64_t rejected = 0;   ///< records refused (at the call or by the server), see FlushReport
+};
+
+/// A record that will never be delivered, and why.
+struct RejectedRecord {
+  std::string run;     ///< run id (or the logger's key for a run not yet created)
+  std::string kind;    ///< "metric", "param", "tag", "run"
+  std::string key;
+  std::string reason;
+};
+
+/// Result of flush()/close().
+struct FlushReport {
+  /// Everything logged before the call reached the server or was rejected (nothing left pending).
+  bool complete = false;
+  std::uint64_t pending = 0;      ///< records still in memory or in the spool
+  std::vector<RejectedRecord> rejected;  ///< refused since the previous report
+  LoggerCounters counters;
+  /// OK when complete and nothing was rejected; otherwise kDeadlineExceeded / kUnavailable (pending,
+  /// safe in the spool) or kInvalidArgument (rejections, each named: run, key, reason).
+  Status status() const;
+};
+
+class AsyncLogger;
+
+/// A run logged through an AsyncLogger. Logging calls are O(1), never block on the network and never
+/// throw: they return kInvalidArgument for input MLflow would refuse (naming the key), otherwise OK.
+/// Destroying an un-ended run ends it: FINISHED, or FAILED when destroyed while an exception
+/// propagates. Movable; thread-safe (several threads may log to one run).
+class AsyncRun {
+ public:
+  AsyncRun(AsyncRun&&) noexcept;
+  AsyncRun& operator=(AsyncRun&&) noexcept;
+  AsyncRun(const AsyncRun&) = delete;
+  AsyncRun& operator=(const AsyncRun&) = delete;
+  ~AsyncRun();
+
+  /// The server's run id once the run exists there; empty while it is only queued or spooled.
+  std::string id() const;
+  /// Waits (at most `timeout`) for the server's run id. kDeadlineExceeded when the run is not
+  /// created by then (the server is away: the run is spooled and gets its id at replay);
+  /// kFailedPrecondition for an offline logger.
+  StatusOr<std::string> wait_for_id(std::chrono::milliseconds timeout) const;
+  /// The logger's key of this run (stable; tagged mlflow-cpp.run_key on the server).
+  const std::string& key() const;
+
+  /// Timestamp taken now, at the call.
+  Status log_metric(const std::string& key, double value, std::int64_t step = 0);
+  Status log_metric(const std::string& key, double value, std::int64_t step, TimestampMs timestamp);
+  /// Params are write-once: re-logging the same value is fine, another value is rejected here.
+  Status log_param(const std::string& key, const std::string& value);
+  Status set_tag(const std::string& key, const std::string& value);
+
+  /// A nested run (mlflow.parentRunId), in the same experiment unless options say otherwise.
+  StatusOr<AsyncRun> start_child(RunOptions options = {});
+  /// Queues the end of the run (status, now). Idempotent.
+  void end(RunStatus status = RunStatus::kFinished);
+  bool ended() const;
+
+ private:
+  friend class AsyncLogger;
+  struct State;
+  AsyncRun(std::shared_ptr<AsyncLogger> logger, std::shared_ptr<State> state);
+  std::shared_ptr<AsyncLogger> logger_;
+  std::shared_ptr<State> state_;
+  int uncaught_at_start_ = 0;
+};
+
+/// The logger: owns the queue, the worker thread and the spool session.
+///
+/// Thread-safety: every method may be called from any thread.
+class AsyncLogger : public std::enable_shared_from_this<AsyncLogger> {
+ public:
+  /// A logger for `client`'s server. Fails only when the spool directory cannot be created.
+  static StatusOr<std::shared_ptr<AsyncLogger>> open(MlflowClient client, AsyncLoggerOptions options = {});
+  /// A logger for a machine with no server: everything goes to the spool under `path` (created),
+  /// to be replayed later with `mlflowctl sync PATH --to URI`.
+  static StatusOr<std::shared_ptr<AsyncLogger>> open_offline(const std::string& path,
+                                                             AsyncLoggerOptions options = {});
+  /// `offline:PATH` → open_offline; anything else → connect() (local_server.h) then open().
+  static StatusOr<std::shared_ptr<AsyncLogger>> open_uri(const std::string& tracking_uri,
+                                                         AsyncLoggerOptions options = {});
+  /// open_uri(MLFLOW_TRACKING_URI) with ClientOptions::from_env for credentials and TLS.
+  static StatusOr<std::shared_ptr<AsyncLogger>> open_from_env(AsyncLoggerOptions options = {});
+
+  ~AsyncLogger();  ///< close(10 s) unless closed
+
+  /// Queues a new run (experiment by id or name, created when missing; RunOptions::run_id resumes an
+  /// existing run). Returns at once: the run is created by the worker, or at replay when the server
+  /// is away. kInvalidArgument for bad tags or names.
+  StatusOr<AsyncRun> start_run(RunOptions options = {});
+
+  /// Waits until everything queued before the call is delivered or rejected, or `timeout` passes.
+  FlushReport flush(std::chrono::milliseconds timeout);
+  /// Ends every run still open (FINISHED), flushes within `timeout`, spools whatever is left, stops
+  /// the worker, logs the counters. Later logging calls are rejected. Idempotent.
+  FlushReport close(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  LoggerCounters counters() const;
+  /// True while the server is believed unreachable (records go to the spool).
+  bool degraded() const;
+  /// The spool session directory of this logger (where undelivered records are kept).
+  std::string spool_session_dir() const;
+
+  /// Opt-in process hooks: SIGINT/SIGTERM end every open run of every hooked logger KILLED, flush for
+  /// at most `timeout`, then re-raise the signal with its default action; std::terminate (an uncaught
+  /// exception) ends them FAILED and flushes likewise before the previous terminate handler runs.
+  static void install_process_hooks(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  /// What the hooks do for one logger: queue the end of every open run with `status`, then flush.
+  void end_runs_and_flush(RunStatus status, std::chrono::milliseconds timeout);
+
+  struct Impl;
+
+ private:
+  friend class AsyncRun;
+  explicit AsyncLogger(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mlflow

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: Apache-2.0
+// Delivery of LogRecord windows: coalescing per run, limits, bisection of refused requests, runs
+// created idempotently by key tag.
+#include "delivery.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "batch_split.h"
+
+namespace mlflow::detail {
+
+bool is_server_away(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kInternal:
+    case StatusCode::kUnknown:
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kCancelled:
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
+const char* kind_name(LogRecord::Kind kind) {
+  switch (kind) {
+    case LogRecord::Kind::kMetric: return "metric";
+    case LogRecord::Kind::kParam: return "param";
+    case LogRecord::Kind::kTag: return "tag";
+    case LogRecord::Kind::kStartRun:
+    case LogRecord::Kind::kEndRun: return "run";
+  }
+  return "record";
+}
+
+RejectedRecord rejection(const LogRecord& r, const std::string& reason) {
+  return RejectedRecord{r.run, kind_name(r.kind), r.key, reason};
+}
+
+}  // namespace
+
+/// One run's records of the window, in order.
+struct Delivery::Group {
+  std::string run;
+  std::vector<std::size_t> items;  // indexes into the window
+};
+
+Delivery::Delivery(MlflowClient client, MlflowClient single_attempt,
+                   std::function<std::uint64_t()> attempts)
+    : client_(std::move(client)),
+      single_attempt_(std::move(single_attempt)),
+      attempts_(std::move(attempts)) {}
+
+bool Delivery::reachable() {
+  auto r = single_attempt_.get_experiment("0");
+  return r.ok() || !is_server_away(r.status());
+}
+
+Delivery::Result Delivery::deliver(std::vector<LogRecord> window, const DeliveryEvents& events) {
+  std::vector<char> done(window.size(), 0);
+  std::vector<Group> groups;
+  std::map<std::string, std::size_t> group_of;  // run -> index in groups
+  std::set<std::string> failed_keys;            // runs whose creation was refused
+  Status status;
+
+  auto resolve = [&](std::string& run) {
+    if (auto it = run_ids_.find(run); it != run_ids_.end()) run = it->second;
+  };
+  auto reject = [&](std::size_t i, const std::string& reason) {
+    done[i] = 1;
+    if (events.rejected) events.rejected(rejection(window[i], reason));
+  };
+  auto send_group_of = [&](const std::string& run) -> Status {
+    auto it = group_of.find(run);
+    if (it == group_of.end()) return Status();
+    Status s = send_group(groups[it->second], window, done, events);
+    group_of.erase(it);
+    return s;
+  };
+
+  for (std::size_t i = 0; i < window.size() && status.ok(); ++i) {
+    LogRecord& r = window[i];
+    if (r.kind == LogRecord::Kind::kStartRun && run_ids_.count(r.run)) {
+      // Created already: a window re-sent after a failure further on (acks are per window).
+      done[i] = 1;
+      continue;
+    }
+    resolve(r.run);
+    if (failed_keys.count(r.run)) {
+      reject(i, "the run could not be created");
+      continue;
+    }
+    switch (r.kind) {
+      case LogRecord::Kind::kStartRun: {
+        resolve(r.parent);
+        Status s = start_run(r, events);
+        if (is_server_away(s)) {
+          status = s;
+        } else if (!s.ok()) {
+          failed_keys.insert(r.run);
+          reject(i, s.message());
+        } else {
+          done[i] = 1;
+          if (events.delivered) events.delivered(1);
+        }
+        break;
+      }
+      case LogRecord::Kind::kEndRun: {
+        status = send_group_of(r.run);
+        if (!status.ok()) break;
+        Status s = end_run(r);
+        if (is_server_away(s)) {
+          status = s;
+        } else if (!s.ok()) {
+          reject(i, s.message());
+        } else {
+          done[i] = 1;
+          if (events.delivered) events.delivered(1);
+        }
+        break;
+      }
+      default: {
+        auto [it, fresh] = group_of.try_emplace(r.run, groups.size());
+        if (fresh) groups.push_back(Group{r.run, {}});
+        groups[it->second].items.push_back(i);
+      }
+    }
+  }
+  // What is left of each run, in order of each run's first record.
+  for (auto& g : groups) {
+    if (!status.ok()) break;
+    if (group_of.count(g.run)) status = send_group_of(g.run);
+  }
+
+  Result result;
+  result.status = status;
+  if (!status.ok()) {
+    for (std::size_t i = 0; i < window.size(); ++i) {
+      if (done[i]) continue;
+      LogRecord& r = window[i];
+      resolve(r.run);
+      resolve(r.parent);
+      result.undelivered.push_back(std::move(r));
+    }
+  }
+  return result;
+}
+
+Status Delivery::send_group(Group& group, std::vector<LogRecord>& window, std::vector<char>& done,
+                            const DeliveryEvents& events) {
+  // Split within MLflow's limits with the same splitter the synchronous client uses; it keeps each
+  // kind's order and fills requests params, tags, metrics, so the chunks map back to the records.
+  std::vector<Metric> metrics;
+  std::vector<Param> params;
+  Tags tags;
+  std::vector<std::size_t> metric_idx, param_idx, tag_idx;
+  for (std::size_t i : group.items) {
+    const LogRecord& r = window[i];
+    if (done[i]) continue;
+    switch (r.kind) {
+      case LogRecord::Kind::kMetric: {
+        Metric m;
+        m.key = r.key;
+        m.value = r.number;
+        m.timestamp = r.timestamp;
+        m.step = r.step;
+        metrics.push_back(std::move(m));
+        metric_idx.push_back(i);
+        break;
+      }
+      case LogRecord::Kind::kParam:
+        params.push_back({r.key, r.value});
+        param_idx.push_back(i);
+        break;
+      case LogRecord::Kind::kTag:
+        tags.push_back({r.key, r.value});
+        tag_idx.push_back(i);
+        break;
+      default: break;
+    }
+  }
+  std::size_t mi = 0, pi = 0, ti = 0;
+  for (const auto& req : split_log_batch(metrics, params, tags)) {
+    std::vector<std::size_t> chunk;
+    for (std::size_t k = 0; k < req.params.size(); ++k) chunk.push_back(param_idx[pi++]);
+    for (std::size_t k = 0; k < req.tags.size(); ++k) chunk.push_back(tag_idx[ti++]);
+    for (std::size_t k = 0; k < req.metrics.size(); ++k) chunk.push_back(metric_idx[mi++]);
+    std::sort(chunk.begin(), chunk.end());
+    MLFLOW_CPP_RETURN_IF_ERROR(send_chunk(group.run, chunk, window, done, events));
+  }
+  return Status();
+}
+
+Status Delivery::send_chunk(const std::string& run_id, const std::vector<std::size_t>& chunk,
+                            std::vector<LogRecord>& window, std::vector<char>& done,
+                            const DeliveryEvents& events) {
+  if (chunk.empty()) return Status();
+  std::vector<Metric> metrics;
+  std::vector<Param> params;
+  Tags tags;
+  for (std::size_t i : chunk) {
+    const LogRecord& r = window[i];
+    if (r.kind == LogRecord::Kind::kMetric) {
+      Metric m;
+      m.key = r.key;
+      m.value = r.number;
+      m.timestamp = r.timestamp;
+      m.step = r.step;
+      metrics.push_back(std::move(m));
+    } else if (r.kind == LogRecord::Kind::kParam) {
+      // The same param twice in one request is refused unless identical: keep one copy.
+      bool dup = std::any_of(params.begin(), params.end(),
+                             [&](const Param& p) { return p.key == r.key && p.value == r.value; });
+      if (!dup) params.push_back({r.key, r.value});
+    } else {
+      // Tags are last-write-wins: one request carries the last value of each key.
+      auto it = std::find_if(tags.begin(), tags.end(), [&](const KeyValue& t) { return t.key == r.key; });
+      if (it != tags.end()) tags.erase(it);
+      tags.push_back({r.key, r.value});
+    }
+  }
+  const std::uint64_t before = attempts_ ? attempts_() : 0;
+  Status s = client_.log_batch(run_id, metrics, params, tags);
+  if (attempts_ && events.retried) {
+    std::uint64_t made = attempts_() - before;
+    if (made > 1) events.retried((made - 1) * chunk.size());
+  }
+  if (s.ok()) {
+    for (std::size_t i : chunk) done[i] = 1;
+    if (events.delivered) events.delivered(chunk.size());
+    return Status();
+  }
+  if (is_server_away(s)) return s;
+  if (chunk.size() == 1 || s.code() == StatusCode::kNotFound) {
+    for (std::size_t i : chunk) {
+      done[i] = 1;
+      if (events.rejected) events.rejected(rejection(window[i], s.message()));
+    }
+    return Status();
+  }
+  // Refused: find the refused records by halves; the rest still goes through.
+  const std::size_t half = chunk.size() / 2;
+  std::vector<std::size_t> left(chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(half));
+  std::vector<std::size_t> right(chunk.begin() + static_cast<std::ptrdiff_t>(half), chunk.end());
+  MLFLOW_CPP_RETURN_IF_ERROR(send_chunk(run_id, left, window, done, events));
+  return send_chunk(run_id, right, window, done, events);
+}
+
+Status Delivery::start_run(const LogRecord& r, const DeliveryEvents& events) {
+  std::string experiment_id = r.value;
+  if (experiment_id.empty() && !r.experiment_name.empty()) {
+    auto cached = experiment_ids_.find(r.experiment_name);
+    if (cached != experiment_ids_.end()) {
+      experiment_id = cached->second;
+    } else {
+      auto id = client_.get_or_create_experiment(r.experiment_name);
+      if (!id.ok()) return id.status();
+      experiment_ids_[r.experiment_name] = *id;
+      experiment_id = *id;
+    }
+  }
+  if (experiment_id.empty()) experiment_id = "0";
+
+  auto record_mapping = [&](const std::string& run_id) {
+    run_ids_[r.run] = run_id;
+    return events.run_created ? events.run_created(r.run, run_id) : Status();
+  };
+  // A previous attempt (a timed-out create, or a replay cut short) may have created it already.
+  SearchOptions search;
+  search.filter = std::string("tags.`") + kRunKeyTag + "` = '" + r.run + "'";
+  search.max_results = 1;
+  auto found = client_.search_runs({experiment_id}, search, ViewType::kAll);
+  if (!found.ok()) return found.status();
+  if (!found->items.empty()) return record_mapping(found->items.front().info.run_id);
+
+  MlflowClient::RunCreate create;
+  create.experiment_id = experiment_id;
+  create.run_name = r.key;
+  create.start_time = r.timestamp;
+  create.tags.push_back({kRunKeyTag, r.run});
+  if (!r.key.empty()) create.tags.push_back({"mlflow.runName", r.key});
+  if (!r.parent.empty()) create.tags.push_back({"mlflow.parentRunId", r.parent});
+  auto run = single_attempt_.create_run(create);
+  if (!run.ok()) return run.status();
+  return record_mapping(run->info.run_id);
+}
+
+Status Delivery::end_run(const LogRecord& r) {
+  auto status = parse_run_status(r.value);
+  if (!status) {
+    return Status(StatusCode::kInvalidArgument, "unknown run status '" + r.value + "'");
+  }
+  return client_.update_run(r.run, *status, r.timestamp).status();
+}
+
+}  // namespace mlflow::detail

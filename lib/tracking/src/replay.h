@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// Replaying a spool session through a Delivery, acknowledging durably as it goes (private).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "delivery.h"
+#include "spool.h"
+
+namespace mlflow::detail {
+
+/// Records replayed per delivery window (and per durable acknowledgement).
+inline constexpr std::size_t kReplayWindow = 5000;
+
+/// Where replay records its progress: a SpoolWriter (our own live session) or the SpoolSession.
+struct ReplayProgress {
+  std::function<Status(std::uint64_t seq)> acked;
+  std::function<Status(const std::string& key, const std::string& run_id)> run;
+};
+
+/// Delivers every unacked record of `session` in seq order, in windows of kReplayWindow; after each
+/// delivered window, progress.acked(last seq). Runs created on the way are recorded with progress.run
+/// before their window is acknowledged, so an interrupted replay resumes without duplicates.
+/// Returns OK when everything was delivered or rejected; an is_server_away() error when the server
+/// went away (what was not acknowledged stays in the spool); kDataLoss for a corrupt spool.
+Status replay_session(const SpoolSession& session, Delivery& delivery, const ReplayProgress& progress,
+                      const DeliveryEvents& events);
+
+}  // namespace mlflow::detail
