@@ -30,14 +30,18 @@ std::string server_url() {
 
 std::vector<std::string> server_env() { return {"MLFLOW_TRACKING_URI=" + server_url()}; }
 
-MlflowClient test_client() {
+ClientOptions test_options(const std::string& url) {
   ClientOptions o;
-  o.tracking_uri = server_url();
+  o.tracking_uri = url;
   o.retry.max_retries = 3;
   o.retry.backoff_factor = 0.1;
   o.retry.backoff_jitter = 0.05;
   o.retry.request_timeout = std::chrono::seconds(60);
-  auto c = MlflowClient::make(o);
+  return o;
+}
+
+MlflowClient test_client() {
+  auto c = MlflowClient::make(test_options(server_url()));
   REQUIRE_MESSAGE(c.ok(), c.status().to_string());
   return *c;
 }

@@ -21,7 +21,10 @@ std::string server_url();
 /// {"MLFLOW_TRACKING_URI=<server_url()>"}: the environment for a program under test (run_process).
 std::vector<std::string> server_env();
 
-/// A client for server_url() with small retry settings so failures surface quickly.
+/// Options for `url` with small retry settings so failures surface quickly.
+ClientOptions test_options(const std::string& url);
+
+/// A client for server_url() with test_options().
 MlflowClient test_client();
 
 /// "prefix-<pid>-<counter>-<salt>": unique across test processes sharing one server.
