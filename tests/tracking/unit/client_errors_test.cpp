@@ -75,6 +75,36 @@ TEST_CASE("client: a non-JSON 401 names method and path, and never the credentia
   CHECK(req.url.find("s3cr3t") == std::string::npos);
 }
 
+TEST_CASE("client: a 401 names the server and says whether credentials were rejected or missing") {
+  Fixture f;
+  ClientOptions o;
+  o.username = "alice";
+  o.password = "wrong-pass-123";
+  auto with = f.make(o);
+  auto without = f.make();
+  f.transport->push(401, "You are not authenticated.");
+  f.transport->push(401, "You are not authenticated.");
+  const std::string rejected = with.get_experiment("1").status().to_string();
+  const std::string missing = without.get_experiment("1").status().to_string();
+  CHECK(rejected.find("on tracking.example:5000") != std::string::npos);
+  CHECK(rejected.find("authentication failed") != std::string::npos);
+  CHECK(rejected.find("wrong-pass") == std::string::npos);
+  CHECK(missing.find("authentication required") != std::string::npos);
+  CHECK(f.transport->requests().size() == 2);  // not retried
+}
+
+TEST_CASE("client: a 200 whose body is not JSON says so, with the Content-Type and an excerpt") {
+  Fixture f;
+  auto c = f.make();
+  f.transport->push(200, "<html>login</html>", {{"content-type", "text/html"}});
+  const std::string m = c.get_experiment("1").status().message();
+  CHECK(m.find("(HTTP 200, Content-Type text/html)") != std::string::npos);
+  CHECK(m.find("not valid JSON: '<html>login</html>'") != std::string::npos);
+  f.transport->push(200, "42");
+  CHECK(c.get_experiment("1").status().message().find("got JSON number") != std::string::npos);
+  CHECK(f.transport->requests().size() == 2);  // not retried
+}
+
 TEST_CASE("client: Basic wins over Bearer - Bearer when only a token is set") {
   Fixture f;
   ClientOptions o;
