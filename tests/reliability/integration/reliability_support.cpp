@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "reliability_support.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <doctest/doctest.h>
+#include <set>
+
+#include "support/process.h"
+#include "support/test_support.h"
+
+namespace mlflow::testing {
+
+namespace {
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string server_sh() { return std::string(MLFLOW_CPP_SOURCE_DIR) + "/mlflow/server.sh"; }
+
+}  // namespace
+
+std::string dead_url() { return "http://127.0.0.1:" + std::to_string(free_port()); }
+
+OwnServer::OwnServer() {
+  static TempDir* root = new TempDir();  // outlives every server of the process
+  dir_ = root->path() + "/" + unique_name("srv");
+  port_ = free_port();
+  url_ = "http://127.0.0.1:" + std::to_string(port_);
+  start();
+}
+
+OwnServer::~OwnServer() { stop(); }
+
+void OwnServer::start() {
+  auto r = run_process("bash", {server_sh(), "start", "--dir", dir_, "--port", std::to_string(port_)});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+void OwnServer::stop() { (void)run_process("bash", {server_sh(), "stop", "--dir", dir_}); }
+
+void OwnServer::kill9() {
+  std::string pid = read_file(dir_ + "/server.pid");
+  long pgid = std::stol(pid);
+  REQUIRE(pgid > 1);
+  ::kill(static_cast<pid_t>(-pgid), SIGKILL);
+  // Wait until the port is free again, so start() can bind it.
+  for (int i = 0; i < 100; ++i) {
+    if (::kill(static_cast<pid_t>(-pgid), 0) != 0) break;
+    ::usleep(100'000);
+  }
+}
+
+MlflowClient OwnServer::client() const {
+  auto c = MlflowClient::make(test_options(url_));
+  REQUIRE(c.ok());
+  return *c;
+}
+
+std::map<std::string, StoredRun> stored_runs(MlflowClient& client, const std::string& experiment) {
+  auto exp = client.get_experiment_by_name(experiment);
+  INFO(experiment);
+  REQUIRE(exp.ok());
+  std::map<std::string, StoredRun> out;
+  std::string token;
+  do {
+    SearchOptions s;
+    s.max_results = 1000;
+    s.page_token = token;
+    auto page = client.search_runs({exp->experiment_id}, s, ViewType::kAll);
+    REQUIRE(page.ok());
+    for (const auto& run : page->items) {
+      StoredRun r;
+      r.run_id = run.info.run_id;
+      r.name = run.info.run_name;
+      r.status = to_string(run.info.status);
+      r.parent_id = find_value(run.data.tags, "mlflow.parentRunId").value_or("");
+      for (const auto& p : run.data.params) r.params[p.key] = p.value;
+      auto history = client.get_metric_history(r.run_id, "m");
+      if (history.ok()) r.history = *history;
+      INFO("run name " << r.name);
+      CHECK_MESSAGE(out.count(r.name) == 0, "two runs named " << r.name << ": a run was created twice");
+      out[r.name] = std::move(r);
+    }
+    token = page->next_page_token;
+  } while (!token.empty());
+  return out;
+}
+
+void check_history(const StoredRun& run, int index, int metrics) {
+  INFO("run " << run.name << " (" << run.run_id << ")");
+  CHECK(run.history.size() == static_cast<std::size_t>(metrics));
+  std::set<std::int64_t> steps;
+  int wrong = 0;
+  for (const auto& m : run.history) {
+    steps.insert(m.step);
+    if (m.value != static_cast<double>(index) * metrics + static_cast<double>(m.step)) ++wrong;
+  }
+  CHECK(steps.size() == static_cast<std::size_t>(metrics));
+  CHECK(wrong == 0);
+  if (!steps.empty()) {
+    CHECK(*steps.begin() == 0);
+    CHECK(*steps.rbegin() == metrics - 1);
+  }
+}
+
+}  // namespace mlflow::testing

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the reliability tests share: a server of their own they can kill and restart on the same
+// port, counting what arrived through the API, and running the writer program.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mlflow/client.h"
+
+namespace mlflow::testing {
+
+/// A real MLflow server in its own directory on a fixed port (mlflow/server.sh), which a test may
+/// SIGKILL and start again. Stopped when destroyed.
+class OwnServer {
+ public:
+  OwnServer();  ///< picks a free port, starts the server
+  ~OwnServer();
+  OwnServer(const OwnServer&) = delete;
+  OwnServer& operator=(const OwnServer&) = delete;
+
+  const std::string& url() const { return url_; }
+  void start();
+  void stop();   ///< orderly (server.sh stop)
+  void kill9();  ///< SIGKILL to the server's whole process group, no cleanup
+  MlflowClient client() const;
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  std::string url_;
+};
+
+/// A URL where nothing listens (a port that was free a moment ago).
+std::string dead_url();
+
+/// What one run holds on the server, as the tests compare it.
+struct StoredRun {
+  std::string run_id;
+  std::string name;
+  std::string status;
+  std::string parent_id;
+  std::vector<Metric> history;  ///< metric "m"
+  std::map<std::string, std::string> params;
+};
+
+/// Every run of experiment `name` by run name (fails the test when the experiment is missing or two
+/// runs share a name: a duplicated run is a failure of exactly-once).
+std::map<std::string, StoredRun> stored_runs(MlflowClient& client, const std::string& experiment);
+
+/// Checks that `run` holds metric "m" exactly once for each step in [0, metrics) with value
+/// index*metrics+step (the writer's pattern, also used in-process).
+void check_history(const StoredRun& run, int index, int metrics);
+
+
+}  // namespace mlflow::testing
