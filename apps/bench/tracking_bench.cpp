@@ -122,6 +122,31 @@ double async_throughput(mlflow::MlflowClient client, int metrics) {
   return metrics / seconds;
 }
 
+/// The synchronous client: one MlflowClient::log_batch call per 1000 metrics.
+double client_batch_throughput(mlflow::MlflowClient client, int metrics) {
+  mlflow::MlflowClient::RunCreate create;
+  create.experiment_id = unwrap(client.get_or_create_experiment("bench-tracking"), "experiment");
+  create.run_name = "client-log-batch";
+  const std::string run_id = unwrap(client.create_run(create), "create run").info.run_id;
+  const auto t0 = Clock::now();
+  std::vector<mlflow::Metric> batch;
+  for (int i = 0; i < metrics; ++i) {
+    mlflow::Metric m;
+    m.key = "m";
+    m.value = i * 0.5;
+    m.step = i;
+    m.timestamp = mlflow::now_ms();
+    batch.push_back(std::move(m));
+    if (batch.size() == 1000 || i + 1 == metrics) {
+      if (!client.log_batch(run_id, batch).ok()) die("client log_batch failed");
+      batch.clear();
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (count_metrics(client, run_id) != static_cast<std::size_t>(metrics)) die("client: metrics missing");
+  return metrics / seconds;
+}
+
 /// The floor: pre-serialised 1000-metric log-batch bodies posted back to back on one connection.
 double floor_throughput(mlflow::MlflowClient client, int metrics) {
   mlflow::MlflowClient::RunCreate create;
@@ -183,7 +208,8 @@ int main(int argc, char** argv) {
                      }()),
                      "dead client");
 
-  std::vector<double> up_p50, up_p99, up_max, down_p50, down_p99, down_max, async_rate, floor_rate;
+  std::vector<double> up_p50, up_p99, up_max, down_p50, down_p99, down_max, async_rate, floor_rate,
+      batch_rate;
   for (int rep = 0; rep < s.reps; ++rep) {
     auto up = measure_latency(client, s.latency_calls, "up");
     up_p50.push_back(percentile(up, 0.50));
@@ -194,12 +220,13 @@ int main(int argc, char** argv) {
     down_p99.push_back(percentile(down, 0.99));
     down_max.push_back(percentile(down, 1.0));
     floor_rate.push_back(floor_throughput(client, s.throughput_metrics));
+    batch_rate.push_back(client_batch_throughput(client, s.throughput_metrics));
     async_rate.push_back(async_throughput(client, s.throughput_metrics));
     std::fprintf(stderr,
                  "rep %d/%d: latency up p50 %.0f ns p99 %.0f ns | down p50 %.0f ns p99 %.0f ns | "
-                 "floor %.0f metrics/s, async %.0f metrics/s\n",
+                 "floor %.0f metrics/s, client log_batch %.0f metrics/s, async %.0f metrics/s\n",
                  rep + 1, s.reps, up_p50.back(), up_p99.back(), down_p50.back(), down_p99.back(),
-                 floor_rate.back(), async_rate.back());
+                 floor_rate.back(), batch_rate.back(), async_rate.back());
   }
   nlohmann::json out = {
       {"reps", s.reps},
@@ -208,6 +235,7 @@ int main(int argc, char** argv) {
       {"log_metric_ns_server_up", {{"p50", to_json(stats(up_p50))}, {"p99", to_json(stats(up_p99))}, {"max", to_json(stats(up_max))}}},
       {"log_metric_ns_server_down", {{"p50", to_json(stats(down_p50))}, {"p99", to_json(stats(down_p99))}, {"max", to_json(stats(down_max))}}},
       {"floor_metrics_per_s", to_json(stats(floor_rate))},
+      {"client_log_batch_metrics_per_s", to_json(stats(batch_rate))},
       {"async_metrics_per_s", to_json(stats(async_rate))},
       {"async_over_floor", stats(async_rate).median / stats(floor_rate).median},
   };

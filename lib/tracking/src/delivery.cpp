@@ -90,6 +90,7 @@ Delivery::Result Delivery::deliver(std::vector<LogRecord> window, const Delivery
     if (r.kind == LogRecord::Kind::kStartRun && run_ids_.count(r.run)) {
       // Created already: a window re-sent after a failure further on (acks are per window).
       done[i] = 1;
+      if (events.delivered) events.delivered(1);
       continue;
     }
     resolve(r.run);

@@ -13,6 +13,7 @@
 
 #include "mlflow/async_logger.h"
 #include "reliability_support.h"
+#include "support/fault_proxy.h"
 #include "support/process.h"
 #include "support/test_support.h"
 
@@ -292,10 +293,21 @@ TEST_CASE("offline runs sync into a server with mlflowctl, and a rerun adds noth
   REQUIRE(w.exit_code == 0);
   CHECK(w.err.find("mlflowctl sync") != std::string::npos);
 
+  {
+    // Interrupted: every other write through this proxy is applied but its answer lost, and
+    // mlflowctl does not retry, so the sync stops part way (having delivered some of it).
+    auto proxy = FaultProxy::start(server_url(), {"--seed", "3", "--faults", "reset_after:0.5"});
+    auto cut = run_process(MLFLOWCTL_PATH, {"sync", offline, "--to", proxy.url()},
+                           {"MLFLOW_HTTP_REQUEST_MAX_RETRIES=0"});
+    INFO(cut.out << cut.err);
+    CHECK(cut.exit_code == 1);
+    CHECK(cut.err.find("run the same command again") != std::string::npos);
+    CHECK(proxy.count("reset_after") > 0);
+  }
   auto sync = run_process(MLFLOWCTL_PATH, {"sync", offline, "--to", server_url()});
   INFO(sync.out << sync.err);
   REQUIRE(sync.exit_code == 0);
-  CHECK(sync.out.find("4 run(s) created") != std::string::npos);
+  CHECK(sync.out.find("synced 1 session(s)") != std::string::npos);
   auto again = run_process(MLFLOWCTL_PATH, {"sync", offline, "--to", server_url()});
   REQUIRE(again.exit_code == 0);
   CHECK(again.out.find("synced 0 session(s), 0 records") != std::string::npos);

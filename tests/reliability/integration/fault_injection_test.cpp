@@ -90,6 +90,7 @@ TEST_CASE("50000 metrics over 5 runs survive the server being SIGKILLed and rest
   CHECK(report.counters.spooled > 0);   // the outage really happened while logging
   CHECK(report.counters.replayed > 0);
   CHECK(report.counters.rejected == 0);
+  CHECK(report.counters.sent == report.counters.queued);
   CHECK(logged.slowest_call < 1s);  // logging never waited for the dead server
   check_all(client, experiment, 5, 10'000);
 }
@@ -121,6 +122,7 @@ TEST_CASE("every fault the proxy injects still gives each record exactly once") 
   INFO(proxy.stats().dump());
   CHECK(report.complete);
   CHECK(report.counters.rejected == 0);
+  CHECK(report.counters.sent == report.counters.queued);
   CHECK(report.counters.retried > 0);
   CHECK(logged.slowest_call < 1s);
   CHECK(close_took < 240s + 2s);  // bounded by its timeout plus one request
