@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -31,6 +33,10 @@ struct Settings {
   int reps = 5;
   int latency_calls = 200'000;
   int throughput_metrics = 100'000;
+  int single_metrics = 500;
+  std::string python = MLFLOW_CPP_VENV_PYTHON;
+  double buffering_seconds = 1.0;
+  bool no_python = false;
   std::string out = "bench_tracking.json";
   bool quick = false;
 };
@@ -178,20 +184,75 @@ double floor_throughput(mlflow::MlflowClient client, int metrics) {
   return metrics / seconds;
 }
 
+/// The synchronous client, one request per value (MlflowClient::log_metric).
+double client_single_throughput(mlflow::MlflowClient client, int metrics) {
+  mlflow::MlflowClient::RunCreate create;
+  create.experiment_id = unwrap(client.get_or_create_experiment("bench-tracking"), "experiment");
+  create.run_name = "client-log-metric";
+  const std::string run_id = unwrap(client.create_run(create), "create run").info.run_id;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < metrics; ++i) {
+    mlflow::Metric m;
+    m.key = "m";
+    m.value = i * 0.5;
+    m.step = i;
+    m.timestamp = mlflow::now_ms();
+    if (!client.log_metric(run_id, m).ok()) die("client log_metric failed");
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (count_metrics(client, run_id) != static_cast<std::size_t>(metrics)) die("single: metrics missing");
+  return metrics / seconds;
+}
+
+/// One mode of the official Python client (apps/bench/python_tracking.py) in its own process.
+nlohmann::json run_python(const std::string& python, const std::string& uri, const std::string& mode,
+                          int metrics, double buffering_seconds) {
+  std::string cmd = fmt::format("MLFLOW_TRACKING_URI='{}' ", uri);
+  if (buffering_seconds > 0) cmd += fmt::format("MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS={} ", buffering_seconds);
+  cmd += fmt::format("'{}' '{}' --mode {} --metrics {} 2>/dev/null", python, MLFLOW_CPP_PYTHON_TRACKING_SCRIPT,
+                     mode, metrics);
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (!pipe) die("cannot run " + python);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  const int rc = ::pclose(pipe);
+  // The JSON is the last line (mlflow prints "View run ..." lines before it).
+  std::string last = out;
+  while (!last.empty() && last.back() == '\n') last.pop_back();
+  last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
+  auto j = nlohmann::json::parse(last, nullptr, false);
+  if (rc != 0 || j.is_discarded() || j.value("stored", -1) != metrics) {
+    die(fmt::format("python {} mode failed (exit {}): {}", mode, rc, out));
+  }
+  return j;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Settings s;
-  CLI::App app{"Measures the async logger: log_metric latency on the caller's thread (server up and "
-               "down) and throughput into the server against the floor (pre-serialised 1000-metric "
-               "log-batch requests over keep-alive). Uses MLFLOW_TRACKING_URI, or a local server over "
-               "./mlflow.db.",
+  CLI::App app{"Measures tracking throughput and overhead against one server: the C++ client (one request "
+               "per value, one log-batch per 1000, the async logger), the official Python client (the "
+               "same three, async with default settings and with MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS), "
+               "and the floor (pre-serialised 1000-metric log-batch bodies over one keep-alive "
+               "connection); log_metric latency on the caller's thread for both async loggers, ours also "
+               "with the server down. Every contender's metrics are counted back through the API. Uses "
+               "MLFLOW_TRACKING_URI, or a local server over ./mlflow.db.",
                "bench_tracking"};
   app.add_option("--reps", s.reps, "Repetitions; figures are min/median/max")->check(CLI::Range(1, 100));
-  app.add_option("--latency-calls", s.latency_calls, "log_metric calls timed per repetition")
+  app.add_option("--latency-calls", s.latency_calls, "C++ log_metric calls timed per repetition")
       ->check(CLI::Range(100, 100'000'000));
-  app.add_option("--metrics", s.throughput_metrics, "Metrics per throughput repetition")
+  app.add_option("--metrics", s.throughput_metrics,
+                 "Metrics per repetition for the batch, async and floor contenders")
       ->check(CLI::Range(1000, 100'000'000));
+  app.add_option("--single-metrics", s.single_metrics,
+                 "Metrics per repetition for one-request-per-value and Python's default async")
+      ->check(CLI::Range(10, 10'000'000));
+  app.add_option("--python", s.python, "Python with mlflow installed (default: the project's venv)");
+  app.add_option("--buffering-seconds", s.buffering_seconds,
+                 "MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS for Python's buffered async contender");
+  app.add_flag("--no-python", s.no_python, "Skip the Python contenders");
   app.add_option("--out", s.out, "JSON results file");
   app.add_flag("--quick", s.quick, "Small sizes, 1 repetition: checks the program works (CI)");
   CLI11_PARSE(app, argc, argv);
@@ -199,6 +260,7 @@ int main(int argc, char** argv) {
     s.reps = 1;
     s.latency_calls = 2000;
     s.throughput_metrics = 2000;
+    s.single_metrics = 20;
   }
   auto client = unwrap(mlflow::connect_from_env(), "connect");
   auto dead = unwrap(mlflow::MlflowClient::make([] {
@@ -208,52 +270,97 @@ int main(int argc, char** argv) {
                      }()),
                      "dead client");
 
-  std::vector<double> up_p50, up_p99, up_max, down_p50, down_p99, down_max, async_rate, floor_rate,
-      batch_rate, ratio;
-  for (int rep = 0; rep < s.reps; ++rep) {
-    auto up = measure_latency(client, s.latency_calls, "up");
-    up_p50.push_back(percentile(up, 0.50));
-    up_p99.push_back(percentile(up, 0.99));
-    up_max.push_back(percentile(up, 1.0));
-    auto down = measure_latency(dead, s.latency_calls, "down");
-    down_p50.push_back(percentile(down, 0.50));
-    down_p99.push_back(percentile(down, 0.99));
-    down_max.push_back(percentile(down, 1.0));
-    // The server slows down as its tables grow, so the contenders take turns going first.
-    for (int k = 0; k < 3; ++k) {
-      switch ((rep + k) % 3) {
-        case 0: floor_rate.push_back(floor_throughput(client, s.throughput_metrics)); break;
-        case 1: batch_rate.push_back(client_batch_throughput(client, s.throughput_metrics)); break;
-        default: async_rate.push_back(async_throughput(client, s.throughput_metrics)); break;
-      }
-    }
-    ratio.push_back(async_rate.back() / floor_rate.back());
-    std::fprintf(stderr,
-                 "rep %d/%d: latency up p50 %.0f ns p99 %.0f ns | down p50 %.0f ns p99 %.0f ns | "
-                 "floor %.0f metrics/s, client log_batch %.0f metrics/s, async %.0f metrics/s\n",
-                 rep + 1, s.reps, up_p50.back(), up_p99.back(), down_p50.back(), down_p99.back(),
-                 floor_rate.back(), batch_rate.back(), async_rate.back());
-  }
-  nlohmann::json out = {
-      {"reps", s.reps},
-      {"latency_calls", s.latency_calls},
-      {"throughput_metrics", s.throughput_metrics},
-      {"log_metric_ns_server_up", {{"p50", to_json(stats(up_p50))}, {"p99", to_json(stats(up_p99))}, {"max", to_json(stats(up_max))}}},
-      {"log_metric_ns_server_down", {{"p50", to_json(stats(down_p50))}, {"p99", to_json(stats(down_p99))}, {"max", to_json(stats(down_max))}}},
-      {"floor_metrics_per_s", to_json(stats(floor_rate))},
-      {"client_log_batch_metrics_per_s", to_json(stats(batch_rate))},
-      {"async_metrics_per_s", to_json(stats(async_rate))},
-      {"async_over_floor", to_json(stats(ratio))},
+  std::map<std::string, std::vector<double>> series;  // name -> one figure per repetition
+  auto add = [&](const std::string& name, double v) { series[name].push_back(v); };
+  auto add_latency = [&](const std::string& prefix, std::vector<double> ns) {
+    add(prefix + "_p50_ns", percentile(ns, 0.50));
+    add(prefix + "_p99_ns", percentile(ns, 0.99));
+    add(prefix + "_max_ns", percentile(ns, 1.0));
   };
+  for (int rep = 0; rep < s.reps; ++rep) {
+    add_latency("cpp_async_latency_server_up", measure_latency(client, s.latency_calls, "up"));
+    add_latency("cpp_async_latency_server_down", measure_latency(dead, s.latency_calls, "down"));
+    // The server slows down as its tables grow, so the contenders take turns going first.
+    std::vector<std::function<void()>> contenders = {
+        [&] { add("floor", floor_throughput(client, s.throughput_metrics)); },
+        [&] { add("cpp_batch", client_batch_throughput(client, s.throughput_metrics)); },
+        [&] { add("cpp_async", async_throughput(client, s.throughput_metrics)); },
+        [&] { add("cpp_single", client_single_throughput(client, s.single_metrics)); },
+    };
+    if (!s.no_python) {
+      const std::string uri = client.tracking_uri();
+      contenders.push_back([&, uri] {
+        add("python_single", run_python(s.python, uri, "single", s.single_metrics, 0)["metrics_per_s"]);
+      });
+      contenders.push_back([&, uri] {
+        add("python_batch", run_python(s.python, uri, "batch", s.throughput_metrics, 0)["metrics_per_s"]);
+      });
+      contenders.push_back([&, uri] {
+        auto j = run_python(s.python, uri, "async", s.single_metrics, 0);
+        add("python_async", j["metrics_per_s"]);
+        for (const char* k : {"p50", "p99", "max"}) add(std::string("python_async_latency_") + k + "_ns", j["latency_ns"][k]);
+      });
+      contenders.push_back([&, uri] {
+        auto j = run_python(s.python, uri, "async", s.throughput_metrics, s.buffering_seconds);
+        add("python_async_buffered", j["metrics_per_s"]);
+        for (const char* k : {"p50", "p99", "max"}) {
+          add(std::string("python_async_buffered_latency_") + k + "_ns", j["latency_ns"][k]);
+        }
+      });
+    }
+    for (std::size_t k = 0; k < contenders.size(); ++k) contenders[(rep + k) % contenders.size()]();
+    // Ratios per repetition (machine drift hits both sides of each), reported as their median.
+    auto ratio = [&](const std::string& name, const std::string& a, const std::string& b) {
+      if (series.count(a) && series.count(b)) add(name, series[a].back() / series[b].back());
+    };
+    for (const char* c : {"cpp_single", "cpp_batch", "cpp_async"}) {
+      ratio(std::string(c) + "_over_floor", c, "floor");
+    }
+    ratio("python_batch_over_floor", "python_batch", "floor");
+    ratio("python_async_buffered_over_floor", "python_async_buffered", "floor");
+    ratio("cpp_single_over_python_single", "cpp_single", "python_single");
+    ratio("cpp_batch_over_python_batch", "cpp_batch", "python_batch");
+    ratio("cpp_async_over_python_single", "cpp_async", "python_single");
+    ratio("cpp_async_over_python_async", "cpp_async", "python_async");
+    ratio("cpp_async_over_python_async_buffered", "cpp_async", "python_async_buffered");
+    std::string line = fmt::format("rep {}/{}:", rep + 1, s.reps);
+    for (const char* k : {"floor", "cpp_async", "cpp_batch", "cpp_single", "python_async_buffered",
+                          "python_async", "python_batch", "python_single"}) {
+      if (series.count(k)) line += fmt::format(" {} {:.0f}/s", k, series[k].back());
+    }
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+
+  nlohmann::json figures = nlohmann::json::object();
+  for (const auto& [name, values] : series) {
+    figures[name] = to_json(stats(values));
+    figures[name]["values"] = values;
+  }
+  nlohmann::json out = {{"reps", s.reps},
+                        {"latency_calls", s.latency_calls},
+                        {"metrics", s.throughput_metrics},
+                        {"single_metrics", s.single_metrics},
+                        {"buffering_seconds", s.buffering_seconds},
+                        {"tracking_uri", client.tracking_uri()},
+                        {"figures", figures}};
   std::ofstream(s.out) << out.dump(2) << "\n";
-  fmt::print("log_metric latency, server up:   p50 {:.0f} ns, p99 {:.0f} ns (median of {} reps)\n",
-             stats(up_p50).median, stats(up_p99).median, s.reps);
-  fmt::print("log_metric latency, server down: p50 {:.0f} ns, p99 {:.0f} ns\n", stats(down_p50).median,
-             stats(down_p99).median);
-  fmt::print("throughput: async {:.0f} metrics/s, client log_batch {:.0f} metrics/s, floor {:.0f} "
-             "metrics/s; async/floor per repetition: median {:.2f} (min {:.2f}, max {:.2f})\n",
-             stats(async_rate).median, stats(batch_rate).median, stats(floor_rate).median,
-             stats(ratio).median, stats(ratio).min, stats(ratio).max);
+  auto med = [&](const std::string& k) { return series.count(k) ? stats(series[k]).median : 0.0; };
+  fmt::print("medians of {} repetitions (metrics/s):\n", s.reps);
+  for (const char* k : {"floor", "cpp_async", "cpp_batch", "cpp_single", "python_async_buffered",
+                        "python_async", "python_batch", "python_single"}) {
+    if (series.count(k)) fmt::print("  {:<24} {:>10.0f}\n", k, med(k));
+  }
+  fmt::print("C++ async log_metric: p50 {:.0f} ns, p99 {:.0f} ns, max {:.0f} ns (server down: p99 {:.0f} ns)\n",
+             med("cpp_async_latency_server_up_p50_ns"), med("cpp_async_latency_server_up_p99_ns"),
+             med("cpp_async_latency_server_up_max_ns"), med("cpp_async_latency_server_down_p99_ns"));
+  if (series.count("python_async_latency_p50_ns")) {
+    fmt::print("Python async log_metric: p50 {:.0f} ns, p99 {:.0f} ns, max {:.0f} ns\n",
+               med("python_async_latency_p50_ns"), med("python_async_latency_p99_ns"),
+               med("python_async_latency_max_ns"));
+  }
+  fmt::print("async/floor {:.2f}; async/python single {:.1f}x; async/python async {:.1f}x\n",
+             med("cpp_async_over_floor"), med("cpp_async_over_python_single"),
+             med("cpp_async_over_python_async"));
   fmt::print("results: {}\n", s.out);
   return 0;
 }
