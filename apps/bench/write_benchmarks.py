@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Writes BENCHMARKS.md and benchmarks.json from the JSON the benchmark programs left in --work
+(tracking.json, training.json, sweep.json), with the machine and the versions it ran on."""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine(repo):
+    cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read())
+    mem_kb = int(re.search(r"MemTotal:\s*(\d+)", open("/proc/meminfo").read()).group(1))
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu.group(1) if cpu else platform.processor(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "os": sh(". /etc/os-release && echo $PRETTY_NAME"),
+        "mlflow": sh(f"'{repo}/mlflow/.venv/bin/python' -c 'import importlib.metadata as m; print(m.version(\"mlflow\"))'"),
+        "libtorch": sh("dpkg-query -W -f='${Version}' libtorch-dev"),
+        "python3_torch": sh("dpkg-query -W -f='${Version}' python3-torch"),
+        "compiler": sh("c++ --version | head -n1"),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "git_commit": sh(f"git -C '{repo}' rev-parse --short HEAD"),
+        "load_average_at_end": sh("cut -d' ' -f1-3 /proc/loadavg"),
+    }
+
+
+def load(path):
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def fmt_stats(s, unit="", digits=0):
+    if not s:
+        return "n/a"
+    f = f"{{:,.{digits}f}}"
+    return f"{f.format(s['median'])}{unit} ({f.format(s['min'])}–{f.format(s['max'])})"
+
+
+def verdict(value, goal, higher_is_better=True):
+    if value is None:
+        return "n/a"
+    ok = value >= goal if higher_is_better else value <= goal
+    return "met" if ok else "**missed**"
+
+
+def tracking_section(t):
+    f = t["figures"]
+    med = lambda k: f[k]["median"] if k in f else None
+    rows = [
+        ("floor: pre-serialised 1000-metric log-batch over keep-alive", "floor"),
+        ("C++ async logger (AsyncLogger)", "cpp_async"),
+        ("C++ client, log-batch per 1000", "cpp_batch"),
+        ("C++ client, one request per value", "cpp_single"),
+        ("Python mlflow, async, MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS=" + str(t.get("buffering_seconds")),
+         "python_async_buffered"),
+        ("Python mlflow, async (synchronous=False), defaults", "python_async"),
+        ("Python MlflowClient.log_batch per 1000", "python_batch"),
+        ("Python mlflow.log_metric, one call per value", "python_single"),
+    ]
+    out = ["## Tracking throughput and overhead (bench_tracking)", "",
+           f"One local MLflow server, {t['reps']} repetitions; each contender's metrics were counted back "
+           f"through the API. Batch, async and floor contenders log {t['metrics']:,} metrics per repetition, "
+           f"one-request-per-value and Python's default async {t['single_metrics']:,} (they are slow). "
+           "Contenders take turns going first. Figures: median (min–max).", "",
+           "| contender | metrics/s |", "|---|---|"]
+    for name, key in rows:
+        if key in f:
+            out.append(f"| {name} | {fmt_stats(f[key])} |")
+    out += ["", "| ratio (median of per-repetition ratios) | value | goal |", "|---|---|---|"]
+    ratios = [
+        ("C++ async / floor", "cpp_async_over_floor", 0.9),
+        ("C++ log-batch / floor", "cpp_batch_over_floor", None),
+        ("C++ one-per-value / floor", "cpp_single_over_floor", None),
+        ("C++ async / Python one-call-per-value", "cpp_async_over_python_single", 10),
+        ("C++ async / Python async (defaults)", "cpp_async_over_python_async", 2),
+        ("C++ async / Python async (buffered)", "cpp_async_over_python_async_buffered", None),
+        ("C++ log-batch / Python log_batch", "cpp_batch_over_python_batch", None),
+        ("C++ one-per-value / Python one-per-value", "cpp_single_over_python_single", None),
+        ("Python log_batch / floor", "python_batch_over_floor", None),
+        ("Python async (buffered) / floor", "python_async_buffered_over_floor", None),
+    ]
+    for name, key, goal in ratios:
+        if key in f:
+            g = f"≥ {goal}×: {verdict(med(key), goal)}" if goal else ""
+            out.append(f"| {name} | {fmt_stats(f[key], '×', 2)} | {g} |")
+    out += ["", "| log_metric on the caller's thread | p50 | p99 | max |", "|---|---|---|---|"]
+    for name, prefix in [("C++ async, server up", "cpp_async_latency_server_up"),
+                         ("C++ async, server down (records go to the spool)", "cpp_async_latency_server_down"),
+                         ("Python async, defaults", "python_async_latency"),
+                         ("Python async, buffered", "python_async_buffered_latency")]:
+        if prefix + "_p50_ns" in f:
+            cells = [fmt_stats(f[f"{prefix}_{q}_ns"], " ns") for q in ("p50", "p99", "max")]
+            out.append(f"| {name} | {' | '.join(cells)} |")
+    p99 = med("cpp_async_latency_server_up_p99_ns")
+    out += ["", f"Goal C++ log_metric p99 ≤ 5 µs: {verdict(p99, 5000, higher_is_better=False)} "
+                f"({p99:,.0f} ns; server down {med('cpp_async_latency_server_down_p99_ns'):,.0f} ns).", ""]
+    return out
+
+
+def training_section(t):
+    out = ["## Training: C++ trainer against PyTorch in Python (bench_training)", ""]
+    f = t.get("figures", t)
+    def find(*keys):
+        for k in keys:
+            if k in f:
+                return f[k]
+        return None
+    cpp, py = find("cpp_images_per_s", "cpp"), find("python_images_per_s", "python")
+    ratio, overhead = find("cpp_over_python", "ratio"), find("tracking_overhead_percent", "overhead_percent")
+    out += ["| figure | median (min–max) | goal |", "|---|---|---|"]
+    if cpp:
+        out.append(f"| C++ SmallCNN epoch, images/s | {fmt_stats(cpp)} | |")
+    if py:
+        out.append(f"| PyTorch (Python) SmallCNN epoch, images/s | {fmt_stats(py)} | |")
+    if ratio:
+        out.append(f"| C++ / Python | {fmt_stats(ratio, '×', 2)} | ≥ 1.2×: {verdict(ratio['median'], 1.2)} |")
+    if overhead:
+        out.append(f"| tracking overhead, % of epoch time | {fmt_stats(overhead, ' %', 2)} | ≤ 1 %: "
+                   f"{verdict(overhead['median'], 1.0, higher_is_better=False)} |")
+    out += ["", "Settings: " + ", ".join(f"{k} {v}" for k, v in t.get("settings", {}).items()), ""]
+    return out
+
+
+def sweep_section(s):
+    out = ["## Sweep: sweeps/batch_size.yaml, --parallel 1 against --parallel 2", ""]
+    by = {1: [], 2: []}
+    for r in s:
+        by[r["parallel"]].append(r["seconds"])
+    out += ["| --parallel | wall time, s (runs) | median |", "|---|---|---|"]
+    for p in (1, 2):
+        if by[p]:
+            out.append(f"| {p} | {', '.join(f'{x:.1f}' for x in by[p])} | {statistics.median(by[p]):.1f} |")
+    if by[1] and by[2]:
+        r = statistics.median(by[2]) / statistics.median(by[1])
+        out += ["", f"Ratio parallel 2 / parallel 1: **{r:.2f}** (goal ≤ 0.7: {verdict(r, 0.7, higher_is_better=False)}).", ""]
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--repo", required=True)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    m = machine(a.repo)
+    tracking, training, sweep = (load(os.path.join(a.work, n)) for n in ("tracking.json", "training.json", "sweep.json"))
+    md = ["# Benchmarks", "",
+          "Measured on this machine by one command, `bash cmake/run.sh bench` (which builds, then runs "
+          "`apps/bench/run_benchmarks.sh`); the numbers behind this page are in `benchmarks.json` next to it."
+          + (" **Quick mode: sizes too small to mean anything.**" if a.quick else ""), "",
+          "| machine | |", "|---|---|"]
+    for k in ("cpu", "cores", "memory_gib", "os", "compiler", "mlflow", "libtorch", "python3_torch", "date",
+              "git_commit", "load_average_at_end"):
+        md.append(f"| {k.replace('_', ' ')} | {m.get(k, '')} |")
+    md.append("")
+    if tracking:
+        md += tracking_section(tracking)
+    if training:
+        md += training_section(training)
+    if sweep:
+        md += sweep_section(sweep)
+    md += ["## Reproduce", "", "```sh", "bash cmake/run.sh bench            # everything (about 40 minutes on 2 cores)",
+           "bash cmake/run.sh bench --quick    # a smoke run of every benchmark (what CI does)",
+           "build/apps/bench/bench_tracking --help; build/apps/bench/bench_training --help", "```", ""]
+    os.makedirs(a.out, exist_ok=True)
+    open(os.path.join(a.out, "BENCHMARKS.md"), "w").write("\n".join(md))
+    json.dump({"machine": m, "tracking": tracking, "training": training, "sweep": sweep},
+              open(os.path.join(a.out, "benchmarks.json"), "w"), indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
