@@ -85,6 +85,14 @@ std::size_t count_metrics(mlflow::MlflowClient& client, const std::string& run_i
   return unwrap(client.get_metric_history(run_id, "m"), "get metric history").size();
 }
 
+/// A new run in the bench experiment, created with the synchronous client.
+std::string new_run(mlflow::MlflowClient& client, const std::string& name) {
+  mlflow::MlflowClient::RunCreate create;
+  create.experiment_id = unwrap(client.get_or_create_experiment("bench-tracking"), "experiment");
+  create.run_name = name;
+  return unwrap(client.create_run(create), "create run").info.run_id;
+}
+
 /// Per-call latency (ns) of log_metric; `client` unreachable or not.
 std::vector<double> measure_latency(mlflow::MlflowClient client, int calls, const std::string& tag) {
   const std::string spool = temp_dir(tag);
@@ -130,10 +138,7 @@ double async_throughput(mlflow::MlflowClient client, int metrics) {
 
 /// The synchronous client: one MlflowClient::log_batch call per 1000 metrics.
 double client_batch_throughput(mlflow::MlflowClient client, int metrics) {
-  mlflow::MlflowClient::RunCreate create;
-  create.experiment_id = unwrap(client.get_or_create_experiment("bench-tracking"), "experiment");
-  create.run_name = "client-log-batch";
-  const std::string run_id = unwrap(client.create_run(create), "create run").info.run_id;
+  const std::string run_id = new_run(client, "client-log-batch");
   const auto t0 = Clock::now();
   std::vector<mlflow::Metric> batch;
   for (int i = 0; i < metrics; ++i) {
@@ -155,10 +160,7 @@ double client_batch_throughput(mlflow::MlflowClient client, int metrics) {
 
 /// The floor: pre-serialised 1000-metric log-batch bodies posted back to back on one connection.
 double floor_throughput(mlflow::MlflowClient client, int metrics) {
-  mlflow::MlflowClient::RunCreate create;
-  create.experiment_id = unwrap(client.get_or_create_experiment("bench-tracking"), "experiment");
-  create.run_name = "floor";
-  const std::string run_id = unwrap(client.create_run(create), "create run").info.run_id;
+  const std::string run_id = new_run(client, "floor");
   const long long ts = mlflow::now_ms();
   std::vector<std::string> bodies;
   for (int start = 0; start < metrics; start += 1000) {
@@ -186,10 +188,7 @@ double floor_throughput(mlflow::MlflowClient client, int metrics) {
 
 /// The synchronous client, one request per value (MlflowClient::log_metric).
 double client_single_throughput(mlflow::MlflowClient client, int metrics) {
-  mlflow::MlflowClient::RunCreate create;
-  create.experiment_id = unwrap(client.get_or_create_experiment("bench-tracking"), "experiment");
-  create.run_name = "client-log-metric";
-  const std::string run_id = unwrap(client.create_run(create), "create run").info.run_id;
+  const std::string run_id = new_run(client, "client-log-metric");
   const auto t0 = Clock::now();
   for (int i = 0; i < metrics; ++i) {
     mlflow::Metric m;

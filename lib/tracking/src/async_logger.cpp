@@ -31,6 +31,19 @@ AsyncLoggerOptions with_defaults(AsyncLoggerOptions o) {
 
 // ---- opening -------------------------------------------------------------------------------------
 
+/// Opens the spool session, starts the worker, registers the logger for the process hooks.
+StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::start(std::unique_ptr<Impl> impl) {
+  auto spool = detail::SpoolWriter::create(impl->spool_root, impl->tracking_uri);
+  if (!spool.ok()) return spool.status();
+  impl->spool = std::move(*spool);
+  impl->spool_session_dir = impl->spool->dir();
+  std::shared_ptr<AsyncLogger> logger(new AsyncLogger(std::move(impl)));
+  Impl* raw = logger->impl_.get();
+  raw->worker = std::thread([raw] { raw->run_worker(); });
+  detail::register_logger(logger);
+  return logger;
+}
+
 AsyncLogger::AsyncLogger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open(MlflowClient client,
@@ -40,11 +53,6 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open(MlflowClient client,
   impl->tracking_uri = client.tracking_uri();
   impl->spool_root =
       impl->options.spool_dir.empty() ? detail::default_spool_root() : impl->options.spool_dir;
-  auto spool = detail::SpoolWriter::create(impl->spool_root, impl->tracking_uri);
-  if (!spool.ok()) return spool.status();
-  impl->spool = std::move(*spool);
-  impl->spool_session_dir = impl->spool->dir();
-
   std::shared_ptr<GateTransport> gate;
   MlflowClient retrying = client.derive(impl->options.retry, [&](std::shared_ptr<HttpTransport> t) {
     gate = std::make_shared<GateTransport>(std::move(t));
@@ -56,12 +64,7 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open(MlflowClient client,
   impl->gate = gate;
   impl->delivery = std::make_unique<detail::Delivery>(std::move(retrying), std::move(single),
                                                       [gate] { return gate->attempts(); });
-
-  std::shared_ptr<AsyncLogger> logger(new AsyncLogger(std::move(impl)));
-  Impl* raw = logger->impl_.get();
-  raw->worker = std::thread([raw] { raw->run_worker(); });
-  detail::register_logger(logger);
-  return logger;
+  return start(std::move(impl));
 }
 
 StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open_offline(const std::string& path,
@@ -75,16 +78,7 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open_offline(const std::stri
   impl->offline = true;
   impl->tracking_uri = kOfflineScheme;
   impl->spool_root = path;
-  auto spool = detail::SpoolWriter::create(path, impl->tracking_uri);
-  if (!spool.ok()) return spool.status();
-  impl->spool = std::move(*spool);
-  impl->spool_session_dir = impl->spool->dir();
-
-  std::shared_ptr<AsyncLogger> logger(new AsyncLogger(std::move(impl)));
-  Impl* raw = logger->impl_.get();
-  raw->worker = std::thread([raw] { raw->run_worker(); });
-  detail::register_logger(logger);
-  return logger;
+  return start(std::move(impl));
 }
 
 StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open_uri(const std::string& tracking_uri,

@@ -40,6 +40,15 @@ const char* kind_name(LogRecord::Kind kind) {
   return "record";
 }
 
+Metric to_metric(const LogRecord& r) {
+  Metric m;
+  m.key = r.key;
+  m.value = r.number;
+  m.timestamp = r.timestamp;
+  m.step = r.step;
+  return m;
+}
+
 RejectedRecord rejection(const LogRecord& r, const std::string& reason) {
   return RejectedRecord{r.run, kind_name(r.kind), r.key, reason};
 }
@@ -166,16 +175,10 @@ Status Delivery::send_group(Group& group, std::vector<LogRecord>& window, std::v
     const LogRecord& r = window[i];
     if (done[i]) continue;
     switch (r.kind) {
-      case LogRecord::Kind::kMetric: {
-        Metric m;
-        m.key = r.key;
-        m.value = r.number;
-        m.timestamp = r.timestamp;
-        m.step = r.step;
-        metrics.push_back(std::move(m));
+      case LogRecord::Kind::kMetric:
+        metrics.push_back(to_metric(r));
         metric_idx.push_back(i);
         break;
-      }
       case LogRecord::Kind::kParam:
         params.push_back({r.key, r.value});
         param_idx.push_back(i);
@@ -209,12 +212,7 @@ Status Delivery::send_chunk(const std::string& run_id, const std::vector<std::si
   for (std::size_t i : chunk) {
     const LogRecord& r = window[i];
     if (r.kind == LogRecord::Kind::kMetric) {
-      Metric m;
-      m.key = r.key;
-      m.value = r.number;
-      m.timestamp = r.timestamp;
-      m.step = r.step;
-      metrics.push_back(std::move(m));
+      metrics.push_back(to_metric(r));
     } else if (r.kind == LogRecord::Kind::kParam) {
       // The same param twice in one request is refused unless identical: keep one copy.
       bool dup = std::any_of(params.begin(), params.end(),

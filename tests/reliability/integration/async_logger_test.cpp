@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "mlflow/async_logger.h"
@@ -42,6 +43,29 @@ void log_pattern(std::vector<AsyncRun>& runs, int metrics) {
   }
 }
 
+/// A run "parent" in `experiment` with `n` children "child-<i>".
+struct Family {
+  std::optional<AsyncRun> parent;
+  std::vector<AsyncRun> children;
+};
+Family start_family(AsyncLogger& logger, const std::string& experiment, int n) {
+  Family f;
+  RunOptions o;
+  o.experiment_name = experiment;
+  o.run_name = "parent";
+  auto parent = logger.start_run(o);
+  REQUIRE(parent.ok());
+  f.parent.emplace(std::move(*parent));
+  for (int i = 0; i < n; ++i) {
+    RunOptions c;
+    c.run_name = "child-" + std::to_string(i);
+    auto child = f.parent->start_child(c);
+    REQUIRE(child.ok());
+    f.children.push_back(std::move(*child));
+  }
+  return f;
+}
+
 /// Runs of the writer program: (exit code, stdout).
 ProcessResult run_writer(const std::vector<std::string>& args) { return run_process(LOG_WRITER_PATH, args); }
 
@@ -63,21 +87,14 @@ TEST_CASE("async logger delivers nested runs with params, tags and every metric 
   const std::string experiment = unique_name("async-basic");
   auto logger = AsyncLogger::open(client, quiet_options(spool.path()));
   REQUIRE(logger.ok());
-  RunOptions o;
-  o.experiment_name = experiment;
-  o.run_name = "parent";
-  auto parent = (*logger)->start_run(o);
-  REQUIRE(parent.ok());
-  std::vector<AsyncRun> runs;
+  auto family = start_family(**logger, experiment, 3);
+  auto& parent = family.parent;
+  auto& runs = family.children;
   for (int i = 0; i < 3; ++i) {
-    RunOptions c;
-    c.run_name = "child-" + std::to_string(i);
-    auto child = parent->start_child(c);
-    REQUIRE(child.ok());
-    REQUIRE(child->log_param("index", std::to_string(i)).ok());
-    REQUIRE(child->set_tag("stage", "first").ok());
-    REQUIRE(child->set_tag("stage", "last").ok());  // last write wins
-    runs.push_back(std::move(*child));
+    auto& child = runs[static_cast<std::size_t>(i)];
+    REQUIRE(child.log_param("index", std::to_string(i)).ok());
+    REQUIRE(child.set_tag("stage", "first").ok());
+    REQUIRE(child.set_tag("stage", "last").ok());  // last write wins
   }
   log_pattern(runs, 3000);
   auto id = parent->wait_for_id(30s);
@@ -203,19 +220,9 @@ TEST_CASE("runs started while the server is away get real ids when it is back, n
   auto client = server.client();
   auto logger = AsyncLogger::open(client, quiet_options(spool.path()));
   REQUIRE(logger.ok());
-  RunOptions o;
-  o.experiment_name = experiment;
-  o.run_name = "parent";
-  auto parent = (*logger)->start_run(o);
-  REQUIRE(parent.ok());
-  std::vector<AsyncRun> runs;
-  for (int i = 0; i < 2; ++i) {
-    RunOptions c;
-    c.run_name = "child-" + std::to_string(i);
-    auto child = parent->start_child(c);
-    REQUIRE(child.ok());
-    runs.push_back(std::move(*child));
-  }
+  auto family = start_family(**logger, experiment, 2);
+  auto& parent = family.parent;
+  auto& runs = family.children;
   log_pattern(runs, 2000);
   auto early = (*logger)->flush(3s);
   CHECK_FALSE(early.complete);

@@ -176,6 +176,7 @@ class AsyncLogger : public std::enable_shared_from_this<AsyncLogger> {
  private:
   friend class AsyncRun;
   explicit AsyncLogger(std::unique_ptr<Impl> impl);
+  static StatusOr<std::shared_ptr<AsyncLogger>> start(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
