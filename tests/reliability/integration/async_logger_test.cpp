@@ -411,3 +411,31 @@ TEST_CASE("credentials never reach the spool or the output") {
     }
   }
 }
+
+TEST_CASE("past the memory bound records go to the spool, and still arrive once each, in order") {
+  TempDir spool;
+  auto client = test_client();
+  const std::string experiment = unique_name("async-bound");
+  AsyncLoggerOptions o = quiet_options(spool.path());
+  o.max_queued_records = 700;       // far below what the loop logs between two worker wake-ups
+  o.batch_records = 700;  // = the bound: the queue spills before it would wake the worker
+  o.flush_interval = std::chrono::milliseconds(500);
+  auto logger = AsyncLogger::open(client, o);
+  REQUIRE(logger.ok());
+  auto family = start_family(**logger, experiment, 2);
+  log_pattern(family.children, 10'000);
+  for (int i = 0; i < 50; ++i) REQUIRE(family.children[0].set_tag("last", std::to_string(i)).ok());
+  for (auto& r : family.children) r.end();
+  family.parent->end();
+  auto report = (*logger)->close(120s);
+  INFO(report.status().message());
+  CHECK(report.complete);
+  CHECK(report.counters.spooled >= 15'000);  // most of it went through the disk
+  CHECK(report.counters.sent == report.counters.queued);
+  auto stored = stored_runs(client, experiment);
+  REQUIRE(stored.size() == 3);
+  for (int i = 0; i < 2; ++i) check_history(stored["child-" + std::to_string(i)], i, 10'000);
+  auto run = client.get_run(stored["child-0"].run_id);
+  REQUIRE(run.ok());
+  CHECK(find_value(run->data.tags, "last") == std::optional<std::string>("49"));  // order kept
+}
