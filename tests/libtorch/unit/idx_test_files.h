@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mlflow::testing {
@@ -54,6 +55,18 @@ inline void write_images(const std::string& path, std::uint32_t n, std::uint32_t
 /// A well-formed gzip IDX label file.
 inline void write_labels(const std::string& path, const std::vector<std::uint8_t>& labels) {
   write_gzip(path, idx_bytes({0x00000801, static_cast<std::uint32_t>(labels.size())}, labels));
+}
+
+/// A Fashion-MNIST directory in `dir`: the four files under their real names, `train` and `test` pattern images,
+/// image k labelled labels[k % labels.size()] (by default k % 10).
+inline void write_fmnist_dir(const std::string& dir, std::uint32_t train, std::uint32_t test,
+                             const std::vector<std::uint8_t>& labels = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+  for (const auto& [prefix, n] : {std::pair<const char*, std::uint32_t>{"train", train}, {"t10k", test}}) {
+    std::vector<std::uint8_t> part_labels(n);
+    for (std::uint32_t k = 0; k < n; ++k) part_labels[k] = labels[k % labels.size()];
+    write_images(dir + "/" + prefix + "-images-idx3-ubyte.gz", n);
+    write_labels(dir + "/" + prefix + "-labels-idx1-ubyte.gz", part_labels);
+  }
 }
 
 }  // namespace mlflow::testing
