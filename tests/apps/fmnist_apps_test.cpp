@@ -8,12 +8,12 @@
 
 #include "support/process.h"
 #include "support/test_support.h"
+#include "usage_error_check.h"
 
 using mlflow::testing::ProcessResult;
 using mlflow::testing::run_process;
 using mlflow::testing::server_env;
 using mlflow::testing::TempDir;
-using mlflow::testing::test_client;
 using mlflow::testing::unique_name;
 using mlflow::testing::write_file;
 
@@ -22,11 +22,6 @@ namespace {
 ProcessResult train(const std::vector<std::string>& args) { return run_process(FMNIST_TRAIN_PATH, args, server_env()); }
 ProcessResult evaluate(const std::vector<std::string>& args) {
   return run_process(FMNIST_EVALUATE_PATH, args, server_env());
-}
-
-bool experiment_exists(const std::string& name) {
-  auto client = test_client();
-  return client.get_experiment_by_name(name).ok();
 }
 
 }  // namespace
@@ -51,15 +46,7 @@ TEST_CASE("fmnist_train: bad input exits 2 with a clear error and creates no run
                         Case{{"--model", "resnet"}, "resnet"}, Case{{"--no-such-flag", "1"}, "no-such-flag"},
                         Case{{"--config", dir.path() + "/bad.yaml"}, "bad.yaml:2"},
                         Case{{"--data_dir", dir.path()}, "train-images-idx3-ubyte.gz"}}) {
-    const std::string experiment = unique_name("fmnist-bad");
-    auto args = c.args;
-    args.insert(args.end(), {"--experiment", experiment});
-    const auto r = train(args);
-    CAPTURE(r.err);
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find("fmnist_train: error:") != std::string::npos);
-    CHECK(r.err.find(c.expected) != std::string::npos);
-    CHECK_FALSE(experiment_exists(experiment));
+    mlflow::testing::check_usage_error(FMNIST_TRAIN_PATH, "fmnist_train", c.args, c.expected);
   }
 }
 
