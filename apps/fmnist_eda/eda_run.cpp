@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The params, metrics, tags, dataset inputs and files of the eda run, and logging them in order.
 #include "eda_run.h"
 
 #include <fmt/format.h>

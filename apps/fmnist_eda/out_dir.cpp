@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+// The --out directory: created and probed for writing up front, filled by copying at the end.
 #include "out_dir.h"
 
 #include <unistd.h>
