@@ -85,6 +85,7 @@ StatusOr<std::vector<EdaPicture>> write_eda_pictures(const EdaResult& result, co
 std::string eda_summary_json(const EdaResult& result, const std::vector<EdaPicture>& pictures);
 
 /// The HTML report of `result` whose figures are `pictures` in `dir` (embedded). Errors of render_html_report().
+/// Thread-safety: a free function (reads the pictures).
 StatusOr<std::string> eda_html_report(const EdaResult& result, const std::vector<EdaPicture>& pictures,
                                       const std::string& dir);
 
