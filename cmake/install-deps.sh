@@ -78,7 +78,8 @@ core_packages=(
 # CMake builds lib/libtorch and the trainers only when Torch is found.
 # Debian's LibTorch links the generic libblas.so.3, which is the slow reference BLAS unless an optimised
 # one is installed: libopenblas0-openmp takes over that alternative and shares LibTorch's OpenMP pool.
-torch_packages=(libtorch-dev dataset-fashion-mnist libopenblas0-openmp)
+# python3-torch (the same libtorch 1.13.1) is only for bench_training's PyTorch-in-Python comparison.
+torch_packages=(libtorch-dev dataset-fashion-mnist libopenblas0-openmp python3-torch)
 
 packages=("${core_packages[@]}")
 [[ "$with_torch" == 1 ]] && packages+=("${torch_packages[@]}")
