@@ -7,7 +7,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -17,7 +20,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 #include <torch/version.h>
+#include <unistd.h>
 
 #include "mlflow/async_logger.h"
 #include "mlflow/libtorch/fmnist_data.h"
@@ -98,6 +103,40 @@ json machine_facts() {
   return m;
 }
 
+// CPU seconds (user + system) of this process, all threads.
+double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU seconds (utime + stime from /proc/PID/stat) of the live processes of process group `pgid`: the
+// server's `mlflow server` wrapper and its uvicorn worker. 0 when pgid is 0.
+double group_cpu_seconds(long pgid) {
+  if (pgid <= 0) return 0;
+  double ticks = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;  // not a process
+    std::ifstream f(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const std::size_t paren = stat.rfind(')');  // the command name may hold spaces
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(stat.substr(paren + 2));
+    std::string field;
+    double cpu = 0;
+    bool member = false;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 5) member = std::stol(field) == pgid;
+      if (i == 14 || i == 15) cpu += std::stod(field);  // utime, stime
+    }
+    if (member) ticks += cpu;
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 json load_average() {
   std::array<double, 3> load{};
   if (::getloadavg(load.data(), 3) != 3) return nullptr;
@@ -112,15 +151,19 @@ struct CppEpoch {
   double train_accuracy = 0;
   // Tracking on only: the trainer's per-epoch log_epoch call, and waiting for the per-batch metrics to arrive.
   double epoch_log_seconds = 0;
+  double batch_log_seconds = 0;  // all the log_metric calls of the epoch, on the training thread
   double flush_seconds = 0;
   double setup_seconds = 0;  // starting the run and attaching the async logger, before the epoch (not in `seconds`)
   std::int64_t batch_metrics_delivered = 0;
+  // CPU over the whole train_fmnist call (plus the flush when tracked): this process, and the server when known.
+  double cpu_seconds = 0;
+  double server_cpu_seconds = 0;
 };
 
 class Bench {
  public:
-  Bench(ml::TrainConfig config, const ml::FmnistSplits& data, std::string experiment)
-      : config_(std::move(config)), data_(data), experiment_(std::move(experiment)) {}
+  Bench(ml::TrainConfig config, const ml::FmnistSplits& data, std::string experiment, long server_pid)
+      : config_(std::move(config)), data_(data), experiment_(std::move(experiment)), server_pid_(server_pid) {}
 
   mlflow::Status open_work_dir() {
     auto dir = ml::StagingDir::make("bench-training");
@@ -131,9 +174,13 @@ class Bench {
 
   // The trainer exactly as an untracked caller runs it: no callbacks at all.
   mlflow::StatusOr<CppEpoch> untracked(const ml::TrainConfig& config) {
+    const double cpu = process_cpu_seconds(), server_cpu = group_cpu_seconds(server_pid_);
     auto out = ml::train_fmnist(config, data_, work_->path());
     if (!out.ok()) return out.status();
-    return from_history(out->history.front(), images(config));
+    CppEpoch e = from_history(out->history.front(), images(config));
+    e.cpu_seconds = process_cpu_seconds() - cpu;
+    e.server_cpu_seconds = group_cpu_seconds(server_pid_) - server_cpu;
+    return e;
   }
 
   // Tracking on: the trainer's own per-epoch metrics (TrainingLogger::log_epoch, one synchronous request, as
@@ -166,7 +213,9 @@ class Bench {
     mlflow::Status batch_status = mlflow::ok_status();
     ml::TrainCallbacks cb;
     cb.on_batch = [&](std::int64_t, std::int64_t, std::int64_t, double loss, double) {
+      const auto start = Clock::now();
       const mlflow::Status s = async_run->log_metric("batch_loss", loss, step++);
+      e.batch_log_seconds += seconds_since(start);
       if (!s.ok() && batch_status.ok()) batch_status = s;
     };
     cb.on_epoch = [&](const ml::EpochMetrics& m) {
@@ -175,12 +224,15 @@ class Bench {
       e.epoch_log_seconds = seconds_since(start);
       return s;
     };
+    const double cpu = process_cpu_seconds(), server_cpu = group_cpu_seconds(server_pid_);
     auto out = ml::train_fmnist(config_, data_, work_->path(), cb);
     if (!out.ok()) return out.status().with_context("tracked training");
     MLFLOW_CPP_RETURN_IF_ERROR(batch_status.with_context("logging batch_loss"));
     const auto flush_start = Clock::now();
     const mlflow::FlushReport flushed = (*logger)->flush(std::chrono::seconds(60));
     e.flush_seconds = seconds_since(flush_start);
+    e.cpu_seconds = process_cpu_seconds() - cpu;
+    e.server_cpu_seconds = group_cpu_seconds(server_pid_) - server_cpu;
     MLFLOW_CPP_RETURN_IF_ERROR(flushed.status().with_context("flushing the async logger"));
     async_run->end();
     (void)(*logger)->close();
@@ -222,6 +274,7 @@ class Bench {
   ml::TrainConfig config_;
   const ml::FmnistSplits& data_;
   std::string experiment_;
+  long server_pid_ = 0;
   std::unique_ptr<ml::StagingDir> work_;
 };
 
@@ -261,20 +314,27 @@ int main(int argc, char** argv) {
   bool quick = false;
   int threads = 2;
   int reps = 5;
+  std::int64_t batch_size = 64;
   std::int64_t limit = 0;
   std::string out_file;
   std::string experiment = "training-bench";
+  long server_pid = 0;
   PythonSide py{MLFLOW_CPP_BENCH_PYTHON, MLFLOW_CPP_BENCH_SCRIPT, ""};
   app.add_flag("--quick", quick, "2 reps over 2000 images at 1 thread: checks the program works, figures mean nothing");
   app.add_option("--threads", threads, "intra-op (and inter-op) threads on both sides (default 2)")
       ->check(CLI::Range(1, 1024));
   app.add_option("--reps", reps, "repetitions of each contender (default 5)")->check(CLI::Range(1, 1000));
+  app.add_option("--batch-size", batch_size, "images per batch on both sides (default 64)")
+      ->check(CLI::Range(1, 4096));
   app.add_option("--limit", limit, "train on the first N images of the split only (default 0: all 48000)")
       ->check(CLI::Range(0, 60000));
   app.add_option("--python", py.python, "Python interpreter with torch (default " MLFLOW_CPP_BENCH_PYTHON ")");
   app.add_option("--script", py.script, "the PyTorch script (default: apps/bench/pytorch_smallcnn.py of the source)");
   app.add_option("--out", out_file, "also write every figure as JSON to this file");
   app.add_option("--experiment", experiment, "MLflow experiment of the tracked runs (default training-bench)");
+  app.add_option("--server-pid", server_pid,
+                 "the tracking server's process group (server.pid of mlflow/server.sh), to report the CPU time of its\n"
+                 "processes per epoch (same machine only)");
   CLI11_PARSE(app, argc, argv);
   if (quick) {
     reps = std::min(reps, 2);
@@ -292,11 +352,12 @@ int main(int argc, char** argv) {
   auto client = mlflow::connect_from_env();
   if (!client.ok()) return fail(client.status());
 
-  ml::TrainConfig config;  // defaults: small_cnn, batch 64, Adam 1e-3, seed 42, split 0.8
+  ml::TrainConfig config;  // defaults: small_cnn, Adam 1e-3, seed 42, split 0.8
   config.max_epochs = 1;
+  config.batch_size = batch_size;
   config.threads = threads;
   config.train_limit = limit;
-  Bench bench(config, *data, experiment);
+  Bench bench(config, *data, experiment, server_pid);
   if (auto s = bench.open_work_dir(); !s.ok()) return fail(s);
   const std::int64_t images = bench.images(config);
 
@@ -305,6 +366,8 @@ int main(int argc, char** argv) {
   if (auto w = bench.untracked(warmup); !w.ok()) return fail(w.status());
 
   std::vector<double> cpp_ips, cpp_s, py_ips, py_s, on_s, ratio, overhead, epoch_log_s, flush_s, setup_s;
+  std::vector<double> extra_cpu, extra_server_cpu;  // tracked minus untracked, per rep
+  std::vector<double> direct;  // % of the untracked epoch spent in logging calls on the training thread
   json cpp_reps = json::array(), py_reps = json::array(), on_reps = json::array(), order = json::array();
   json py_info;
   const std::array<std::string, 3> names = {"cpp", "python", "cpp_tracked"};
@@ -340,20 +403,28 @@ int main(int argc, char** argv) {
     epoch_log_s.push_back(on.epoch_log_seconds);
     flush_s.push_back(on.flush_seconds);
     setup_s.push_back(on.setup_seconds);
+    extra_cpu.push_back(on.cpu_seconds - off.cpu_seconds);
+    direct.push_back(100.0 * (on.batch_log_seconds + on.epoch_log_seconds + on.flush_seconds) / off.seconds);
+    extra_server_cpu.push_back(on.server_cpu_seconds - off.server_cpu_seconds);
     ratio.push_back(off.images_per_second / py_ips.back());
     overhead.push_back(100.0 * (on.seconds - off.seconds) / off.seconds);
     cpp_reps.push_back({{"seconds", off.seconds}, {"images_per_second", off.images_per_second},
+                        {"cpu_seconds", off.cpu_seconds}, {"server_cpu_seconds", off.server_cpu_seconds},
                         {"train_loss", off.train_loss}, {"train_accuracy", off.train_accuracy}});
     py_reps.push_back(pj);
     on_reps.push_back({{"seconds", on.seconds}, {"images_per_second", on.images_per_second},
                        {"train_loss", on.train_loss}, {"epoch_log_seconds", on.epoch_log_seconds},
-                       {"flush_seconds", on.flush_seconds}, {"setup_seconds", on.setup_seconds}, {"batch_metrics_delivered", on.batch_metrics_delivered}});
+                       {"flush_seconds", on.flush_seconds},
+                       {"batch_log_seconds", on.batch_log_seconds}, {"setup_seconds", on.setup_seconds},
+                       {"cpu_seconds", on.cpu_seconds}, {"server_cpu_seconds", on.server_cpu_seconds}, {"batch_metrics_delivered", on.batch_metrics_delivered}});
     fmt::print(stderr, "[bench_training] rep {}: C++ {:.0f} img/s, Python {:.0f} img/s (x{:.3f}), tracked {:+.2f}%\n",
                rep + 1, off.images_per_second, py_ips.back(), ratio.back(), overhead.back());
   }
   const json load_end = load_average();
 
   const json cpp_sum = summary(cpp_ips), py_sum = summary(py_ips), ratio_sum = summary(ratio);
+  std::vector<double> batch_log_s;
+  for (const json& r : on_reps) batch_log_s.push_back(r["batch_log_seconds"].get<double>());
   const json overhead_sum = summary(overhead), on_sum = summary(on_s), off_sum = summary(cpp_s);
   const std::int64_t batches = (images + config.batch_size - 1) / config.batch_size;
   const double epoch_log_share = 100.0 * summary(epoch_log_s)["median"].get<double>() / off_sum["median"].get<double>();
@@ -382,10 +453,17 @@ int main(int argc, char** argv) {
                  "epoch) plus the running training loss after every batch through AsyncLogger into the same run; "
                  "time = training pass + log_epoch call + flush until every batch_loss record is delivered. off: "
                  "train_fmnist with no callbacks. Run setup (start the run, attach the logger) is per run, not per "
-                 "epoch: done before the epoch and reported apart."},
+                 "epoch: done before the epoch and reported apart. direct_overhead_percent: time in the logging calls on the "
+                 "training thread. extra_*_cpu_seconds: CPU of the tracked call minus the untracked one, this process "
+                 "(includes OpenMP's spin-waiting, which grows with the epoch's length) and the server's process "
+                 "group (--server-pid)."},
         {"reps", on_reps}, {"on_seconds", on_sum}, {"off_seconds", off_sum},
         {"overhead_percent_per_rep", overhead}, {"overhead_percent", overhead_sum},
         {"epoch_log_seconds", summary(epoch_log_s)}, {"flush_seconds", summary(flush_s)}, {"run_setup_seconds", summary(setup_s)},
+        {"batch_log_seconds", summary(batch_log_s)},
+        {"direct_overhead_percent", summary(direct)},
+        {"extra_process_cpu_seconds", summary(extra_cpu)},
+        {"extra_server_cpu_seconds", server_pid > 0 ? summary(extra_server_cpu) : json(nullptr)},
         {"epoch_log_only_overhead_percent", epoch_log_share}, {"target_percent", 1.0}}}};
   if (!out_file.empty()) {
     std::ofstream f(out_file);
@@ -417,8 +495,15 @@ int main(int argc, char** argv) {
              "after the epoch: {:.1f} ms\n",
              1000 * summary(epoch_log_s)["median"].get<double>(), epoch_log_share, batches,
              1000 * summary(flush_s)["median"].get<double>());
+  fmt::print("  on the training thread: {} log_metric calls {:.2f} ms in all; with log_epoch and flush {:.3f}% of the "
+             "epoch (direct cost; the rest of the wall-clock difference is CPU taken by the logger's worker and the "
+             "server, and noise)\n",
+             batches, 1000 * summary(batch_log_s)["median"].get<double>(), summary(direct)["median"].get<double>());
   fmt::print("  run setup before the epoch (start the run, attach the async logger): {:.1f} ms, not counted\n",
              1000 * summary(setup_s)["median"].get<double>());
+  fmt::print("  extra CPU while tracking: {:.2f} s in this process{}\n", summary(extra_cpu)["median"].get<double>(),
+             server_pid > 0 ? fmt::format(", {:.2f} s in the server", summary(extra_server_cpu)["median"].get<double>())
+                            : std::string(" (--server-pid adds the server's)"));
   fmt::print("Load average at start {} and end {}\n", load_start.dump(), load_end.dump());
   return 0;
 }
