@@ -1,6 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Helpers that give every mlflow-cpp target the same flags, names and install layout.
 
+# MLFLOW_CPP_SANITIZE: ASan and UBSan go together; TSan cannot be combined with ASan.
+set_property(CACHE MLFLOW_CPP_SANITIZE PROPERTY STRINGS "" "address,undefined" "address" "undefined" "thread")
+if(MLFLOW_CPP_SANITIZE AND NOT MLFLOW_CPP_SANITIZE MATCHES "^(address,undefined|undefined,address|address|undefined|thread)$")
+  message(FATAL_ERROR "MLFLOW_CPP_SANITIZE='${MLFLOW_CPP_SANITIZE}': use '', 'address,undefined', 'address', "
+    "'undefined' or 'thread'")
+endif()
+
 # Warnings and sanitizers, per target (never global).
 function(mlflow_target_flags target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
@@ -8,7 +15,9 @@ function(mlflow_target_flags target)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
   if(MLFLOW_CPP_SANITIZE)
-    target_compile_options(${target} PRIVATE -fsanitize=${MLFLOW_CPP_SANITIZE} -fno-omit-frame-pointer)
+    # -fno-sanitize-recover=all: a UBSan finding ends the process (and fails its test) instead of scrolling by.
+    target_compile_options(${target} PRIVATE
+      -fsanitize=${MLFLOW_CPP_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=${MLFLOW_CPP_SANITIZE})
   endif()
 endfunction()

@@ -20,7 +20,19 @@ Commands:
           (it logs a run to the default local tracking URI); ARGS go to quickstart
 
 Options:
-  --sanitize     use build-asan/ configured with -DMLFLOW_CPP_SANITIZE=address,undefined
+  --sanitize, --sanitize=address
+                 ASan+UBSan: build-asan/ configured with -DMLFLOW_CPP_SANITIZE=address,undefined;
+                 builds and tests everything, LibTorch parts included
+  --sanitize=thread
+                 TSan: build-tsan/ configured with -DMLFLOW_CPP_SANITIZE=thread and
+                 -DMLFLOW_CPP_WITH_LIBTORCH=OFF, so mlflow::libtorch, fmnist_train/evaluate and
+                 their tests are not built. Our LibTorch code starts no threads; its only
+                 concurrency is LibTorch's OpenMP (libgomp), whose synchronisation TSan cannot
+                 see, so TSan there would report LibTorch's threads, not ours.
+                 With either, tests and the apps they start run with halt_on_error=1 and the
+                 suppressions in cmake/{lsan,tsan}.supp (third-party code only); reports go to
+                 <build dir>/sanitizer-reports/ (for `test`), and any report fails the command,
+                 even one from a child process whose failing exit code a test expected
   --without-torch  skip LibTorch and Fashion-MNIST (passed to install-deps.sh)
   --skip-deps    do not run cmake/install-deps.sh (same as MLFLOW_CPP_SKIP_DEPS=1)
   -h, --help     show this help
@@ -37,7 +49,7 @@ is_true() { case "${1:-}" in 1 | true | TRUE | yes | YES | on | ON) return 0 ;; 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 
 command=""
-sanitize=0
+sanitize=""
 without_torch=0
 skip_deps=0
 is_true "${MLFLOW_CPP_SKIP_DEPS:-}" && skip_deps=1
@@ -47,7 +59,9 @@ while [[ $# -gt 0 ]]; do
     build | test | sweep | demo)
       [[ -z "$command" ]] || die "only one command at a time (got '$command' and '$1')"
       command="$1" ;;
-    --sanitize) sanitize=1 ;;
+    --sanitize | --sanitize=address | --sanitize=address,undefined) sanitize=address ;;
+    --sanitize=thread) sanitize=thread ;;
+    --sanitize=*) die "unknown sanitizer '${1#--sanitize=}' (use --sanitize=address or --sanitize=thread)" ;;
     --without-torch) without_torch=1 ;;
     --skip-deps) skip_deps=1 ;;
     -h | --help) usage; exit 0 ;;
@@ -63,14 +77,42 @@ jobs="${MLFLOW_CPP_JOBS:-2}"
 
 build_dir="$repo_root/build"
 cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
-if [[ "$sanitize" == 1 ]]; then
-  build_dir="$repo_root/build-asan"
-  cmake_args+=("-DMLFLOW_CPP_SANITIZE=address,undefined")
-  # Make sanitizer findings fail the test instead of only printing a report.
-  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_stack_use_after_return=1:strict_string_checks=1}"
-  export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$repo_root/cmake/lsan.supp:print_suppressions=0}"
+# Sanitizer options for everything the tests run: the first finding ends the process with a failure.
+# For `test`, reports go to files in $reports_dir (checked after the tests), not to a stderr that a
+# test may capture. Options already in the environment are appended, so they win.
+case "$sanitize" in
+  address) build_dir="$repo_root/build-asan" ;;
+  thread) build_dir="$repo_root/build-tsan" ;;
+esac
+reports_dir=""
+log_path=""
+if [[ -n "$sanitize" && "$command" == test ]]; then
+  reports_dir="$build_dir/sanitizer-reports"
+  log_path=":log_path=$reports_dir/report"
 fi
+if [[ "$sanitize" == address ]]; then
+  cmake_args+=("-DMLFLOW_CPP_SANITIZE=address,undefined")
+  common="halt_on_error=1$log_path"
+  export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  export UBSAN_OPTIONS="$common:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+  export LSAN_OPTIONS="suppressions=$repo_root/cmake/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+elif [[ "$sanitize" == thread ]]; then
+  cmake_args+=("-DMLFLOW_CPP_SANITIZE=thread" "-DMLFLOW_CPP_WITH_LIBTORCH=OFF")
+  without_torch=1
+  export TSAN_OPTIONS="halt_on_error=1$log_path:second_deadlock_stack=1:suppressions=$repo_root/cmake/tsan.supp${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+fi
+
+# Fails when a sanitizer wrote any report, and shows them.
+check_reports() {
+  [[ -n "$reports_dir" ]] || return 0
+  local reports=("$reports_dir"/report.*)
+  [[ -e "${reports[0]}" ]] || { log "no sanitizer reports"; return 0; }
+  for f in "${reports[@]}"; do
+    printf '[run] ---- %s\n' "${f#"$repo_root"/}" >&2
+    cat "$f" >&2
+  done
+  die "${#reports[@]} sanitizer report(s) in ${reports_dir#"$repo_root"/}/ (see above)"
+}
 
 do_build() {
   if [[ "$skip_deps" == 1 ]]; then
@@ -93,7 +135,9 @@ do_build() {
     cmake -S . -B "$build_dir" "${cmake_args[@]}" || die "CMake configure failed"
   fi
   log "building ${build_dir#"$repo_root"/}/ (-j$jobs) ..."
-  cmake --build "$build_dir" -j"$jobs" || die "build failed"
+  # The build runs test executables to list their tests: start with no reports.
+  [[ -z "$reports_dir" ]] || { rm -rf "$reports_dir" && mkdir -p "$reports_dir"; }
+  cmake --build "$build_dir" -j"$jobs" || { check_reports; die "build failed"; }
 }
 
 case "$command" in
@@ -103,8 +147,10 @@ case "$command" in
   test)
     do_build
     log "running tests ..."
-    ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j"$jobs" "${args[@]}" ||
-      die "tests failed"
+    status=0
+    ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j"$jobs" "${args[@]}" || status=$?
+    check_reports
+    [[ "$status" == 0 ]] || die "tests failed"
     ;;
   sweep)
     do_build
