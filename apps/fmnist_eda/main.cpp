@@ -51,7 +51,7 @@ std::string check_sample_size(const Args& args, const ml::FmnistRaw& part, const
 void print_result(const ml::EdaResult& r, const std::string& out) {
   for (const ml::EdaSplit* s : {&r.train, &r.test}) {
     fmt::print("{:5}  {} of {} images, class imbalance {:.3f}, pixel mean {:.4f} std {:.4f}\n", s->name,
-               s->stats.images, s->part_rows, s->stats.imbalance, s->stats.pixel_mean, s->stats.pixel_std);
+               s->stats.images, s->part_rows, s->classes.imbalance, s->stats.pixel_mean, s->stats.pixel_std);
   }
   const ml::NormalisationCheck& n = r.normalisation;
   fmt::print("normalisation: {} the trainer's constants {:.4f} / {:.4f} (differences {:+.5f} / {:+.5f}, "
@@ -104,9 +104,6 @@ int main(int argc, char** argv) {
   mlflow::apps::catch_interrupts(/*second_kills=*/true);
 
   // Everything is checked and computed before the run exists, so bad input never leaves a run behind.
-  if (!args.out.empty()) {
-    if (auto s = mlflow::apps::prepare_out_dir(args.out); !s.ok()) return fail(kExitUsage, "--out: " + s.message());
-  }
   const std::string data_dir = ml::fmnist_data_dir(args.data_dir);
   auto train = ml::load_fmnist_raw(data_dir, ml::FmnistPart::kTrain);
   if (!train.ok()) return fail(kExitUsage, train.status().message());
@@ -117,6 +114,10 @@ int main(int argc, char** argv) {
   }
   auto split_rows = ml::split_indices(train->n, args.split);
   if (!split_rows.ok()) return fail(kExitUsage, "--train-val-split: " + split_rows.status().message());
+  // After the data checks, so a bad --data-dir leaves no new --out directory behind.
+  if (!args.out.empty()) {
+    if (auto s = mlflow::apps::prepare_out_dir(args.out); !s.ok()) return fail(kExitUsage, "--out: " + s.message());
+  }
 
   ml::EdaOptions options;
   options.sample_size = args.sample_size;

@@ -136,6 +136,11 @@ TEST_CASE("fmnist_eda: bad input exits 2 naming the file or flag and creates no 
       {{"--data-dir", data.path(), "--all", "--sample-size", "10"}, "--all"},
   };
   for (const Case& c : cases) mlflow::testing::check_usage_error(FMNIST_EDA_PATH, "fmnist_eda", c.args, c.expected);
+  // Bad data with --out: the --out directory is not created either.
+  mlflow::testing::check_usage_error(FMNIST_EDA_PATH, "fmnist_eda",
+                                     {"--data-dir", corrupt.path(), "--out", scratch.path() + "/new-out"},
+                                     corrupt.path() + "/t10k-images-idx3-ubyte.gz");
+  CHECK_FALSE(std::filesystem::exists(scratch.path() + "/new-out"));
 }
 
 TEST_CASE("fmnist_eda: a failure after the run started ends it FAILED with the reason as a tag") {

@@ -12,6 +12,9 @@ StatusOr<EdaSplit> analyse_split(const std::string& name, const FmnistRaw& part,
   EdaSplit split;
   split.name = name;
   split.part_rows = part.n;
+  auto classes = class_distribution(part.labels);
+  if (!classes.ok()) return classes.status().with_context(name + " split");
+  split.classes = std::move(*classes);
   if (options.all) {
     split.sample = part;
   } else {
@@ -59,7 +62,8 @@ StatusOr<EdaResult> analyse_fmnist(const FmnistRaw& train_part, const FmnistRaw&
                     options.pca_components);
   if (!pca.ok()) return pca.status().with_context("train split");
   r.pca = std::move(*pca);
-  auto drift = compare_splits(r.train.stats, r.test.stats, options.drift);
+  auto drift = compare_splits({r.train.classes.counts, r.train.stats.pixel_histogram},
+                              {r.test.classes.counts, r.test.stats.pixel_histogram}, options.drift);
   if (!drift.ok()) return drift.status();
   r.drift = *drift;
   return r;

@@ -82,7 +82,7 @@ DriftLevel ks_level(double ks, const DriftThresholds& t) {
   return ks >= t.ks_minor ? DriftLevel::kMinor : DriftLevel::kNone;
 }
 
-StatusOr<DriftReport> compare_splits(const SplitStats& reference, const SplitStats& current,
+StatusOr<DriftReport> compare_splits(const DriftInput& reference, const DriftInput& current,
                                      const DriftThresholds& thresholds) {
   DriftReport r;
   r.thresholds = thresholds;

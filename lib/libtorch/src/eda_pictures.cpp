@@ -91,10 +91,10 @@ StatusOr<std::vector<EdaPicture>> write_eda_pictures(const EdaResult& r, const s
   classes.categories = names;
   for (const EdaSplit* s : {&r.train, &r.test}) {
     classes.series.push_back(
-        {s->name + " (" + std::to_string(s->stats.images) + ")", percent_of_total(s->stats.class_counts)});
+        {s->name + " (" + std::to_string(s->part_rows) + ")", percent_of_total(s->classes.counts)});
   }
   MLFLOW_CPP_RETURN_IF_ERROR(add({"class_distribution.png", "Class distribution",
-                                  "Share of each class in the analysed train and test images; imbalance = largest / "
+                                  "Share of each class among all train and test images; imbalance = largest / "
                                   "smallest class count."},
                                  [&](const std::string& p) { return plot::write_bar_chart(p, classes); }));
 

@@ -29,7 +29,7 @@ HtmlSection overview(const EdaResult& r) {
   HtmlTable t{{"split", "images in the files", "analysed", "pixel mean", "pixel std", "class imbalance (max/min)"}, {}};
   for (const EdaSplit* split : {&r.train, &r.test}) {
     t.rows.push_back({split->name, std::to_string(split->part_rows), std::to_string(split->stats.images),
-                      fixed(split->stats.pixel_mean), fixed(split->stats.pixel_std), fixed(split->stats.imbalance, 3)});
+                      fixed(split->stats.pixel_mean), fixed(split->stats.pixel_std), fixed(split->classes.imbalance, 3)});
   }
   s.tables.push_back(std::move(t));
   s.paragraphs.push_back("Files: " + r.train.sample.files.images + ", " + r.train.sample.files.labels + ", " +
@@ -39,20 +39,18 @@ HtmlSection overview(const EdaResult& r) {
 
 HtmlSection class_section(const EdaResult& r) {
   HtmlSection s{"Class distribution", {}, {}, {}};
-  if (!r.options.all) {
-    s.paragraphs.push_back("The counts are of the sampled images, so they vary by chance around the splits' own "
-                           "distribution; --all gives the exact figures.");
-  }
+  s.paragraphs.push_back("Counted over every image of the files (labels are cheap), also when the pixels are "
+                         "analysed on a sample: a sample's counts would vary by chance.");
   HtmlTable t{{"class", "train", "test"}, {}};
-  for (std::size_t c = 0; c < r.train.stats.class_counts.size(); ++c) {
-    t.rows.push_back({std::string(kFmnistClassNames[c]), std::to_string(r.train.stats.class_counts[c]),
-                      std::to_string(r.test.stats.class_counts[c])});
+  for (std::size_t c = 0; c < r.train.classes.counts.size(); ++c) {
+    t.rows.push_back({std::string(kFmnistClassNames[c]), std::to_string(r.train.classes.counts[c]),
+                      std::to_string(r.test.classes.counts[c])});
   }
   s.tables.push_back(std::move(t));
   for (const EdaSplit* split : {&r.train, &r.test}) {
-    if (split->stats.empty_classes.empty()) continue;
+    if (split->classes.empty_classes.empty()) continue;
     std::string names;
-    for (int c : split->stats.empty_classes) names += (names.empty() ? "" : ", ") + std::string(kFmnistClassNames[c]);
+    for (int c : split->classes.empty_classes) names += (names.empty() ? "" : ", ") + std::string(kFmnistClassNames[c]);
     s.paragraphs.push_back("Classes with no image in the " + split->name + " split: " + names + ".");
   }
   return s;

@@ -41,6 +41,31 @@ FmnistRaw select_rows(const FmnistRaw& part, const std::vector<std::int64_t>& ro
   return out;
 }
 
+StatusOr<ClassDistribution> class_distribution(const std::vector<std::uint8_t>& labels, int num_classes) {
+  if (labels.empty() || num_classes < 1) {
+    return Status(StatusCode::kInvalidArgument, "no labels, or fewer than one class");
+  }
+  ClassDistribution d;
+  d.counts.assign(static_cast<std::size_t>(num_classes), 0);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] >= num_classes) {
+      return Status(StatusCode::kInvalidArgument, "image " + std::to_string(i) + " has label " +
+                                                      std::to_string(labels[i]) + ", not below " +
+                                                      std::to_string(num_classes));
+    }
+    ++d.counts[labels[i]];
+  }
+  std::int64_t largest = 0, smallest = static_cast<std::int64_t>(labels.size());
+  for (int c = 0; c < num_classes; ++c) {
+    const std::int64_t count = d.counts[static_cast<std::size_t>(c)];
+    if (count == 0) d.empty_classes.push_back(c);
+    largest = std::max(largest, count);
+    smallest = std::min(smallest, std::max<std::int64_t>(count, 1));
+  }
+  d.imbalance = static_cast<double>(largest) / static_cast<double>(smallest);
+  return d;
+}
+
 StatusOr<SplitStats> compute_split_stats(const FmnistRaw& split, int num_classes) {
   const auto image_bytes = static_cast<std::size_t>(std::max<std::int64_t>(split.rows * split.cols, 0));
   if (split.n < 1 || image_bytes == 0) return Status(StatusCode::kInvalidArgument, "the split has no image");
@@ -50,20 +75,18 @@ StatusOr<SplitStats> compute_split_stats(const FmnistRaw& split, int num_classes
                   "the split has " + std::to_string(split.pixels.size()) + " pixels and " +
                       std::to_string(split.labels.size()) + " labels for " + std::to_string(n) + " images");
   }
+  auto classes = class_distribution(split.labels, num_classes);
+  if (!classes.ok()) return classes.status();
   SplitStats s;
   s.images = split.n;
-  s.class_counts.assign(static_cast<std::size_t>(num_classes), 0);
+  s.class_counts = std::move(classes->counts);
+  s.imbalance = classes->imbalance;
+  s.empty_classes = std::move(classes->empty_classes);
   s.pixel_histogram.assign(kPixelLevels, 0);
   std::vector<std::vector<std::int64_t>> class_sums(static_cast<std::size_t>(num_classes),
                                                     std::vector<std::int64_t>(image_bytes, 0));
   for (std::size_t i = 0; i < n; ++i) {
-    const int label = split.labels[i];
-    if (label >= num_classes) {
-      return Status(StatusCode::kInvalidArgument, "image " + std::to_string(i) + " has label " + std::to_string(label) +
-                                                      ", not below " + std::to_string(num_classes));
-    }
-    ++s.class_counts[static_cast<std::size_t>(label)];
-    std::vector<std::int64_t>& sums = class_sums[static_cast<std::size_t>(label)];
+    std::vector<std::int64_t>& sums = class_sums[split.labels[i]];  // labels checked above
     const std::uint8_t* px = split.pixels.data() + i * image_bytes;
     for (std::size_t p = 0; p < image_bytes; ++p) {
       ++s.pixel_histogram[px[p]];
@@ -82,12 +105,8 @@ StatusOr<SplitStats> compute_split_stats(const FmnistRaw& split, int num_classes
   s.pixel_std = std::sqrt(std::max(0.0, sum_sq / pixels / (255.0 * 255.0) - s.pixel_mean * s.pixel_mean));
   s.background_fraction = static_cast<double>(s.pixel_histogram[0]) / pixels;
 
-  std::int64_t largest = 0, smallest = split.n;
   for (int c = 0; c < num_classes; ++c) {
     const std::int64_t count = s.class_counts[static_cast<std::size_t>(c)];
-    if (count == 0) s.empty_classes.push_back(c);
-    largest = std::max(largest, count);
-    smallest = std::min(smallest, std::max<std::int64_t>(count, 1));
     std::vector<double> mean(image_bytes, 0.0);
     if (count > 0) {
       const std::vector<std::int64_t>& sums = class_sums[static_cast<std::size_t>(c)];
@@ -95,7 +114,6 @@ StatusOr<SplitStats> compute_split_stats(const FmnistRaw& split, int num_classes
     }
     s.class_mean_images.push_back(std::move(mean));
   }
-  s.imbalance = static_cast<double>(largest) / static_cast<double>(smallest);
   return s;
 }
 

@@ -18,13 +18,14 @@ json class_json(const std::vector<std::int64_t>& counts) {
 
 json split_json(const EdaSplit& s) {
   std::vector<std::string> empty;
-  for (int c : s.stats.empty_classes) empty.emplace_back(kFmnistClassNames[static_cast<std::size_t>(c)]);
+  for (int c : s.classes.empty_classes) empty.emplace_back(kFmnistClassNames[static_cast<std::size_t>(c)]);
   return {{"images_in_files", s.part_rows},
           {"images_analysed", s.stats.images},
           {"files", {s.sample.files.images, s.sample.files.labels}},
-          {"class_counts", class_json(s.stats.class_counts)},
-          {"class_imbalance", s.stats.imbalance},
+          {"class_counts", class_json(s.classes.counts)},  // every image of the files
+          {"class_imbalance", s.classes.imbalance},
           {"empty_classes", empty},
+          {"sample_class_counts", class_json(s.stats.class_counts)},
           {"pixel_mean", s.stats.pixel_mean},
           {"pixel_std", s.stats.pixel_std},
           {"background_fraction", s.stats.background_fraction},
@@ -43,7 +44,7 @@ std::map<std::string, double> eda_metrics(const EdaResult& r) {
   std::map<std::string, double> m;
   for (const EdaSplit* s : {&r.train, &r.test}) {
     m[s->name + "_images_analysed"] = static_cast<double>(s->stats.images);
-    m[s->name + "_class_imbalance"] = s->stats.imbalance;
+    m[s->name + "_class_imbalance"] = s->classes.imbalance;
     m[s->name + "_pixel_mean"] = s->stats.pixel_mean;
     m[s->name + "_pixel_std"] = s->stats.pixel_std;
   }

@@ -53,7 +53,7 @@ TEST_CASE("eda drift: verdicts at and around the thresholds") {
 }
 
 TEST_CASE("eda drift: comparing splits takes the worse statistic") {
-  SplitStats train, same, shifted;
+  DriftInput train, same, shifted;
   train.class_counts = {50, 50};
   train.pixel_histogram = {70, 10, 10, 10};
   same = train;

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <numeric>
 
@@ -61,6 +63,13 @@ TEST_CASE("eda: a sample of each generated split, with exact counts and shapes")
     CHECK(sum(s->stats.class_counts) == 50);
     CHECK(sum(s->stats.pixel_histogram) == 50 * 784);
   }
+  // The class distribution is of every image of the files, not of the sample: the generated parts are balanced.
+  CHECK(r->train.classes.counts == std::vector<std::int64_t>(10, 12));
+  CHECK(r->test.classes.counts == std::vector<std::int64_t>(10, 6));
+  CHECK(r->train.classes.imbalance == 1.0);
+  CHECK(r->train.stats.imbalance > 1.0);  // 50 of 120 sampled cannot be balanced over 10 classes
+  CHECK(eda_metrics(*r).at("train_class_imbalance") == 1.0);
+  CHECK(r->drift.class_frequency.psi == 0.0);  // train and test parts have the same shares
   CHECK(r->pca.x.size() == 50);
   CHECK(r->pca.explained_variance_ratio.size() == 10);
   CHECK(r->normalisation.trainer_mean == kFmnistPixelMean);
@@ -88,6 +97,32 @@ TEST_CASE("eda: identical train and test data show no drift") {
   const auto metrics = eda_metrics(r);
   CHECK(metrics.at("drift_level") == 0.0);
   CHECK(metrics.at("drift_pixel_intensity_ks") == 0.0);
+}
+
+TEST_CASE("eda: the training sample's pixel statistics are checked against the trainer's constants") {
+  TempDir dir;
+  const Parts parts = generated_parts(dir, 40, 20);
+  EdaOptions options;
+  options.all = true;
+  options.normalisation_tolerance = 1.0;  // every difference of [0, 1] values is within it
+  auto wide = analyse_fmnist(parts.train, parts.test, options);
+  REQUIRE_MESSAGE(wide.ok(), wide.status().to_string());
+  const NormalisationCheck& n = wide->normalisation;
+  CHECK(n.mean_difference == doctest::Approx(wide->train.stats.pixel_mean - kFmnistPixelMean));
+  CHECK(n.std_difference == doctest::Approx(wide->train.stats.pixel_std - kFmnistPixelStd));
+  CHECK(n.agree);
+  // The generated images are not Fashion-MNIST: the default tolerance sees their statistics disagree.
+  REQUIRE(std::abs(n.mean_difference) > 0.02);
+  options.normalisation_tolerance = EdaOptions{}.normalisation_tolerance;
+  auto strict = analyse_fmnist(parts.train, parts.test, options);
+  REQUIRE(strict.ok());
+  CHECK_FALSE(strict->normalisation.agree);
+  // A tolerance just above both differences agrees again, just below the larger one does not.
+  const double larger = std::max(std::abs(n.mean_difference), std::abs(n.std_difference));
+  options.normalisation_tolerance = larger * 1.001;
+  CHECK(analyse_fmnist(parts.train, parts.test, options)->normalisation.agree);
+  options.normalisation_tolerance = larger * 0.999;
+  CHECK_FALSE(analyse_fmnist(parts.train, parts.test, options)->normalisation.agree);
 }
 
 TEST_CASE("eda: a sample larger than a split is refused, naming the split") {
@@ -148,6 +183,10 @@ TEST_CASE("eda: the files are every picture, summary.json and a report that embe
   CHECK(html.find("Verdict: " + summary["drift"]["verdict"].get<std::string>()) != std::string::npos);
   CHECK(html.find("Thresholds: population stability index (PSI) below 0.1 is no drift") != std::string::npos);
   CHECK(html.find(out.path()) == std::string::npos);
+  // Self-contained: nothing is fetched from elsewhere when the MLflow UI previews it.
+  for (const char* external : {"<script", "<link", "src=\"http", "url(", "@import"}) {
+    CHECK_MESSAGE(html.find(external) == std::string::npos, external);
+  }
 }
 
 TEST_CASE("eda: an unwritable directory is kFailedPrecondition naming the file") {

@@ -78,6 +78,17 @@ TEST_CASE("eda stats: class counts, imbalance, histogram, mean and std are exact
   CHECK(s->class_mean_images[2] == std::vector<double>(4, 0.0));
 }
 
+TEST_CASE("eda stats: the class distribution of labels, with empty classes and their imbalance") {
+  auto d = class_distribution({2, 2, 0, 2, 0, 2}, 4);
+  REQUIRE(d.ok());
+  CHECK(d->counts == std::vector<std::int64_t>{2, 0, 4, 0});
+  CHECK(d->empty_classes == std::vector<int>{1, 3});
+  CHECK(d->imbalance == 4.0);  // 4 / max(0, 1)
+  CHECK(class_distribution({0, 1, 1, 0}, 2)->imbalance == 1.0);
+  CHECK(class_distribution({0, 5}, 3).status().message() == "image 1 has label 5, not below 3");
+  CHECK(class_distribution({}, 3).status().code() == StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("eda stats: a bad label or a size mismatch is refused") {
   auto bad = compute_split_stats(tiny_split({1, 2}, {0, 7}), 3);
   CHECK(bad.status().code() == StatusCode::kInvalidArgument);

@@ -35,8 +35,11 @@ struct EdaOptions {
 struct EdaSplit {
   std::string name;             ///< "train" or "test"
   std::int64_t part_rows = 0;   ///< images in its files
+  /// Over every image of the files, sample or not: labels are cheap, and a sample's class counts vary by chance
+  /// (2000 images of 10 balanced classes show an imbalance of ~1.3 and would flag drift on small samples).
+  ClassDistribution classes;
   FmnistRaw sample;             ///< the analysed images (all of them with EdaOptions::all)
-  SplitStats stats;
+  SplitStats stats;             ///< of the sample: pixels, mean images (its class counts are the sample's)
 };
 
 /// The training sample's pixel statistics against the constants the trainer normalises with.
@@ -55,7 +58,7 @@ struct EdaResult {
   EdaSplit test;
   NormalisationCheck normalisation;
   PcaResult pca;  ///< fitted on the training sample
-  DriftReport drift;  ///< test split against training split
+  DriftReport drift;  ///< test split against training split: `classes` and the samples' pixel histograms
 };
 
 /// The analysis of both official parts. kInvalidArgument when the sample size is below 1 or larger than a

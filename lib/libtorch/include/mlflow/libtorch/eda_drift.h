@@ -57,9 +57,15 @@ struct DriftReport {
   DriftLevel overall = DriftLevel::kNone;  ///< the worse of the two
 };
 
+/// What of one split is compared: its class counts and its pixel histogram (kPixelLevels ordered bins).
+struct DriftInput {
+  std::vector<std::int64_t> class_counts;
+  std::vector<std::int64_t> pixel_histogram;
+};
+
 /// Compares `current` (e.g. the test split) against `reference` (the training split). kInvalidArgument when
-/// their class counts differ in length. Thread-safety: a pure function.
-StatusOr<DriftReport> compare_splits(const SplitStats& reference, const SplitStats& current,
+/// their class counts or histograms differ in length. Thread-safety: a pure function.
+StatusOr<DriftReport> compare_splits(const DriftInput& reference, const DriftInput& current,
                                      const DriftThresholds& thresholds = {});
 
 }  // namespace mlflow::libtorch

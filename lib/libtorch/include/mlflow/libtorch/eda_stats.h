@@ -22,6 +22,19 @@ StatusOr<std::vector<std::int64_t>> sample_rows(std::int64_t n, std::int64_t cou
 /// Thread-safety: a pure function.
 FmnistRaw select_rows(const FmnistRaw& part, const std::vector<std::int64_t>& rows);
 
+/// How a set of labels spreads over the classes.
+struct ClassDistribution {
+  std::vector<std::int64_t> counts;  ///< one per class
+  /// Largest class count over the smallest; an empty class counts as 1 so the figure stays finite.
+  double imbalance = 0;
+  std::vector<int> empty_classes;    ///< classes with no image, ascending
+};
+
+/// The class distribution of `labels`. kInvalidArgument when there is no label, when num_classes < 1, or when a
+/// label is not below `num_classes` (naming its row). Thread-safety: a pure function.
+StatusOr<ClassDistribution> class_distribution(const std::vector<std::uint8_t>& labels,
+                                               int num_classes = kFmnistNumClasses);
+
 /// What one split looks like.
 struct SplitStats {
   std::int64_t images = 0;
