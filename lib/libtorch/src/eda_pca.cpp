@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// PCA by SVD of the centred data. Per-operator ATen headers only: <torch/torch.h> would cost ~25 s to compile.
+// PCA of the centred data: by the eigenvectors of its covariance when there are more images than pixels (the
+// usual case: a 784 x 784 problem after one GEMM, about twice as fast as an SVD of 60000 x 784), by SVD otherwise.
+// Per-operator ATen headers only: <torch/torch.h> would cost ~25 s to compile.
 #include "mlflow/libtorch/eda_pca.h"
 
 #include <algorithm>
@@ -9,7 +11,9 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/from_blob.h>
+#include <ATen/ops/linalg_eigh.h>
 #include <ATen/ops/linalg_svd.h>
+#include <ATen/ops/matmul.h>
 #include <c10/util/Exception.h>
 
 namespace mlflow::libtorch {
@@ -45,19 +49,33 @@ StatusOr<PcaResult> pca_2d(const std::vector<std::uint8_t>& pixels, std::int64_t
     at::Tensor x = at::from_blob(const_cast<std::uint8_t*>(pixels.data()), {n, dim}, at::kByte).to(at::kFloat);
     x.div_(255.0);
     x.sub_(x.mean({0}, /*keepdim=*/true));
-    at::Tensor u, s, vh;
-    std::tie(u, s, vh) = at::linalg_svd(x, /*full_matrices=*/false);
+    // variance: the squared singular values of x, descending (n - 1 cancels in the ratios); top: the first two
+    // components as rows (dim values each); scores: the images' coordinates on them (n x 2).
+    at::Tensor variance, top, scores;
+    if (n >= dim) {
+      // x^T x in float (relative error ~1e-5 over 60000 images: far below the 0.1% the ratios are shown with),
+      // its eigen-decomposition in double; eigenvalues ascending.
+      at::Tensor eigenvalues, eigenvectors;
+      std::tie(eigenvalues, eigenvectors) = at::linalg_eigh(at::matmul(x.t(), x).to(at::kDouble));
+      variance = eigenvalues.flip({0}).clamp_min(0.0);  // rounding can leave tiny negative ones
+      top = eigenvectors.narrow(1, dim - 2, 2).flip({1}).t().contiguous();
+      scores = at::matmul(x.to(at::kDouble), top.t());
+    } else {
+      at::Tensor u, s, vh;
+      std::tie(u, s, vh) = at::linalg_svd(x, /*full_matrices=*/false);
+      variance = s.to(at::kDouble).square();
+      top = vh.narrow(0, 0, 2).to(at::kDouble);
+      scores = (u.narrow(1, 0, 2) * s.narrow(0, 0, 2)).to(at::kDouble);
+    }
+    scores = scores.contiguous();
 
     PcaResult r;
-    const at::Tensor variance = s.to(at::kDouble).square();
     const double total = variance.sum().item<double>();
-    const std::int64_t k = std::min<std::int64_t>(components, variance.size(0));
+    const std::int64_t k = std::min<std::int64_t>({components, n, dim});
     for (std::int64_t i = 0; i < k; ++i) {
       r.explained_variance_ratio.push_back(total > 0 ? variance[i].item<double>() / total : 0.0);
     }
-    // Scores on the first two components (u * s), each flipped so its largest loading in vh is positive.
-    at::Tensor scores = (u.narrow(1, 0, 2) * s.narrow(0, 0, 2)).to(at::kDouble).contiguous();
-    const at::Tensor top = vh.narrow(0, 0, 2);
+    // Each component flipped so that its largest loading is positive.
     const at::Tensor largest = top.abs().argmax(1);
     for (std::int64_t c = 0; c < 2; ++c) {
       if (top[c][largest[c].item<std::int64_t>()].item<double>() < 0) scores.select(1, c).neg_();

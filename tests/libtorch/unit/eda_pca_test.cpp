@@ -57,6 +57,31 @@ TEST_CASE("eda pca: images that vary along one direction put all the variance on
   CHECK(r->x[1] - r->x[0] == doctest::Approx(step).epsilon(1e-4));
 }
 
+TEST_CASE("eda pca: more images than pixels (covariance) and fewer (SVD) give the same components") {
+  // 12 images of 8 pixels take the covariance path; the same images with 8 black pixels appended (16 pixels)
+  // take the SVD path. Constant pixels add no variance, so both fits must agree.
+  const std::vector<std::uint8_t> narrow = varied(12, 8);
+  std::vector<std::uint8_t> wide;
+  for (std::size_t k = 0; k < 12; ++k) {
+    wide.insert(wide.end(), narrow.begin() + static_cast<std::ptrdiff_t>(8 * k),
+                narrow.begin() + static_cast<std::ptrdiff_t>(8 * k + 8));
+    wide.insert(wide.end(), 8, 0);
+  }
+  auto by_covariance = pca_2d(narrow, 12, 8, 5);
+  auto by_svd = pca_2d(wide, 12, 16, 5);
+  REQUIRE(by_covariance.ok());
+  REQUIRE(by_svd.ok());
+  REQUIRE(by_covariance->explained_variance_ratio.size() == 5);
+  REQUIRE(by_svd->explained_variance_ratio.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(by_covariance->explained_variance_ratio[i] == doctest::Approx(by_svd->explained_variance_ratio[i]).epsilon(1e-4));
+  }
+  for (std::size_t k = 0; k < 12; ++k) {
+    CHECK(by_covariance->x[k] == doctest::Approx(by_svd->x[k]).epsilon(1e-3));
+    CHECK(by_covariance->y[k] == doctest::Approx(by_svd->y[k]).epsilon(1e-3));
+  }
+}
+
 TEST_CASE("eda pca: identical images explain nothing, without dividing by zero") {
   auto r = pca_2d(std::vector<std::uint8_t>(5 * 4, 7), 5, 4, 3);
   REQUIRE(r.ok());

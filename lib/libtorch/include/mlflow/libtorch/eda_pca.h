@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Principal component analysis of flattened images (LibTorch's SVD behind a LibTorch-free interface).
+// Principal component analysis of flattened images (LibTorch's linear algebra behind a LibTorch-free interface).
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,8 @@ struct PcaResult {
 };
 
 /// PCA of `n` images of `dim` bytes each (row after row in `pixels`), scaled to [0, 1] and centred on their
-/// mean image, by LibTorch's linalg_svd of the centred n x dim matrix. Each component's sign is fixed so that its
+/// mean image, by LibTorch's linalg_eigh of the dim x dim covariance when n >= dim, else by linalg_svd of the centred
+/// n x dim matrix (both give the same components up to rounding). Each component's sign is fixed so that its
 /// largest loading is positive, so the same data always gives the same picture.
 /// kInvalidArgument when n < 2, dim < 2, components < 2 or pixels.size() != n x dim; kInternal when LibTorch fails.
 /// Thread-safety: may be called concurrently (LibTorch uses its intra-op threads inside).
