@@ -133,10 +133,9 @@ Status AsyncLogger::Impl::enqueue(LogRecord record) {
 
 Status AsyncLogger::Impl::reject_at_call(const LogRecord& record, Status why) {
   rejected_count.fetch_add(1, std::memory_order_relaxed);
-  static const char* const kinds[] = {"run", "metric", "param", "tag", "run"};
   {
     std::lock_guard<std::mutex> lock(mu);
-    rejected.push_back({record.run, kinds[static_cast<int>(record.kind)], record.key, why.message()});
+    rejected.push_back({record.run, detail::rejected_kind(record.kind), record.key, why.message()});
   }
   return why;
 }
@@ -197,7 +196,8 @@ void AsyncLogger::Impl::spool_records(const std::vector<LogRecord>& records, boo
   for (const auto& r : records) {
     rejected_count.fetch_add(1, std::memory_order_relaxed);
     server_rejected.fetch_add(1, std::memory_order_relaxed);
-    rejected.push_back({r.run, "record", r.key, "not delivered and not spooled: " + s.message()});
+    rejected.push_back({r.run, detail::rejected_kind(r.kind), r.key,
+                        "not delivered and not spooled: " + s.message()});
   }
 }
 

@@ -29,17 +29,6 @@ bool is_server_away(const Status& status) {
 
 namespace {
 
-const char* kind_name(LogRecord::Kind kind) {
-  switch (kind) {
-    case LogRecord::Kind::kMetric: return "metric";
-    case LogRecord::Kind::kParam: return "param";
-    case LogRecord::Kind::kTag: return "tag";
-    case LogRecord::Kind::kStartRun:
-    case LogRecord::Kind::kEndRun: return "run";
-  }
-  return "record";
-}
-
 Metric to_metric(const LogRecord& r) {
   Metric m;
   m.key = r.key;
@@ -50,7 +39,7 @@ Metric to_metric(const LogRecord& r) {
 }
 
 RejectedRecord rejection(const LogRecord& r, const std::string& reason) {
-  return RejectedRecord{r.run, kind_name(r.kind), r.key, reason};
+  return RejectedRecord{r.run, rejected_kind(r.kind), r.key, reason};
 }
 
 }  // namespace

@@ -33,4 +33,16 @@ struct LogRecord {
   std::string experiment_name;
 };
 
+/// The kind as RejectedRecord::kind names it: "metric", "param", "tag", "run".
+inline const char* rejected_kind(LogRecord::Kind kind) {
+  switch (kind) {
+    case LogRecord::Kind::kMetric: return "metric";
+    case LogRecord::Kind::kParam: return "param";
+    case LogRecord::Kind::kTag: return "tag";
+    case LogRecord::Kind::kStartRun:
+    case LogRecord::Kind::kEndRun: return "run";
+  }
+  return "record";
+}
+
 }  // namespace mlflow::detail
