@@ -281,7 +281,7 @@ void AsyncLogger::Impl::process(std::vector<LogRecord> work, bool& all_resolved)
     spool_records(work, false);
     if (degraded.load() && now - last_probe < options.probe_interval) return;
     last_probe = now;
-    if (!delivery->reachable() || !replay_own_session()) {
+    if (!delivery->reachable().ok() || !replay_own_session()) {
       degraded.store(true);
       return;
     }

@@ -22,9 +22,18 @@ bool is_server_away(const Status& status) {
     case StatusCode::kPermissionDenied:
     case StatusCode::kCancelled:
       return true;
+    case StatusCode::kFailedPrecondition:
+      // Without a response it is the transport's (a certificate the CA bundle does not verify, a
+      // bad URL): nothing is wrong with the records. With one it is MLflow's INVALID_STATE.
+      return status.http_status() == 0;
     default:
       return false;
   }
+}
+
+bool is_answered_badly(const Status& status) {
+  return status.http_status() != 0 &&
+         (status.code() == StatusCode::kInternal || status.code() == StatusCode::kUnknown);
 }
 
 namespace {
@@ -56,9 +65,29 @@ Delivery::Delivery(MlflowClient client, MlflowClient single_attempt,
       single_attempt_(std::move(single_attempt)),
       attempts_(std::move(attempts)) {}
 
-bool Delivery::reachable() {
+Status Delivery::reachable() {
   auto r = single_attempt_.get_experiment("0");
-  return r.ok() || !is_server_away(r.status());
+  if (r.ok() || !is_server_away(r.status())) return Status();
+  return r.status();
+}
+
+Delivery::Settled Delivery::settle(Status failure, const std::function<Status()>& send) {
+  Status s = std::move(failure);
+  // A transient 500 passes within the retry budget; a request failing kPoisonSends times over while
+  // the server answers in between fails by itself, and would otherwise hold back everything after it.
+  for (int sends = 1; is_answered_badly(s); ++sends) {
+    if (Status probe = reachable(); !probe.ok()) return {Outcome::kAway, probe};
+    if (sends >= kPoisonSends) {
+      return {Outcome::kPoison,
+              Status(s.code(),
+                     "the server fails this request every time (" + std::to_string(sends) +
+                         " sends) while it answers others: " + s.message(),
+                     s.http_status(), s.error_code())};
+    }
+    s = send();
+  }
+  if (s.ok()) return {Outcome::kDelivered, s};
+  return {is_server_away(s) ? Outcome::kAway : Outcome::kRefused, s};
 }
 
 Delivery::Result Delivery::deliver(std::vector<LogRecord> window, const DeliveryEvents& events) {
@@ -99,12 +128,14 @@ Delivery::Result Delivery::deliver(std::vector<LogRecord> window, const Delivery
     switch (r.kind) {
       case LogRecord::Kind::kStartRun: {
         resolve(r.parent);
-        Status s = start_run(r, events);
-        if (is_server_away(s)) {
-          status = s;
-        } else if (!s.ok()) {
+        // Re-sending is safe: start_run finds a run an earlier attempt created by its key tag.
+        auto send = [&] { return start_run(r, events); };
+        Settled s = settle(send(), send);
+        if (s.outcome == Outcome::kAway) {
+          status = s.status;
+        } else if (s.outcome != Outcome::kDelivered) {
           failed_keys.insert(r.run);
-          reject(i, s.message());
+          reject(i, s.status.message());
         } else {
           done[i] = 1;
           if (events.delivered) events.delivered(1);
@@ -114,11 +145,12 @@ Delivery::Result Delivery::deliver(std::vector<LogRecord> window, const Delivery
       case LogRecord::Kind::kEndRun: {
         status = send_group_of(r.run);
         if (!status.ok()) break;
-        Status s = end_run(r);
-        if (is_server_away(s)) {
-          status = s;
-        } else if (!s.ok()) {
-          reject(i, s.message());
+        auto send = [&] { return end_run(r); };
+        Settled s = settle(send(), send);
+        if (s.outcome == Outcome::kAway) {
+          status = s.status;
+        } else if (s.outcome != Outcome::kDelivered) {
+          reject(i, s.status.message());
         } else {
           done[i] = 1;
           if (events.delivered) events.delivered(1);
@@ -214,26 +246,41 @@ Status Delivery::send_chunk(const std::string& run_id, const std::vector<std::si
       tags.push_back({r.key, r.value});
     }
   }
-  const std::uint64_t before = attempts_ ? attempts_() : 0;
-  Status s = client_.log_batch(run_id, metrics, params, tags);
-  if (attempts_ && events.retried) {
-    std::uint64_t made = attempts_() - before;
-    if (made > 1) events.retried((made - 1) * chunk.size());
+  std::uint64_t made = 0;  // HTTP attempts of this request (not of the probes in between)
+  auto send = [&] {
+    const std::uint64_t before = attempts_ ? attempts_() : 0;
+    Status st = client_.log_batch(run_id, metrics, params, tags);
+    if (attempts_) made += attempts_() - before;
+    return st;
+  };
+  Status s = send();
+  bool away = false;
+  if (chunk.size() == 1) {
+    Settled settled = settle(s, send);
+    s = settled.status;
+    away = settled.outcome == Outcome::kAway;
   }
+  if (made > 1 && events.retried) events.retried((made - 1) * chunk.size());
+  if (away) return s;
   if (s.ok()) {
     for (std::size_t i : chunk) done[i] = 1;
     if (events.delivered) events.delivered(chunk.size());
     return Status();
   }
-  if (is_server_away(s)) return s;
-  if (chunk.size() == 1 || s.code() == StatusCode::kNotFound) {
+  if (is_server_away(s) && chunk.size() > 1) {
+    // No bisection when the server is away: every half would fail the same way (a TLS handshake,
+    // a 401 per request). Only a bad answer to a server that answers others may be the content's.
+    if (!is_answered_badly(s)) return s;
+    if (Status probe = reachable(); !probe.ok()) return probe;
+  } else if (chunk.size() == 1 || s.code() == StatusCode::kNotFound) {
     for (std::size_t i : chunk) {
       done[i] = 1;
       if (events.rejected) events.rejected(rejection(window[i], s.message()));
     }
     return Status();
   }
-  // Refused: find the refused records by halves; the rest still goes through.
+  // Refused, or failing while the server answers: find the bad records by halves; the rest still
+  // goes through.
   const std::size_t half = chunk.size() / 2;
   std::vector<std::size_t> left(chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(half));
   std::vector<std::size_t> right(chunk.begin() + static_cast<std::ptrdiff_t>(half), chunk.end());

@@ -20,8 +20,19 @@ namespace mlflow::detail {
 inline constexpr const char* kRunKeyTag = "mlflow-cpp.run_key";
 
 /// True for errors that mean "the server cannot take this now" (records are kept and retried later)
-/// rather than "the server refuses these records" (they are rejected).
+/// rather than "the server refuses these records" (they are rejected): no HTTP response at all
+/// (connection, timeout, TLS: kFailedPrecondition without an HTTP status), 401/403 (the user fixes
+/// the credentials, then the spool is replayed), 429, 5xx, and answers that are not MLflow's
+/// (malformed 200, unknown error codes: kInternal/kUnknown).
 bool is_server_away(const Status& status);
+
+/// The server did answer, but with an error that says nothing about the records (HTTP 500
+/// INTERNAL_ERROR, an unknown error code, a malformed 200). Away by is_server_away(), unless the
+/// same request keeps failing while the server answers a probe: then it is poison (see Delivery).
+bool is_answered_badly(const Status& status);
+
+/// Sends of one record's request, each with the retry budget, before it counts as poison.
+inline constexpr int kPoisonSends = 3;
 
 /// What delivery reports back while it works.
 struct DeliveryEvents {
@@ -35,7 +46,11 @@ struct DeliveryEvents {
 /// Sends windows of records to one server. Within a window, each run's records are coalesced into
 /// as few log-batch requests as MLflow's limits allow, in their original order; start and end records
 /// are executed in place. A request the server refuses (4xx) is bisected until the refused records are
-/// isolated and reported, so one bad record never costs the others.
+/// isolated and reported, so one bad record never costs the others. A request that fails
+/// is_answered_badly() after its retries while the server answers reachable() is isolated the same
+/// way; a single record's request failing like that kPoisonSends times is rejected with the server's
+/// message (poison), so it cannot hold back every record behind it. Any other is_server_away() error
+/// stops delivery with nothing rejected.
 /// Not thread-safe: one worker (or one replay) uses it.
 class Delivery {
  public:
@@ -56,11 +71,21 @@ class Delivery {
   };
   Result deliver(std::vector<LogRecord> window, const DeliveryEvents& events);
 
-  /// The server answers (GET of the Default experiment); used to probe while degraded.
-  bool reachable();
+  /// OK when the server answers an API request with MLflow's JSON (GET of the Default experiment;
+  /// an MLflow error such as 404 counts as an answer); otherwise the is_server_away() error. Probes
+  /// while degraded, and tells a poison request from a server that is away.
+  Status reachable();
 
  private:
   struct Group;
+  /// What became of one record's request that failed with `failure`: re-sent by `send` while it
+  /// fails is_answered_badly() and the server answers reachable() (kPoisonSends in all).
+  enum class Outcome { kDelivered, kAway, kRefused, kPoison };
+  struct Settled {
+    Outcome outcome;
+    Status status;  ///< OK, or the error to stop with (kAway) or to reject with
+  };
+  Settled settle(Status failure, const std::function<Status()>& send);
   Status send_group(Group& group, std::vector<LogRecord>& window, std::vector<char>& done,
                     const DeliveryEvents& events);
   Status send_chunk(const std::string& run_id, const std::vector<std::size_t>& chunk,

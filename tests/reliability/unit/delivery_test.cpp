@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "scripted_server.h"
 #include "support/test_support.h"
 
 using namespace mlflow;
@@ -17,79 +18,6 @@ using detail::LogRecord;
 using json = nlohmann::json;
 
 namespace {
-
-/// A tiny MLflow: creates runs, stores log-batch rows, refuses params named "refused", and can be
-/// made unreachable after a number of log-batch requests.
-struct ScriptedServer {
-  std::shared_ptr<FakeTransport> transport = std::make_shared<FakeTransport>();
-  std::map<std::string, std::string> key_to_run;  // mlflow-cpp.run_key -> run id
-  std::map<std::string, std::vector<json>> rows;  // run id -> metrics
-  std::map<std::string, std::map<std::string, std::string>> tags;
-  int creates = 0, batches = 0;
-  int fail_batches_after = -1;  // unreachable from this log-batch on
-
-  ScriptedServer() {
-    transport->set_handler([this](const HttpRequest& r) -> StatusOr<HttpResponse> {
-      const json body = r.body.empty() ? json::object() : json::parse(r.body);
-      auto ok = [](json j) { return HttpResponse{200, j.dump(), {}}; };
-      if (r.url.find("/runs/search") != std::string::npos) {
-        const std::string filter = body.value("filter", "");
-        for (const auto& [key, id] : key_to_run) {
-          if (filter.find("'" + key + "'") != std::string::npos) {
-            return ok({{"runs", {{{"info", {{"run_id", id}, {"experiment_id", "0"}}}}}}});
-          }
-        }
-        return ok(json::object());
-      }
-      if (r.url.find("/runs/create") != std::string::npos) {
-        const std::string id = "id" + std::to_string(++creates);
-        for (const auto& t : body["tags"]) {
-          if (t["key"] == detail::kRunKeyTag) key_to_run[t["value"]] = id;
-          tags[id][t["key"]] = t["value"];
-        }
-        return ok({{"run", {{"info", {{"run_id", id}, {"experiment_id", "0"}}}}}});
-      }
-      if (r.url.find("/runs/log-batch") != std::string::npos) {
-        if (fail_batches_after >= 0 && batches >= fail_batches_after) {
-          return Status(StatusCode::kUnavailable, "connection refused");
-        }
-        ++batches;
-        for (const auto& p : body["params"]) {
-          if (p["key"] == "refused") {
-            return HttpResponse{400, R"({"error_code":"INVALID_PARAMETER_VALUE","message":"Changing param values is not allowed"})", {}};
-          }
-        }
-        const std::string run = body["run_id"];
-        for (const auto& m : body["metrics"]) rows[run].push_back(m);
-        for (const auto& t : body["tags"]) tags[run][t["key"]] = t["value"];
-        return ok(json::object());
-      }
-      if (r.url.find("/runs/update") != std::string::npos) {
-        return ok({{"run_info", {{"run_id", body["run_id"]}, {"status", body["status"]}}}});
-      }
-      return HttpResponse{404, "{}", {}};
-    });
-  }
-
-  Delivery delivery() {
-    ClientOptions o;
-    o.tracking_uri = "http://mlflow.test";
-    o.retry.max_retries = 0;
-    ClientDeps deps;
-    deps.transport = transport;
-    deps.clock = std::make_shared<FakeClock>();
-    deps.random = [] { return 0.0; };
-    auto client = MlflowClient::make(o, deps);
-    REQUIRE(client.ok());
-    return Delivery(*client, *client);
-  }
-
-  int requests_to(const std::string& endpoint) const {
-    int n = 0;
-    for (const auto& r : transport->requests()) n += r.url.find(endpoint) != std::string::npos;
-    return n;
-  }
-};
 
 std::uint64_t g_seq = 0;
 
@@ -209,4 +137,166 @@ TEST_CASE("delivery stops when the server goes and returns the rest in order wit
   CHECK(result.undelivered.front().run == a);  // rewritten to the server's id
   CHECK(result.undelivered.front().step == 1000);
   CHECK(result.undelivered.back().run == delivery.run_ids().at("b"));
+}
+
+namespace {
+
+bool is_log_batch(const HttpRequest& r) { return r.url.find("/runs/log-batch") != std::string::npos; }
+
+bool has_metric(const json& body, const std::string& key) {
+  for (const auto& m : body.value("metrics", json::array())) {
+    if (m["key"] == key) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("delivery keeps the records when no response arrives or credentials are refused, without bisecting") {
+  // A missing CA fails every TLS handshake; a wrong password fails every request: the records are
+  // fine, so nothing is rejected, and halving the request would only repeat the failure ~2n times.
+  struct Case {
+    const char* name;
+    StatusOr<HttpResponse> answer;
+  };
+  const Case cases[] = {
+      {"TLS certificate not verified",
+       Status(StatusCode::kFailedPrecondition, "SSL certificate problem: unable to get local issuer certificate")},
+      {"HTTP 401", HttpResponse{401, "<html>Unauthorized</html>", {}}},
+      {"HTTP 403", HttpResponse{403, R"({"error_code":"PERMISSION_DENIED","message":"no"})", {}}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    SUBCASE("on log-batch") {
+      ScriptedServer server;
+      server.fault = [&](const HttpRequest& r, const json&) -> std::optional<StatusOr<HttpResponse>> {
+        if (is_log_batch(r)) return c.answer;
+        return std::nullopt;
+      };
+      auto delivery = server.delivery();
+      std::vector<LogRecord> window = {start("a")};
+      for (int i = 0; i < 900; ++i) window.push_back(metric("a", i));
+      std::vector<RejectedRecord> rejected;
+      detail::DeliveryEvents ev;
+      ev.rejected = [&](RejectedRecord r) { rejected.push_back(r); };
+      auto result = delivery.deliver(window, ev);
+      CHECK(detail::is_server_away(result.status));
+      CHECK(rejected.empty());
+      CHECK(result.undelivered.size() == 900);
+      CHECK(server.requests_to("/runs/log-batch") == 1);
+    }
+    SUBCASE("on everything") {
+      ScriptedServer server;
+      server.fault = [&](const HttpRequest&, const json&) { return std::optional(c.answer); };
+      auto delivery = server.delivery();
+      std::vector<LogRecord> window = {start("a"), metric("a", 0), metric("a", 1)};
+      std::vector<RejectedRecord> rejected;
+      detail::DeliveryEvents ev;
+      ev.rejected = [&](RejectedRecord r) { rejected.push_back(r); };
+      auto result = delivery.deliver(window, ev);
+      CHECK(detail::is_server_away(result.status));
+      CHECK(rejected.empty());  // the run is not "refused": it is created once the CA is set
+      CHECK(result.undelivered.size() == 3);
+      CHECK_FALSE(delivery.reachable().ok());
+    }
+  }
+}
+
+TEST_CASE("delivery rejects a poison record that fails every time while the server answers, and delivers the rest") {
+  struct Case {
+    const char* name;
+    HttpResponse answer;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"HTTP 500 INTERNAL_ERROR",
+       {500, R"({"error_code":"INTERNAL_ERROR","message":"poisoned value"})", {}}, "poisoned value"},
+      {"an unknown error code", {400, R"({"error_code":"NO_SUCH_CODE","message":"odd refusal"})", {}},
+       "odd refusal"},
+      {"a malformed 200", {200, "<html>proxy error page</html>", {}}, "not valid JSON"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    ScriptedServer server;
+    int poisoned = 0;
+    server.fault = [&](const HttpRequest& r, const json& body) -> std::optional<StatusOr<HttpResponse>> {
+      if (is_log_batch(r) && has_metric(body, "poison")) {
+        ++poisoned;
+        return StatusOr<HttpResponse>(c.answer);
+      }
+      return std::nullopt;
+    };
+    auto delivery = server.delivery();
+    std::vector<LogRecord> window = {start("a")};
+    for (int i = 0; i < 600; ++i) window.push_back(metric("a", i));
+    LogRecord poison = metric("a", 600);
+    poison.key = "poison";
+    window.push_back(poison);
+    for (int i = 601; i < 900; ++i) window.push_back(metric("a", i));
+    window.push_back(kv(LogRecord::Kind::kTag, "a", "after", "yes"));
+    std::vector<RejectedRecord> rejected;
+    std::uint64_t delivered = 0;
+    detail::DeliveryEvents ev;
+    ev.rejected = [&](RejectedRecord r) { rejected.push_back(r); };
+    ev.delivered = [&](std::uint64_t n) { delivered += n; };
+    auto result = delivery.deliver(window, ev);
+    INFO(result.status.to_string());
+    REQUIRE(result.status.ok());
+    CHECK(result.undelivered.empty());
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].kind == "metric");
+    CHECK(rejected[0].key == "poison");
+    CHECK(rejected[0].reason.find(c.says) != std::string::npos);
+    CHECK(rejected[0].reason.find("every time") != std::string::npos);
+    CHECK(delivered == window.size() - 1);
+    const std::string a = delivery.run_ids().at("a");
+    CHECK(server.rows[a].size() == 899);
+    CHECK(server.tags[a]["after"] == "yes");
+    // Halving down to the one record (~log2(900) requests), then sent kPoisonSends times alone.
+    CHECK(poisoned <= 11 + detail::kPoisonSends);
+  }
+}
+
+TEST_CASE("delivery rejects nothing when the server answers every request badly, probes included") {
+  ScriptedServer server;
+  server.fault = [](const HttpRequest& r, const json&) -> std::optional<StatusOr<HttpResponse>> {
+    if (r.url.find("/runs/create") != std::string::npos ||
+        r.url.find("/runs/search") != std::string::npos) {
+      return std::nullopt;
+    }
+    return StatusOr<HttpResponse>(
+        HttpResponse{500, R"({"error_code":"INTERNAL_ERROR","message":"database is locked"})", {}});
+  };
+  auto delivery = server.delivery();
+  std::vector<LogRecord> window = {start("a"), kv(LogRecord::Kind::kParam, "a", "lr", "0.1")};
+  for (int i = 0; i < 500; ++i) window.push_back(metric("a", i));
+  std::vector<RejectedRecord> rejected;
+  detail::DeliveryEvents ev;
+  ev.rejected = [&](RejectedRecord r) { rejected.push_back(r); };
+  auto result = delivery.deliver(window, ev);
+  CHECK(detail::is_server_away(result.status));
+  CHECK(result.status.message().find("database is locked") != std::string::npos);
+  CHECK(rejected.empty());
+  CHECK(result.undelivered.size() == 501);
+  CHECK(server.requests_to("/runs/log-batch") == 1);  // the probe failed too: no bisection
+}
+
+TEST_CASE("delivery re-sends a record whose request failed badly once, and does not reject it") {
+  ScriptedServer server;
+  int failures_left = detail::kPoisonSends - 1;
+  server.fault = [&](const HttpRequest& r, const json&) -> std::optional<StatusOr<HttpResponse>> {
+    if (r.url.find("/runs/update") == std::string::npos || failures_left == 0) return std::nullopt;
+    --failures_left;
+    return StatusOr<HttpResponse>(HttpResponse{500, "Internal Server Error", {}});
+  };
+  auto delivery = server.delivery();
+  LogRecord end = kv(LogRecord::Kind::kEndRun, "a", "", "FINISHED");
+  std::vector<RejectedRecord> rejected;
+  detail::DeliveryEvents ev;
+  ev.rejected = [&](RejectedRecord r) { rejected.push_back(r); };
+  auto result = delivery.deliver({start("a"), end}, ev);
+  REQUIRE(result.status.ok());
+  CHECK(rejected.empty());
+  CHECK(failures_left == 0);
+  CHECK(server.requests_to("/runs/update") == detail::kPoisonSends);
 }
