@@ -39,7 +39,9 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::start(std::unique_ptr<Impl> 
   impl->spool_session_dir = impl->spool->dir();
   std::shared_ptr<AsyncLogger> logger(new AsyncLogger(std::move(impl)));
   Impl* raw = logger->impl_.get();
+  raw->spill_writer = std::thread([raw] { raw->run_spill_writer(); });
   raw->worker = std::thread([raw] { raw->run_worker(); });
+  raw->worker_id = raw->worker.get_id();
   detail::register_logger(logger);
   return logger;
 }
@@ -51,6 +53,9 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open(MlflowClient client,
   auto impl = std::make_unique<Impl>();
   impl->options = with_defaults(std::move(options));
   impl->tracking_uri = client.tracking_uri();
+  for (const std::string* secret : {&client.options().password, &client.options().token}) {
+    if (!secret->empty()) impl->secrets.push_back(*secret);
+  }
   impl->spool_root =
       impl->options.spool_dir.empty() ? detail::default_spool_root() : impl->options.spool_dir;
   std::shared_ptr<GateTransport> gate;
@@ -116,54 +121,85 @@ Status AsyncLogger::Impl::enqueue(LogRecord record) {
   record.seq = next_seq++;
   incoming.push_back(std::move(record));
   queued.fetch_add(1, std::memory_order_relaxed);
-  const std::size_t n = incoming.size();
-  if (n >= options.max_queued_records) {
-    // Memory bound reached (the worker is stuck on the network): the queue goes to the spool now.
-    // These are the newest records, so they get a segment of their own; replay merges by seq.
-    std::vector<LogRecord> spill(std::make_move_iterator(incoming.begin()),
-                                 std::make_move_iterator(incoming.end()));
-    incoming.clear();
-    spilled.store(true);
-    spool_records(spill, /*new_segment=*/true, /*locked=*/true);
-  } else if (n == options.batch_records) {
-    wake_worker.notify_one();
+  // Memory bound reached (the worker is stuck on the network): the whole queue goes to the spill
+  // thread by a swap, O(1). Only when the previous spill is still being written does the call wait:
+  // the disk itself cannot keep up then, and waiting is what keeps memory bounded.
+  while (incoming.size() >= options.max_queued_records) {
+    if (!spill_busy()) {
+      spill.swap(incoming);
+      ++spills_formed;
+      spill_wake.notify_one();
+      return Status();
+    }
+    spill_done.wait(lock);
   }
+  if (incoming.size() == options.batch_records) wake_worker.notify_one();
   return Status();
 }
 
 Status AsyncLogger::Impl::reject_at_call(const LogRecord& record, Status why) {
-  rejected_count.fetch_add(1, std::memory_order_relaxed);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    rejected.push_back({record.run, detail::rejected_kind(record.kind), record.key, why.message()});
-  }
+  note_rejected({record.run, detail::rejected_kind(record.kind), record.key, why.message()},
+                /*queued_here=*/false);
   return why;
 }
 
-void AsyncLogger::Impl::log_line(const std::string& line) const {
-  if (options.log) {
-    options.log(line);
+void AsyncLogger::Impl::note_rejected(RejectedRecord record, bool queued_here) {
+  rejected_count.fetch_add(1, std::memory_order_relaxed);
+  if (queued_here) own_settled.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(mu);
+  // Bounded: a loop logging NaN every step must not grow memory until the next flush.
+  if (rejected.size() < FlushReport::kMaxListedRejections) {
+    rejected.push_back(std::move(record));
   } else {
-    std::fprintf(stderr, "%s\n", line.c_str());
+    ++rejected_unlisted;
+  }
+}
+
+void AsyncLogger::Impl::note_failure(const Status& why, const std::string& line) {
+  if (gate && gate->closed()) return;
+  if (!line.empty()) log_line(line);
+  Status kept(why.code(), scrub(why.message()), why.http_status(), why.error_code());
+  std::lock_guard<std::mutex> lock(mu);
+  last_error = std::move(kept);
+}
+
+std::string AsyncLogger::Impl::scrub(std::string text) const {
+  // Messages are built without credentials; this only guards against a server echoing one back.
+  for (const auto& secret : secrets) {
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+      text.replace(at, secret.size(), "***");
+    }
+  }
+  return text;
+}
+
+void AsyncLogger::Impl::log_line(const std::string& line) const {
+  const std::string text = scrub(line);
+  if (options.log) {
+    options.log(text);
+  } else {
+    std::fprintf(stderr, "%s\n", text.c_str());
   }
 }
 
 // ---- the worker ----------------------------------------------------------------------------------
 
-detail::DeliveryEvents AsyncLogger::Impl::events() {
+detail::DeliveryEvents AsyncLogger::Impl::events(bool own, bool replay) {
   detail::DeliveryEvents ev;
-  ev.run_created = [this](const std::string& key, const std::string& run_id) {
-    note_run_id(key, run_id);
-    // Spooled records may name the run by key; the mapping must outlive this process.
-    return spool->mark_run(key, run_id);
+  if (own) {
+    ev.run_created = [this, replay](const std::string& key, const std::string& run_id) {
+      note_run_id(key, run_id);
+      // Spooled records may name the run by key; the mapping must outlive this process. A replay
+      // records it itself (replay_session's progress).
+      return replay ? Status() : spool->mark_run(key, run_id);
+    };
+  }
+  ev.rejected = [this, own](RejectedRecord r) { note_rejected(std::move(r), own); };
+  ev.delivered = [this, own, replay](std::uint64_t n) {
+    sent.fetch_add(n, std::memory_order_relaxed);
+    if (replay) replayed.fetch_add(n, std::memory_order_relaxed);
+    if (own) own_settled.fetch_add(n, std::memory_order_relaxed);
   };
-  ev.rejected = [this](RejectedRecord r) {
-    rejected_count.fetch_add(1, std::memory_order_relaxed);
-    server_rejected.fetch_add(1, std::memory_order_relaxed);
-    std::lock_guard<std::mutex> lock(mu);
-    rejected.push_back(std::move(r));
-  };
-  ev.delivered = [this](std::uint64_t n) { sent.fetch_add(n, std::memory_order_relaxed); };
   ev.retried = [this](std::uint64_t n) { retried.fetch_add(n, std::memory_order_relaxed); };
   return ev;
 }
@@ -181,8 +217,7 @@ void AsyncLogger::Impl::note_run_id(const std::string& key, const std::string& r
   state->id_known.notify_all();
 }
 
-void AsyncLogger::Impl::spool_records(const std::vector<LogRecord>& records, bool new_segment,
-                                      bool locked) {
+void AsyncLogger::Impl::spool_records(const std::vector<LogRecord>& records, bool new_segment) {
   if (records.empty()) return;
   Status s = spool->append(records, new_segment);
   if (s.ok()) {
@@ -191,42 +226,59 @@ void AsyncLogger::Impl::spool_records(const std::vector<LogRecord>& records, boo
   }
   // The disk refused too: nothing is left to keep these in, so say so loudly, record by record.
   log_line("mlflow-cpp: cannot write the spool: " + s.message());
-  std::unique_lock<std::mutex> lock(mu, std::defer_lock);
-  if (!locked) lock.lock();
   for (const auto& r : records) {
-    rejected_count.fetch_add(1, std::memory_order_relaxed);
-    server_rejected.fetch_add(1, std::memory_order_relaxed);
-    rejected.push_back({r.run, detail::rejected_kind(r.kind), r.key,
-                        "not delivered and not spooled: " + s.message()});
+    note_rejected({r.run, detail::rejected_kind(r.kind), r.key,
+                   "not delivered and not spooled: " + s.message()},
+                  /*queued_here=*/true);
   }
 }
 
-bool AsyncLogger::Impl::replay_own_session() {
+void AsyncLogger::Impl::run_spill_writer() {
+  std::unique_lock<std::mutex> lock(mu);
+  for (;;) {
+    spill_wake.wait(lock, [&] { return spill_busy() || spill_stop; });
+    if (!spill_busy()) break;  // stopping, nothing left to write
+    std::deque<LogRecord> full;
+    full.swap(spill);
+    lock.unlock();
+    std::vector<LogRecord> records(std::make_move_iterator(full.begin()),
+                                   std::make_move_iterator(full.end()));
+    // The newest records so far, while older ones may still be in the worker's hands: a segment
+    // of their own; replay merges segments by seq.
+    spool_records(records, /*new_segment=*/true);
+    lock.lock();
+    ++spills_written;
+    spill_done.notify_all();
+    // The worker replays them now rather than at its next interval (a flush may be waiting).
+    flush_requested = true;
+    wake_worker.notify_one();
+  }
+}
+
+void AsyncLogger::Impl::wait_spills_written() {
+  std::unique_lock<std::mutex> lock(mu);
+  const std::uint64_t target = spills_formed;
+  spill_done.wait(lock, [&] { return spills_written >= target; });
+}
+
+Status AsyncLogger::Impl::replay_own_session() {
   auto session = detail::SpoolSession::open(spool->dir(), /*lock=*/false);
   if (!session.ok()) {
     log_line("mlflow-cpp: cannot read the spool: " + session.status().message());
-    return false;
+    return session.status();
   }
   detail::ReplayProgress progress{[this](std::uint64_t seq) { return spool->mark_acked(seq); },
                                   [this](const std::string& k, const std::string& id) {
                                     return spool->mark_run(k, id);
                                   }};
-  detail::DeliveryEvents ev = events();
-  ev.run_created = [this](const std::string& key, const std::string& run_id) {
-    note_run_id(key, run_id);
-    return Status();  // replay_session records it through `progress`
-  };
-  ev.delivered = [this](std::uint64_t n) {
-    sent.fetch_add(n, std::memory_order_relaxed);
-    replayed.fetch_add(n, std::memory_order_relaxed);
-  };
-  Status s = detail::replay_session(**session, *delivery, progress, ev);
+  Status s = detail::replay_session(**session, *delivery, progress,
+                                    events(/*own=*/true, /*replay=*/true));
   if (!s.ok()) {
     if (!detail::is_server_away(s)) log_line("mlflow-cpp: spool replay stopped: " + s.message());
-    return false;
+    return s;
   }
   (void)spool->compact();
-  return true;
+  return Status();
 }
 
 void AsyncLogger::Impl::replay_orphaned_sessions() {
@@ -247,14 +299,10 @@ void AsyncLogger::Impl::replay_orphaned_sessions() {
     detail::ReplayProgress progress{
         [&s](std::uint64_t seq) { return s.mark_acked(seq); },
         [&s](const std::string& k, const std::string& id) { return s.mark_run(k, id); }};
-    detail::DeliveryEvents ev;
-    ev.delivered = [&](std::uint64_t n) {
+    detail::DeliveryEvents ev = events(/*own=*/false, /*replay=*/true);
+    ev.delivered = [&delivered, count = ev.delivered](std::uint64_t n) {
       delivered += n;
-      replayed.fetch_add(n, std::memory_order_relaxed);
-    };
-    ev.rejected = [this](RejectedRecord r) {
-      std::lock_guard<std::mutex> lock(mu);
-      rejected.push_back(std::move(r));
+      count(n);
     };
     Status r = detail::replay_session(s, *delivery, progress, ev);
     if (r.ok()) {
@@ -262,6 +310,7 @@ void AsyncLogger::Impl::replay_orphaned_sessions() {
       log_line(fmt::format("mlflow-cpp: replayed {} records that process {} left in {}", delivered,
                            s.info().pid, dir));
     } else if (detail::is_server_away(r)) {
+      note_failure(r);
       return;  // the server is away again: leave the rest for later
     } else {
       log_line("mlflow-cpp: cannot replay " + dir + ": " + r.message());
@@ -269,31 +318,44 @@ void AsyncLogger::Impl::replay_orphaned_sessions() {
   }
 }
 
-void AsyncLogger::Impl::process(std::vector<LogRecord> work, bool& all_resolved) {
-  all_resolved = false;
-  if (offline || abandon) {
+bool AsyncLogger::Impl::process(std::deque<LogRecord> queue, bool spill_outstanding,
+                                bool give_up) {
+  std::vector<LogRecord> work(std::make_move_iterator(queue.begin()),
+                              std::make_move_iterator(queue.end()));
+  if (offline || give_up) {
     spool_records(work, false);
-    all_resolved = offline;  // offline, "resolved" means safe on disk
-    return;
+    return offline;  // offline, "resolved" means safe on disk
   }
   const auto now = std::chrono::steady_clock::now();
-  if (degraded.load() || spool->has_unacked()) {
+  // Older records in the spool (or still being spilled to it) go first: these join them there.
+  if (degraded.load() || spill_outstanding || spool->has_unacked()) {
     spool_records(work, false);
-    if (degraded.load() && now - last_probe < options.probe_interval) return;
+    if (degraded.load() && now - last_probe < options.probe_interval) return false;
     last_probe = now;
-    if (!delivery->reachable().ok() || !replay_own_session()) {
-      degraded.store(true);
-      return;
+    Status st = delivery->reachable();
+    if (st.ok()) {
+      wait_spills_written();
+      st = replay_own_session();
     }
-    if (degraded.exchange(false)) log_line("mlflow-cpp: the tracking server answers again; spool replayed");
-    all_resolved = !spool->has_unacked();
-    return;
+    if (!st.ok()) {
+      note_failure(st);
+      degraded.store(true);
+      return false;
+    }
+    if (degraded.exchange(false)) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        last_error = Status();
+      }
+      log_line("mlflow-cpp: the tracking server answers again; spool replayed");
+    }
+    return true;
   }
   for (std::size_t begin = 0; begin < work.size(); begin += detail::kReplayWindow) {
     const std::size_t end = std::min(work.size(), begin + detail::kReplayWindow);
     std::vector<LogRecord> window(std::make_move_iterator(work.begin() + static_cast<std::ptrdiff_t>(begin)),
                                   std::make_move_iterator(work.begin() + static_cast<std::ptrdiff_t>(end)));
-    auto result = delivery->deliver(std::move(window), events());
+    auto result = delivery->deliver(std::move(window), events(/*own=*/true, /*replay=*/false));
     if (!result.status.ok()) {
       // Keep the order: what this window could not deliver, then everything after it.
       std::vector<LogRecord> rest = std::move(result.undelivered);
@@ -302,13 +364,14 @@ void AsyncLogger::Impl::process(std::vector<LogRecord> work, bool& all_resolved)
       spool_records(rest, false);
       degraded.store(true);
       last_probe = now;
-      log_line(fmt::format("mlflow-cpp: cannot reach the tracking server ({}); records go to the "
-                           "spool {} until it answers",
-                           result.status.message(), spool->dir()));
-      return;
+      note_failure(result.status,
+                   fmt::format("mlflow-cpp: cannot reach the tracking server ({}); records go to "
+                               "the spool {} until it answers",
+                               result.status.message(), spool->dir()));
+      return false;
     }
   }
-  all_resolved = !spool->has_unacked();
+  return true;
 }
 
 void AsyncLogger::Impl::run_worker() {
@@ -317,22 +380,29 @@ void AsyncLogger::Impl::run_worker() {
   for (;;) {
     const auto wait = degraded.load() ? std::min(options.flush_interval, options.probe_interval)
                                       : options.flush_interval;
+    // Not woken by `stopping` itself (close() requests a flush): a close waiting for a server that
+    // is away must not spin.
     wake_worker.wait_for(lock, wait, [&] {
-      return incoming.size() >= options.batch_records || flush_requested || stopping || abandon;
+      return incoming.size() >= options.batch_records || flush_requested || abandon;
     });
     const bool stop = stopping || abandon;
-    std::vector<LogRecord> work(std::make_move_iterator(incoming.begin()),
-                                std::make_move_iterator(incoming.end()));
-    incoming.clear();
+    const bool give_up = abandon;
+    const std::uint64_t spills_before = spills_formed;
+    const bool spill_outstanding = spills_written < spills_before;
+    std::deque<LogRecord> work;
+    work.swap(incoming);  // O(1): the logging calls never wait for the worker's copying
     flush_requested = false;
     const std::uint64_t through = next_seq - 1;
     lock.unlock();
-    bool all_resolved = false;
-    process(std::move(work), all_resolved);
+    const bool done = process(std::move(work), spill_outstanding, give_up);
     lock.lock();
-    if (all_resolved) resolved_through = std::max(resolved_through, through);
+    // Spills formed before the work was taken hold records up to `through`: written means in the
+    // spool, and then has_unacked() says whether they are delivered.
+    const bool resolved =
+        done && spills_written >= spills_before && (offline || !spool->has_unacked());
+    if (resolved) resolved_through = std::max(resolved_through, through);
     settled.notify_all();
-    if (stop && incoming.empty() && (all_resolved || abandon)) break;
+    if (stop && incoming.empty() && (resolved || abandon)) break;
   }
   stopped = true;
   settled.notify_all();
@@ -341,19 +411,29 @@ void AsyncLogger::Impl::run_worker() {
 // ---- flush and close -----------------------------------------------------------------------------
 
 Status FlushReport::status() const {
-  if (!rejected.empty()) {
-    std::string msg = fmt::format("{} record(s) rejected:", rejected.size());
+  std::string pending_msg;
+  if (!complete) {
+    pending_msg = fmt::format("{} record(s) not delivered yet (kept in the spool)", pending);
+    if (!last_error.ok()) pending_msg += ": " + last_error.message();
+  }
+  const std::uint64_t refused = rejected.size() + rejected_unlisted;
+  if (refused > 0) {
+    std::string msg = fmt::format("{} record(s) rejected:", refused);
     const std::size_t shown = std::min<std::size_t>(rejected.size(), 10);
     for (std::size_t i = 0; i < shown; ++i) {
       const auto& r = rejected[i];
       msg += fmt::format(" [{} '{}' of run {}: {}]", r.kind, r.key, r.run, r.reason);
     }
-    if (shown < rejected.size()) msg += fmt::format(" and {} more", rejected.size() - shown);
+    if (shown < refused) msg += fmt::format(" and {} more", refused - shown);
+    if (rejected_unlisted > 0) {
+      msg += fmt::format(" (only the first {} are listed in the report)", rejected.size());
+    }
+    if (!complete) msg += "; " + pending_msg;
     return Status(StatusCode::kInvalidArgument, msg);
   }
   if (!complete) {
-    return Status(StatusCode::kDeadlineExceeded,
-                  fmt::format("{} record(s) not delivered yet (kept in the spool)", pending));
+    if (last_error.ok()) return Status(StatusCode::kDeadlineExceeded, pending_msg);
+    return Status(last_error.code(), pending_msg, last_error.http_status(), last_error.error_code());
   }
   return Status();
 }
@@ -372,34 +452,44 @@ LoggerCounters AsyncLogger::counters() const {
 bool AsyncLogger::degraded() const { return impl_->degraded.load(); }
 std::string AsyncLogger::spool_session_dir() const { return impl_->spool_session_dir; }
 
-namespace {
-FlushReport make_report(AsyncLogger::Impl& impl, const LoggerCounters& counters, bool complete,
-                        std::vector<RejectedRecord> rejected) {
-  FlushReport report;
-  report.complete = complete;
-  report.counters = counters;
-  const std::uint64_t settled = impl.sent.load() + impl.server_rejected.load();
-  report.pending = impl.offline ? impl.spooled.load()
-                                : (counters.queued > settled ? counters.queued - settled : 0);
-  if (complete && !impl.offline) report.pending = 0;
-  report.rejected = std::move(rejected);
-  return report;
+FlushReport AsyncLogger::Impl::report(bool complete) {
+  FlushReport r;
+  r.complete = complete;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    r.rejected = std::move(rejected);
+    rejected.clear();
+    r.rejected_unlisted = std::exchange(rejected_unlisted, 0);
+    r.last_error = last_error;
+  }
+  r.counters.queued = queued.load();
+  r.counters.sent = sent.load();
+  r.counters.retried = retried.load();
+  r.counters.spooled = spooled.load();
+  r.counters.replayed = replayed.load();
+  r.counters.rejected = rejected_count.load();
+  const std::uint64_t settled_here = own_settled.load();
+  if (offline) {
+    r.pending = r.counters.spooled;
+  } else {
+    r.pending = complete || r.counters.queued < settled_here ? 0 : r.counters.queued - settled_here;
+  }
+  return r;
 }
-}  // namespace
 
 FlushReport AsyncLogger::flush(std::chrono::milliseconds timeout) {
   Impl& impl = *impl_;
-  std::unique_lock<std::mutex> lock(impl.mu);
-  const std::uint64_t target = impl.next_seq - 1;
-  impl.flush_requested = true;
-  impl.wake_worker.notify_one();
-  impl.settled.wait_for(lock, timeout,
-                         [&] { return impl.resolved_through >= target || impl.stopped; });
-  const bool complete = impl.resolved_through >= target;
-  std::vector<RejectedRecord> rejected = std::move(impl.rejected);
-  impl.rejected.clear();
-  lock.unlock();
-  return make_report(impl, counters(), complete, std::move(rejected));
+  bool complete = false;
+  {
+    std::unique_lock<std::mutex> lock(impl.mu);
+    const std::uint64_t target = impl.next_seq - 1;
+    impl.flush_requested = true;
+    impl.wake_worker.notify_one();
+    impl.settled.wait_for(lock, timeout,
+                          [&] { return impl.resolved_through >= target || impl.stopped; });
+    complete = impl.resolved_through >= target;
+  }
+  return impl.report(complete);
 }
 
 void AsyncLogger::Impl::end_open_runs(RunStatus status) {
@@ -423,34 +513,46 @@ void AsyncLogger::Impl::end_open_runs(RunStatus status) {
 
 FlushReport AsyncLogger::close(std::chrono::milliseconds timeout) {
   Impl& impl = *impl_;
-  {
-    std::lock_guard<std::mutex> lock(impl.mu);
-    if (impl.closed && !impl.worker.joinable()) {
-      return make_report(impl, counters(), impl.resolved_through + 1 >= impl.next_seq, {});
+  // One close at a time: a second caller (another thread, a signal hook, the destructor) waits for
+  // the first and then gets a report of the closed logger; only the first joins the threads.
+  std::lock_guard<std::mutex> closing(impl.close_mu);
+  if (impl.close_done) {
+    bool complete = false;
+    {
+      std::lock_guard<std::mutex> lock(impl.mu);
+      complete = impl.resolved_through + 1 >= impl.next_seq;
     }
+    return impl.report(complete);
   }
   impl.end_open_runs(RunStatus::kFinished);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::unique_lock<std::mutex> lock(impl.mu);
-  impl.closed = true;
-  const std::uint64_t target = impl.next_seq - 1;
-  impl.stopping = true;
-  impl.wake_worker.notify_one();
-  if (!impl.settled.wait_until(lock, deadline, [&] { return impl.stopped; })) {
-    // Out of time: everything still held goes to the spool; the request in flight (if any) is the
-    // last one made, and it is bounded by the request timeout.
-    impl.abandon = true;
-    if (impl.gate) impl.gate->close();
+  bool complete = false;
+  {
+    std::unique_lock<std::mutex> lock(impl.mu);
+    impl.closed = true;
+    const std::uint64_t target = impl.next_seq - 1;
+    impl.stopping = true;
+    impl.flush_requested = true;
     impl.wake_worker.notify_one();
-    impl.settled.wait(lock, [&] { return impl.stopped; });
+    if (!impl.settled.wait_until(lock, deadline, [&] { return impl.stopped; })) {
+      // Out of time: everything still held goes to the spool; the request in flight (if any) is
+      // the last one made, and it is bounded by the request timeout.
+      impl.abandon = true;
+      if (impl.gate) impl.gate->close();
+      impl.wake_worker.notify_one();
+      impl.settled.wait(lock, [&] { return impl.stopped; });
+    }
+    complete = impl.resolved_through >= target;
   }
-  const bool complete = impl.resolved_through >= target;
-  std::vector<RejectedRecord> rejected = std::move(impl.rejected);
-  impl.rejected.clear();
-  lock.unlock();
-  if (impl.worker.joinable()) impl.worker.join();
+  impl.worker.join();
+  {
+    std::lock_guard<std::mutex> lock(impl.mu);
+    impl.spill_stop = true;
+    impl.spill_wake.notify_one();
+  }
+  impl.spill_writer.join();  // after it, every record is delivered, spooled or reported
 
-  FlushReport report = make_report(impl, counters(), complete, std::move(rejected));
+  FlushReport report = impl.report(complete);
   const auto& c = report.counters;
   std::string line = fmt::format(
       "mlflow-cpp: async logger closed: {} records queued, {} sent, {} retried, {} spooled, {} "
@@ -464,10 +566,12 @@ FlushReport AsyncLogger::close(std::chrono::milliseconds timeout) {
                         "`mlflowctl sync {} --to {}`",
                         report.pending, impl.spool_session_dir, impl.tracking_uri, impl.spool_root,
                         impl.tracking_uri);
+    if (!report.last_error.ok()) line += "; last error: " + report.last_error.message();
   }
   impl.log_line(line);
   // Releases the session: removed when everything was delivered, else left for a later replay.
   impl.spool.reset();
+  impl.close_done = true;
   return report;
 }
 

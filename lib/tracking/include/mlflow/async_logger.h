@@ -28,7 +28,11 @@ struct AsyncLoggerOptions {
   /// flush_interval.
   std::size_t batch_records = 1000;
   std::chrono::milliseconds flush_interval{1000};
-  /// Memory bound: records held in memory. Past it, the queue is written to the spool (never dropped).
+  /// Memory bound: records queued in memory. A full queue is handed whole (O(1)) to a spill thread
+  /// that writes it to the spool (never dropped), so a logging call does not wait for the disk or
+  /// the network; it waits only when the previous spill is still being written (the disk itself
+  /// cannot keep up). At most about 3x this many records are in memory: the queue, one spill being
+  /// written and the batch the worker is sending.
   std::size_t max_queued_records = 500'000;
   /// Retries of one request before its records are spooled. Kept short so a dead server costs
   /// seconds, not the official client's ten minutes: the spool, not the retry loop, makes it durable.
@@ -53,7 +57,8 @@ struct AsyncLoggerOptions {
 };
 
 /// What the logger has done so far. Records are counted once each in exactly one of delivered /
-/// rejected eventually; retried and spooled count events on the way.
+/// rejected eventually; retried and spooled count events on the way. Records replayed at start
+/// from sessions crashed processes left count in sent, replayed, retried and rejected (not queued).
 struct LoggerCounters {
   std::uint64_t queued = 0;     ///< records accepted by the logging calls
   std::uint64_t sent = 0;       ///< records the server acknowledged (live or replayed)
@@ -73,13 +78,23 @@ struct RejectedRecord {
 
 /// Result of flush()/close().
 struct FlushReport {
+  /// Rejections listed per report; more are counted in rejected_unlisted.
+  static constexpr std::size_t kMaxListedRejections = 1000;
+
   /// Everything logged before the call reached the server or was rejected (nothing left pending).
   bool complete = false;
   std::uint64_t pending = 0;      ///< records still in memory or in the spool
-  std::vector<RejectedRecord> rejected;  ///< refused since the previous report
+  std::vector<RejectedRecord> rejected;  ///< refused since the previous report, the first ones
+  std::uint64_t rejected_unlisted = 0;   ///< refused since the previous report beyond `rejected`
+  /// Why records are pending: the last delivery failure (e.g. HTTP 401, a TLS certificate error, a
+  /// malformed response, the server unreachable), never holding a credential. OK when delivery has
+  /// not failed since the server last answered.
+  Status last_error;
   LoggerCounters counters;
-  /// OK when complete and nothing was rejected; otherwise kDeadlineExceeded / kUnavailable (pending,
-  /// safe in the spool) or kInvalidArgument (rejections, each named: run, key, reason).
+  /// OK when complete and nothing was rejected. Rejections: kInvalidArgument, each named (run,
+  /// key, reason). Otherwise pending (safe in the spool): last_error's code and message
+  /// (kUnauthenticated, kPermissionDenied, kFailedPrecondition for TLS, kInternal, kUnavailable,
+  /// ...), or kDeadlineExceeded when delivery was merely slower than the timeout.
   Status status() const;
 };
 
@@ -155,7 +170,9 @@ class AsyncLogger : public std::enable_shared_from_this<AsyncLogger> {
   /// Waits until everything queued before the call is delivered or rejected, or `timeout` passes.
   FlushReport flush(std::chrono::milliseconds timeout);
   /// Ends every run still open (FINISHED), flushes within `timeout`, spools whatever is left, stops
-  /// the worker, logs the counters. Later logging calls are rejected. Idempotent.
+  /// the worker, logs the counters. Later logging calls are rejected. Idempotent; a close() called
+  /// while another thread's is running waits for it to finish. Takes at most `timeout` plus one
+  /// request timeout (the request in flight when time runs out).
   FlushReport close(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   LoggerCounters counters() const;

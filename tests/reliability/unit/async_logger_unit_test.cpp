@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// AsyncLogger against a scripted server or offline: close() from several threads, the bounded list
+// of rejections, what status() says while records are pending, the spill past the memory bound.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include "mlflow/async_logger.h"
+#include "scripted_server.h"
+#include "support/test_support.h"
+
+using namespace mlflow;
+using namespace mlflow::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+AsyncLoggerOptions quiet_options(const std::string& spool) {
+  AsyncLoggerOptions o;
+  o.spool_dir = spool;
+  o.replay_orphaned_sessions = false;
+  o.log = [](const std::string&) {};
+  return o;
+}
+
+RunOptions run_named(const std::string& name) {
+  RunOptions o;
+  o.experiment_id = "0";
+  o.run_name = name;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("close() from two threads at once, with a flush beside them: each returns, once joined") {
+  TempDir spool;
+  ScriptedServer server;
+  auto logger = AsyncLogger::open(server.client(), quiet_options(spool.path()));
+  REQUIRE(logger.ok());
+  auto run = (*logger)->start_run(run_named("r"));
+  REQUIRE(run.ok());
+  for (int i = 0; i < 100; ++i) REQUIRE(run->log_metric("m", i, i).ok());
+
+  std::vector<FlushReport> reports(3);
+  std::thread first([&] { reports[0] = (*logger)->close(30s); });
+  std::thread second([&] { reports[1] = (*logger)->close(30s); });
+  std::thread flusher([&] { reports[2] = (*logger)->flush(30s); });
+  first.join();
+  second.join();
+  flusher.join();
+  for (const auto& r : reports) {
+    INFO(r.status().message());
+    CHECK(r.complete);
+    CHECK(r.counters.sent == r.counters.queued);
+  }
+  CHECK((*logger)->close(1s).complete);  // and again, later
+  CHECK(run->log_metric("m", 1.0).code() == StatusCode::kFailedPrecondition);
+  const std::string id = server.key_to_run.at(run->key());
+  CHECK(server.rows[id].size() == 100);
+  CHECK(server.requests_to("/runs/update") == 1);  // ended once, FINISHED
+}
+
+TEST_CASE("rejections are listed up to kMaxListedRejections per report and counted beyond") {
+  TempDir dir;
+  auto logger = AsyncLogger::open_offline(dir.path(), quiet_options(dir.path()));
+  REQUIRE(logger.ok());
+  auto run = (*logger)->start_run(run_named("nan"));
+  REQUIRE(run.ok());
+  const std::size_t listed = FlushReport::kMaxListedRejections;
+  const std::size_t refused = listed + 500;
+  for (std::size_t i = 0; i < refused; ++i) {
+    CHECK(run->log_metric("loss", std::nan(""), static_cast<std::int64_t>(i)).code() ==
+          StatusCode::kInvalidArgument);
+  }
+  auto report = (*logger)->flush(30s);
+  CHECK(report.rejected.size() == listed);
+  CHECK(report.rejected_unlisted == 500);
+  CHECK(report.counters.rejected == refused);
+  const Status st = report.status();
+  CHECK(st.code() == StatusCode::kInvalidArgument);
+  CHECK(st.message().find(std::to_string(refused) + " record(s) rejected") != std::string::npos);
+  CHECK(st.message().find("only the first " + std::to_string(listed) + " are listed") !=
+        std::string::npos);
+  auto next = (*logger)->flush(30s);  // each report lists what came since the previous one
+  CHECK(next.rejected.empty());
+  CHECK(next.rejected_unlisted == 0);
+  CHECK(next.status().ok());
+}
+
+TEST_CASE("FlushReport::status names the last delivery error while records are pending") {
+  FlushReport r;
+  r.pending = 7;
+  r.last_error = Status(StatusCode::kUnauthenticated,
+                        "HTTP 401 from POST /api/2.0/mlflow/runs/create on h:5000 (authentication "
+                        "failed: the server rejected the credentials)",
+                        401);
+  Status st = r.status();
+  CHECK(st.code() == StatusCode::kUnauthenticated);
+  CHECK(st.http_status() == 401);
+  CHECK(st.message() ==
+        "7 record(s) not delivered yet (kept in the spool): HTTP 401 from POST "
+        "/api/2.0/mlflow/runs/create on h:5000 (authentication failed: the server rejected the "
+        "credentials)");
+  r.rejected.push_back({"run1", "param", "lr", "Changing param values is not allowed"});
+  st = r.status();
+  CHECK(st.code() == StatusCode::kInvalidArgument);
+  CHECK(st.message().find("1 record(s) rejected") != std::string::npos);
+  CHECK(st.message().find("HTTP 401") != std::string::npos);
+  r.rejected.clear();
+  r.last_error = Status();
+  CHECK(r.status().code() == StatusCode::kDeadlineExceeded);  // merely slower than the timeout
+  r.complete = true;
+  CHECK(r.status().ok());
+}
+
+TEST_CASE("past the memory bound the spill thread spools the queue and every record arrives once, in order") {
+  TempDir spool;
+  ScriptedServer server;
+  AsyncLoggerOptions o = quiet_options(spool.path());
+  o.max_queued_records = 50;
+  o.batch_records = 50;  // = the bound: the queue spills before it would wake the worker
+  auto logger = AsyncLogger::open(server.client(), o);
+  REQUIRE(logger.ok());
+  auto run = (*logger)->start_run(run_named("bound"));
+  REQUIRE(run.ok());
+  for (int i = 0; i < 2000; ++i) {
+    REQUIRE(run->log_metric("m", i, i).ok());
+    if (i % 100 == 0) REQUIRE(run->set_tag("last", std::to_string(i)).ok());
+  }
+  run->end();
+  auto report = (*logger)->close(60s);
+  INFO(report.status().message());
+  CHECK(report.complete);
+  CHECK(report.counters.spooled > 0);
+  CHECK(report.counters.sent == report.counters.queued);
+  const std::string id = server.key_to_run.at(run->key());
+  REQUIRE(server.rows[id].size() == 2000);
+  std::vector<char> seen(2000, 0);
+  for (const auto& m : server.rows[id]) seen[m["step"].get<std::size_t>()] = 1;
+  CHECK(std::count(seen.begin(), seen.end(), 1) == 2000);
+  CHECK(server.tags[id]["last"] == "1900");  // last write wins: order kept through the spool
+}
