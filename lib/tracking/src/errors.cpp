@@ -8,7 +8,8 @@
 namespace mlflow::detail {
 
 StatusCode code_from_error_code(const std::string& e) {
-  static const std::map<std::string, StatusCode> table = {
+  // Never destroyed: the process hooks deliver from std::exit, possibly after static destructors.
+  static const auto& table = *new std::map<std::string, StatusCode>{
       {"INVALID_PARAMETER_VALUE", StatusCode::kInvalidArgument},
       {"BAD_REQUEST", StatusCode::kInvalidArgument},
       {"MALFORMED_REQUEST", StatusCode::kInvalidArgument},

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// Process hooks: SIGINT/SIGTERM and std::terminate end the open runs of every live logger and flush
-// them (bounded) before the process goes.
+// Process hooks: SIGINT/SIGTERM, std::terminate and std::exit end the open runs of every live logger
+// and close it (a bounded flush, then the rest to the spool) before the process goes.
 #include "process_hooks.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -39,7 +41,8 @@ std::vector<std::shared_ptr<AsyncLogger>> live_loggers() {
   return out;
 }
 
-std::chrono::milliseconds g_timeout{10'000};
+std::atomic<std::int64_t> g_timeout_ms{10'000};
+std::atomic<bool> g_hooks_installed{false};
 int g_pipe[2] = {-1, -1};
 std::terminate_handler g_previous_terminate = nullptr;
 
@@ -50,14 +53,24 @@ void on_signal(int sig) {
   (void)ignored;
 }
 
-void end_and_flush(RunStatus status) {
-  for (auto& logger : live_loggers()) logger->end_runs_and_flush(status, g_timeout);
+void end_and_close(RunStatus status) {
+  const std::chrono::milliseconds timeout(g_timeout_ms.load());
+  for (auto& logger : live_loggers()) (void)logger->end_runs_and_close(status, timeout);
 }
 
 void on_terminate() {
-  end_and_flush(RunStatus::kFailed);
+  end_and_close(RunStatus::kFailed);
   if (g_previous_terminate) g_previous_terminate();
   std::abort();
+}
+
+// std::exit() does not unwind the stack, so loggers held by main's locals are never destroyed:
+// close them here. Registered once both the hooks and a logger exist: after the registry's statics
+// (constructed by register_logger) and after local mode's atexit that stops the server it started
+// (connect() runs before a logger opens), so this runs before both go.
+void ensure_exit_hook() {
+  static std::once_flag once;
+  std::call_once(once, [] { std::atexit([] { end_and_close(RunStatus::kFinished); }); });
 }
 
 }  // namespace
@@ -69,6 +82,7 @@ void register_logger(const std::shared_ptr<AsyncLogger>& logger) {
                                [](const std::weak_ptr<AsyncLogger>& w) { return w.expired(); }),
                 loggers.end());
   loggers.push_back(logger);
+  if (g_hooks_installed.load()) ensure_exit_hook();
 }
 
 void unregister_logger(const AsyncLogger* logger) {
@@ -86,16 +100,16 @@ void unregister_logger(const AsyncLogger* logger) {
 
 namespace mlflow {
 
-void AsyncLogger::end_runs_and_flush(RunStatus status, std::chrono::milliseconds timeout) {
-  // Flushing waits for the worker: never from the worker itself.
-  if (std::this_thread::get_id() == impl_->worker.get_id()) return;
+FlushReport AsyncLogger::end_runs_and_close(RunStatus status, std::chrono::milliseconds timeout) {
+  // Closing waits for the worker: never from the worker itself.
+  if (std::this_thread::get_id() == impl_->worker_id) return FlushReport{};
   impl_->end_open_runs(status);
-  (void)flush(timeout);
+  return close(timeout);
 }
 
 void AsyncLogger::install_process_hooks(std::chrono::milliseconds timeout) {
   static std::once_flag once;
-  detail::g_timeout = timeout;
+  detail::g_timeout_ms.store(timeout.count());
   std::call_once(once, [] {
     if (::pipe2(detail::g_pipe, O_CLOEXEC) != 0) return;
     std::thread([] {
@@ -106,7 +120,7 @@ void AsyncLogger::install_process_hooks(std::chrono::milliseconds timeout) {
         if (n < 0 && errno == EINTR) continue;
         return;
       }
-      detail::end_and_flush(RunStatus::kKilled);
+      detail::end_and_close(RunStatus::kKilled);
       std::signal(sig, SIG_DFL);
       std::raise(sig);
     }).detach();
@@ -117,6 +131,8 @@ void AsyncLogger::install_process_hooks(std::chrono::milliseconds timeout) {
     sigaction(SIGTERM, &sa, nullptr);
     detail::g_previous_terminate = std::set_terminate(detail::on_terminate);
   });
+  detail::g_hooks_installed.store(true);
+  if (!detail::live_loggers().empty()) detail::ensure_exit_hook();
 }
 
 }  // namespace mlflow

@@ -4,10 +4,14 @@
 //
 // async_log_writer --uri URI --spool DIR --experiment NAME --prefix P --runs N --metrics M
 //                  [--nested] [--hold] [--wait-spooled] [--throw] [--hooks] [--close-ms T]
+//                  [--hook-ms T] [--max-retries N] [--request-timeout-ms T] [--exit]
 // Run i (0-based) logs metric "m" with value i*M+j at step j for j in [0, M), param "run_index"=i and
 // tag "writer"=P. --nested puts the runs under a parent "P-parent". Prints "RUN <name> <key>" per run
 // and "READY" once everything is logged (then "SPOOLED" with --wait-spooled, once all of it is in the
-// spool); --hold then waits to be signalled; --throw then throws. --max-retries N (default 1).
+// spool); --hold then waits to be signalled; --throw then throws; --exit then calls std::exit(0)
+// with the logger still open (held here, so never destroyed). --hooks installs the process hooks
+// with --hook-ms (default 20000) as their timeout. --max-retries N (default 1), --request-timeout-ms
+// (default 10000).
 // Otherwise closes (--close-ms, default 60000) and prints "CLOSED complete=<0|1> <counters>".
 #include <chrono>
 #include <cstdio>
@@ -23,8 +27,9 @@
 int main(int argc, char** argv) {
   std::string uri, spool, experiment = "async-writer", prefix = "w";
   int runs = 1, metrics = 100;
-  long close_ms = 60000;
-  bool nested = false, hold = false, throw_at_end = false, hooks = false, wait_spooled = false;
+  long close_ms = 60000, hook_ms = 20000, request_timeout_ms = 10000;
+  bool nested = false, hold = false, throw_at_end = false, hooks = false, wait_spooled = false,
+       exit_at_end = false;
   int max_retries = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -42,9 +47,12 @@ int main(int argc, char** argv) {
     else if (a == "--runs") runs = std::atoi(next().c_str());
     else if (a == "--metrics") metrics = std::atoi(next().c_str());
     else if (a == "--close-ms") close_ms = std::atol(next().c_str());
+    else if (a == "--hook-ms") hook_ms = std::atol(next().c_str());
+    else if (a == "--request-timeout-ms") request_timeout_ms = std::atol(next().c_str());
     else if (a == "--nested") nested = true;
     else if (a == "--hold") hold = true;
     else if (a == "--throw") throw_at_end = true;
+    else if (a == "--exit") exit_at_end = true;
     else if (a == "--hooks") hooks = true;
     else if (a == "--wait-spooled") wait_spooled = true;
     else if (a == "--max-retries") max_retries = std::atoi(next().c_str());
@@ -57,12 +65,13 @@ int main(int argc, char** argv) {
   options.spool_dir = spool;
   options.probe_interval = std::chrono::milliseconds(500);
   options.retry.max_retries = max_retries;
+  options.retry.request_timeout = std::chrono::milliseconds(request_timeout_ms);
   auto logger = mlflow::AsyncLogger::open_uri(uri, options);
   if (!logger.ok()) {
     std::fprintf(stderr, "async_log_writer: %s\n", logger.status().message().c_str());
     return 2;
   }
-  if (hooks) mlflow::AsyncLogger::install_process_hooks(std::chrono::seconds(20));
+  if (hooks) mlflow::AsyncLogger::install_process_hooks(std::chrono::milliseconds(hook_ms));
 
   mlflow::RunOptions base;
   base.experiment_name = experiment;
@@ -113,6 +122,7 @@ int main(int argc, char** argv) {
     for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   if (throw_at_end) throw std::runtime_error("training failed (test)");
+  if (exit_at_end) std::exit(0);
   for (auto& h : handles) h.end();
   if (parent) parent->end();
   auto report = (*logger)->close(std::chrono::milliseconds(close_ms));

@@ -181,12 +181,16 @@ class AsyncLogger : public std::enable_shared_from_this<AsyncLogger> {
   /// The spool session directory of this logger (where undelivered records are kept).
   std::string spool_session_dir() const;
 
-  /// Opt-in process hooks: SIGINT/SIGTERM end every open run of every hooked logger KILLED, flush for
-  /// at most `timeout`, then re-raise the signal with its default action; std::terminate (an uncaught
-  /// exception) ends them FAILED and flushes likewise before the previous terminate handler runs.
+  /// Opt-in process hooks for every live logger: SIGINT/SIGTERM end its open runs KILLED and close
+  /// it (flush for at most `timeout`, then whatever is still in memory goes to the spool, replayed
+  /// at the next start or by `mlflowctl sync`), then re-raise the signal with its default action;
+  /// std::terminate (an uncaught exception) ends them FAILED and closes likewise before the previous
+  /// terminate handler runs; std::exit() closes them (runs end FINISHED, as MLflow's atexit hook
+  /// does) before the process exits.
   static void install_process_hooks(std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  /// What the hooks do for one logger: queue the end of every open run with `status`, then flush.
-  void end_runs_and_flush(RunStatus status, std::chrono::milliseconds timeout);
+  /// What the hooks do for one logger: queue the end of every open run with `status`, then close.
+  /// Does nothing on the logger's own worker thread.
+  FlushReport end_runs_and_close(RunStatus status, std::chrono::milliseconds timeout);
 
   struct Impl;
 
