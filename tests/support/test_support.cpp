@@ -12,6 +12,8 @@
 #include <random>
 #include <sstream>
 
+#include "base64.h"
+
 namespace mlflow::testing {
 
 namespace fs = std::filesystem;
@@ -27,6 +29,8 @@ std::string server_url() {
   REQUIRE_MESSAGE(!url.empty(), "no server URL in " << file << ": did mlflow_server_start fail?");
   return url;
 }
+
+std::string base64(const std::string& bytes) { return detail::base64_encode(bytes); }
 
 std::vector<std::string> server_env() { return {"MLFLOW_TRACKING_URI=" + server_url()}; }
 

@@ -30,6 +30,10 @@ MlflowClient test_client();
 /// "prefix-<pid>-<counter>-<salt>": unique across test processes sharing one server.
 std::string unique_name(const std::string& prefix);
 
+/// `bytes` in base64 by the library's own encoder (the one behind Authorization: Basic), for tests
+/// that look for leaked credentials.
+std::string base64(const std::string& bytes);
+
 /// A run created directly with the client in a fresh experiment named after `prefix`.
 struct RunRef {
   std::string experiment_id;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <random>
 
+#include "base64.h"
 #include "client_impl.h"
 #include "errors.h"
 #include "retry.h"
@@ -14,25 +15,6 @@
 namespace mlflow {
 
 namespace {
-
-std::string base64(const std::string& in) {
-  static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned n = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
-    out += {tbl[n >> 18], tbl[(n >> 12) & 63], tbl[(n >> 6) & 63], tbl[n & 63]};
-  }
-  if (i + 1 == in.size()) {
-    unsigned n = static_cast<unsigned char>(in[i]) << 16;
-    out += {tbl[n >> 18], tbl[(n >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    unsigned n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += {tbl[n >> 18], tbl[(n >> 12) & 63], tbl[(n >> 6) & 63], '='};
-  }
-  return out;
-}
 
 UniformRandom default_random() {
   auto gen = std::make_shared<std::mt19937_64>(std::random_device{}());
@@ -81,7 +63,8 @@ StatusOr<MlflowClient> MlflowClient::make(const ClientOptions& options, ClientDe
     pass = c == std::string::npos ? "" : parsed->userinfo.substr(c + 1);
   }
   if (!user.empty() && !pass.empty()) {
-    impl->auth_headers.emplace_back("Authorization", "Basic " + base64(user + ":" + pass));
+    impl->auth_headers.emplace_back("Authorization",
+                                    "Basic " + detail::base64_encode(user + ":" + pass));
   } else if (!options.token.empty()) {
     impl->auth_headers.emplace_back("Authorization", "Bearer " + options.token);
   }

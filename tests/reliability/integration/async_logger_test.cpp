@@ -374,23 +374,6 @@ TEST_CASE("credentials never reach the spool or the output") {
   TempDir spool;
   const std::string user = "spool-user";
   const std::string password = "S3cret-" + unique_name("pw");
-  auto base64 = [](const std::string& in) {
-    static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    unsigned val = 0;
-    int bits = -6;
-    for (unsigned char c : in) {
-      val = (val << 8) + c;
-      bits += 8;
-      while (bits >= 0) {
-        out.push_back(t[(val >> bits) & 0x3F]);
-        bits -= 6;
-      }
-    }
-    if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
-    while (out.size() % 4) out.push_back('=');
-    return out;
-  };
   // The server is away, so everything (run, params, metrics) goes to the spool and stays there.
   auto w = run_process(LOG_WRITER_PATH,
                        {"--uri", "http://" + user + ":" + password + "@" + dead_url().substr(7),

@@ -24,6 +24,7 @@ using mlflow::ClientOptions;
 using mlflow::MlflowClient;
 using mlflow::Status;
 using mlflow::StatusCode;
+using mlflow::testing::base64;
 using mlflow::testing::FaultProxy;
 using mlflow::testing::read_file;
 using mlflow::testing::run_process;
@@ -54,21 +55,6 @@ std::string random_secret(int n) {
   const std::size_t count = std::strlen(chars);
   for (int i = 0; i < n; ++i) s += chars[rd() % count];
   return s;
-}
-
-std::string base64(const std::string& in) {
-  static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned bits = 0;
-  int nbits = 0;
-  for (unsigned char c : in) {
-    bits = (bits << 8) | c;
-    nbits += 8;
-    while (nbits >= 6) out += tbl[(bits >> (nbits -= 6)) & 63];
-  }
-  if (nbits > 0) out += tbl[(bits << (6 - nbits)) & 63];
-  while (out.size() % 4 != 0) out += '=';
-  return out;
 }
 
 std::string host_port(const std::string& url) { return url.substr(url.find("//") + 2); }
