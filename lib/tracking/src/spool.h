@@ -4,7 +4,7 @@
 // Layout: ROOT/<session>/ is one logger's session (a process's logger, or an offline run's writer):
 //   lock           flock()ed exclusively by whoever writes or replays the session; a dead owner's
 //                  lock is released by the kernel, so "not lockable" means "alive, leave it alone"
-//   session.json   {"format":1,"tracking_uri":"<URI without credentials, or offline:>",
+//   session.json   {"format":1,"tracking_uri":"<URI without credentials or query, or offline:>",
 //                   "created_ms":..., "pid":..., "host":"..."}
 //   seg-NNNNNN.jsonl  record segments, one JSON object per line, seq strictly increasing within a file
 //                  (different segments may interleave in seq: replay merges them by seq)

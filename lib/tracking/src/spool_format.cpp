@@ -308,17 +308,6 @@ Status read_session_json(const std::string& dir, SpoolSessionInfo* info) {
   return Status();
 }
 
-std::string strip_userinfo(const std::string& uri) {
-  const auto scheme_end = uri.find("://");
-  if (scheme_end == std::string::npos) return uri;
-  const auto start = scheme_end + 3;
-  auto end = uri.find_first_of("/?#", start);
-  if (end == std::string::npos) end = uri.size();
-  const auto at = uri.substr(start, end - start).find_last_of('@');
-  if (at == std::string::npos) return uri;
-  return uri.substr(0, start) + uri.substr(start + at + 1);
-}
-
 }  // namespace spool
 
 }  // namespace mlflow::detail

@@ -126,7 +126,4 @@ Status read_progress(const std::string& path, SpoolProgress* out, std::uint64_t*
 std::string session_json(const SpoolSessionInfo& info);
 Status read_session_json(const std::string& dir, SpoolSessionInfo* info);
 
-/// A tracking URI with any "user:password@" removed (nothing in the spool holds credentials).
-std::string strip_userinfo(const std::string& uri);
-
 }  // namespace mlflow::detail::spool

@@ -16,6 +16,7 @@
 
 #include "spool.h"
 #include "spool_internal.h"
+#include "url.h"
 
 namespace mlflow::detail {
 
@@ -107,7 +108,7 @@ StatusOr<std::unique_ptr<SpoolWriter>> SpoolWriter::create(const std::string& ro
   if (!lock.ok()) return fail(lock.status());
   state->lock = std::move(*lock);
   SpoolSessionInfo info;
-  info.tracking_uri = spool::strip_userinfo(tracking_uri);
+  info.tracking_uri = redact_url(tracking_uri);  // nothing in the spool holds credentials
   info.created_ms = now_ms();
   info.pid = static_cast<long>(::getpid());
   info.host = host_name();

@@ -568,7 +568,7 @@ TEST_CASE("spool: credentials in the tracking URI never reach session.json") {
   CHECK(json.find("s3cret") == std::string::npos);
   CHECK(json.find("alice") == std::string::npos);
   CHECK(open_session((*w)->dir(), false)->info().tracking_uri ==
-        "https://mlflow.example.com:8443/x?y=1");
+        "https://mlflow.example.com:8443/x");  // a query may hold a token too
 }
 
 TEST_CASE("spool: concurrent appends that each start a segment get distinct segments") {
