@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <limits>
 #include <optional>
-#include <thread>
 
 #include "mlflow/async_logger.h"
 #include "reliability_support.h"
@@ -263,11 +262,7 @@ TEST_CASE("after SIGKILL the spool is replayed by the next logger that starts") 
                             "--prefix", "crash", "--runs", "3", "--metrics", "1500", "--nested",
                             "--hold", "--wait-spooled"},
                            {}, spool.path() + "/../writer.out");
-  bool spooled = false;
-  for (int i = 0; i < 600 && !spooled; ++i) {
-    spooled = writer.output().find("SPOOLED") != std::string::npos;
-    if (!spooled) std::this_thread::sleep_for(100ms);
-  }
+  const bool spooled = wait_for_output(writer, "SPOOLED");
   INFO(writer.output());
   REQUIRE(spooled);
   ::kill(static_cast<pid_t>(writer.pid()), SIGKILL);
@@ -342,12 +337,7 @@ TEST_CASE("SIGTERM ends the runs KILLED after flushing, an uncaught exception en
                               "--prefix", "term", "--runs", "2", "--metrics", "3000", "--hooks",
                               "--hold"},
                              {}, spool.path() + "/../term.out");
-    bool ready = false;
-    for (int i = 0; i < 600 && !ready; ++i) {
-      ready = writer.output().find("READY") != std::string::npos;
-      if (!ready) std::this_thread::sleep_for(100ms);
-    }
-    REQUIRE(ready);
+    REQUIRE(wait_for_output(writer, "READY"));
     ::kill(static_cast<pid_t>(writer.pid()), SIGTERM);
     int status = writer.stop(60s);
     CHECK(WIFSIGNALED(status));

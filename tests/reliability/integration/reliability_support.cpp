@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <doctest/doctest.h>
 #include <set>
+#include <thread>
 
 #include "support/process.h"
 #include "support/test_support.h"
@@ -64,6 +65,19 @@ void OwnServer::kill9() {
   for (int i = 0; i < 100; ++i) {
     if (::kill(static_cast<pid_t>(-pgid), 0) != 0) break;
     ::usleep(100'000);
+  }
+}
+
+bool wait_for_output(BackgroundProcess& process, const std::string& marker,
+                     std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (process.output().find(marker) != std::string::npos) return true;
+    // Checked after the output, so that a marker printed just before exiting still counts.
+    if (!process.running() || std::chrono::steady_clock::now() >= deadline) {
+      return process.output().find(marker) != std::string::npos;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 

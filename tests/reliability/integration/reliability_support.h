@@ -3,11 +3,13 @@
 // port, counting what arrived through the API, and running the writer program.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "mlflow/client.h"
+#include "support/process.h"
 
 namespace mlflow::testing {
 
@@ -35,6 +37,11 @@ class OwnServer {
 /// A URL where nothing listens (a port that was free a moment ago).
 std::string dead_url();
 
+/// Waits until `process` has printed `marker` (the writer's "READY" or "SPOOLED"): true once it
+/// has, false when the process ended first or `timeout` passed.
+bool wait_for_output(BackgroundProcess& process, const std::string& marker,
+                     std::chrono::seconds timeout = std::chrono::seconds(60));
+
 /// What one run holds on the server, as the tests compare it.
 struct StoredRun {
   std::string run_id;
@@ -52,6 +59,5 @@ std::map<std::string, StoredRun> stored_runs(MlflowClient& client, const std::st
 /// Checks that `run` holds metric "m" exactly once for each step in [0, metrics) with value
 /// index*metrics+step (the writer's pattern, also used in-process).
 void check_history(const StoredRun& run, int index, int metrics);
-
 
 }  // namespace mlflow::testing
