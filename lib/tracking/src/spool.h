@@ -8,8 +8,13 @@
 //                   "created_ms":..., "pid":..., "host":"..."}
 //   seg-NNNNNN.jsonl  record segments, one JSON object per line, seq strictly increasing within a file
 //                  (different segments may interleave in seq: replay merges them by seq)
-//   progress.jsonl what replay has done: {"acked":S} (every record with seq <= S was delivered) and
-//                  {"run":"<session key>","id":"<server run id>"} (a run the replay created)
+//   progress.jsonl what replay has done: {"acked":S} (every record with seq <= S was delivered),
+//                  {"run":"<session key>","id":"<server run id>"} (a run the replay created),
+//                  {"server":"<URI>"} (where those ids live when not at the session's tracking_uri;
+//                  written by sync_spool before it replays into another server) and
+//                  {"acked":S,"after":A,"rejected":[{"run","kind","key","reason"},...]} (records
+//                  with A < seq <= S were delivered, except the listed ones, which the server
+//                  refused: sync_spool keeps those in a file before it removes the session)
 // A line is only valid when complete (ends with '\n' and parses); an incomplete LAST line of a file
 // (a write cut short by SIGKILL or power loss) is ignored. Any other bad line is corruption: an error
 // naming file:line. Nothing in the spool holds credentials.
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "log_record.h"
+#include "mlflow/async_logger.h"
 #include "mlflow/status.h"
 #include "mlflow/types.h"
 
@@ -37,10 +43,21 @@ struct SpoolSessionInfo {
   std::string host;
 };
 
+/// An acknowledged window (after, through] of seqs and the records of it the server refused.
+struct RejectedWindow {
+  std::uint64_t after = 0;
+  std::uint64_t through = 0;
+  std::vector<RejectedRecord> records;
+};
+
 /// What a session's progress file says.
 struct SpoolProgress {
   std::uint64_t acked = 0;                 ///< 0 = nothing delivered yet (seqs start at 1)
   std::map<std::string, std::string> runs;  ///< session run key -> server run id
+  /// The server `runs` (and acked records) went to when not the session's tracking_uri; empty
+  /// otherwise. The last {"server":...} line wins.
+  std::string server;
+  std::vector<RejectedWindow> rejected;  ///< in seq order
 };
 
 /// Writer side of one session, owned by one logger. Holds the session lock for its lifetime.
@@ -102,10 +119,19 @@ class SpoolSession {
   /// `visit` for each; stops early and returns the visitor's status when it is not ok. Corrupt lines
   /// give kDataLoss naming file:line.
   Status for_each_unacked(const std::function<Status(const LogRecord&)>& visit) const;
+  /// The same for every record with seq > `after` (acked or not), e.g. to find rejected records
+  /// again once everything is acked.
+  Status for_each_since(std::uint64_t after,
+                        const std::function<Status(const LogRecord&)>& visit) const;
 
   /// Durable progress, as SpoolWriter's (also updates progress()).
   Status mark_acked(std::uint64_t seq);
   Status mark_run(const std::string& key, const std::string& server_run_id);
+  /// Acknowledges (progress().acked, seq] with `rejected` of it refused, in one line: a crash
+  /// leaves either both or neither. Without rejections it is mark_acked(seq).
+  Status mark_acked(std::uint64_t seq, std::vector<RejectedRecord> rejected);
+  /// Records that the run ids marked from now on live on `server_uri` (credentials removed).
+  Status mark_server(const std::string& server_uri);
 
   /// Removes the whole session directory (call when everything is acked).
   Status remove();

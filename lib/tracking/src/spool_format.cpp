@@ -103,6 +103,28 @@ Status get_double(const json& j, const char* field, double* out) {
   return bad_field(field, "is not a number, \"NaN\", \"Infinity\" or \"-Infinity\"");
 }
 
+// The "after" and "rejected" fields of an acked line; an empty string when they are well formed,
+// else what is wrong.
+std::string parse_rejected(const json& j, RejectedWindow* window) {
+  const auto after = j.find("after");
+  if (after == j.end() || !after->is_number_unsigned()) {
+    return "\"after\" is missing or not an unsigned integer";
+  }
+  window->after = after->get<std::uint64_t>();
+  const auto& list = j.at("rejected");
+  if (!list.is_array()) return "\"rejected\" is not an array";
+  for (const auto& item : list) {
+    RejectedRecord r;
+    if (!item.is_object() || !get_string(item, "run", &r.run).ok() ||
+        !get_string(item, "kind", &r.kind).ok() || !get_string(item, "key", &r.key).ok() ||
+        !get_string(item, "reason", &r.reason).ok()) {
+      return "a \"rejected\" entry is not an object of strings run, kind, key, reason";
+    }
+    window->records.push_back(std::move(r));
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string record_to_json_line(const LogRecord& record) {
@@ -208,10 +230,43 @@ std::string run_line(const std::string& key, const std::string& server_run_id) {
   return dump_line(j);
 }
 
+std::string server_line(const std::string& server_uri) {
+  ordered_json j;
+  j["server"] = server_uri;
+  return dump_line(j);
+}
+
+std::string acked_line(const RejectedWindow& window) {
+  if (window.records.empty()) return acked_line(window.through);
+  ordered_json j;
+  j["acked"] = window.through;
+  j["after"] = window.after;
+  ordered_json& list = j["rejected"] = ordered_json::array();
+  for (const auto& r : window.records) {
+    list.push_back({{"run", r.run}, {"kind", r.kind}, {"key", r.key}, {"reason", r.reason}});
+  }
+  return dump_line(j);
+}
+
 std::string progress_lines(const SpoolProgress& progress) {
-  std::string out = acked_line(progress.acked) + "\n";
+  std::string out;
+  if (!progress.server.empty()) out += server_line(progress.server) + "\n";
+  for (const auto& window : progress.rejected) out += acked_line(window) + "\n";
+  out += acked_line(progress.acked) + "\n";
   for (const auto& [key, id] : progress.runs) out += run_line(key, id) + "\n";
   return out;
+}
+
+std::string rejected_file_line(const LogRecord& record, const std::string& reason,
+                               const std::string& run_id, const std::string& server,
+                               const std::string& session) {
+  ordered_json j;
+  j["reason"] = reason;
+  j["server"] = server;
+  j["session"] = session;
+  if (!run_id.empty()) j["run_id"] = run_id;
+  j["record"] = ordered_json::parse(record_to_json_line(record));
+  return dump_line(j);
 }
 
 Status read_progress(const std::string& path, SpoolProgress* out, std::uint64_t* valid_end) {
@@ -232,15 +287,23 @@ Status read_progress(const std::string& path, SpoolProgress* out, std::uint64_t*
       what = "not a JSON object";
     } else if (const auto acked = j.find("acked"); acked != j.end()) {
       if (acked->is_number_unsigned()) {
-        out->acked = std::max(out->acked, acked->get<std::uint64_t>());
+        RejectedWindow window;
+        window.through = acked->get<std::uint64_t>();
+        if (j.contains("rejected")) what = parse_rejected(j, &window);
+        if (what.empty()) {
+          out->acked = std::max(out->acked, window.through);
+          if (!window.records.empty()) out->rejected.push_back(std::move(window));
+        }
       } else {
         what = "\"acked\" is not an unsigned integer";
       }
     } else if (const auto run = j.find("run"), id = j.find("id");
                run != j.end() && id != j.end() && run->is_string() && id->is_string()) {
       out->runs[run->get<std::string>()] = id->get<std::string>();
+    } else if (const auto server = j.find("server"); server != j.end() && server->is_string()) {
+      out->server = server->get<std::string>();
     } else {
-      what = "neither {\"acked\":SEQ} nor {\"run\":KEY,\"id\":RUN_ID}";
+      what = "neither {\"acked\":SEQ}, {\"run\":KEY,\"id\":RUN_ID} nor {\"server\":URI}";
     }
     if (!what.empty()) {
       StatusOr<bool> last = reader.at_end();

@@ -115,11 +115,21 @@ class LineReader {
 /// progress.jsonl lines (no trailing newline).
 std::string acked_line(std::uint64_t seq);
 std::string run_line(const std::string& key, const std::string& server_run_id);
+std::string server_line(const std::string& server_uri);
+/// {"acked":through,"after":...,"rejected":[...]}, or the plain acked line when nothing was refused.
+std::string acked_line(const RejectedWindow& window);
 /// The whole progress as the lines a compacted progress.jsonl holds (with newlines).
 std::string progress_lines(const SpoolProgress& progress);
 /// Reads `path` (missing = no progress). *valid_end: bytes up to the last valid line. A bad or
 /// incomplete last line is ignored; any other bad line is kDataLoss "PATH:LINE: ...".
 Status read_progress(const std::string& path, SpoolProgress* out, std::uint64_t* valid_end);
+
+/// One line of a sync's rejected-records file (no trailing newline): {"reason","server" (that
+/// refused it),"session","run_id" (the run id it was sent to; absent for a run never created),
+/// "record":<the record as a spool line>}.
+std::string rejected_file_line(const LogRecord& record, const std::string& reason,
+                               const std::string& run_id, const std::string& server,
+                               const std::string& session);
 
 /// session.json's content, and reading it back into *info (kNotFound when missing, kDataLoss when
 /// unreadable, kFailedPrecondition for a format this build does not know).

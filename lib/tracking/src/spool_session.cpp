@@ -12,6 +12,7 @@
 
 #include "spool.h"
 #include "spool_internal.h"
+#include "url.h"
 
 namespace mlflow::detail {
 
@@ -106,6 +107,12 @@ const SpoolSessionInfo& SpoolSession::info() const { return state_->info; }
 const SpoolProgress& SpoolSession::progress() const { return state_->progress; }
 
 Status SpoolSession::for_each_unacked(const std::function<Status(const LogRecord&)>& visit) const {
+  // Fixed at the start: the visitor's own mark_acked() calls do not change what this pass sends.
+  return for_each_since(state_->progress.acked, visit);
+}
+
+Status SpoolSession::for_each_since(std::uint64_t after,
+                                    const std::function<Status(const LogRecord&)>& visit) const {
   const std::string& dir = state_->info.dir;
   std::vector<std::string> names;
   std::error_code ec;
@@ -132,8 +139,7 @@ Status SpoolSession::for_each_unacked(const std::function<Status(const LogRecord
     if (!cursors[i].done) heads.emplace(cursors[i].record.seq, i);
   }
 
-  // Fixed at the start: the visitor's own mark_acked() calls do not change what this pass sends.
-  std::uint64_t delivered = state_->progress.acked;
+  std::uint64_t delivered = after;
   while (!heads.empty()) {
     const std::size_t i = heads.top().second;
     heads.pop();
@@ -170,6 +176,25 @@ Status SpoolSession::mark_run(const std::string& key, const std::string& server_
   MLFLOW_CPP_RETURN_IF_ERROR(state_->need_lock("record progress"));
   MLFLOW_CPP_RETURN_IF_ERROR(state_->append_progress(spool::run_line(key, server_run_id)));
   state_->progress.runs[key] = server_run_id;
+  return Status();
+}
+
+Status SpoolSession::mark_acked(std::uint64_t seq, std::vector<RejectedRecord> rejected) {
+  if (rejected.empty()) return mark_acked(seq);
+  MLFLOW_CPP_RETURN_IF_ERROR(state_->need_lock("record progress"));
+  if (seq <= state_->progress.acked) return Status();
+  RejectedWindow window{state_->progress.acked, seq, std::move(rejected)};
+  MLFLOW_CPP_RETURN_IF_ERROR(state_->append_progress(spool::acked_line(window)));
+  state_->progress.acked = seq;
+  state_->progress.rejected.push_back(std::move(window));
+  return Status();
+}
+
+Status SpoolSession::mark_server(const std::string& server_uri) {
+  MLFLOW_CPP_RETURN_IF_ERROR(state_->need_lock("record progress"));
+  const std::string shown = redact_url(server_uri);
+  MLFLOW_CPP_RETURN_IF_ERROR(state_->append_progress(spool::server_line(shown)));
+  state_->progress.server = shown;
   return Status();
 }
 

@@ -102,6 +102,21 @@ std::string redact_url(const std::string& url) {
   return out;
 }
 
+bool same_server(const std::string& a, const std::string& b) {
+  auto pa = parse_url(a), pb = parse_url(b);
+  if (!pa.ok() || !pb.ok()) return redact_url(a) == redact_url(b);
+  auto key = [](const ParsedUrl& u) {
+    std::string host;
+    for (char c : u.host) host += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    int port = u.port;
+    if (port == 0) port = u.scheme == "https" ? 443 : u.scheme == "http" ? 80 : 0;
+    std::string path = u.path;
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    return u.scheme + "://" + host + ":" + std::to_string(port) + path;
+  };
+  return key(*pa) == key(*pb);
+}
+
 std::string join_path(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) {

@@ -32,6 +32,11 @@ std::string build_query(const std::vector<std::pair<std::string, std::string>>& 
 /// The URL with any userinfo and query removed: safe for logs and error messages.
 std::string redact_url(const std::string& url);
 
+/// True when `a` and `b` name the same server address: scheme, host (any case), port (80/443 when
+/// absent) and path (trailing '/' ignored); userinfo and query do not count. Only the address:
+/// two names of one machine, or a proxy in front of it, compare different.
+bool same_server(const std::string& a, const std::string& b);
+
 /// Joins path pieces with single '/', dropping empty pieces and collapsing duplicate slashes.
 std::string join_path(const std::vector<std::string>& parts);
 

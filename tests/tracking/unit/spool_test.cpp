@@ -20,29 +20,19 @@
 #include <thread>
 
 #include "spool.h"
+#include "spool_records.h"
 #include "support/test_support.h"
 
 using mlflow::StatusCode;
 using mlflow::detail::LogRecord;
 using mlflow::detail::SpoolSession;
 using mlflow::detail::SpoolWriter;
+using mlflow::testing::metric;
 using mlflow::testing::TempDir;
 namespace d = mlflow::detail;
 namespace fs = std::filesystem;
 
 namespace {
-
-LogRecord metric(std::uint64_t seq, double value = 0.5, const std::string& run = "run-1") {
-  LogRecord r;
-  r.kind = LogRecord::Kind::kMetric;
-  r.seq = seq;
-  r.run = run;
-  r.key = "loss";
-  r.number = value;
-  r.step = static_cast<std::int64_t>(seq);
-  r.timestamp = 1700000000000 + static_cast<std::int64_t>(seq);
-  return r;
-}
 
 std::uint64_t bits(double v) {
   std::uint64_t b = 0;
@@ -627,4 +617,61 @@ TEST_CASE("spool: the default root follows MLFLOW_CPP_SPOOL_DIR, XDG_CACHE_HOME,
       ::unsetenv(names[i]);
     }
   }
+}
+
+TEST_CASE("spool: refusals are acknowledged with their window, and the sync's server is kept") {
+  TempDir tmp;
+  std::string dir;
+  {
+    auto w = new_writer(tmp.path());
+    dir = w->dir();
+    REQUIRE(w->append({metric(1), metric(2), metric(3), metric(4)}).ok());
+  }
+  {
+    auto s = open_session(dir);
+    REQUIRE(s->mark_server("http://bob:pw@b.example:5000/?token=t").ok());
+    REQUIRE(s->mark_acked(1).ok());
+    REQUIRE(s->mark_acked(3, {{"run-1", "metric", "loss", "refused (test)"}}).ok());
+    REQUIRE(s->mark_acked(3, {{"run-1", "metric", "loss", "again"}}).ok());  // not above: nothing
+    CHECK(s->progress().rejected.size() == 1);
+  }
+  // A torn last write (an ack with refusals cut short) counts as never made.
+  {
+    std::ofstream out(dir + "/progress.jsonl", std::ios::app);
+    out << R"({"acked":4,"after":3,"rejected":[{"run":"run-1","kind":"met)";
+  }
+  auto s = open_session(dir);
+  const auto& p = s->progress();
+  CHECK(p.server == "http://b.example:5000/");  // no credentials, no query
+  CHECK(p.acked == 3);
+  REQUIRE(p.rejected.size() == 1);
+  CHECK(p.rejected[0].after == 1);
+  CHECK(p.rejected[0].through == 3);
+  REQUIRE(p.rejected[0].records.size() == 1);
+  CHECK(p.rejected[0].records[0].run == "run-1");
+  CHECK(p.rejected[0].records[0].kind == "metric");
+  CHECK(p.rejected[0].records[0].key == "loss");
+  CHECK(p.rejected[0].records[0].reason == "refused (test)");
+  CHECK(unacked_seqs(*s) == std::vector<std::uint64_t>{4});
+  std::vector<std::uint64_t> since;
+  REQUIRE(s->for_each_since(1, [&](const LogRecord& r) {
+               since.push_back(r.seq);
+               return mlflow::Status();
+             }).ok());
+  CHECK(since == range(2, 4));
+  const std::string text = mlflow::testing::read_file(dir + "/progress.jsonl");
+  CHECK(text.find("pw") == std::string::npos);
+  CHECK(text.find("token") == std::string::npos);
+}
+
+TEST_CASE("spool: a malformed refusal list before the last line is data loss naming the line") {
+  TempDir tmp;
+  const std::string dir = hand_made_session(tmp.path(), {{"seg-000001.jsonl", lines({metric(1)})}});
+  mlflow::testing::write_file(dir + "/progress.jsonl",
+                              "{\"acked\":1,\"after\":0,\"rejected\":[{\"run\":1}]}\n{\"acked\":1}\n");
+  auto s = SpoolSession::open(dir);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().code() == StatusCode::kDataLoss);
+  CHECK(s.status().message().find("progress.jsonl:1") != std::string::npos);
+  CHECK(s.status().message().find("rejected") != std::string::npos);
 }
