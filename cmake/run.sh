@@ -18,6 +18,10 @@ Commands:
           e.g.  bash cmake/run.sh sweep -- sweeps/seed.yaml --parallel 2
   demo    build, then run build/apps/examples/quickstart from the repository root
           (it logs a run to the default local tracking URI); ARGS go to quickstart
+  bench   build, then run every benchmark against one fresh MLflow server and write
+          apps/bench/BENCHMARKS.md and apps/bench/benchmarks.json (apps/bench/run_benchmarks.sh,
+          about 45 min on 2 cores); ARGS go to run_benchmarks.sh,
+          e.g.  bash cmake/run.sh bench -- --quick   (a smoke run of everything, as CI does)
 
 Options:
   --sanitize, --sanitize=address
@@ -56,7 +60,7 @@ is_true "${MLFLOW_CPP_SKIP_DEPS:-}" && skip_deps=1
 args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    build | test | sweep | demo)
+    build | test | sweep | demo | bench)
       [[ -z "$command" ]] || die "only one command at a time (got '$command' and '$1')"
       command="$1" ;;
     --sanitize | --sanitize=address | --sanitize=address,undefined) sanitize=address ;;
@@ -70,7 +74,7 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-[[ -n "$command" ]] || { usage >&2; die "no command given (build, test, sweep or demo)"; }
+[[ -n "$command" ]] || { usage >&2; die "no command given (build, test, sweep, demo or bench)"; }
 
 jobs="${MLFLOW_CPP_JOBS:-2}"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "MLFLOW_CPP_JOBS must be a positive number, got '$jobs'"
@@ -168,5 +172,11 @@ case "$command" in
     cd "$repo_root"
     log "running ${exe#"$repo_root"/} ${args[*]:-}"
     "$exe" "${args[@]}"
+    ;;
+  bench)
+    [[ -z "$sanitize" ]] || die "bench measures the normal build: drop --sanitize"
+    do_build
+    cd "$repo_root"
+    bash "$repo_root/apps/bench/run_benchmarks.sh" --build "$build_dir" "${args[@]}"
     ;;
 esac

@@ -7,24 +7,26 @@ set -euo pipefail
 usage() {
   cat <<'EOF'
 Usage: bash apps/bench/run_benchmarks.sh [--quick] [--build DIR] [--out DIR] [--reps N]
-                                          [--sweep-reps N] [--skip-training] [--skip-sweep]
+                                          [--sweep-reps N] [--skip-training] [--skip-sweep] [--keep-work]
+       (usually through `bash cmake/run.sh bench [-- OPTIONS]`, which builds first)
 
 Runs, against one MLflow server started for the occasion (mlflow/server.sh, own directory):
   bench_tracking   C++ client (one request per value, log-batch per 1000, async logger), the official
                    Python client (same modes, async default and buffered), the floor; latencies
   bench_training   one SmallCNN epoch, C++ trainer vs PyTorch in Python; tracking on vs off
-  sweep            sweeps/batch_size.yaml with --parallel 1 and --parallel 2 (wall time); its
-                   dependency (the pretrained backbone) runs first, untimed
+  sweep            sweeps/batch_size.yaml with --parallel 1 and --parallel 2, taking turns (wall time);
+                   its dependency (the pretrained backbone) runs first, untimed
 then writes DIR/BENCHMARKS.md and DIR/benchmarks.json (DIR defaults to apps/bench/ in the source tree).
 
 Options:
-  --quick          tiny sizes, one repetition, no sweep: checks everything runs (CI); writes to a
-                   temporary directory unless --out is given
+  --quick          tiny sizes, one repetition, one sweeps/smoke.yaml instead of the batch_size sweep:
+                   checks that everything runs (CI); writes to a temporary directory unless --out is given
   --build DIR      build directory with the benchmark programs (default: build)
   --out DIR        where BENCHMARKS.md and benchmarks.json go
   --reps N         repetitions of the tracking and training benchmarks (default 5)
-  --sweep-reps N   repetitions of each sweep (default 1: a sweep takes minutes)
+  --sweep-reps N   repetitions of each sweep setting (default 3: a sweep takes minutes)
   --skip-training, --skip-sweep   leave those out
+  --keep-work      keep the work directory (server, logs, raw JSON); it is kept anyway on failure
 EOF
 }
 
@@ -34,22 +36,36 @@ build="$repo/build"
 out=""
 quick=0
 reps=5
-sweep_reps=1
+sweep_reps=3
+sweep_reps_given=0
 skip_training=0
 skip_sweep=0
+keep_work=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1 ;;
-    --build) build="$(cd "$2" && pwd -P)"; shift ;;
-    --out) out="$2"; shift ;;
-    --reps) reps="$2"; shift ;;
-    --sweep-reps) sweep_reps="$2"; shift ;;
+    --build) build="$(cd "${2:?--build needs a directory}" && pwd -P)"; shift ;;
+    --out) out="${2:?--out needs a directory}"; shift ;;
+    --reps) reps="${2:-}"; shift ;;
+    --sweep-reps) sweep_reps="${2:-}"; sweep_reps_given=1; shift ;;
     --skip-training) skip_training=1 ;;
     --skip-sweep) skip_sweep=1 ;;
+    --keep-work) keep_work=1 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; echo "run_benchmarks.sh: unknown option: $1" >&2; exit 2 ;;
   esac
   shift
+done
+# Quick mode: one sweep of each setting unless told otherwise.
+[[ "$quick" == 1 && "$sweep_reps_given" == 0 ]] && sweep_reps=1
+for n in "$reps" "$sweep_reps"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "run_benchmarks.sh: --reps and --sweep-reps take a positive number, got '$n'" >&2; exit 2; }
+done
+
+needed=(apps/bench/bench_tracking)
+[[ "$skip_sweep" == 0 ]] && needed+=(apps/sweep_runner/sweep_runner apps/fmnist_train/fmnist_train)
+for exe in "${needed[@]}"; do
+  [[ -x "$build/$exe" ]] || { echo "run_benchmarks.sh: $build/$exe is missing: build first (bash cmake/run.sh build)" >&2; exit 2; }
 done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/mlflow-cpp-bench.XXXXXX")"
@@ -58,12 +74,18 @@ if [[ -z "$out" ]]; then
 fi
 mkdir -p "$out"
 log() { printf '[bench] %s\n' "$*" >&2; }
-cleanup() { bash "$repo/mlflow/server.sh" stop --dir "$work/server" >/dev/null 2>&1 || true; }
+# The server always stops; the work directory goes only after a complete run (it holds the logs) and
+# only when the report is not inside it.
+finished=0
+cleanup() {
+  bash "$repo/mlflow/server.sh" stop --dir "$work/server" >/dev/null 2>&1 || true
+  if [[ "$finished" == 1 && "$keep_work" == 0 && "$out" != "$work"/* ]]; then
+    rm -rf "$work"
+  else
+    log "work directory kept: $work"
+  fi
+}
 trap cleanup EXIT
-
-for exe in apps/bench/bench_tracking apps/sweep_runner/sweep_runner; do
-  [[ -x "$build/$exe" ]] || { echo "run_benchmarks.sh: $build/$exe is missing: build first (bash cmake/run.sh build)" >&2; exit 2; }
-done
 
 uri="$(bash "$repo/mlflow/server.sh" start --dir "$work/server")"
 export MLFLOW_TRACKING_URI="$uri"
@@ -77,36 +99,49 @@ log "tracking..."
 
 if [[ "$skip_training" == 0 && -x "$build/apps/bench/bench_training" ]]; then
   log "training..."
-  "$build/apps/bench/bench_training" "${quick_flag[@]}" --reps "$reps" --out "$work/training.json"
+  "$build/apps/bench/bench_training" "${quick_flag[@]}" --reps "$reps" --out "$work/training.json" \
+    --server-pid "$(cat "$work/server/server.pid")"
 fi
 
-if [[ "$skip_sweep" == 0 && "$quick" == 0 ]]; then
+if [[ "$skip_sweep" == 0 ]]; then
   specs="$work/specs"
   mkdir -p "$specs"
-  cp "$repo/sweeps/pretrain_backbone.yaml" "$repo/sweeps/batch_size.yaml" "$specs/"
-  log "sweep: the backbone dependency (untimed)..."
-  (cd "$work" && "$build/apps/sweep_runner/sweep_runner" "$specs/pretrain_backbone.yaml" >"$work/pretrain.log" 2>&1)
+  if [[ "$quick" == 1 ]]; then
+    spec=smoke.yaml  # two 1-epoch trials on 1k images, no dependency
+  else
+    spec=batch_size.yaml
+    cp "$repo/sweeps/pretrain_backbone.yaml" "$specs/"
+    log "sweep: the backbone dependency (untimed)..."
+    (cd "$work" && "$build/apps/sweep_runner/sweep_runner" "$specs/pretrain_backbone.yaml" >"$work/pretrain.log" 2>&1) ||
+      { echo "run_benchmarks.sh: pretraining the backbone failed, see $work/pretrain.log" >&2; exit 1; }
+  fi
   echo '[]' >"$work/sweep.json"
   for ((r = 1; r <= sweep_reps; r++)); do
-    for p in 1 2; do
+    # Taking turns: odd repetitions start with --parallel 1, even ones with --parallel 2.
+    order=(1 2)
+    ((r % 2 == 0)) && order=(2 1)
+    for p in "${order[@]}"; do
       # A fresh sweep name each time, so no trial is skipped as already done.
-      sed -E "s/^name:.*/name: bench-batch-size-p$p-r$r-$$/" "$repo/sweeps/batch_size.yaml" >"$specs/batch_size.yaml"
-      log "sweep --parallel $p (repetition $r)..."
+      sed -E "s/^name:.*/name: bench-${spec%.yaml}-p$p-r$r-$$/" "$repo/sweeps/$spec" >"$specs/$spec"
+      log "sweep $spec --parallel $p (repetition $r/$sweep_reps)..."
       start=$(date +%s.%N)
-      (cd "$work" && "$build/apps/sweep_runner/sweep_runner" "$specs/batch_size.yaml" --parallel "$p" \
-        >"$work/sweep-p$p-r$r.log" 2>&1)
+      (cd "$work" && "$build/apps/sweep_runner/sweep_runner" "$specs/$spec" --parallel "$p" \
+        >"$work/sweep-p$p-r$r.log" 2>&1) ||
+        { echo "run_benchmarks.sh: the sweep failed, see $work/sweep-p$p-r$r.log" >&2; exit 1; }
       end=$(date +%s.%N)
-      python3 - "$work/sweep.json" "$p" "$start" "$end" <<'PY'
+      python3 - "$work/sweep.json" "$spec" "$p" "$start" "$end" <<'PY'
 import json, sys
-path, p, start, end = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+path, spec, p, start, end = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 data = json.load(open(path))
-data.append({"parallel": p, "seconds": end - start})
+data.append({"spec": spec, "parallel": p, "seconds": end - start})
 json.dump(data, open(path, "w"), indent=2)
 PY
     done
   done
 fi
 
-python3 "$script_dir/write_benchmarks.py" --work "$work" --out "$out" --repo "$repo" \
-  $([[ "$quick" == 1 ]] && echo --quick)
+quick_arg=()
+[[ "$quick" == 1 ]] && quick_arg=(--quick)
+python3 "$script_dir/write_benchmarks.py" --work "$work" --out "$out" --repo "$repo" --build "$build" "${quick_arg[@]}"
+finished=1
 log "wrote $out/BENCHMARKS.md and $out/benchmarks.json"

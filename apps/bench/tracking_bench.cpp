@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -35,7 +36,7 @@ struct Settings {
   int throughput_metrics = 100'000;
   int single_metrics = 500;
   std::string python = MLFLOW_CPP_VENV_PYTHON;
-  double buffering_seconds = 1.0;
+  int buffering_seconds = 1;  // MLflow reads MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS as an integer
   bool no_python = false;
   std::string out = "bench_tracking.json";
   bool quick = false;
@@ -63,7 +64,8 @@ struct Stats {
 };
 Stats stats(std::vector<double> v) {
   std::sort(v.begin(), v.end());
-  return {v.front(), v[v.size() / 2], v.back()};
+  const std::size_t n = v.size();
+  return {v.front(), n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.back()};
 }
 nlohmann::json to_json(const Stats& s) { return {{"min", s.min}, {"median", s.median}, {"max", s.max}}; }
 
@@ -205,11 +207,13 @@ double client_single_throughput(mlflow::MlflowClient client, int metrics) {
 
 /// One mode of the official Python client (apps/bench/python_tracking.py) in its own process.
 nlohmann::json run_python(const std::string& python, const std::string& uri, const std::string& mode,
-                          int metrics, double buffering_seconds) {
+                          int metrics, int buffering_seconds) {
+  // Python's warnings go to a file: shown only when the contender fails.
+  const std::string err_file = temp_dir("python") + "/stderr.txt";
   std::string cmd = fmt::format("MLFLOW_TRACKING_URI='{}' ", uri);
   if (buffering_seconds > 0) cmd += fmt::format("MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS={} ", buffering_seconds);
-  cmd += fmt::format("'{}' '{}' --mode {} --metrics {} 2>/dev/null", python, MLFLOW_CPP_PYTHON_TRACKING_SCRIPT,
-                     mode, metrics);
+  cmd += fmt::format("'{}' '{}' --mode {} --metrics {} 2>'{}'", python, MLFLOW_CPP_PYTHON_TRACKING_SCRIPT, mode,
+                     metrics, err_file);
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (!pipe) die("cannot run " + python);
   std::string out;
@@ -222,8 +226,12 @@ nlohmann::json run_python(const std::string& python, const std::string& uri, con
   last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
   auto j = nlohmann::json::parse(last, nullptr, false);
   if (rc != 0 || j.is_discarded() || j.value("stored", -1) != metrics) {
-    die(fmt::format("python {} mode failed (exit {}): {}", mode, rc, out));
+    std::ifstream err(err_file);
+    std::string err_text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+    if (err_text.size() > 4000) err_text = "..." + err_text.substr(err_text.size() - 4000);
+    die(fmt::format("python {} mode failed (exit {}): {}\n{}", mode, rc, out, err_text));
   }
+  std::filesystem::remove_all(std::filesystem::path(err_file).parent_path());
   return j;
 }
 
@@ -250,7 +258,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(10, 10'000'000));
   app.add_option("--python", s.python, "Python with mlflow installed (default: the project's venv)");
   app.add_option("--buffering-seconds", s.buffering_seconds,
-                 "MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS for Python's buffered async contender");
+                 "MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS (whole seconds) for Python's buffered async contender")
+      ->check(CLI::Range(1, 3600));
   app.add_flag("--no-python", s.no_python, "Skip the Python contenders");
   app.add_option("--out", s.out, "JSON results file");
   app.add_flag("--quick", s.quick, "Small sizes, 1 repetition: checks the program works (CI)");
