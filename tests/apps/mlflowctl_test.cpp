@@ -99,6 +99,19 @@ TEST_CASE("mlflowctl: --help and --version exit 0 everywhere") {
   CHECK(version.out.rfind("mlflowctl ", 0) == 0);
 }
 
+TEST_CASE("mlflowctl: sync --help documents --force and the rejected file, a bad path exits 2") {
+  auto help = run_ctl({"sync", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("--force") != std::string::npos);
+  CHECK(help.out.find("another server") != std::string::npos);
+  CHECK(help.out.find("rejected-<session>.jsonl") != std::string::npos);
+  TempDir dir;
+  auto missing = run_ctl({"sync", dir.path() + "/none", "--to", server_url()});
+  CHECK(missing.exit_code == 2);
+  check_one_error_line(missing);
+  CHECK(missing.err.find(dir.path() + "/none") != std::string::npos);
+}
+
 TEST_CASE("mlflowctl: bad usage exits 2 with one error line") {
   SUBCASE("no command") {
     auto r = run_ctl({});
