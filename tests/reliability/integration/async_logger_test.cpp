@@ -23,16 +23,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-AsyncLoggerOptions quiet_options(const std::string& spool) {
-  AsyncLoggerOptions o;
-  o.spool_dir = spool;
-  o.probe_interval = 300ms;
-  o.retry.max_retries = 1;
-  o.retry.request_timeout = 5s;
-  o.log = [](const std::string&) {};
-  return o;
-}
-
 /// Logs the writer's pattern from this process.
 void log_pattern(std::vector<AsyncRun>& runs, int metrics) {
   for (int j = 0; j < metrics; ++j) {
@@ -67,16 +57,6 @@ Family start_family(AsyncLogger& logger, const std::string& experiment, int n) {
 
 /// Runs of the writer program: (exit code, stdout).
 ProcessResult run_writer(const std::vector<std::string>& args) { return run_process(LOG_WRITER_PATH, args); }
-
-std::size_t files_under(const std::string& dir) {
-  std::size_t n = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); ++it) {
-    if (it->is_regular_file()) ++n;
-  }
-  return n;
-}
 
 }  // namespace
 
@@ -274,6 +254,9 @@ TEST_CASE("after SIGKILL the spool is replayed by the next logger that starts") 
   REQUIRE(logger.ok());
   auto report = (*logger)->close(60s);
   CHECK(report.counters.replayed >= 3 * 1500 + 3 * 2 + 4);  // metrics, param+tag per run, starts
+  CHECK(report.counters.sent == report.counters.replayed);  // another process's records count too
+  CHECK(report.counters.rejected == 0);
+  CHECK(report.complete);
   auto stored = stored_runs(client, experiment);
   REQUIRE(stored.size() == 4);
   for (int i = 0; i < 3; ++i) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <doctest/doctest.h>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -85,6 +86,26 @@ MlflowClient OwnServer::client() const {
   auto c = MlflowClient::make(test_options(url_));
   REQUIRE(c.ok());
   return *c;
+}
+
+AsyncLoggerOptions quiet_options(const std::string& spool) {
+  AsyncLoggerOptions o;
+  o.spool_dir = spool;
+  o.probe_interval = std::chrono::milliseconds(300);
+  o.retry.max_retries = 1;
+  o.retry.request_timeout = std::chrono::seconds(5);
+  o.log = [](const std::string&) {};
+  return o;
+}
+
+std::size_t files_under(const std::string& dir) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); ++it) {
+    if (it->is_regular_file()) ++n;
+  }
+  return n;
 }
 
 std::map<std::string, StoredRun> stored_runs(MlflowClient& client, const std::string& experiment) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mlflow/async_logger.h"
 #include "mlflow/client.h"
 #include "support/process.h"
 
@@ -41,6 +42,13 @@ std::string dead_url();
 /// has, false when the process ended first or `timeout` passed.
 bool wait_for_output(BackgroundProcess& process, const std::string& marker,
                      std::chrono::seconds timeout = std::chrono::seconds(60));
+
+/// Logger options for tests: the spool under `spool`, quick probes, one retry of 5 s requests, no
+/// log output.
+AsyncLoggerOptions quiet_options(const std::string& spool);
+
+/// Regular files under `dir`, recursively (0 when it does not exist).
+std::size_t files_under(const std::string& dir);
 
 /// What one run holds on the server, as the tests compare it.
 struct StoredRun {
