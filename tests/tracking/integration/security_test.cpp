@@ -8,12 +8,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "mlflow/async_logger.h"
 #include "mlflow/client.h"
 #include "mlflow/options.h"
 #include "support/fault_proxy.h"
@@ -178,6 +181,67 @@ void check_no_credentials(const std::string& text, const std::string& password) 
                 "base64 credentials in: " << text);
 }
 
+// ---- the async logger when the server cannot be used ------------------------------------------
+
+/// An async logger's log lines, from its worker thread.
+struct CapturedLog {
+  std::mutex mu;
+  std::string text;
+  std::string get() {
+    std::lock_guard<std::mutex> lock(mu);
+    return text;
+  }
+};
+
+mlflow::AsyncLoggerOptions logger_options(const std::string& spool, CapturedLog& log) {
+  mlflow::AsyncLoggerOptions o;
+  o.spool_dir = spool;
+  o.probe_interval = std::chrono::milliseconds(300);
+  o.retry.max_retries = 1;
+  o.log = [&log](const std::string& line) {
+    std::lock_guard<std::mutex> lock(log.mu);
+    log.text += line + "\n";
+  };
+  return o;
+}
+
+constexpr int kAsyncMetrics = 200;
+
+/// Run "r" in `experiment` through `logger`: param lr, metric m = j at step j, then its end.
+void log_async_run(mlflow::AsyncLogger& logger, const std::string& experiment) {
+  mlflow::RunOptions o;
+  o.experiment_name = experiment;
+  o.run_name = "r";
+  auto run = logger.start_run(o);
+  REQUIRE(run.ok());
+  REQUIRE(run->log_param("lr", "0.01").ok());
+  for (int j = 0; j < kAsyncMetrics; ++j) REQUIRE(run->log_metric("m", j, j).ok());
+  run->end();
+}
+
+/// Checks the one run of `experiment` holds metric m exactly as log_async_run logged it.
+void check_async_run(MlflowClient& client, const std::string& experiment) {
+  auto exp = client.get_experiment_by_name(experiment);
+  REQUIRE_MESSAGE(exp.ok(), exp.status().to_string());
+  auto runs = client.search_runs({exp->experiment_id});
+  REQUIRE(runs.ok());
+  REQUIRE(runs->items.size() == 1);
+  CHECK(runs->items[0].info.status == mlflow::RunStatus::kFinished);
+  auto history = client.get_metric_history(runs->items[0].info.run_id, "m");
+  REQUIRE(history.ok());
+  REQUIRE(history->size() == static_cast<std::size_t>(kAsyncMetrics));
+  for (const auto& m : *history) CHECK(m.value == static_cast<double>(m.step));
+}
+
+/// Everything in the files under `dir`.
+std::string files_text(const std::string& dir) {
+  std::string all;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) all += read_file(entry.path().string());
+  }
+  return all;
+}
+
 }  // namespace
 
 TEST_CASE("security: HTTPS with a private CA is refused by default with a certificate error") {
@@ -230,6 +294,49 @@ TEST_CASE("security: HTTPS works with the CA from server_cert_path or the enviro
     check_round_trip(*c);
   }
   CHECK(tls.proxy->count("forwarded") >= 4);  // it really went through the HTTPS proxy
+}
+
+TEST_CASE("security: through a TLS failure the async logger keeps every record until the CA is set") {
+  TlsSetup tls;
+  TempDir spool;
+  CapturedLog log;
+  const std::string experiment = unique_name("tls-async");
+  {
+    auto c = MlflowClient::make(test_options(tls.proxy->url()));
+    REQUIRE(c.ok());
+    auto logger = mlflow::AsyncLogger::open(*c, logger_options(spool.path(), log));
+    REQUIRE(logger.ok());
+    log_async_run(**logger, experiment);
+    auto report = (*logger)->flush(std::chrono::seconds(3));
+    const Status st = report.status();
+    CAPTURE(st.to_string());
+    CHECK_FALSE(report.complete);
+    CHECK(st.code() == StatusCode::kFailedPrecondition);
+    CHECK(st.message().find("not delivered yet") != std::string::npos);
+    CHECK(st.message().find("certificate") != std::string::npos);
+    CHECK(st.message().find("MLFLOW_TRACKING_SERVER_CERT_PATH") != std::string::npos);
+    CHECK(report.rejected.empty());
+    auto closed = (*logger)->close(std::chrono::seconds(2));
+    CHECK(closed.counters.rejected == 0);  // nothing is wrong with the records
+    CHECK(closed.counters.spooled == closed.counters.queued);
+  }
+  CHECK(tls.proxy->count("requests") == 0);
+  {
+    // The user sets the CA: the next logger for the same server replays the session.
+    auto o = test_options(tls.proxy->url());
+    o.server_cert_path = tls.ca;
+    auto c = MlflowClient::make(o);
+    REQUIRE(c.ok());
+    auto logger = mlflow::AsyncLogger::open(*c, logger_options(spool.path(), log));
+    REQUIRE(logger.ok());
+    auto report = (*logger)->close(std::chrono::seconds(60));
+    CAPTURE(report.status().to_string());
+    CHECK(report.complete);
+    CHECK(report.counters.replayed > static_cast<std::uint64_t>(kAsyncMetrics));
+    CHECK(report.counters.rejected == 0);
+  }
+  auto direct = mlflow::testing::test_client();
+  check_async_run(direct, experiment);
 }
 
 TEST_CASE("security: MLFLOW_TRACKING_INSECURE_TLS=true works without the CA") {
@@ -306,6 +413,57 @@ TEST_CASE("security: basic-auth takes the right credentials, denies others once,
       check_no_credentials(m, pw);
       CHECK(proxy.count("forwarded") == ++sent);
     }
+  }
+  SUBCASE("the async logger with a wrong password keeps the records, says 401, leaks nothing") {
+    TempDir spool;
+    CapturedLog log;
+    const std::string wrong = random_secret(20);
+    const std::string experiment = unique_name("auth-async");
+    auto o = test_options(server.url());
+    o.username = "admin";
+    o.password = wrong;
+    std::string said;
+    {
+      auto c = MlflowClient::make(o);
+      REQUIRE(c.ok());
+      auto logger = mlflow::AsyncLogger::open(*c, logger_options(spool.path(), log));
+      REQUIRE(logger.ok());
+      log_async_run(**logger, experiment);
+      auto report = (*logger)->flush(std::chrono::seconds(3));
+      const Status st = report.status();
+      said = st.to_string();
+      CAPTURE(said);
+      CHECK_FALSE(report.complete);
+      CHECK(st.code() == StatusCode::kUnauthenticated);
+      CHECK(st.http_status() == 401);
+      CHECK(st.message().find("not delivered yet") != std::string::npos);
+      CHECK(st.message().find("HTTP 401") != std::string::npos);
+      CHECK(st.message().find("authentication failed") != std::string::npos);
+      CHECK(st.message().find(host_port(server.url())) != std::string::npos);
+      CHECK(report.rejected.empty());
+      auto closed = (*logger)->close(std::chrono::seconds(2));
+      said += "\n" + closed.status().to_string();
+      CHECK(closed.counters.rejected == 0);
+      CHECK(closed.counters.spooled == closed.counters.queued);
+    }
+    const std::string everything = said + "\n" + log.get() + "\n" + files_text(spool.path());
+    CHECK(everything.find("401") != std::string::npos);
+    check_no_credentials(everything, wrong);
+    check_no_credentials(everything, pw);
+    // The right password: the next logger replays the session.
+    o.password = pw;
+    auto c = MlflowClient::make(o);
+    REQUIRE(c.ok());
+    {
+      auto logger = mlflow::AsyncLogger::open(*c, logger_options(spool.path(), log));
+      REQUIRE(logger.ok());
+      auto report = (*logger)->close(std::chrono::seconds(60));
+      CAPTURE(report.status().to_string());
+      CHECK(report.complete);
+      CHECK(report.counters.replayed > static_cast<std::uint64_t>(kAsyncMetrics));
+    }
+    check_async_run(*c, experiment);
+    check_no_credentials(log.get(), pw);
   }
 #ifdef MLFLOWCTL_PATH
   SUBCASE("mlflowctl prints no credential, with a wrong or the right password") {
