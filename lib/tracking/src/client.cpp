@@ -111,14 +111,19 @@ StatusOr<HttpResponse> MlflowClient::Impl::exchange(const std::string& method,
 
   auto result = detail::send_with_retry(*transport, *clock, random, options.retry, std::move(req));
   if (!result.response.ok()) {
+    // Marked here, for any transport: callers must tell "no answer" from an answer that refuses
+    // (both can be kFailedPrecondition without an HTTP status, e.g. a TLS failure and a deleted
+    // experiment), and the code alone cannot.
     const Status& st = result.response.status();
     if (st.code() == StatusCode::kFailedPrecondition) {  // TLS / URL problems: not transient
-      return Status(st.code(), fmt::format("{} {} on {}: {}", method, path, host_port, st.message()));
+      return Status(st.code(), fmt::format("{} {} on {}: {}", method, path, host_port, st.message()),
+                    0, kTransportErrorCode);
     }
     return Status(st.code(),
                   fmt::format("cannot reach MLflow server at {} ({} {}): {}; {} attempt{} in {:.1f} s",
                               host_port, method, path, st.message(), result.attempts,
-                              result.attempts == 1 ? "" : "s", result.elapsed.count() / 1000.0));
+                              result.attempts == 1 ? "" : "s", result.elapsed.count() / 1000.0),
+                  0, kTransportErrorCode);
   }
   HttpResponse& resp = *result.response;
   if (resp.status < 200 || resp.status >= 300) {

@@ -4,7 +4,6 @@
 #include "delivery.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
 #include "batch_split.h"
@@ -23,9 +22,10 @@ bool is_server_away(const Status& status) {
     case StatusCode::kCancelled:
       return true;
     case StatusCode::kFailedPrecondition:
-      // Without a response it is the transport's (a certificate the CA bundle does not verify, a
-      // bad URL): nothing is wrong with the records. With one it is MLflow's INVALID_STATE.
-      return status.http_status() == 0;
+      // The transport's (a certificate the CA bundle does not verify, a bad URL): nothing is wrong
+      // with the records. Otherwise MLflow's INVALID_STATE, or the client's own verdict (a deleted
+      // experiment): the records are refused.
+      return status.transport_failure();
     default:
       return false;
   }
@@ -94,7 +94,6 @@ Delivery::Result Delivery::deliver(std::vector<LogRecord> window, const Delivery
   std::vector<char> done(window.size(), 0);
   std::vector<Group> groups;
   std::map<std::string, std::size_t> group_of;  // run -> index in groups
-  std::set<std::string> failed_keys;            // runs whose creation was refused
   Status status;
 
   auto resolve = [&](std::string& run) {
@@ -121,8 +120,10 @@ Delivery::Result Delivery::deliver(std::vector<LogRecord> window, const Delivery
       continue;
     }
     resolve(r.run);
-    if (failed_keys.count(r.run)) {
-      reject(i, "the run could not be created");
+    // A start record is tried again (a window re-sent after a failure further on).
+    if (auto failed = failed_runs_.find(r.run);
+        failed != failed_runs_.end() && r.kind != LogRecord::Kind::kStartRun) {
+      reject(i, "the run could not be created: " + failed->second);
       continue;
     }
     switch (r.kind) {
@@ -134,9 +135,10 @@ Delivery::Result Delivery::deliver(std::vector<LogRecord> window, const Delivery
         if (s.outcome == Outcome::kAway) {
           status = s.status;
         } else if (s.outcome != Outcome::kDelivered) {
-          failed_keys.insert(r.run);
+          failed_runs_[r.run] = s.status.message();
           reject(i, s.status.message());
         } else {
+          failed_runs_.erase(r.run);
           done[i] = 1;
           if (events.delivered) events.delivered(1);
         }

@@ -21,7 +21,7 @@ inline constexpr const char* kRunKeyTag = "mlflow-cpp.run_key";
 
 /// True for errors that mean "the server cannot take this now" (records are kept and retried later)
 /// rather than "the server refuses these records" (they are rejected): no HTTP response at all
-/// (connection, timeout, TLS: kFailedPrecondition without an HTTP status), 401/403 (the user fixes
+/// (connection, timeout, TLS: Status::transport_failure()), 401/403 (the user fixes
 /// the credentials, then the spool is replayed), 429, 5xx, and answers that are not MLflow's
 /// (malformed 200, unknown error codes: kInternal/kUnknown).
 bool is_server_away(const Status& status);
@@ -99,6 +99,9 @@ class Delivery {
   std::function<std::uint64_t()> attempts_;
   std::map<std::string, std::string> run_ids_;
   std::map<std::string, std::string> experiment_ids_;  ///< name -> id cache
+  /// Run key -> why the server refused to create it. Kept across windows: the run's later records
+  /// (a live logger sends them in later windows) are rejected with that reason, unsent.
+  std::map<std::string, std::string> failed_runs_;
 };
 
 }  // namespace mlflow::detail

@@ -202,6 +202,72 @@ TEST_CASE("delivery keeps the records when no response arrives or credentials ar
   }
 }
 
+TEST_CASE("is_server_away: a failure without any response is the transport's only when marked so") {
+  // The same code and no HTTP status both times: a certificate the CA bundle does not verify (no
+  // answer: keep the records) and the client's verdict on a deleted experiment (refuse them).
+  CHECK(detail::is_server_away(Status(StatusCode::kFailedPrecondition,
+                                      "SSL certificate problem: unable to get local issuer "
+                                      "certificate", 0, kTransportErrorCode)));
+  CHECK_FALSE(detail::is_server_away(
+      Status(StatusCode::kFailedPrecondition,
+             "experiment 'x' (id 7) is deleted; restore it or choose another name")));
+  CHECK_FALSE(detail::is_server_away(
+      Status(StatusCode::kFailedPrecondition, "run is not active", 400, "INVALID_STATE")));
+  CHECK(detail::is_server_away(
+      Status(StatusCode::kUnavailable, "connection refused", 0, kTransportErrorCode)));
+}
+
+TEST_CASE("the client marks every failure of its transport, whatever the code, and no answer") {
+  for (StatusCode code : {StatusCode::kFailedPrecondition, StatusCode::kUnavailable,
+                          StatusCode::kDeadlineExceeded}) {
+    CAPTURE(status_code_name(code));
+    ScriptedServer server;
+    server.fault = [&](const HttpRequest&, const json&) -> std::optional<StatusOr<HttpResponse>> {
+      return StatusOr<HttpResponse>(Status(code, "no answer"));
+    };
+    const Status st = server.client().get_experiment("0").status();
+    CHECK(st.code() == code);
+    CHECK(st.transport_failure());
+    CHECK(st.message().find("no answer") != std::string::npos);
+  }
+  ScriptedServer server;  // answers 404 to get-experiment: an answer, not the transport's
+  const Status answered = server.client().get_experiment("0").status();
+  CHECK(answered.http_status() == 404);
+  CHECK_FALSE(answered.transport_failure());
+}
+
+TEST_CASE("delivery rejects every record of a run in a deleted experiment, naming it, in later windows too") {
+  ScriptedServer server;
+  server.fault = [&](const HttpRequest& r, const json&) -> std::optional<StatusOr<HttpResponse>> {
+    if (r.url.find("/experiments/get-by-name") == std::string::npos) return std::nullopt;
+    return StatusOr<HttpResponse>(HttpResponse{
+        200, R"({"experiment":{"experiment_id":"7","name":"gone","lifecycle_stage":"deleted"}})", {}});
+  };
+  auto delivery = server.delivery();
+  LogRecord begin = start("a");
+  begin.value.clear();  // by name, as RunOptions::experiment_name asks
+  begin.experiment_name = "gone";
+  std::vector<RejectedRecord> rejected;
+  detail::DeliveryEvents ev;
+  ev.rejected = [&](RejectedRecord r) { rejected.push_back(r); };
+  auto first = delivery.deliver({begin, metric("a", 0)}, ev);
+  CHECK(first.status.ok());  // refused, not "the server is away"
+  // The worker sends what is logged later in windows of its own.
+  auto later = delivery.deliver({metric("a", 1), kv(LogRecord::Kind::kEndRun, "a", "", "FINISHED")}, ev);
+  CHECK(later.status.ok());
+  CHECK(later.undelivered.empty());
+  REQUIRE(rejected.size() == 4);
+  for (const auto& r : rejected) {
+    CAPTURE(r.reason);
+    CHECK(r.run == "a");
+    CHECK(r.reason.find("experiment 'gone' (id 7) is deleted") != std::string::npos);
+  }
+  CHECK(rejected[0].kind == "run");
+  CHECK(server.creates == 0);
+  CHECK(server.requests_to("/runs/log-batch") == 0);
+  CHECK(server.requests_to("/runs/update") == 0);
+}
+
 TEST_CASE("delivery rejects a poison record that fails every time while the server answers, and delivers the rest") {
   struct Case {
     const char* name;

@@ -44,7 +44,9 @@ struct TlsOptions {
 };
 
 /// Sends one request. A response with any HTTP status is success at this layer; failures are transport
-/// problems: kUnavailable (connect/reset/read errors) or kDeadlineExceeded (timeout).
+/// problems: kUnavailable (connect/reset/read errors), kDeadlineExceeded (timeout) or
+/// kFailedPrecondition (TLS verification, a malformed URL; not retried). MlflowClient marks them all
+/// with kTransportErrorCode (status.h).
 /// Thread-safety: implementations must allow concurrent send() calls.
 class HttpTransport {
  public:

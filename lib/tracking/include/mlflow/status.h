@@ -33,6 +33,12 @@ enum class StatusCode {
 /// Name of a code, e.g. "INVALID_ARGUMENT".
 const char* status_code_name(StatusCode code) noexcept;
 
+/// The error_code() MlflowClient gives a request that got no HTTP response at all (connection
+/// refused or reset, timeout, TLS handshake, malformed URL), whatever its code: such a failure says
+/// nothing about what was sent. Any failure with another error_code() got an answer or was caught
+/// before sending.
+inline constexpr const char* kTransportErrorCode = "TRANSPORT_ERROR";
+
 /// Outcome of an operation: a code, a message, and for server errors the HTTP status and MLflow's error_code.
 /// Thread-safety: a value type; distinct objects may be used concurrently.
 class [[nodiscard]] Status {
@@ -49,8 +55,11 @@ class [[nodiscard]] Status {
   const std::string& message() const noexcept { return message_; }
   /// HTTP status of the failed response, 0 when no response was received.
   int http_status() const noexcept { return http_status_; }
-  /// MLflow's error_code, e.g. "INVALID_PARAMETER_VALUE"; empty when the server sent none.
+  /// MLflow's error_code, e.g. "INVALID_PARAMETER_VALUE"; empty when the server sent none;
+  /// kTransportErrorCode when no response arrived.
   const std::string& error_code() const noexcept { return error_code_; }
+  /// True when the request got no HTTP response (error_code() is kTransportErrorCode).
+  bool transport_failure() const noexcept { return error_code_ == kTransportErrorCode; }
 
   /// One line for people: "INVALID_PARAMETER_VALUE (HTTP 400): Changing param values is not allowed ...".
   std::string to_string() const;
