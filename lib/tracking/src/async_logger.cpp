@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include "mlflow/local_server.h"
 #include "process_hooks.h"
 #include "replay.h"
+#include "replay_progress.h"
 
 namespace mlflow {
 
@@ -267,11 +269,7 @@ Status AsyncLogger::Impl::replay_own_session() {
     log_line("mlflow-cpp: cannot read the spool: " + session.status().message());
     return session.status();
   }
-  detail::ReplayProgress progress{[this](std::uint64_t seq) { return spool->mark_acked(seq); },
-                                  [this](const std::string& k, const std::string& id) {
-                                    return spool->mark_run(k, id);
-                                  }};
-  Status s = detail::replay_session(**session, *delivery, progress,
+  Status s = detail::replay_session(**session, *delivery, detail::progress_into(*spool),
                                     events(/*own=*/true, /*replay=*/true));
   if (!s.ok()) {
     if (!detail::is_server_away(s)) log_line("mlflow-cpp: spool replay stopped: " + s.message());
@@ -296,19 +294,25 @@ void AsyncLogger::Impl::replay_orphaned_sessions() {
     if ((*session)->info().tracking_uri != tracking_uri) continue;
     std::uint64_t delivered = 0;
     detail::SpoolSession& s = **session;
-    detail::ReplayProgress progress{
-        [&s](std::uint64_t seq) { return s.mark_acked(seq); },
-        [&s](const std::string& k, const std::string& id) { return s.mark_run(k, id); }};
     detail::DeliveryEvents ev = events(/*own=*/false, /*replay=*/true);
     ev.delivered = [&delivered, count = ev.delivered](std::uint64_t n) {
       delivered += n;
       count(n);
     };
-    Status r = detail::replay_session(s, *delivery, progress, ev);
+    // As `mlflowctl sync` does: what the server refuses is kept in a file, never dropped with the
+    // session.
+    std::optional<RejectedFile> kept;
+    Status r = detail::replay_and_remove(s, *delivery, spool_root, tracking_uri, ev, &kept);
     if (r.ok()) {
-      (void)s.remove();
-      log_line(fmt::format("mlflow-cpp: replayed {} records that process {} left in {}", delivered,
-                           s.info().pid, dir));
+      std::string line = fmt::format("mlflow-cpp: replayed {} records that process {} left in {}",
+                                     delivered, s.info().pid, dir);
+      if (kept) {
+        line += fmt::format("; the server refused {} record(s), kept with its reasons in {}",
+                            kept->records, kept->path);
+        std::lock_guard<std::mutex> lock(mu);
+        rejected_files.push_back(*kept);
+      }
+      log_line(line);
     } else if (detail::is_server_away(r)) {
       note_failure(r);
       return;  // the server is away again: leave the rest for later
@@ -417,16 +421,25 @@ Status FlushReport::status() const {
     if (!last_error.ok()) pending_msg += ": " + last_error.message();
   }
   const std::uint64_t refused = rejected.size() + rejected_unlisted;
-  if (refused > 0) {
-    std::string msg = fmt::format("{} record(s) rejected:", refused);
-    const std::size_t shown = std::min<std::size_t>(rejected.size(), 10);
-    for (std::size_t i = 0; i < shown; ++i) {
-      const auto& r = rejected[i];
-      msg += fmt::format(" [{} '{}' of run {}: {}]", r.kind, r.key, r.run, r.reason);
+  if (refused > 0 || !rejected_files.empty()) {
+    std::string msg;
+    if (refused > 0) {
+      msg = fmt::format("{} record(s) rejected:", refused);
+      const std::size_t shown = std::min<std::size_t>(rejected.size(), 10);
+      for (std::size_t i = 0; i < shown; ++i) {
+        const auto& r = rejected[i];
+        msg += fmt::format(" [{} '{}' of run {}: {}]", r.kind, r.key, r.run, r.reason);
+      }
+      if (shown < refused) msg += fmt::format(" and {} more", refused - shown);
+      if (rejected_unlisted > 0) {
+        msg += fmt::format(" (only the first {} are listed in the report)", rejected.size());
+      }
     }
-    if (shown < refused) msg += fmt::format(" and {} more", refused - shown);
-    if (rejected_unlisted > 0) {
-      msg += fmt::format(" (only the first {} are listed in the report)", rejected.size());
+    for (const auto& f : rejected_files) {
+      if (!msg.empty()) msg += "; ";
+      msg += fmt::format("{} record(s) of another process's session kept with the server's "
+                         "reasons in {}",
+                         f.records, f.path);
     }
     if (!complete) msg += "; " + pending_msg;
     return Status(StatusCode::kInvalidArgument, msg);
@@ -460,6 +473,8 @@ FlushReport AsyncLogger::Impl::report(bool complete) {
     r.rejected = std::move(rejected);
     rejected.clear();
     r.rejected_unlisted = std::exchange(rejected_unlisted, 0);
+    r.rejected_files = std::move(rejected_files);
+    rejected_files.clear();
     r.last_error = last_error;
   }
   r.counters.queued = queued.load();

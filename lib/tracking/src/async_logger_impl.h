@@ -79,6 +79,7 @@ struct AsyncLogger::Impl {
   bool stopped = false;    ///< the worker has exited
   std::vector<RejectedRecord> rejected;  ///< since the last report, the first kMaxListedRejections
   std::uint64_t rejected_unlisted = 0;   ///< since the last report, beyond `rejected`
+  std::vector<RejectedFile> rejected_files;  ///< since the last report (orphaned sessions')
   Status last_error;  ///< the last delivery failure since the server last answered (scrubbed)
   std::map<std::string, std::weak_ptr<AsyncRun::State>> runs;  ///< by key
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "delivery.h"
@@ -29,5 +30,17 @@ struct ReplayProgress {
 /// went away (what was not acknowledged stays in the spool); kDataLoss for a corrupt spool.
 Status replay_session(const SpoolSession& session, Delivery& delivery, const ReplayProgress& progress,
                       const DeliveryEvents& events);
+
+/// Replays a session that is not a live logger's own (an offline one, or what a crashed process
+/// left) to its end, then removes it: the path both `mlflowctl sync` and a logger's start take.
+/// Each window's refusals are recorded in the same durable line as its acknowledgement, and only
+/// then passed to events.rejected. Before the session is removed, every record its progress lists
+/// as refused (also by an earlier, interrupted replay) is written with its reason to
+/// ROOT/rejected-<session>.jsonl, naming `server` (no credentials) as the one that refused it;
+/// *kept is then that file, else nullopt. `session` must be opened with its lock.
+/// Errors as replay_session's (the session stays, with what was done recorded), or the file's.
+Status replay_and_remove(SpoolSession& session, Delivery& delivery, const std::string& root,
+                         const std::string& server, const DeliveryEvents& events,
+                         std::optional<RejectedFile>* kept);
 
 }  // namespace mlflow::detail

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
 #include "mlflow/async_logger.h"
 #include "scripted_server.h"
+#include "spool.h"
 #include "support/test_support.h"
 
 using namespace mlflow;
@@ -25,6 +27,36 @@ AsyncLoggerOptions quiet_options(const std::string& spool) {
   o.replay_orphaned_sessions = false;
   o.log = [](const std::string&) {};
   return o;
+}
+
+/// What a process killed while the server was away leaves in `root`: a session for
+/// `tracking_uri` holding run "left" (key "left-key") in experiment 0 with param "refused" (the
+/// scripted server refuses it), metric "m" at steps [0, metrics) and its end. Returns its directory.
+std::string leave_session(const std::string& root, const std::string& tracking_uri, int metrics) {
+  using Kind = detail::LogRecord::Kind;
+  std::vector<detail::LogRecord> records;
+  auto add = [&](Kind kind, const std::string& key, const std::string& value, double number = 0) {
+    detail::LogRecord r;
+    r.seq = records.size() + 1;
+    r.kind = kind;
+    r.run = "left-key";
+    r.key = key;
+    r.value = value;
+    r.number = number;
+    r.step = kind == Kind::kMetric ? static_cast<std::int64_t>(number) : 0;
+    r.timestamp = 1700000000000;
+    records.push_back(std::move(r));
+  };
+  add(Kind::kStartRun, "left", "0");
+  add(Kind::kParam, "refused", "x");
+  for (int i = 0; i < metrics; ++i) add(Kind::kMetric, "m", "", i);
+  add(Kind::kEndRun, "", "FINISHED");
+  auto writer = detail::SpoolWriter::create(root, tracking_uri);
+  REQUIRE(writer.ok());
+  REQUIRE((*writer)->append(records).ok());
+  std::string dir = (*writer)->dir();
+  writer->reset();  // its lock released, as a dead process's is
+  return dir;
 }
 
 RunOptions run_named(const std::string& name) {
@@ -143,4 +175,42 @@ TEST_CASE("past the memory bound the spill thread spools the queue and every rec
   for (const auto& m : server.rows[id]) seen[m["step"].get<std::size_t>()] = 1;
   CHECK(std::count(seen.begin(), seen.end(), 1) == 2000);
   CHECK(server.tags[id]["last"] == "1900");  // last write wins: order kept through the spool
+}
+
+TEST_CASE("a logger's start replays what another process left and keeps what the server refuses in a file") {
+  TempDir spool;
+  ScriptedServer server;
+  const std::string dir = leave_session(spool.path(), "http://mlflow.test", 10);
+  const std::string session = dir.substr(dir.rfind('/') + 1);
+  const std::string kept = spool.path() + "/rejected-" + session + ".jsonl";
+  std::vector<std::string> lines;  // written by the worker, read once it is joined
+  AsyncLoggerOptions o = quiet_options(spool.path());
+  o.replay_orphaned_sessions = true;
+  o.log = [&](const std::string& line) { lines.push_back(line); };
+  auto logger = AsyncLogger::open(server.client(), o);
+  REQUIRE(logger.ok());
+  auto report = (*logger)->close(30s);
+
+  CHECK(report.counters.replayed == 12);  // the start, the metrics, the end
+  REQUIRE(report.rejected.size() == 1);
+  CHECK(report.rejected[0].key == "refused");
+  REQUIRE(report.rejected_files.size() == 1);
+  CHECK(report.rejected_files[0].path == kept);
+  CHECK(report.rejected_files[0].records == 1);
+  const Status st = report.status();
+  CHECK(st.code() == StatusCode::kInvalidArgument);
+  CHECK(st.message().find("1 record(s) rejected") != std::string::npos);
+  CHECK(st.message().find(kept) != std::string::npos);
+  const bool logged = std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
+    return line.find("refused 1 record(s), kept with its reasons in " + kept) != std::string::npos;
+  });
+  CHECK(logged);
+  // The refused record, whole, with the server's reason; the session is gone.
+  const std::string line = read_file(kept);
+  CHECK(line.find("Changing param values") != std::string::npos);
+  CHECK(line.find("\"session\":\"" + session + "\"") != std::string::npos);
+  CHECK(line.find("\"key\":\"refused\"") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir));
+  CHECK(server.rows[server.key_to_run.at("left-key")].size() == 10);
+  CHECK((*logger)->close(1s).rejected_files.empty());  // reported once
 }

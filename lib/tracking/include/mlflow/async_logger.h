@@ -76,6 +76,13 @@ struct RejectedRecord {
   std::string reason;
 };
 
+/// Where the records a server refused were kept when their session was removed (by mlflowctl sync,
+/// or by a logger replaying what another process left): one line per record with the server's reason.
+struct RejectedFile {
+  std::string path;           ///< SPOOL/rejected-<session>.jsonl
+  std::uint64_t records = 0;  ///< lines in it
+};
+
 /// Result of flush()/close().
 struct FlushReport {
   /// Rejections listed per report; more are counted in rejected_unlisted.
@@ -86,13 +93,16 @@ struct FlushReport {
   std::uint64_t pending = 0;      ///< records still in memory or in the spool
   std::vector<RejectedRecord> rejected;  ///< refused since the previous report, the first ones
   std::uint64_t rejected_unlisted = 0;   ///< refused since the previous report beyond `rejected`
+  /// Since the previous report: where the records the server refused of other processes' sessions
+  /// (replayed at start) were kept when those sessions were removed.
+  std::vector<RejectedFile> rejected_files;
   /// Why records are pending: the last delivery failure (e.g. HTTP 401, a TLS certificate error, a
   /// malformed response, the server unreachable), never holding a credential. OK when delivery has
   /// not failed since the server last answered.
   Status last_error;
   LoggerCounters counters;
   /// OK when complete and nothing was rejected. Rejections: kInvalidArgument, each named (run,
-  /// key, reason). Otherwise pending (safe in the spool): last_error's code and message
+  /// key, reason), and the rejected files. Otherwise pending (safe in the spool): last_error's code and message
   /// (kUnauthenticated, kPermissionDenied, kFailedPrecondition for TLS, kInternal, kUnavailable,
   /// ...), or kDeadlineExceeded when delivery was merely slower than the timeout.
   Status status() const;

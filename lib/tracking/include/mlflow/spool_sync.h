@@ -27,12 +27,6 @@ struct RefusedSession {
   std::string server;   ///< where its runs have ids (no credentials); empty when not recorded
 };
 
-/// Where the records a server refused were kept when their session was removed.
-struct RejectedFile {
-  std::string path;           ///< PATH/rejected-<session>.jsonl
-  std::uint64_t records = 0;  ///< lines in it
-};
-
 struct SyncReport {
   int sessions_synced = 0;    ///< replayed completely and removed
   int sessions_skipped = 0;   ///< in use by a running process (their lock is held)
