@@ -35,7 +35,7 @@ AsyncLoggerOptions with_defaults(AsyncLoggerOptions o) {
 
 /// Opens the spool session, starts the worker, registers the logger for the process hooks.
 StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::start(std::unique_ptr<Impl> impl) {
-  auto spool = detail::SpoolWriter::create(impl->spool_root, impl->tracking_uri);
+  auto spool = detail::SpoolWriter::create(impl->spool_root, impl->tracking_uri, impl->store);
   if (!spool.ok()) return spool.status();
   impl->spool = std::move(*spool);
   impl->spool_session_dir = impl->spool->dir();
@@ -55,6 +55,7 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open(MlflowClient client,
   auto impl = std::make_unique<Impl>();
   impl->options = with_defaults(std::move(options));
   impl->tracking_uri = client.tracking_uri();
+  impl->store = client.store_uri();
   for (const std::string* secret : {&client.options().password, &client.options().token}) {
     if (!secret->empty()) impl->secrets.push_back(*secret);
   }
@@ -84,6 +85,7 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open_offline(const std::stri
   impl->options = with_defaults(std::move(options));
   impl->offline = true;
   impl->tracking_uri = kOfflineScheme;
+  impl->store = kOfflineScheme;
   impl->spool_root = path;
   return start(std::move(impl));
 }
@@ -291,7 +293,8 @@ void AsyncLogger::Impl::replay_orphaned_sessions() {
       }
       continue;
     }
-    if ((*session)->info().tracking_uri != tracking_uri) continue;
+    // By where the runs live, not by address: a local-mode server gets another port each start.
+    if (!detail::session_in_store((*session)->info(), store, tracking_uri)) continue;
     std::uint64_t delivered = 0;
     detail::SpoolSession& s = **session;
     detail::DeliveryEvents ev = events(/*own=*/false, /*replay=*/true);
@@ -579,8 +582,8 @@ FlushReport AsyncLogger::close(std::chrono::milliseconds timeout) {
   } else if (!report.complete) {
     line += fmt::format("; {} records kept in {}: replayed at the next start against {} or with "
                         "`mlflowctl sync {} --to {}`",
-                        report.pending, impl.spool_session_dir, impl.tracking_uri, impl.spool_root,
-                        impl.tracking_uri);
+                        report.pending, impl.spool_session_dir, impl.store, impl.spool_root,
+                        impl.store);
     if (!report.last_error.ok()) line += "; last error: " + report.last_error.message();
   }
   impl.log_line(line);

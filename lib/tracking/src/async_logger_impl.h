@@ -57,6 +57,7 @@ struct AsyncLogger::Impl {
   AsyncLoggerOptions options;
   bool offline = false;
   std::string tracking_uri;  ///< without credentials; "offline:" for offline loggers
+  std::string store;         ///< where the runs live (MlflowClient::store_uri()); "offline:"
   std::string spool_root;
   std::string spool_session_dir;
   std::vector<std::string> secrets;  ///< the client's password/token: scrubbed from messages

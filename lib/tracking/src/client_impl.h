@@ -17,6 +17,7 @@ struct MlflowClient::Impl {
   ClientOptions options;
   std::string base_url;  ///< scheme://host[:port][/prefix], no trailing '/', no credentials
   std::string host_port; ///< for messages
+  std::string store_uri; ///< MlflowClient::store_uri(); empty: base_url
   Headers auth_headers;  ///< never logged or put into a message
   std::shared_ptr<HttpTransport> transport;
   std::shared_ptr<Clock> clock;
@@ -47,6 +48,15 @@ struct MlflowClient::Impl {
                                                       const char* dir_param,
                                                       const std::string& dir) const;
 };
+
+namespace detail {
+
+struct ClientAccess {
+  /// A copy of `client` whose runs live in `store_uri` (local mode: its sqlite:/// database).
+  static MlflowClient with_store(const MlflowClient& client, std::string store_uri);
+};
+
+}  // namespace detail
 
 /// The API prefix every tracking and registry route uses.
 inline constexpr const char* kApi = "/api/2.0/mlflow";

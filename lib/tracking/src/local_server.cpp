@@ -8,14 +8,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "client_impl.h"
 #include "local_process.h"
 #include "local_state.h"
 #include "local_uri.h"
+#include "url.h"
 
 namespace mlflow {
 
@@ -81,6 +84,8 @@ struct Registration {
   StatePaths paths;
   ProcessId self;    // the registering process; a fork()ed child inherits the list but is not it
   ProcessId server;  // as last seen, to stop it even if its state directory was deleted meanwhile
+  std::string url;      // as last seen
+  std::string db_path;  // what it serves
 };
 
 struct Registry {
@@ -128,12 +133,26 @@ Status register_self(const StatePaths& paths, const ServerRecord& server) {
   for (Registration& r : reg.items) {
     if (r.paths.dir == paths.dir && r.self.pid == self.pid) {
       r.server = server.process;
+      r.url = server.url;
       return Status();
     }
   }
-  reg.items.push_back(Registration{paths, self, server.process});
+  reg.items.push_back(Registration{paths, self, server.process, server.url, server.db_path});
   return Status();
 }
+
+// The database of the local-mode server at `url` that this process started or joined, if any.
+std::optional<std::string> joined_database(const std::string& url) {
+  Registry& reg = registry();
+  std::lock_guard<std::mutex> lock(reg.mu);
+  for (const Registration& r : reg.items) {
+    if (r.self.pid == ::getpid() && detail::same_server(r.url, url)) return r.db_path;
+  }
+  return std::nullopt;
+}
+
+// Where a local-mode server's runs live, whatever port it has: its database, as MLflow names it.
+std::string store_of(const std::string& db_path) { return "sqlite:///" + db_path; }
 
 // ---- finding or starting the server ----------------------------------------------------------
 
@@ -286,7 +305,16 @@ StatusOr<MlflowClient> connect(const ClientOptions& options, ClientDeps deps,
   if (!ec) wd = fs::weakly_canonical(wd, ec);
   auto target = detail::resolve_tracking_uri(options.tracking_uri, ec ? "/" : wd.string());
   if (!target.ok()) return target.status();
-  if (!target->local) return MlflowClient::make(options, std::move(deps));
+  if (!target->local) {
+    auto client = MlflowClient::make(options, std::move(deps));
+    if (!client.ok()) return client;
+    // The address local mode exported (MLFLOW_TRACKING_URI), read again in this process, e.g. by
+    // AsyncLogger::open_from_env after connect_from_env: the same database.
+    if (auto db = joined_database(client->tracking_uri())) {
+      return detail::ClientAccess::with_store(*client, store_of(*db));
+    }
+    return client;
+  }
   if (ec) {
     return Status(StatusCode::kFailedPrecondition,
                   "cannot resolve the local-mode working directory '" + local.working_dir +
@@ -303,8 +331,9 @@ StatusOr<MlflowClient> connect(const ClientOptions& options, ClientDeps deps,
   ClientOptions remote = options;
   remote.tracking_uri = *url;
   auto client = MlflowClient::make(remote, std::move(deps));
-  if (client.ok()) ::setenv("MLFLOW_TRACKING_URI", url->c_str(), 1);
-  return client;
+  if (!client.ok()) return client;
+  ::setenv("MLFLOW_TRACKING_URI", url->c_str(), 1);
+  return detail::ClientAccess::with_store(*client, store_of(target->db_path));
 }
 
 StatusOr<MlflowClient> connect_from_env() {

@@ -5,7 +5,9 @@
 //   lock           flock()ed exclusively by whoever writes or replays the session; a dead owner's
 //                  lock is released by the kernel, so "not lockable" means "alive, leave it alone"
 //   session.json   {"format":1,"tracking_uri":"<URI without credentials or query, or offline:>",
-//                   "created_ms":..., "pid":..., "host":"..."}
+//                   "store":"<where its runs live: MlflowClient::store_uri(), e.g. sqlite:////a.db>",
+//                   "created_ms":..., "pid":..., "host":"..."} ("store" is absent in sessions
+//                   written before it was recorded)
 //   seg-NNNNNN.jsonl  record segments, one JSON object per line, seq strictly increasing within a file
 //                  (different segments may interleave in seq: replay merges them by seq)
 //   progress.jsonl what replay has done: {"acked":S} (every record with seq <= S was delivered),
@@ -38,6 +40,9 @@ namespace mlflow::detail {
 struct SpoolSessionInfo {
   std::string dir;           ///< ROOT/<session>
   std::string tracking_uri;  ///< as written in session.json
+  /// Where its runs live (MlflowClient::store_uri(); "offline:" for an offline session); empty in a
+  /// session written before sessions recorded it.
+  std::string store;
   TimestampMs created_ms = 0;
   long pid = 0;
   std::string host;
@@ -69,8 +74,10 @@ class SpoolWriter {
   /// random), writes session.json, takes the lock. kInvalidArgument naming the path when ROOT or
   /// the session directory cannot be created (e.g. ROOT not writable); other I/O errors name the
   /// file (kResourceExhausted for a full disk, kInternal and the like otherwise).
+  /// `store`: where the logger's runs live (MlflowClient::store_uri()); empty: `tracking_uri`.
   static StatusOr<std::unique_ptr<SpoolWriter>> create(const std::string& root,
-                                                       const std::string& tracking_uri);
+                                                       const std::string& tracking_uri,
+                                                       const std::string& store = {});
   ~SpoolWriter();  ///< releases the lock; removes the session directory if it holds nothing unacked
 
   const std::string& dir() const;
@@ -144,6 +151,13 @@ class SpoolSession {
   explicit SpoolSession(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
+
+/// Whether the runs of `session` live in `store` (a logger's MlflowClient::store_uri(), whose
+/// server is at `tracking_uri`), compared as same_server() does: a local-mode database is the same
+/// whichever port its server had. A session that recorded no store matches by its tracking URI,
+/// as the builds that wrote it matched.
+bool session_in_store(const SpoolSessionInfo& session, const std::string& store,
+                      const std::string& tracking_uri);
 
 /// Session directories directly under ROOT (sorted by name = creation order). A missing ROOT gives an
 /// empty list. Does not lock or validate them.

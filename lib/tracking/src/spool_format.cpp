@@ -319,6 +319,7 @@ std::string session_json(const SpoolSessionInfo& info) {
   ordered_json j;
   j["format"] = kFormat;
   j["tracking_uri"] = info.tracking_uri;
+  if (!info.store.empty()) j["store"] = info.store;
   j["created_ms"] = info.created_ms;
   j["pid"] = info.pid;
   j["host"] = info.host;
@@ -362,6 +363,7 @@ Status read_session_json(const std::string& dir, SpoolSessionInfo* info) {
   out.dir = dir;
   std::int64_t pid = 0;
   Status st = get_string(j, "tracking_uri", &out.tracking_uri);
+  if (st.ok()) st = get_string(j, "store", &out.store);
   if (st.ok()) st = get_int64(j, "created_ms", &out.created_ms);
   if (st.ok()) st = get_int64(j, "pid", &pid);
   if (st.ok()) st = get_string(j, "host", &out.host);

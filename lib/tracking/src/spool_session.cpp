@@ -204,4 +204,10 @@ Status SpoolSession::remove() {
   return spool::remove_session_dir(state_->info.dir);
 }
 
+bool session_in_store(const SpoolSessionInfo& session, const std::string& store,
+                      const std::string& tracking_uri) {
+  if (session.store.empty()) return same_server(session.tracking_uri, tracking_uri);
+  return same_server(session.store, store);
+}
+
 }  // namespace mlflow::detail

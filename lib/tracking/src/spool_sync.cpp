@@ -25,11 +25,13 @@ bool is_http(const std::string& uri) {
   return uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0;
 }
 
-/// Where the run ids a session holds live: the server a sync recorded, else an online logger's own
-/// server. Empty for an offline session (and for one an earlier build synced without saying where).
+/// Where the run ids a session holds live: the store a sync recorded, else an online logger's own
+/// (its database in local mode, whose server's port is long gone). Empty for an offline session
+/// (and for one an earlier build synced without saying where).
 std::string owner_of(const SpoolSession& s) {
   if (!s.progress().server.empty()) return s.progress().server;
-  return is_http(s.info().tracking_uri) ? s.info().tracking_uri : std::string();
+  if (!is_http(s.info().tracking_uri)) return std::string();
+  return s.info().store.empty() ? s.info().tracking_uri : s.info().store;
 }
 
 /// A server run id that the session's unsent records depend on, or "" when they name none: the
@@ -60,7 +62,10 @@ StatusOr<std::string> some_server_run_id(const SpoolSession& s) {
 /// *owner: the server they live on, as recorded (may be empty: not recorded).
 StatusOr<bool> belongs_elsewhere(const SpoolSession& s, MlflowClient& client, std::string* owner) {
   *owner = owner_of(s);
-  if (!owner->empty() && detail::same_server(*owner, client.tracking_uri())) return false;
+  if (!owner->empty() && (detail::same_server(*owner, client.store_uri()) ||
+                          detail::same_server(*owner, client.tracking_uri()))) {
+    return false;
+  }
   auto id = some_server_run_id(s);
   if (!id.ok()) return id.status();
   if (id->empty()) return false;
@@ -93,6 +98,7 @@ StatusOr<SyncReport> sync_spool(const std::string& path, MlflowClient client,
   once.max_retries = 0;
   detail::Delivery delivery(client, client.derive(once));
   const std::string target = client.tracking_uri();  // never holds credentials
+  const std::string target_store = client.store_uri();
 
   SyncReport report;
   detail::DeliveryEvents events;
@@ -122,8 +128,10 @@ StatusOr<SyncReport> sync_spool(const std::string& path, MlflowClient client,
       report.refused.push_back({dir, detail::redact_url(owner)});
       continue;
     }
-    // The runs this replay creates live on the target: say so before the first one exists.
-    if (!detail::same_server(owner, target)) MLFLOW_CPP_RETURN_IF_ERROR(s.mark_server(target));
+    // The runs this replay creates live in the target's store: say so before the first one exists.
+    if (!detail::same_server(owner, target_store)) {
+      MLFLOW_CPP_RETURN_IF_ERROR(s.mark_server(target_store));
+    }
 
     std::optional<RejectedFile> kept;
     MLFLOW_CPP_RETURN_IF_ERROR(detail::replay_and_remove(s, delivery, root, target, events, &kept));

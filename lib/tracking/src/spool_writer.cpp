@@ -78,7 +78,8 @@ Status unusable_root(const Status& st) {
 SpoolWriter::SpoolWriter(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 StatusOr<std::unique_ptr<SpoolWriter>> SpoolWriter::create(const std::string& root,
-                                                           const std::string& tracking_uri) {
+                                                           const std::string& tracking_uri,
+                                                           const std::string& store) {
   if (root.empty()) return Status(StatusCode::kInvalidArgument, "spool: the spool root is empty");
   std::string base = root;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
@@ -109,6 +110,7 @@ StatusOr<std::unique_ptr<SpoolWriter>> SpoolWriter::create(const std::string& ro
   state->lock = std::move(*lock);
   SpoolSessionInfo info;
   info.tracking_uri = redact_url(tracking_uri);  // nothing in the spool holds credentials
+  info.store = redact_url(store.empty() ? tracking_uri : store);
   info.created_ms = now_ms();
   info.pid = static_cast<long>(::getpid());
   info.host = host_name();

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "client_impl.h"
 #include "mlflow/async_logger.h"
 #include "scripted_server.h"
 #include "spool.h"
@@ -30,16 +31,18 @@ AsyncLoggerOptions quiet_options(const std::string& spool) {
 }
 
 /// What a process killed while the server was away leaves in `root`: a session for
-/// `tracking_uri` holding run "left" (key "left-key") in experiment 0 with param "refused" (the
-/// scripted server refuses it), metric "m" at steps [0, metrics) and its end. Returns its directory.
-std::string leave_session(const std::string& root, const std::string& tracking_uri, int metrics) {
+/// `tracking_uri` (runs in `store`, default the same) holding run "left" (key `run_key`) in
+/// experiment 0 with param "refused" (the scripted server refuses it), metric "m" at steps
+/// [0, metrics) and its end. Returns its directory.
+std::string leave_session(const std::string& root, const std::string& tracking_uri, int metrics,
+                          const std::string& run_key = "left-key", const std::string& store = {}) {
   using Kind = detail::LogRecord::Kind;
   std::vector<detail::LogRecord> records;
   auto add = [&](Kind kind, const std::string& key, const std::string& value, double number = 0) {
     detail::LogRecord r;
     r.seq = records.size() + 1;
     r.kind = kind;
-    r.run = "left-key";
+    r.run = run_key;
     r.key = key;
     r.value = value;
     r.number = number;
@@ -51,7 +54,7 @@ std::string leave_session(const std::string& root, const std::string& tracking_u
   add(Kind::kParam, "refused", "x");
   for (int i = 0; i < metrics; ++i) add(Kind::kMetric, "m", "", i);
   add(Kind::kEndRun, "", "FINISHED");
-  auto writer = detail::SpoolWriter::create(root, tracking_uri);
+  auto writer = detail::SpoolWriter::create(root, tracking_uri, store);
   REQUIRE(writer.ok());
   REQUIRE((*writer)->append(records).ok());
   std::string dir = (*writer)->dir();
@@ -213,4 +216,33 @@ TEST_CASE("a logger's start replays what another process left and keeps what the
   CHECK_FALSE(std::filesystem::exists(dir));
   CHECK(server.rows[server.key_to_run.at("left-key")].size() == 10);
   CHECK((*logger)->close(1s).rejected_files.empty());  // reported once
+}
+
+TEST_CASE("a logger's start replays the sessions of its store, whatever their server's address") {
+  TempDir spool;
+  ScriptedServer server;
+  const std::string db = "sqlite:////data/project/mlflow.db";
+  // Local mode: the crashed process's server had another port; the database is the same.
+  const std::string same_db = leave_session(spool.path(), "http://127.0.0.1:40001", 5, "k-db", db);
+  // Another database's server once had that port: its runs do not live here.
+  const std::string other_db = leave_session(spool.path(), "http://mlflow.test", 5, "k-other",
+                                             "sqlite:////data/other/mlflow.db");
+  // Written before sessions recorded their store: matched by the tracking URI, as then.
+  const std::string old = leave_session(spool.path(), "http://mlflow.test", 5, "k-old");
+  write_file(old + "/session.json",
+             R"({"format":1,"tracking_uri":"http://mlflow.test","created_ms":5,"pid":42,"host":"h"})");
+
+  AsyncLoggerOptions o = quiet_options(spool.path());
+  o.replay_orphaned_sessions = true;
+  // What connect() gives in local mode: a client of the server's address, its runs in the database.
+  auto logger = AsyncLogger::open(detail::ClientAccess::with_store(server.client(), db), o);
+  REQUIRE(logger.ok());
+  auto report = (*logger)->close(30s);
+  CHECK(report.counters.replayed == 2 * 7);
+  CHECK(server.rows[server.key_to_run.at("k-db")].size() == 5);
+  CHECK(server.rows[server.key_to_run.at("k-old")].size() == 5);
+  CHECK(server.key_to_run.count("k-other") == 0);
+  CHECK_FALSE(std::filesystem::exists(same_db));
+  CHECK_FALSE(std::filesystem::exists(old));
+  CHECK(std::filesystem::exists(other_db));
 }

@@ -561,6 +561,42 @@ TEST_CASE("spool: credentials in the tracking URI never reach session.json") {
         "https://mlflow.example.com:8443/x");  // a query may hold a token too
 }
 
+TEST_CASE("spool: session.json records where the runs live; a session without it matches by URL") {
+  using mlflow::detail::session_in_store;
+  TempDir tmp;
+  const std::string db = "sqlite:////data/project/mlflow.db";
+  // A local-mode logger: its server's port changes with every start, its database does not.
+  auto local = SpoolWriter::create(tmp.path() + "/a", "http://127.0.0.1:40001", db);
+  REQUIRE(local.ok());
+  auto local_session = open_session((*local)->dir(), false);
+  const auto& info = local_session->info();
+  CHECK(info.store == db);
+  CHECK(info.tracking_uri == "http://127.0.0.1:40001");
+  CHECK(session_in_store(info, db, "http://127.0.0.1:40777"));
+  // Another database's server that got the same port later: not where these runs live.
+  CHECK_FALSE(session_in_store(info, "sqlite:////data/other/mlflow.db", "http://127.0.0.1:40001"));
+  CHECK_FALSE(session_in_store(info, "http://127.0.0.1:40001", "http://127.0.0.1:40001"));
+
+  // A team server: its address is its store, compared as same_server() does.
+  auto remote = SpoolWriter::create(tmp.path() + "/b", "http://u:pw@Mlflow.example:80/");
+  REQUIRE(remote.ok());
+  auto team_session = open_session((*remote)->dir(), false);
+  const auto& team = team_session->info();
+  CHECK(team.store == "http://Mlflow.example:80/");
+  CHECK(session_in_store(team, "http://mlflow.example", "http://mlflow.example"));
+
+  // Written before sessions recorded their store: readable, matched by the tracking URI.
+  const std::string old = hand_made_session(tmp.path() + "/c", {});
+  mlflow::testing::write_file(
+      old + "/session.json",
+      R"({"format":1,"tracking_uri":"http://127.0.0.1:5000","created_ms":5,"pid":42,"host":"h"})");
+  auto old_session = open_session(old, false);
+  const auto& before = old_session->info();
+  CHECK(before.store.empty());
+  CHECK(session_in_store(before, db, "http://127.0.0.1:5000"));
+  CHECK_FALSE(session_in_store(before, "http://127.0.0.1:5001", "http://127.0.0.1:5001"));
+}
+
 TEST_CASE("spool: concurrent appends that each start a segment get distinct segments") {
   TempDir tmp;
   auto w = new_writer(tmp.path());

@@ -47,7 +47,9 @@ struct AsyncLoggerOptions {
   }();
   /// While the server is away, how often the worker checks whether it is back.
   std::chrono::milliseconds probe_interval{2000};
-  /// Replay, at start, spool sessions that crashed processes left for the same server.
+  /// Replay, at start, spool sessions that crashed processes left for the same store
+  /// (MlflowClient::store_uri(): the same server, or in local mode the same database, whichever
+  /// port its server had).
   bool replay_orphaned_sessions = true;
   /// Accept NaN and +-Inf metric values (MLflow stores them; its SQL store turns +-Inf into
   /// +-DBL_MAX). Off: such a value is rejected at the call with the key named.

@@ -17,6 +17,10 @@
 
 namespace mlflow {
 
+namespace detail {
+struct ClientAccess;  // what the library itself may do to a client (src/client_impl.h)
+}  // namespace detail
+
 /// Random source for backoff jitter: uniform in [0, 1). Injectable for deterministic tests.
 using UniformRandom = std::function<double()>;
 
@@ -43,6 +47,12 @@ class MlflowClient {
 
   /// The server's base URL with credentials removed (safe to print).
   const std::string& tracking_uri() const;
+  /// Where this client's runs live, as an identity that outlasts the server's address (safe to
+  /// print): for a local-mode client (connect() over SQLite, or an http URL of a local-mode
+  /// server this process started or joined) its database, sqlite:////absolute/path.db, whichever
+  /// port its server got; otherwise tracking_uri(). The async logger's spool sessions record it,
+  /// so the next start finds them.
+  const std::string& store_uri() const;
   const ClientOptions& options() const;
   /// A client for the same server and credentials with another retry policy; `wrap_transport`, when
   /// set, receives this client's transport and returns the one the new client uses (a decorator).
@@ -188,6 +198,7 @@ class MlflowClient {
   struct Impl;  // defined in src/client_impl.h
 
  private:
+  friend struct detail::ClientAccess;
   explicit MlflowClient(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
 };

@@ -44,8 +44,10 @@ struct SyncReport {
 /// A session whose runs already have ids on another server (an online logger's session, or one
 /// partly synced elsewhere) is left untouched and listed in SyncReport::refused, unless
 /// `options.force`: its records would be refused here (NOT_FOUND) or split across two servers.
-/// "Another server" is a different address that does not know the session's run ids (checked with
-/// one get-run), so a second name of the same server, or a proxy in front of it, is not refused.
+/// "Another server" is a different address and store (MlflowClient::store_uri(): a local-mode
+/// database is the same whatever its server's port) that does not know the session's run ids
+/// (checked with one get-run), so a second name of the same server, or a proxy in front of it, is
+/// not refused.
 /// Offline sessions whose runs have no ids yet go anywhere.
 ///
 /// Records the server refuses are never lost: before a session is removed they are written, each
