@@ -5,17 +5,23 @@
 // async_log_writer --uri URI --spool DIR --experiment NAME --prefix P --runs N --metrics M
 //                  [--nested] [--hold] [--wait-spooled] [--throw] [--hooks] [--close-ms T]
 //                  [--hook-ms T] [--max-retries N] [--request-timeout-ms T] [--exit]
+//                  [--cwd DIR] [--wait-file PATH]
 // Run i (0-based) logs metric "m" with value i*M+j at step j for j in [0, M), param "run_index"=i and
 // tag "writer"=P. --nested puts the runs under a parent "P-parent". Prints "RUN <name> <key>" per run
 // and "READY" once everything is logged (then "SPOOLED" with --wait-spooled, once all of it is in the
 // spool); --hold then waits to be signalled; --throw then throws; --exit then calls std::exit(0)
 // with the logger still open (held here, so never destroyed). --hooks installs the process hooks
 // with --hook-ms (default 20000) as their timeout. --max-retries N (default 1), --request-timeout-ms
-// (default 10000).
+// (default 10000). --cwd runs it in DIR (local mode: --uri "" is DIR/mlflow.db). --wait-file prints
+// "OPENED" once the logger is open, then waits for PATH to exist before it logs anything.
 // Otherwise closes (--close-ms, default 60000) and prints "CLOSED complete=<0|1> <counters>".
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -25,7 +31,7 @@
 #include "mlflow/async_logger.h"
 
 int main(int argc, char** argv) {
-  std::string uri, spool, experiment = "async-writer", prefix = "w";
+  std::string uri, spool, experiment = "async-writer", prefix = "w", cwd, wait_file;
   int runs = 1, metrics = 100;
   long close_ms = 60000, hook_ms = 20000, request_timeout_ms = 10000;
   bool nested = false, hold = false, throw_at_end = false, hooks = false, wait_spooled = false,
@@ -56,10 +62,17 @@ int main(int argc, char** argv) {
     else if (a == "--hooks") hooks = true;
     else if (a == "--wait-spooled") wait_spooled = true;
     else if (a == "--max-retries") max_retries = std::atoi(next().c_str());
+    else if (a == "--cwd") cwd = next();
+    else if (a == "--wait-file") wait_file = next();
     else {
       std::fprintf(stderr, "async_log_writer: unknown argument '%s'\n", a.c_str());
       return 2;
     }
+  }
+  if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
+    std::fprintf(stderr, "async_log_writer: cannot change to %s: %s\n", cwd.c_str(),
+                 std::strerror(errno));
+    return 2;
   }
   mlflow::AsyncLoggerOptions options;
   options.spool_dir = spool;
@@ -72,6 +85,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (hooks) mlflow::AsyncLogger::install_process_hooks(std::chrono::milliseconds(hook_ms));
+  if (!wait_file.empty()) {
+    std::printf("OPENED\n");
+    std::fflush(stdout);
+    while (::access(wait_file.c_str(), F_OK) != 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
 
   mlflow::RunOptions base;
   base.experiment_name = experiment;

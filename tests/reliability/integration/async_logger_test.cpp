@@ -191,6 +191,50 @@ TEST_CASE("bad input is refused at the call or reported at flush without poisoni
   (void)(*logger)->close(30s);
 }
 
+TEST_CASE("a run started in a deleted experiment is rejected naming it, not spooled for ever") {
+  TempDir spool;
+  auto client = test_client();
+  const std::string experiment = unique_name("async-deleted");
+  auto experiment_id = client.create_experiment(experiment);
+  REQUIRE(experiment_id.ok());
+  REQUIRE(client.delete_experiment(*experiment_id).ok());
+  auto logger = AsyncLogger::open(client, quiet_options(spool.path()));
+  REQUIRE(logger.ok());
+  RunOptions o;
+  o.experiment_name = experiment;
+  o.run_name = "into-deleted";
+  auto run = (*logger)->start_run(o);
+  REQUIRE(run.ok());
+  REQUIRE(run->log_param("lr", "0.1").ok());
+  for (int j = 0; j < 50; ++j) REQUIRE(run->log_metric("m", j, j).ok());
+  auto report = (*logger)->flush(60s);
+  INFO(report.status().message());
+  // The server answered: nothing waits for it to come back.
+  CHECK(report.complete);
+  CHECK_FALSE((*logger)->degraded());
+  CHECK(report.counters.spooled == 0);
+  CHECK(report.counters.rejected == report.counters.queued);  // every record of the run
+  REQUIRE_FALSE(report.rejected.empty());
+  for (const auto& r : report.rejected) {
+    CAPTURE(r.reason);
+    CHECK(r.reason.find("experiment '" + experiment + "' (id " + *experiment_id + ") is deleted") !=
+          std::string::npos);
+  }
+  CHECK(report.status().code() == StatusCode::kInvalidArgument);
+  CHECK(report.status().message().find(experiment) != std::string::npos);
+  // Logged later, sent later: refused the same way, without a request.
+  run->end();
+  auto closed = (*logger)->close(30s);
+  CHECK(closed.complete);
+  CHECK(closed.rejected.size() == 1);
+  CHECK(closed.counters.rejected == closed.counters.queued);
+  CHECK(files_under(spool.path()) == 0);
+  SearchOptions all;
+  auto runs = client.search_runs({*experiment_id}, all, ViewType::kAll);
+  REQUIRE(runs.ok());
+  CHECK(runs->items.empty());
+}
+
 TEST_CASE("runs started while the server is away get real ids when it is back, nesting kept") {
   TempDir spool;
   OwnServer server;

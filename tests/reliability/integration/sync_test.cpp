@@ -256,3 +256,53 @@ TEST_CASE("mlflowctl sync keeps the records a server refuses of an offline sessi
   CHECK(stored["kept"].status == "FINISHED");
   check_history(stored["kept"], 0, kMetrics);
 }
+
+TEST_CASE("mlflowctl sync of an offline session into a deleted experiment keeps it all in the rejected file") {
+  TempDir dir;
+  const std::string offline = dir.path() + "/offline";
+  const std::string experiment = unique_name("sync-deleted");
+  auto client = test_client();
+  auto experiment_id = client.create_experiment(experiment);
+  REQUIRE(experiment_id.ok());
+  REQUIRE(client.delete_experiment(*experiment_id).ok());
+  {
+    auto logger = AsyncLogger::open_uri("offline:" + offline);
+    REQUIRE(logger.ok());
+    RunOptions ro;
+    ro.experiment_name = experiment;
+    ro.run_name = "into-deleted";
+    auto run = (*logger)->start_run(ro);
+    REQUIRE(run.ok());
+    for (int j = 0; j < kMetrics; ++j) REQUIRE(run->log_metric("m", j, j).ok());
+    run->end();
+    REQUIRE((*logger)->close(30s).complete);
+  }
+  REQUIRE(entries(offline).size() == 1);
+  const std::string session = entries(offline).front();
+
+  // Refused, not "the server is away": the session is settled, its records kept with the reason.
+  auto synced = sync({offline, "--to", server_url()});
+  INFO(synced.out << synced.err);
+  CHECK(synced.exit_code == 1);
+  CHECK(synced.out.find("synced 1 session(s)") != std::string::npos);
+  const std::string kept_file = offline + "/rejected-" + session + ".jsonl";
+  CHECK(synced.err.find(kept_file) != std::string::npos);
+  CHECK(synced.err.find("experiment '" + experiment + "'") != std::string::npos);
+  CHECK(entries(offline) == std::vector<std::string>{"rejected-" + session + ".jsonl"});
+  std::istringstream lines(read_file(kept_file));
+  int metrics = 0, lines_read = 0;
+  for (std::string line; std::getline(lines, line); ++lines_read) {
+    const json j = json::parse(line);
+    INFO(line);
+    CHECK(j.at("reason").get<std::string>().find("experiment '" + experiment + "' (id " +
+                                                 *experiment_id + ") is deleted") !=
+          std::string::npos);
+    metrics += j.at("record").at("k") == "metric";
+  }
+  CHECK(metrics == kMetrics);
+  CHECK(lines_read > kMetrics + 1);  // the start, the system tags, the end too
+  SearchOptions all;
+  auto runs = client.search_runs({*experiment_id}, all, ViewType::kAll);
+  REQUIRE(runs.ok());
+  CHECK(runs->items.empty());
+}
