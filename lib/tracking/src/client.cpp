@@ -82,13 +82,13 @@ const std::string& MlflowClient::tracking_uri() const { return impl_->base_url; 
 const std::string& MlflowClient::store_uri() const {
   return impl_->store_uri.empty() ? impl_->base_url : impl_->store_uri;
 }
+const ClientOptions& MlflowClient::options() const { return impl_->options; }
 
 MlflowClient detail::ClientAccess::with_store(const MlflowClient& client, std::string store_uri) {
   auto impl = std::make_shared<MlflowClient::Impl>(*client.impl_);
   impl->store_uri = std::move(store_uri);
   return MlflowClient(std::move(impl));
 }
-const ClientOptions& MlflowClient::options() const { return impl_->options; }
 
 MlflowClient MlflowClient::derive(
     const RetryOptions& retry,

@@ -12,7 +12,7 @@
 //                  (different segments may interleave in seq: replay merges them by seq)
 //   progress.jsonl what replay has done: {"acked":S} (every record with seq <= S was delivered),
 //                  {"run":"<session key>","id":"<server run id>"} (a run the replay created),
-//                  {"server":"<URI>"} (where those ids live when not at the session's tracking_uri;
+//                  {"server":"<URI>"} (the store those ids live in when not the session's own;
 //                  written by sync_spool before it replays into another server) and
 //                  {"acked":S,"after":A,"rejected":[{"run","kind","key","reason"},...]} (records
 //                  with A < seq <= S were delivered, except the listed ones, which the server

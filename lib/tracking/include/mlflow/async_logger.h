@@ -104,9 +104,10 @@ struct FlushReport {
   Status last_error;
   LoggerCounters counters;
   /// OK when complete and nothing was rejected. Rejections: kInvalidArgument, each named (run,
-  /// key, reason), and the rejected files. Otherwise pending (safe in the spool): last_error's code and message
-  /// (kUnauthenticated, kPermissionDenied, kFailedPrecondition for TLS, kInternal, kUnavailable,
-  /// ...), or kDeadlineExceeded when delivery was merely slower than the timeout.
+  /// key, reason), and the rejected files. Otherwise pending (safe in the spool): last_error's
+  /// code and message (kUnauthenticated, kPermissionDenied, kFailedPrecondition for TLS,
+  /// kInternal, kUnavailable, ...), or kDeadlineExceeded when delivery was merely slower than the
+  /// timeout.
   Status status() const;
 };
 
