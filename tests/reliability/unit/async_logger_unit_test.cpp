@@ -87,10 +87,17 @@ TEST_CASE("close() from two threads at once, with a flush beside them: each retu
   first.join();
   second.join();
   flusher.join();
-  for (const auto& r : reports) {
-    INFO(r.status().message());
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    const FlushReport& r = reports[i];
+    INFO(i, ": ", r.status().message());
     CHECK(r.complete);
-    CHECK(r.counters.sent == r.counters.queued);
+    // A close reports everything sent; the flush only what was queued before it, and its counters are a
+    // snapshot that may already count the run's end a racing close queued after it.
+    if (i < 2) {
+      CHECK(r.counters.sent == r.counters.queued);
+    } else {
+      CHECK(r.counters.sent <= r.counters.queued);
+    }
   }
   CHECK((*logger)->close(1s).complete);  // and again, later
   CHECK(run->log_metric("m", 1.0).code() == StatusCode::kFailedPrecondition);
