@@ -154,6 +154,12 @@ def training_section(t):
         out.append(f"| tracking on vs off, % of epoch time | {fmt_stats(o, ' %', 2)} | ≤ 1 %: "
                    f"{verdict(o['median'], 1.0, higher_is_better=False)} |")
     out.append("")
+    o, d = tr.get("overhead_percent"), tr.get("direct_overhead_percent")
+    if o and d and o["max"] - o["min"] > 1.0:
+        out += [f"The on-off difference of whole epochs spreads over {o['min']:+.1f} % to {o['max']:+.1f} %: this "
+                "machine's epoch-to-epoch noise, larger than any effect of tracking, so its median says little. "
+                f"What tracking certainly adds is the time in its calls on the training thread, {d['median']:.3f} % "
+                "of the epoch; the logger's worker and the server take CPU beside it.", ""]
     if tr.get("what"):
         out += ["Tracking on and off, " + tr["what"], ""]
     v = t.get("versions", {})
