@@ -147,6 +147,19 @@ StatusOr<std::vector<Metric>> MlflowClient::get_metric_history(const std::string
   return all;
 }
 
+namespace {
+
+/// A unique-key violation reported by the server's SQL store (SQLAlchemy names the driver's error:
+/// sqlite3.IntegrityError, psycopg2 UniqueViolation, pymysql IntegrityError "Duplicate entry").
+bool is_duplicate_dataset_race(const Status& st) {
+  if (st.http_status() != 400 || st.error_code() != "BAD_REQUEST") return false;
+  const std::string& m = st.message();
+  return m.find("IntegrityError") != std::string::npos ||
+         m.find("UniqueViolation") != std::string::npos;
+}
+
+}  // namespace
+
 Status MlflowClient::log_inputs(const std::string& run_id, const std::vector<DatasetInput>& datasets,
                                 const std::vector<std::string>& model_ids) {
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("run id", run_id));
@@ -160,9 +173,19 @@ Status MlflowClient::log_inputs(const std::string& run_id, const std::vector<Dat
   }
   json models = json::array();
   for (const auto& id : model_ids) models.push_back({{"model_id", id}});
-  return impl_->post(std::string(kApi) + "/runs/log-inputs",
-                     {{"run_id", run_id}, {"datasets", ds}, {"models", models}})
-      .status();
+  const json body = {{"run_id", run_id}, {"datasets", ds}, {"models", models}};
+  // The SQL store looks a dataset up by (experiment, name, digest) and inserts it when missing
+  // (sqlalchemy_store.py, _log_inputs_impl): two runs logging the same new dataset at once race, and
+  // the loser's request fails with BAD_REQUEST naming the IntegrityError, its transaction rolled
+  // back.
+  // Sent again, it finds the winner's row; with several datasets in one request the second attempt
+  // can lose the race for another of them, hence a third.
+  Status st;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    st = impl_->post(std::string(kApi) + "/runs/log-inputs", body).status();
+    if (st.ok() || !is_duplicate_dataset_race(st)) break;
+  }
+  return st;
 }
 
 Status MlflowClient::log_outputs(const std::string& run_id, const std::vector<ModelOutput>& models) {

@@ -6,8 +6,10 @@
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "mlflow/run.h"
 #include "support/test_support.h"
@@ -226,6 +228,47 @@ TEST_CASE("runs: dataset inputs round-trip with their context tag") {
   mlflow::DatasetInput bad = in;
   bad.dataset.digest.clear();
   CHECK(c.log_inputs(run->id(), {bad}).code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("runs: runs logging the same new dataset at once all get it (the server's insert race)") {
+  // Trials of a sweep start together and log the same dataset into one experiment: the server's
+  // look-up-then-insert lets all but one fail with an IntegrityError, which log_inputs re-sends.
+  auto c = test_client();
+  auto exp = c.create_experiment(unique_name("inputs-race"));
+  REQUIRE(exp.ok());
+  constexpr int kRuns = 6, kRounds = 8;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kRuns; ++i) {
+    auto r = c.create_run({*exp, "racer-" + std::to_string(i), {}, {}});
+    REQUIRE(r.ok());
+    ids.push_back(r->info.run_id);
+  }
+  std::atomic<int> failures{0};
+  std::string first_failure;
+  std::mutex failure_mutex;
+  for (int round = 0; round < kRounds; ++round) {
+    mlflow::DatasetInput in;
+    const std::string digest = "digest-" + std::to_string(round);
+    in.dataset = {"shared", digest, "local", R"({"uri": "/data"})", "", ""};
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kRuns; ++i) {
+      threads.emplace_back([&, i] {
+        auto client = test_client();  // its own connection, as a trial process has
+        ready.fetch_add(1);
+        while (ready.load() < kRuns) std::this_thread::yield();
+        auto st = client.log_inputs(ids[i], {in});
+        if (!st.ok()) {
+          std::lock_guard<std::mutex> lock(failure_mutex);
+          if (failures.fetch_add(1) == 0) first_failure = st.to_string();
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  INFO(first_failure);
+  CHECK(failures.load() == 0);
+  for (const auto& id : ids) CHECK(c.get_run(id)->dataset_inputs.size() == kRounds);
 }
 
 TEST_CASE("runs: unknown run ids are kNotFound for get and resume") {

@@ -247,3 +247,29 @@ TEST_CASE("client: a runs:/ model version source fills in run_id") {
   auto body = nlohmann::json::parse(f.transport->requests().at(0).body);
   CHECK(body["run_id"] == "0123abcd");
 }
+
+TEST_CASE("client: log_inputs re-sends after losing the server's race to insert a new dataset") {
+  Fixture f;
+  auto c = f.make();
+  mlflow::DatasetInput in;
+  in.dataset = {"fashion-mnist-train", "d1g35t", "local", R"({"uri":"/data"})", "", ""};
+  const char* race =
+      R"({"error_code":"BAD_REQUEST","message":"(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.experiment_id, datasets.name, datasets.digest"})";
+  f.transport->push(400, race);
+  f.transport->push(200, "{}");
+  CHECK(c.log_inputs("r1", {in}).ok());
+  REQUIRE(f.transport->requests().size() == 2);
+  CHECK(f.transport->requests().at(1).body == f.transport->requests().at(0).body);
+
+  // Three lost races in a row: the server's error is reported, no fourth request.
+  for (int i = 0; i < 3; ++i) f.transport->push(400, race);
+  auto st = c.log_inputs("r1", {in});
+  CHECK(st.code() == StatusCode::kInvalidArgument);
+  CHECK(st.message().find("IntegrityError") != std::string::npos);
+  CHECK(f.transport->requests().size() == 5);
+
+  // Any other refusal is not sent again.
+  f.transport->push(400, R"({"error_code":"INVALID_PARAMETER_VALUE","message":"bad dataset"})");
+  CHECK_FALSE(c.log_inputs("r1", {in}).ok());
+  CHECK(f.transport->requests().size() == 6);
+}
