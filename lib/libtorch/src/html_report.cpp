@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Renders HtmlReport as one self-contained page (base64 by OpenSSL's EVP_EncodeBlock).
+// Renders HtmlReport as one self-contained page (pictures as base64 data URIs).
 #include "mlflow/libtorch/html_report.h"
-
-#include <openssl/evp.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "base64.h"
 
 namespace mlflow::libtorch {
 namespace {
@@ -53,14 +53,7 @@ void render_table(std::string& out, const HtmlTable& table) {
 
 }  // namespace
 
-std::string base64_encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // EVP_EncodeBlock writes a final NUL
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                      reinterpret_cast<const unsigned char*>(bytes.data()),
-                                      static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(written));
-  return out;
-}
+std::string base64_encode(std::string_view bytes) { return mlflow::detail::base64_encode(bytes); }
 
 std::string html_escape(std::string_view text) {
   std::string out;

@@ -6,7 +6,7 @@
 
 namespace mlflow::detail {
 
-std::string base64_encode(const std::string& bytes) {
+std::string base64_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');  // room for the NUL it writes last
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                 reinterpret_cast<const unsigned char*>(bytes.data()),
