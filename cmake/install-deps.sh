@@ -67,9 +67,10 @@ core_packages=(
   build-essential cmake ninja-build git ca-certificates curl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libfmt-dev doctest-dev zlib1g-dev
   libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
-  libcairo2-dev fonts-dejavu-core pkg-config
+  libcairo2-dev fonts-dejavu-core pkg-config libgoogle-perftools-dev
   python3 python3-venv
 )
+# libgoogle-perftools-dev: tcmalloc for the apps that train or infer (apps/support/caching_allocator.cpp).
 # LibTorch integration and the Fashion-MNIST trainer. Installed by default (the product's trainer
 # and its tests need them); --without-torch skips them for tracking-only work. On Debian 12
 # `libtorch-dev` pulls in ~200 new packages (protobuf, glog, gflags, python3-dev, BLAS, ...),
