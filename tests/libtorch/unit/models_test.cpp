@@ -162,3 +162,51 @@ TEST_CASE("models: loading the wrong file fails with its path") {
   CHECK(mismatch.code() == StatusCode::kInvalidArgument);
   CHECK_FALSE(ml::copy_backbone(mobile, m).ok());
 }
+
+TEST_CASE("models: MobileNetV2's small layout pools five stages; the paper's layout keeps its last layer") {
+  ml::ModelConfig small{ml::kMobileNetV2, 0.5, 10, 0.25};
+  auto s = ml::make_classifier(small, 1);
+  REQUIRE(s.ok());
+  (*s)->eval();
+  // Stages 3-7 at width 0.5: 16 channels at 7x7 (pooled to 4x4), 32 and 48 at 4x4, 80 and 160 at 2x2.
+  CHECK((*s)->feature_size() == 16 * 16 + 32 * 16 + 48 * 16 + 80 * 4 + 160 * 4);
+  CHECK((*s)->embedding_size() == 160);
+  const at::Tensor x = at::randn({2, 1, 28, 28});
+  CHECK((*s)->features(x).size(1) == (*s)->feature_size());
+  CHECK((*s)->embedding(x).sizes().vec() == std::vector<std::int64_t>{2, 160});
+  ml::ModelConfig paper = small;
+  paper.layout = ml::kLayoutImagenet;
+  auto p = ml::make_classifier(paper, 1);
+  REQUIRE(p.ok());
+  CHECK((*p)->feature_size() == 1280);
+  CHECK_FALSE(ml::make_classifier({ml::kMobileNetV2, 0.5, 10, 0.25, "tiny"}, 1).ok());
+}
+
+TEST_CASE("models: pixels has no backbone weights; a linear head is one layer after a batch norm") {
+  auto m = ml::make_classifier({ml::kPixels, 1.0, 10, 0.25, ml::kLayoutSmall, ml::kHeadLinear}, 1);
+  REQUIRE(m.ok());
+  CHECK((*m)->feature_size() == 784);
+  CHECK(ml::count_parameters(*(*m)->backbone) == 0);
+  CHECK(ml::count_parameters(**m) == 784 * 2 + 784 * 10 + 10);
+}
+
+TEST_CASE("models: a config saved before layouts existed reads as the paper's MobileNetV2") {
+  auto old = ml::ModelConfig::from_json(R"({"architecture":"mobilenet_v2","width_multiplier":1.0,"num_classes":4})",
+                                        "an old MLmodel");
+  REQUIRE(old.ok());
+  CHECK(old->layout == ml::kLayoutImagenet);
+  CHECK(old->head == ml::kHeadMlp);
+  CHECK(old->input == ml::kFmnistInput);
+}
+
+TEST_CASE("models: copying a backbone of another shape names the first tensor and both shapes, copies nothing") {
+  auto a = build(ml::kMobileNetV2, 0.5);
+  auto b = build(ml::kMobileNetV2, 1.0);
+  const auto before = clones(b->backbone->parameters());
+  const auto s = ml::copy_backbone(a, b);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("'0.weight'") != std::string::npos);
+  CHECK(s.message().find("[16, 1, 3, 3]") != std::string::npos);
+  CHECK(s.message().find("[32, 1, 3, 3]") != std::string::npos);
+  CHECK(same_tensors(b->backbone->parameters(), before));
+}
