@@ -76,9 +76,11 @@ StatusOr<std::string> sha256_files(const std::vector<std::string>& paths) {
 
 StatusOr<std::string> sha256_file(const std::string& path) { return sha256_files({path}); }
 
-std::string sha256_hex(const std::string& data) {
+std::string sha256_hex(const std::string& data) { return sha256_hex(data.data(), data.size()); }
+
+std::string sha256_hex(const void* data, std::size_t size) {
   auto ctx = new_sha256();
-  if (!ctx.ok() || EVP_DigestUpdate(ctx->get(), data.data(), data.size()) != 1) return {};
+  if (!ctx.ok() || EVP_DigestUpdate(ctx->get(), data, size) != 1) return {};
   auto hex = finish(ctx->get());
   return hex.ok() ? *hex : std::string();
 }

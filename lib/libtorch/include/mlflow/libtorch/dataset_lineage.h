@@ -2,6 +2,7 @@
 // Dataset lineage: sha256 of source files and the MLflow dataset inputs of the Fashion-MNIST splits; LibTorch-free.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ StatusOr<std::string> sha256_files(const std::vector<std::string>& paths);
 
 /// Lower-case hex sha256 of a string.
 std::string sha256_hex(const std::string& data);
+/// Lower-case hex sha256 of `size` bytes at `data`.
+std::string sha256_hex(const void* data, std::size_t size);
 
 /// MLflow's value of the dataset-input tag mlflow.data.context.
 enum class DatasetContext { kTraining, kValidation, kTest };
