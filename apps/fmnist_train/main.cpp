@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "app_support.h"
+#include "mlflow/libtorch/feature_cache.h"
 #include "mlflow/libtorch/fmnist_data.h"
 #include "mlflow/libtorch/fmnist_tensors.h"
 #include "mlflow/libtorch/tracked_training.h"
@@ -33,6 +34,8 @@ struct Args {
   std::string alias;
   bool quiet = false;
   bool no_register = false;
+  std::string feature_cache_dir = ml::default_feature_cache_dir();
+  std::string save_checkpoint;
   std::vector<std::pair<std::string, std::string>> settings;  // --key value, in command-line order
 };
 
@@ -87,12 +90,19 @@ int main(int argc, char** argv) {
                                                   "fashion-mnist; MLFLOW_EXPERIMENT_NAME/_ID also apply)");
   app.add_option("--run-name", args.run_name, "name of the run (default: chosen by MLflow)");
   app.add_option("--register", args.register_name,
-                 "register the model under this name in the model registry (--task rotation: default "
+                 "register the model under this name in the model registry (pretraining tasks: default "
                  "fmnist-backbone with alias pretrained)");
-  app.add_flag("--no-register", args.no_register, "with --task rotation: do not register the backbone")
+  app.add_flag("--no-register", args.no_register, "when pretraining: do not register the backbone")
       ->excludes("--register");
   app.add_option("--alias", args.alias, "with --register: point this alias at the new version")->needs("--register");
   app.add_flag("-q,--quiet", args.quiet, "print only the run id and errors");
+  app.add_option("--feature-cache-dir", args.feature_cache_dir,
+                 "where a frozen backbone's features are kept across runs, least recently used first out past "
+                 "4 GiB; empty: no cache")
+      ->capture_default_str();
+  app.add_option("--save-checkpoint", args.save_checkpoint,
+                 "also write the trained model to this directory as a checkpoint (model.pt, checkpoint.json with "
+                 "its settings, history and this command line), to ship it or to start from it (initial_weights)");
   add_setting_flags(app, args, given);
   app.footer(
       "Where runs go: MLFLOW_TRACKING_URI (http(s)://... a server; unset or sqlite:///F: local mode over ./mlflow.db,\n"
@@ -117,14 +127,14 @@ int main(int argc, char** argv) {
   }
   if (auto s = ml::validate_train_config(config); !s.ok()) return fail(kExitUsage, s.message());
   if (!args.alias.empty() && args.register_name.empty()) return fail(kExitUsage, "--alias needs --register");
-  if (config.task == ml::kTaskRotation && args.register_name.empty() && !args.no_register) {
+  if (ml::is_pretraining_task(config.task) && args.register_name.empty() && !args.no_register) {
     // Pretraining exists to feed frozen-backbone runs: publish the backbone where they look by default.
     args.register_name = "fmnist-backbone";
     args.alias = "pretrained";
   }
 
   const std::string data_dir = ml::fmnist_data_dir(config.data_dir);
-  auto data = ml::load_fmnist_splits(data_dir, {config.train_val_split, config.seed});
+  auto data = ml::load_fmnist_splits(data_dir, {config.train_val_split, config.split_seed});
   if (!data.ok()) return fail(kExitUsage, data.status().message());
 
   auto client = mlflow::connect_from_env();
@@ -146,6 +156,9 @@ int main(int argc, char** argv) {
   options.register_model_name = args.register_name;
   options.register_alias = args.alias;
   options.cancelled = mlflow::apps::interrupted;
+  options.feature_cache_dir = args.feature_cache_dir;
+  options.save_checkpoint_dir = args.save_checkpoint;
+  for (int i = 0; i < argc; ++i) options.recipe += (i > 0 ? " " : "") + std::string(i == 0 ? "fmnist_train" : argv[i]);
   auto result = ml::run_tracked_training(config, *data, data_dir, *run, options);
   if (!result.ok()) {
     const bool cancelled = result.status().code() == mlflow::StatusCode::kCancelled;

@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "mlflow/libtorch/checkpoint.h"
 #include "mlflow/libtorch/dataset_lineage.h"
+#include "mlflow/libtorch/feature_cache.h"
 #include "mlflow/libtorch/fmnist_data.h"
 #include "mlflow/libtorch/fmnist_tensors.h"
 #include "mlflow/libtorch/models.h"
@@ -77,9 +79,20 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
   params.emplace_back("build_type", MLFLOW_CPP_BUILD_TYPE);
   const std::string commit = git_commit_of(run);
   params.emplace_back("git_commit", commit.empty() ? "unknown" : commit);
+  if (!config.initial_weights.empty()) {
+    // Lineage of a shipped model: which weights (by digest), and what made them.
+    auto info = read_checkpoint(config.initial_weights);
+    if (!info.ok()) return info.status().with_context("initial_weights");
+    params.emplace_back("initial_weights_sha256", info->weights_sha256);
+    MLFLOW_CPP_RETURN_IF_ERROR(
+        run.set_tags({{"mlflow_cpp.initial_weights.source", info->source.substr(0, 5000)},
+                      {"mlflow_cpp.initial_weights.recipe", info->recipe.substr(0, 5000)},
+                      {"mlflow_cpp.initial_weights.epochs", std::to_string(info->history.size())}})
+            .with_context("logging the initial weights' lineage"));
+  }
   MLFLOW_CPP_RETURN_IF_ERROR(logger.log_params(params).with_context("logging params"));
 
-  SplitOptions split{config.train_val_split, config.seed};
+  SplitOptions split{config.train_val_split, config.split_seed};
   FmnistSplitSizes sizes{data.train.size(), data.validation.size(), data.test.size()};
   if (config.train_limit > 0 && config.train_limit < sizes.train) sizes.train = config.train_limit;
   auto inputs = fmnist_dataset_inputs(data_dir, split, sizes);
@@ -87,7 +100,7 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
   MLFLOW_CPP_RETURN_IF_ERROR(run.client().log_inputs(run.id(), *inputs).with_context("logging dataset inputs"));
 
   log.add(fmt::format("run {}: {} on {} training / {} validation / {} test images, {} epochs at most",
-                      run.id(), config.task == kTaskRotation ? "rotation pretraining of " + config.model : config.model,
+                      run.id(), is_pretraining_task(config.task) ? config.task + " pretraining of " + config.model : config.model,
                       sizes.train, sizes.validation, sizes.test, config.max_epochs));
   const ProgressOptions& po = options.progress;
   const bool plain = !po.tty && !po.quiet;
@@ -111,7 +124,15 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
     return logger.log_epoch(m).with_context(fmt::format("logging epoch {}", m.epoch));
   };
 
-  auto trained = train_fmnist(config, data, scratch->path(), cb, model_uri_resolver(run.client(), scratch->path()));
+  FeatureCacheOptions cache_options;
+  cache_options.dir = options.feature_cache_dir;
+  cache_options.warn = [&](const std::string& message) {
+    log.add("warning: " + message);
+    std::fprintf(options.out, "warning: %s\n", message.c_str());
+  };
+  FeatureCache cache(cache_options);
+  auto trained = train_fmnist(config, data, scratch->path(), cb, model_uri_resolver(run.client(), scratch->path()),
+                              &cache);
   if (!trained.ok()) {
     log.add("training failed: " + trained.status().to_string());
     (void)run.log_text(log.text(), "train.log");  // keep what happened; the caller ends the run FAILED
@@ -133,7 +154,15 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
                                          {"epochs_run", static_cast<double>(out.history.size())},
                                          {"parameters", static_cast<double>(out.parameters)},
                                          {"trainable_parameters", static_cast<double>(out.trainable_parameters)}};
-  if (out.feature_cache_seconds > 0) extra["feature_cache_seconds"] = out.feature_cache_seconds;
+  if (out.feature_cache_seconds > 0) {
+    extra["feature_cache_seconds"] = out.feature_cache_seconds;
+    extra["feature_cache_hit"] = out.feature_cache_hit ? 1.0 : 0.0;
+  }
+  if (out.linear_probe_val_accuracy >= 0) {
+    // How good the pretrained backbone is: what the registry shows for it.
+    extra["linear_probe_val_accuracy"] = out.linear_probe_val_accuracy;
+    extra["linear_probe_test_accuracy"] = result.report.accuracy;
+  }
   MLFLOW_CPP_RETURN_IF_ERROR(logger.log_evaluation(result.report, "test", extra).with_context("logging evaluation"));
   MLFLOW_CPP_RETURN_IF_ERROR(logger.log_curves().with_context("logging curves"));
   MLFLOW_CPP_RETURN_IF_ERROR(logger.log_metrics_json().with_context("logging metrics.json"));
@@ -151,9 +180,13 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
   if (!model.ok()) return model.status().with_context("logging the model");
   result.model = std::move(*model);
   if (!options.register_model_name.empty()) {
-    const std::string what = config.task == kTaskRotation ? "Self-supervised (rotation prediction) " + config.model +
-                                                                " backbone for Fashion-MNIST"
-                                                          : config.model + " Fashion-MNIST classifier";
+    const std::string what =
+        config.task == kTaskSimclr
+            ? "Self-supervised (SimCLR, contrastive; linear probe test accuracy " + percent(result.report.accuracy) +
+                  ") " + config.model + " backbone for Fashion-MNIST"
+        : config.task == kTaskRotation
+            ? "Self-supervised (rotation prediction) " + config.model + " backbone for Fashion-MNIST"
+            : config.model + " Fashion-MNIST classifier";
     auto version = register_logged_model(
         run.client(), result.model, options.register_model_name, options.register_alias,
         {{"run_id", run.id()}, {"test_accuracy", fmt::format("{}", result.report.accuracy)}},
@@ -163,6 +196,23 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
     result.version = std::move(*version);
   }
 
+  if (!options.save_checkpoint_dir.empty()) {
+    CheckpointInfo info;
+    info.model_config_json = out.model_config_json;
+    info.settings = params;
+    info.history = out.history;
+    info.best_epoch = out.best_epoch;
+    if (out.linear_probe_val_accuracy >= 0) {
+      info.linear_probe_val_accuracy = out.linear_probe_val_accuracy;
+      info.linear_probe_test_accuracy = result.report.accuracy;
+    }
+    info.source = fmt::format("run {} of experiment {} on {}", run.id(), run.experiment_id(),
+                              run.client().store_uri());
+    info.recipe = options.recipe;
+    MLFLOW_CPP_RETURN_IF_ERROR(save_checkpoint(options.save_checkpoint_dir, out.weights_path, info)
+                                   .with_context("saving the checkpoint"));
+    log.add("checkpoint written to " + options.save_checkpoint_dir);
+  }
   log.add(fmt::format("best epoch {} (val_acc {}), test_acc {}, macro_f1 {:.4f}, test_loss {:.4f}{}", out.best_epoch,
                       percent(best.val_accuracy),
                       percent(result.report.accuracy), result.report.macro_f1, out.test.loss,

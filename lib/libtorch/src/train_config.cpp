@@ -124,14 +124,24 @@ Field text_field(const char* name, const char* help, std::string TrainConfig::*m
 const std::vector<Field>& fields() {
   constexpr double kMaxInt = 1e9;
   static const std::vector<Field> f = {
-      choice_field("task", "classify (the 10 classes) or rotation (self-supervised backbone pretraining)",
-                   &TrainConfig::task, {kTaskClassify, kTaskRotation}),
-      choice_field("model", "small_cnn or mobilenet_v2", &TrainConfig::model, {kSmallCnn, kMobileNetV2}),
+      choice_field("task",
+                   "classify (the 10 classes), or pretrain a backbone without labels: simclr (contrastive) or "
+                   "rotation (predict the rotation)",
+                   &TrainConfig::task, {kTaskClassify, kTaskSimclr, kTaskRotation}),
+      choice_field("model", "small_cnn, mobilenet_v2, or pixels (no backbone: the head on raw pixels)",
+                   &TrainConfig::model, {kSmallCnn, kMobileNetV2, kPixels}),
       number_field("width_multiplier", "MobileNetV2 channel multiplier, 0.25..2", &TrainConfig::width_multiplier,
                    0.25, 2.0),
+      choice_field("layout",
+                   "MobileNetV2 layout: small (strides for 28x28, features pooled from five stages) or imagenet "
+                   "(the paper's strides and last layer)",
+                   &TrainConfig::layout, {kLayoutSmall, kLayoutImagenet}),
+      choice_field("head", "mlp (hidden layer, ReLU, dropout) or linear (logistic regression on the features)",
+                   &TrainConfig::head, {kHeadMlp, kHeadLinear}),
       number_field("batch_size", "images per optimizer step", &TrainConfig::batch_size, 1, 65536),
       number_field("learning_rate", "initial learning rate", &TrainConfig::learning_rate, 0.0, 10.0, false),
-      number_field("max_epochs", "epochs to train at most", &TrainConfig::max_epochs, 1, 100000),
+      number_field("max_epochs", "epochs to train at most (0: only with initial_weights)", &TrainConfig::max_epochs, 0,
+                   100000),
       choice_field("optimizer", "adam, adamw or sgd (with momentum)", &TrainConfig::optimizer,
                    {"adam", "adamw", "sgd"}),
       number_field("momentum", "sgd momentum", &TrainConfig::momentum, 0.0, 0.999999),
@@ -139,17 +149,26 @@ const std::vector<Field>& fields() {
       choice_field("lr_schedule", "none or cosine (annealed over max_epochs)", &TrainConfig::lr_schedule,
                    {"none", "cosine"}),
       number_field("dropout", "dropout before the last layer, 0..0.95", &TrainConfig::dropout, 0.0, 0.95),
-      number_field("seed", "seeds the split, the weights, shuffling and augmentation", &TrainConfig::seed, 0,
+      number_field("seed", "seeds the weights, shuffling, dropout and augmentation", &TrainConfig::seed, 0,
                    static_cast<double>(std::numeric_limits<std::uint32_t>::max())),
+      number_field("split_seed", "seeds which training images are held out for validation",
+                   &TrainConfig::split_seed, 0, static_cast<double>(std::numeric_limits<std::uint32_t>::max())),
       number_field("train_val_split", "fraction of the 60k training images used for training",
                    &TrainConfig::train_val_split, 0.0, 0.999, false),
       bool_field("frozen_backbone", "train only the head; the backbone keeps its weights",
                  &TrainConfig::frozen_backbone),
       text_field("backbone_weights", "backbone from a file, runs:/RUN/model, models:/NAME/VERSION or models:/NAME@ALIAS",
                  &TrainConfig::backbone_weights),
+      text_field("initial_weights",
+                 "a checkpoint directory (model.pt + checkpoint.json) to start from: its weights and its recorded "
+                 "epochs; max_epochs more are trained",
+                 &TrainConfig::initial_weights),
       number_field("early_stopping_patience", "stop after N epochs without a val_accuracy gain (0 = off)",
                    &TrainConfig::early_stopping_patience, 0, kMaxInt),
-      number_field("threads", "intra-op threads (0 = all cores)", &TrainConfig::threads, 0, 1024),
+      number_field("temperature", "simclr: temperature of the contrastive softmax", &TrainConfig::temperature, 0.0,
+                   10.0, false),
+      number_field("threads", "intra-op threads (0 = all cores; results depend on it, so sweeps pin it)",
+                   &TrainConfig::threads, 0, 1024),
       bool_field("augmentation", "random crop with padding and horizontal flip", &TrainConfig::augmentation),
       bool_field("feature_cache", "frozen backbone without augmentation: compute its features once",
                  &TrainConfig::feature_cache),
@@ -219,8 +238,19 @@ Status validate_train_config(const TrainConfig& c) {
     TrainConfig copy = c;
     MLFLOW_CPP_RETURN_IF_ERROR(f.set(copy, f.get(c)));
   }
-  if (c.frozen_backbone && c.task == kTaskRotation) {
-    return Status(StatusCode::kInvalidArgument, "frozen_backbone: pretraining (task rotation) trains the backbone");
+  if (c.frozen_backbone && is_pretraining_task(c.task)) {
+    return Status(StatusCode::kInvalidArgument,
+                  "frozen_backbone: pretraining (task " + c.task + ") trains the backbone");
+  }
+  if (c.max_epochs == 0 && c.initial_weights.empty()) {
+    return Status(StatusCode::kInvalidArgument, "max_epochs: 0 needs initial_weights (there is nothing to train)");
+  }
+  if (!c.initial_weights.empty() && !c.backbone_weights.empty()) {
+    return Status(StatusCode::kInvalidArgument, "initial_weights and backbone_weights: give one of them");
+  }
+  if (c.model == kPixels && (c.frozen_backbone || !c.backbone_weights.empty() || is_pretraining_task(c.task))) {
+    return Status(StatusCode::kInvalidArgument,
+                  "model pixels has no backbone: frozen_backbone, backbone_weights and pretraining do not apply");
   }
   return ok_status();
 }

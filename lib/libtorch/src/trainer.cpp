@@ -9,24 +9,38 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <torch/nn/functional/loss.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 #include <torch/utils.h>
 
+#include "mlflow/libtorch/checkpoint.h"
+#include "mlflow/libtorch/contrastive.h"
+#include "mlflow/libtorch/feature_cache.h"
 #include "mlflow/libtorch/fmnist_data.h"
 #include "mlflow/libtorch/fmnist_tensors.h"
 #include "mlflow/libtorch/models.h"
+#include "mlflow/libtorch/seeded_shuffle.h"
 
 namespace mlflow::libtorch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::int64_t kEvalBatch = 1000;
+constexpr std::int64_t kProjectionSize = 128;      // SimCLR's projection head output
+constexpr std::int64_t kSimclrValImages = 2048;    // validation images per epoch of contrastive pretraining
+constexpr std::int64_t kProbeEpochs = 15;          // linear probe: epochs of logistic regression on features
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -68,6 +82,11 @@ struct Tally {
     const std::int64_t n = labels.size(0);
     loss_sum += loss.item<double>() * static_cast<double>(n);
     correct += logits.argmax(1).eq(labels).sum().item<std::int64_t>();
+    count += n;
+  }
+  void add(double loss, std::int64_t right, std::int64_t n) {
+    loss_sum += loss * static_cast<double>(n);
+    correct += right;
     count += n;
   }
   double mean_loss() const { return count > 0 ? loss_sum / static_cast<double>(count) : 0.0; }
@@ -118,6 +137,41 @@ std::optional<TensorSet> cache_features(Classifier& model, const TensorSet& set,
   return TensorSet{at::cat(feats, 0), at::cat(labels, 0)};
 }
 
+// SimCLR's projection head: trained with the backbone, thrown away after pretraining.
+torch::nn::Sequential make_projector(std::int64_t inputs) {
+  return torch::nn::Sequential(torch::nn::Linear(inputs, 256), torch::nn::BatchNorm1d(256), torch::nn::ReLU(),
+                               torch::nn::Linear(256, kProjectionSize));
+}
+
+// The contrastive task on one batch: two views of every image, NT-Xent over their projected embeddings.
+ContrastiveLoss simclr_step(Classifier& model, torch::nn::Sequential& projector, const at::Tensor& images,
+                            std::uint64_t seed, double temperature) {
+  const at::Tensor views = at::cat({contrastive_view(images, mix_seed({seed, 1})),
+                                    contrastive_view(images, mix_seed({seed, 2}))});
+  return nt_xent_loss(projector->forward(model->embedding(views)), temperature);
+}
+
+// Contrastive loss and partner accuracy on the first kSimclrValImages validation images, same views every epoch.
+std::pair<double, double> simclr_validation(Classifier& model, torch::nn::Sequential& projector, const TensorSet& set,
+                                            std::int64_t batch_size, double temperature) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  projector->eval();
+  const std::int64_t n = std::min(kSimclrValImages, set.size());
+  double loss_sum = 0;
+  std::int64_t correct = 0, count = 0;
+  for (std::int64_t start = 0; start + 1 < n; start += batch_size) {
+    const Batch b = slice_batch(set, start, std::min(batch_size, n - start));
+    const ContrastiveLoss l = simclr_step(model, projector, b.images,
+                                          mix_seed({0x7A1u, static_cast<std::uint64_t>(start)}), temperature);
+    loss_sum += l.loss.item<double>() * static_cast<double>(l.count);
+    correct += l.correct;
+    count += l.count;
+  }
+  return {count > 0 ? loss_sum / static_cast<double>(count) : 0.0,
+          count > 0 ? static_cast<double>(correct) / static_cast<double>(count) : 0.0};
+}
+
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, std::vector<at::Tensor> params) {
   if (c.optimizer == "sgd") {
     return std::make_unique<torch::optim::SGD>(
@@ -138,6 +192,13 @@ double scheduled_lr(const TrainConfig& c, std::int64_t epoch) {
          (1.0 + std::cos(pi * static_cast<double>(epoch - 1) / static_cast<double>(c.max_epochs)));
 }
 
+bool is_head_parameter(Classifier& model, const at::Tensor& p) {
+  for (const auto& h : model->head->parameters()) {
+    if (h.is_same(p)) return true;
+  }
+  return false;
+}
+
 // Copies of all parameters and buffers, to keep the best epoch's model.
 std::vector<at::Tensor> snapshot(Classifier& model) {
   std::vector<at::Tensor> s;
@@ -153,6 +214,76 @@ void restore(Classifier& model, const std::vector<at::Tensor>& s) {
   for (auto& b : model->buffers()) b.copy_(s[i++]);
 }
 
+// The backbone's features of each input set, from `cache` when it has them (keyed by the backbone's config
+// and tensors and the inputs' tensors), else computed (and stored there).
+StatusOr<std::vector<TensorSet>> split_features(Classifier& model, bool rotation,
+                                                const std::vector<const TensorSet*>& inputs, FeatureCache* cache,
+                                                const std::function<bool()>& cancelled, bool* hit) {
+  auto compute = [&]() -> StatusOr<std::vector<TensorSet>> {
+    std::vector<TensorSet> sets;
+    for (const TensorSet* set : inputs) {
+      auto features = cache_features(model, *set, rotation, cancelled);
+      if (!features) return Status(StatusCode::kCancelled, "training cancelled");
+      sets.push_back(std::move(*features));
+    }
+    return sets;
+  };
+  if (cache == nullptr) return compute();
+  std::vector<at::Tensor> state;
+  for (const auto& p : model->backbone->parameters()) state.push_back(p);
+  for (const auto& b : model->backbone->buffers()) state.push_back(b);
+  const ModelConfig& mc = model->config();
+  const std::string key = feature_cache_key(
+      nlohmann::json{{"architecture", mc.architecture}, {"width_multiplier", mc.width_multiplier},
+                     {"layout", mc.layout}, {"rotation", rotation}, {"eval_batch", kEvalBatch}}
+          .dump(),
+      state, inputs);
+  return cache->get_or_compute(key, compute, cancelled, hit);
+}
+
+// How good a backbone's features are, the usual way: a logistic regression (batch norm + linear layer) on
+// the frozen features of the training split, scored on the validation and test splits.
+struct ProbeResult {
+  double val_accuracy = 0;
+  Evaluation test;
+};
+
+StatusOr<ProbeResult> linear_probe(Classifier& model, const TensorSet& train, const TensorSet& val,
+                                   const TensorSet& test, std::uint64_t seed, FeatureCache* cache,
+                                   const std::function<bool()>& cancelled) {
+  // Through the cache: frozen-backbone runs on the same data then find these features there.
+  auto sets = split_features(model, false, {&train, &val, &test}, cache, cancelled, nullptr);
+  if (!sets.ok()) return sets.status();
+  const TensorSet* f_train = &(*sets)[0];
+  const TensorSet* f_val = &(*sets)[1];
+  const TensorSet* f_test = &(*sets)[2];
+  torch::manual_seed(seed);
+  Classifier probe(ModelConfig{kPixels, 1.0, kFmnistNumClasses, 0.0, kLayoutSmall, kHeadLinear});
+  probe->head = probe->replace_module(
+      "head", torch::nn::Sequential(torch::nn::BatchNorm1d(model->feature_size()),
+                                    torch::nn::Linear(model->feature_size(), kFmnistNumClasses)));
+  torch::optim::Adam optimizer(probe->head->parameters(), torch::optim::AdamOptions(1e-3));
+  BatchOptions bo;
+  bo.batch_size = 256;
+  bo.shuffle = true;
+  bo.seed = seed;
+  BatchLoader loader(*f_train, bo);
+  for (std::int64_t epoch = 1; epoch <= kProbeEpochs; ++epoch) {
+    loader.set_epoch(epoch);
+    probe->train();
+    for (std::int64_t i = 0; i < loader.num_batches(); ++i) {
+      const Batch b = loader.batch(i);
+      optimizer.zero_grad();
+      torch::nn::functional::cross_entropy(probe->classify(b.images), b.labels).backward();
+      optimizer.step();
+    }
+  }
+  ProbeResult out;
+  out.val_accuracy = evaluate_source(probe, {f_val, true}, false).accuracy;
+  out.test = evaluate_source(probe, {f_test, true}, false);
+  return out;
+}
+
 Status load_backbone_into(Classifier& model, const TrainConfig& c, const BackboneResolver& resolver,
                           std::string& source) {
   const std::string& w = c.backbone_weights;
@@ -166,11 +297,20 @@ Status load_backbone_into(Classifier& model, const TrainConfig& c, const Backbon
   if (!saved.ok()) return saved.status().with_context("backbone_weights '" + w + "'");
   auto cfg = ModelConfig::from_json(saved->model_config_json, w);
   if (!cfg.ok()) return cfg.status();
-  if (cfg->architecture != model->config().architecture || cfg->width_multiplier != model->config().width_multiplier) {
-    return Status(StatusCode::kInvalidArgument,
-                  "backbone_weights '" + w + "' is a " + cfg->architecture + " (width " +
-                      std::to_string(cfg->width_multiplier) + "), the model is a " + model->config().architecture +
-                      " (width " + std::to_string(model->config().width_multiplier) + ")");
+  const ModelConfig& mine = model->config();
+  if (cfg->input != mine.input) {
+    return Status(StatusCode::kInvalidArgument, "backbone_weights '" + w + "' was pretrained on input '" + cfg->input +
+                                                    "', this model reads '" + mine.input +
+                                                    "': its features would not mean anything here");
+  }
+  if (cfg->architecture != mine.architecture || cfg->width_multiplier != mine.width_multiplier ||
+      (mine.architecture == kMobileNetV2 && cfg->layout != mine.layout)) {
+    auto describe = [](const ModelConfig& m) {
+      return m.architecture + " (width " + fmt::format("{}", m.width_multiplier) +
+             (m.architecture == kMobileNetV2 ? ", layout " + m.layout : std::string()) + ")";
+    };
+    return Status(StatusCode::kInvalidArgument, "backbone_weights '" + w + "' is a " + describe(*cfg) +
+                                                    ", the model is a " + describe(mine));
   }
   Classifier donor(*cfg);
   MLFLOW_CPP_RETURN_IF_ERROR(load_weights(donor, saved->weights_path).with_context("backbone_weights '" + w + "'"));
@@ -179,10 +319,12 @@ Status load_backbone_into(Classifier& model, const TrainConfig& c, const Backbon
 }
 
 StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data, const std::string& work_dir,
-                                  const TrainCallbacks& cb, const BackboneResolver& resolver) {
+                                  const TrainCallbacks& cb, const BackboneResolver& resolver, FeatureCache* cache) {
   set_threads(c.threads);
   const bool rotation = c.task == kTaskRotation;
-  ModelConfig mc{c.model, c.width_multiplier, rotation ? 4 : kFmnistNumClasses, c.dropout};
+  const bool simclr = c.task == kTaskSimclr;
+  // SimCLR trains the backbone through a projector of its own; the classifier's head stays untrained.
+  ModelConfig mc{c.model, c.width_multiplier, rotation ? 4 : kFmnistNumClasses, c.dropout, c.layout, c.head};
   auto made = make_classifier(mc, c.seed);
   if (!made.ok()) return made.status();
   Classifier model = *made;
@@ -198,6 +340,20 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
   if (!c.backbone_weights.empty()) {
     MLFLOW_CPP_RETURN_IF_ERROR(load_backbone_into(model, c, resolver, out.backbone_source));
   }
+  std::optional<CheckpointInfo> start_from;
+  if (!c.initial_weights.empty()) {
+    auto info = read_checkpoint(c.initial_weights);
+    if (!info.ok()) return info.status().with_context("initial_weights");
+    auto cfg = ModelConfig::from_json(info->model_config_json, info->dir);
+    if (!cfg.ok()) return cfg.status();
+    if (cfg->to_json() != mc.to_json()) {
+      return Status(StatusCode::kInvalidArgument, "initial_weights '" + c.initial_weights + "' is a model " +
+                                                      cfg->to_json() + ", these settings make " + mc.to_json());
+    }
+    MLFLOW_CPP_RETURN_IF_ERROR(load_weights(model, info->weights_path).with_context("initial_weights"));
+    out.backbone_source = c.initial_weights;
+    start_from = std::move(*info);
+  }
   model->set_backbone_frozen(c.frozen_backbone);
   out.parameters = count_parameters(*model);
   out.trainable_parameters = count_parameters(*model, true);
@@ -212,18 +368,23 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
   TensorSet train_src = train, val_src = data.validation, test_src = data.test;
   if (cached) {
     const auto start = Clock::now();
-    using Split = std::pair<TensorSet*, const TensorSet*>;
-    for (auto [src, set] : {Split{&train_src, &train}, Split{&val_src, &data.validation}, Split{&test_src, &data.test}}) {
-      auto features = cache_features(model, *set, rotation, cb.cancelled);
-      if (!features) return Status(StatusCode::kCancelled, "training cancelled");
-      *src = std::move(*features);
-    }
+    auto sets = split_features(model, rotation, {&train, &data.validation, &data.test}, cache, cb.cancelled,
+                               &out.feature_cache_hit);
+    if (!sets.ok()) return sets.status();
+    train_src = std::move((*sets)[0]);
+    val_src = std::move((*sets)[1]);
+    test_src = std::move((*sets)[2]);
     out.feature_cache_seconds = seconds_since(start);
   }
 
+  torch::nn::Sequential projector{nullptr};
+  if (simclr) projector = make_projector(model->embedding_size());
   std::vector<at::Tensor> params;
   for (const auto& p : model->parameters()) {
-    if (p.requires_grad()) params.push_back(p);
+    if (p.requires_grad() && !(simclr && is_head_parameter(model, p))) params.push_back(p);
+  }
+  if (simclr) {
+    for (const auto& p : projector->parameters()) params.push_back(p);
   }
   auto optimizer = make_optimizer(c, params);
 
@@ -238,35 +399,63 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
   double best_val = -1;
   std::vector<at::Tensor> best;
   std::int64_t since_best = 0;
-  const std::int64_t images_per_epoch = train_src.size() * (rotation && !cached ? 4 : 1);
-  for (std::int64_t epoch = 1; epoch <= c.max_epochs; ++epoch) {
+  std::int64_t first_epoch = 1;
+  if (start_from) {
+    // The checkpoint's epochs are this run's first ones: its history is replayed to the callbacks.
+    for (const EpochMetrics& m : start_from->history) {
+      out.history.push_back(m);
+      if (cb.on_epoch) MLFLOW_CPP_RETURN_IF_ERROR(cb.on_epoch(m));
+    }
+    first_epoch = static_cast<std::int64_t>(start_from->history.size()) + 1;
+    out.best_epoch = start_from->best_epoch;
+    best_val = start_from->best_epoch > 0 ? start_from->history[static_cast<std::size_t>(out.best_epoch - 1)].val_accuracy
+                                          : -1;
+    best = snapshot(model);
+  }
+  const std::int64_t images_per_epoch = train_src.size() * (rotation && !cached ? 4 : simclr ? 2 : 1);
+  for (std::int64_t epoch = first_epoch; epoch < first_epoch + c.max_epochs; ++epoch) {
     const auto start = Clock::now();
-    for (auto& group : optimizer->param_groups()) group.options().set_lr(scheduled_lr(c, epoch));
+    for (auto& group : optimizer->param_groups()) group.options().set_lr(scheduled_lr(c, epoch - first_epoch + 1));
     EpochMetrics r;
     r.epoch = epoch;
     r.learning_rate = optimizer->param_groups().front().options().get_lr();
 
     loader.set_epoch(epoch);
     model->train();
+    if (simclr) projector->train();
     Tally tally;
     for (std::int64_t i = 0; i < loader.num_batches(); ++i) {
       if (cb.cancelled && cb.cancelled()) return Status(StatusCode::kCancelled, "training cancelled");
       const Batch b = task_batch(loader.batch(i), rotation && !cached);
       optimizer->zero_grad();
-      const at::Tensor logits = run_model(model, b.images, cached);
-      const at::Tensor loss = torch::nn::functional::cross_entropy(logits, b.labels);
-      loss.backward();
-      optimizer->step();
-      tally.add(logits.detach(), b.labels, loss.detach());
+      if (simclr) {
+        const ContrastiveLoss l = simclr_step(
+            model, projector, b.images,
+            mix_seed({c.seed, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(i)}), c.temperature);
+        l.loss.backward();
+        optimizer->step();
+        tally.add(l.loss.item<double>(), l.correct, l.count);
+      } else {
+        const at::Tensor logits = run_model(model, b.images, cached);
+        const at::Tensor loss = torch::nn::functional::cross_entropy(logits, b.labels);
+        loss.backward();
+        optimizer->step();
+        tally.add(logits.detach(), b.labels, loss.detach());
+      }
       if (cb.on_batch) cb.on_batch(epoch, tally.count, images_per_epoch, tally.mean_loss(), seconds_since(start));
     }
     const double train_seconds = seconds_since(start);
     r.train_loss = tally.mean_loss();
     r.train_accuracy = tally.accuracy();
     r.images_per_second = train_seconds > 0 ? static_cast<double>(tally.count) / train_seconds : 0;
-    const Evaluation val = evaluate_source(model, {&val_src, cached}, rotation);
-    r.val_loss = val.loss;
-    r.val_accuracy = val.accuracy;
+    if (simclr) {
+      std::tie(r.val_loss, r.val_accuracy) =
+          simclr_validation(model, projector, val_src, c.batch_size, c.temperature);
+    } else {
+      const Evaluation val = evaluate_source(model, {&val_src, cached}, rotation);
+      r.val_loss = val.loss;
+      r.val_accuracy = val.accuracy;
+    }
     r.epoch_seconds = seconds_since(start);
     out.history.push_back(r);
 
@@ -279,14 +468,23 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
       ++since_best;
     }
     if (cb.on_epoch) MLFLOW_CPP_RETURN_IF_ERROR(cb.on_epoch(r));
-    if (c.early_stopping_patience > 0 && since_best >= c.early_stopping_patience && epoch < c.max_epochs) {
+    if (c.early_stopping_patience > 0 && since_best >= c.early_stopping_patience &&
+        epoch + 1 < first_epoch + c.max_epochs) {
       out.stopped_early = true;
       break;
     }
   }
 
   restore(model, best);
-  out.test = evaluate_source(model, {&test_src, cached}, rotation);
+  if (simclr) {
+    // The pretext task has no test set of its own: the backbone is judged by a linear probe.
+    auto probe = linear_probe(model, train, data.validation, data.test, c.seed, cache, cb.cancelled);
+    if (!probe.ok()) return probe.status();
+    out.test = std::move(probe->test);
+    out.linear_probe_val_accuracy = probe->val_accuracy;
+  } else {
+    out.test = evaluate_source(model, {&test_src, cached}, rotation);
+  }
   out.weights_path = work_dir + "/model.pt";
   MLFLOW_CPP_RETURN_IF_ERROR(save_weights(model, out.weights_path));
   return out;
@@ -300,10 +498,11 @@ const std::vector<std::string>& rotation_class_names() {
 }
 
 StatusOr<TrainOutcome> train_fmnist(const TrainConfig& config, const FmnistSplits& data, const std::string& work_dir,
-                                    const TrainCallbacks& callbacks, const BackboneResolver& resolver) {
+                                    const TrainCallbacks& callbacks, const BackboneResolver& resolver,
+                                    FeatureCache* cache) {
   MLFLOW_CPP_RETURN_IF_ERROR(validate_train_config(config));
   try {
-    return train_impl(config, data, work_dir, callbacks, resolver);
+    return train_impl(config, data, work_dir, callbacks, resolver, cache);
   } catch (const std::exception& e) {
     return torch_error("training failed", e);
   }

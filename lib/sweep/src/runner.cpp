@@ -401,7 +401,12 @@ class SweepRun {
     bool has_threads = false;
     if (spec_.program.is_builtin()) {
       argv.push_back(options_.fmnist_train_exe);
-      if (spec_.program.builtin == kProgramFmnistPretrain) argv.insert(argv.end(), {"--task", "rotation", "--no-register"});
+      if (spec_.program.builtin == kProgramFmnistPretrain) {
+        // The sweep registers the best trial itself. Rotation prediction unless the spec names a task.
+        const bool has_task = std::any_of(t.params.begin(), t.params.end(), [](const auto& p) { return p.first == "task"; });
+        if (!has_task) argv.insert(argv.end(), {"--task", "rotation"});
+        argv.push_back("--no-register");
+      }
       argv.insert(argv.end(), {"--experiment", spec_.experiment});
     } else {
       argv = spec_.program.command;

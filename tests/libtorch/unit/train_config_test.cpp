@@ -95,3 +95,24 @@ TEST_CASE("train_config: a YAML file sets values and errors name the file and li
   CHECK(ml::apply_config_file(c, bad).message().find(bad) != std::string::npos);
   CHECK(ml::apply_config_file(c, dir.path() + "/missing.yaml").code() == StatusCode::kNotFound);
 }
+
+TEST_CASE("train_config: combinations that cannot train are refused") {
+  ml::TrainConfig c;
+  c.max_epochs = 0;
+  CHECK(ml::validate_train_config(c).message().find("initial_weights") != std::string::npos);
+  c.initial_weights = "/some/checkpoint";
+  CHECK(ml::validate_train_config(c).ok());
+  c.backbone_weights = "models:/x@y";
+  CHECK_FALSE(ml::validate_train_config(c).ok());
+  ml::TrainConfig p;
+  p.model = ml::kPixels;
+  p.frozen_backbone = true;
+  CHECK(ml::validate_train_config(p).message().find("pixels") != std::string::npos);
+  ml::TrainConfig s;
+  s.task = ml::kTaskSimclr;
+  s.frozen_backbone = true;
+  CHECK(ml::validate_train_config(s).message().find("simclr") != std::string::npos);
+  CHECK_FALSE(ml::set_config_value(s, "layout", "tiny").ok());
+  CHECK(ml::set_config_value(s, "split_seed", "7").ok());
+  CHECK(s.split_seed == 7);
+}

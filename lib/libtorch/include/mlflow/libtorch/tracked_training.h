@@ -21,6 +21,12 @@ struct TrackedTrainingOptions {
   std::string register_model_name;   ///< when not empty, register the logged model under this name...
   std::string register_alias;        ///< ...and point this alias at the new version (when not empty)
   std::function<bool()> cancelled;   ///< polled between batches (Ctrl-C)
+  /// Frozen backbone features are kept here across runs (FeatureCache); empty: computed in each run.
+  std::string feature_cache_dir;
+  /// When not empty, the trained model is also written there as a checkpoint (checkpoint.h) that records
+  /// `recipe`, the command that made it.
+  std::string save_checkpoint_dir;
+  std::string recipe;
 };
 
 struct TrackedTrainingResult {

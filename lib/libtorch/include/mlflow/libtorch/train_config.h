@@ -15,16 +15,32 @@ namespace mlflow::libtorch {
 /// Architectures (see models.h).
 inline constexpr const char* kSmallCnn = "small_cnn";
 inline constexpr const char* kMobileNetV2 = "mobilenet_v2";
+inline constexpr const char* kPixels = "pixels";  ///< no backbone: the head on raw pixels (a control)
+
+/// MobileNetV2 layouts: strides for 28x28 images with pooled multi-stage features, or the paper's (ImageNet).
+inline constexpr const char* kLayoutSmall = "small";
+inline constexpr const char* kLayoutImagenet = "imagenet";
+
+/// Heads: a hidden layer with ReLU and dropout, or one linear layer (logistic regression on the features).
+inline constexpr const char* kHeadMlp = "mlp";
+inline constexpr const char* kHeadLinear = "linear";
 
 /// What the trainer learns: the ten classes, or the rotation of the image (self-supervised pretraining).
 inline constexpr const char* kTaskClassify = "classify";
 inline constexpr const char* kTaskRotation = "rotation";
+/// Contrastive pretraining (SimCLR): two augmented views of each image must find each other in the batch.
+inline constexpr const char* kTaskSimclr = "simclr";
+
+/// True for the tasks that pretrain a backbone without class labels.
+inline bool is_pretraining_task(const std::string& task) { return task == kTaskRotation || task == kTaskSimclr; }
 
 /// Every setting of a training run; names match the reference experiments and are logged as params.
 struct TrainConfig {
-  std::string task = kTaskClassify;  ///< classify | rotation
-  std::string model = kSmallCnn;    ///< small_cnn | mobilenet_v2
+  std::string task = kTaskClassify;  ///< classify | rotation | simclr
+  std::string model = kSmallCnn;    ///< small_cnn | mobilenet_v2 | pixels
   double width_multiplier = 1.0;     ///< mobilenet_v2 only
+  std::string layout = kLayoutSmall;  ///< mobilenet_v2 only: small | imagenet
+  std::string head = kHeadMlp;        ///< mlp | linear
   std::int64_t batch_size = 64;
   double learning_rate = 1e-3;
   std::int64_t max_epochs = 15;
@@ -33,10 +49,13 @@ struct TrainConfig {
   double weight_decay = 0.0;
   std::string lr_schedule = "cosine";  ///< none | cosine (annealed to 0 over max_epochs)
   double dropout = 0.25;
-  std::uint64_t seed = 42;
+  std::uint64_t seed = 42;        ///< weights, shuffling, dropout, augmentation
+  std::uint64_t split_seed = 42;  ///< which images are validation: fixed apart from `seed`, so seeds compare alike
   double train_val_split = 0.8;
+  double temperature = 0.2;       ///< simclr only: softmax temperature of the contrastive loss
   bool frozen_backbone = false;
   std::string backbone_weights;              ///< file, runs:/..., models:/... ; empty = random init
+  std::string initial_weights;  ///< a checkpoint directory (checkpoint.h) to start from, history included
   std::int64_t early_stopping_patience = 0;  ///< epochs without val_accuracy gain before stopping; 0 = off
   int threads = 0;                           ///< intra-op threads; 0 = all cores
   bool augmentation = false;                 ///< random crop with padding + horizontal flip

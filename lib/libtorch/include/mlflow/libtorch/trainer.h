@@ -15,6 +15,7 @@
 namespace mlflow::libtorch {
 
 struct FmnistSplits;
+class FeatureCache;
 
 /// Callbacks during training; every member may be empty. Called on the training thread.
 struct TrainCallbacks {
@@ -40,8 +41,10 @@ struct TrainOutcome {
   std::vector<EpochMetrics> history;
   std::int64_t best_epoch = 0;  ///< by validation accuracy (earliest among equals); its weights are kept
   bool stopped_early = false;
-  double feature_cache_seconds = 0;   ///< time to compute the frozen backbone's features (0 when not cached)
-  Evaluation test;                    ///< the best epoch's model on the test split
+  double feature_cache_seconds = 0;   ///< time to compute (or read) the frozen backbone's features (0: not cached)
+  bool feature_cache_hit = false;     ///< the features came from the on-disk FeatureCache
+  Evaluation test;                    ///< the best epoch's model on the test split (simclr: the linear probe's)
+  double linear_probe_val_accuracy = -1;  ///< simclr: the linear probe's validation accuracy (else -1)
   std::string weights_path;           ///< the best epoch's weights (save_weights archive) in the work dir
   std::string architecture;           ///< the model's architecture name
   std::string model_config_json;      ///< ModelConfig::to_json() of the trained model
@@ -60,12 +63,16 @@ struct SavedModel {
 /// the tracked layer, which knows the MLflow client. A plain path is read as a save_backbone() archive.
 using BackboneResolver = std::function<StatusOr<SavedModel>(const std::string& uri)>;
 
-/// Trains on `data` as `config` says and evaluates the best epoch on the test split. Writes the best
+/// Trains on `data` as `config` says and evaluates the best epoch on the test split. Pretraining by
+/// simclr ends with a linear probe: a logistic regression on the backbone's frozen features of the training
+/// split, scored on the validation and test splits. Writes the best
 /// weights to `work_dir`/model.pt. Errors: kInvalidArgument (config, backbone), kCancelled, kInternal
 /// (LibTorch failures, with LibTorch's first message line). Not thread-safe: sets LibTorch's global seed
 /// and thread count.
+/// With `cache`, a frozen backbone's features are looked up there first (see feature_cache.h).
 StatusOr<TrainOutcome> train_fmnist(const TrainConfig& config, const FmnistSplits& data, const std::string& work_dir,
-                                    const TrainCallbacks& callbacks = {}, const BackboneResolver& resolver = {});
+                                    const TrainCallbacks& callbacks = {}, const BackboneResolver& resolver = {},
+                                    FeatureCache* cache = nullptr);
 
 /// Rotation task class names, by label: "rot0", "rot90", "rot180", "rot270".
 const std::vector<std::string>& rotation_class_names();
