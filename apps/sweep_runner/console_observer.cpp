@@ -99,14 +99,19 @@ void ConsoleObserver::finished(const sw::SweepReport& report) {
   }
   std::vector<std::string> header = {"trial"};
   for (std::size_t i : shown) header.push_back(spec.parameters[i].name);
-  header.insert(header.end(), {spec.metric.name, "status", "duration", "run"});
+  header.push_back(spec.metric.name);
+  const bool extra = extra_lookup_ && extra_name_ != spec.metric.name;
+  if (extra) header.push_back(extra_name_);
+  header.insert(header.end(), {"status", "duration", "run"});
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < report.trials.size(); ++i) {
     const auto& r = report.trials[i];
     std::vector<std::string> row = {std::to_string(r.trial.index) + (report.best == i ? "*" : "")};
     for (std::size_t p : shown) row.push_back(r.trial.params[p].second);
-    row.insert(row.end(), {metric_text(r.metric), r.status ? mlflow::to_string(*r.status) : "NOT RUN",
-                           r.status ? duration(r.seconds) : "", r.run_id});
+    row.push_back(metric_text(r.metric));
+    if (extra) row.push_back(metric_text(extra_lookup_(r.run_id)));
+    row.insert(row.end(), {r.status ? mlflow::to_string(*r.status) : "NOT RUN", r.status ? duration(r.seconds) : "",
+                           r.run_id});
     rows.push_back(std::move(row));
   }
   fmt::print(out_, "\nsweep {}{}\n{}", spec.name, report.interrupted ? " (interrupted)" : "",

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "mlflow/sweep/runner.h"
@@ -19,6 +21,12 @@ class ConsoleObserver : public mlflow::sweep::SweepObserver {
   void tick(const mlflow::sweep::SweepSpec& spec, const std::vector<mlflow::sweep::RunningTrial>& running) override;
   void finished(const mlflow::sweep::SweepReport& report) override;
 
+  /// Adds a column to the final table: the value of metric `name` of each trial's run, when `lookup` has it.
+  void show_run_metric(std::string name, std::function<std::optional<double>(const std::string& run_id)> lookup) {
+    extra_name_ = std::move(name);
+    extra_lookup_ = std::move(lookup);
+  }
+
  private:
   void clear_status();
   std::FILE* out_;
@@ -27,4 +35,6 @@ class ConsoleObserver : public mlflow::sweep::SweepObserver {
   int status_lines_ = 0;  // live lines currently drawn at the bottom (TTY only)
   int started_ = 0;
   int to_run_ = 0;
+  std::string extra_name_;
+  std::function<std::optional<double>(const std::string&)> extra_lookup_;
 };

@@ -12,6 +12,7 @@
 
 #include "app_support.h"
 #include "console_observer.h"
+#include "outcome.h"
 #include "mlflow/local_server.h"
 #include "mlflow/sweep/runner.h"
 
@@ -150,11 +151,15 @@ int main(int argc, char** argv) {
     fmt::print("shard {}/{}: runs trials i with i % {} == {}\n", options.shard.index, options.shard.count,
                options.shard.count, options.shard.index);
   }
+  console.show_run_metric("test_accuracy", [&client](const std::string& run_id) {
+    return run_metric(*client, run_id, "test_accuracy");
+  });
   auto report = finalize->parsed() ? sw::finalize_sweep(*client, *catalog, catalog->root(), options, console)
                                    : sw::run_sweep(*client, *catalog, catalog->root(), options, console);
   if (!report.ok()) return fail(exit_code_for(report.status()), report.status().to_string());
   if (report->interrupted) return fail(kExitInterrupted, "interrupted; run the same command again to resume");
   if (options.dry_run) return kExitOk;
+  if (report->finalized || report->complete) print_outcome(stdout, *client, *report);
   // This worker's trials decide its exit code (another shard's failures are that shard's).
   for (const auto& r : report->trials) {
     if (options.shard.owns(r.trial) && (r.status == mlflow::RunStatus::kFailed || r.status == mlflow::RunStatus::kKilled)) {
