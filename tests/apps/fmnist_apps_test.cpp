@@ -3,6 +3,7 @@
 // training run is evaluated back from MLflow.
 #include <doctest/doctest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -77,4 +78,86 @@ TEST_CASE("fmnist_train then fmnist_evaluate: the logged model is evaluated back
   const auto no_dir = evaluate({"/nonexistent/model/dir"});
   CHECK(no_dir.exit_code == 2);
   CHECK(no_dir.err.find("/nonexistent/model/dir") != std::string::npos);
+}
+
+namespace {
+
+// Every metric of a run but the timings, as key@step -> value.
+std::map<std::string, double> untimed_metrics(const std::string& run_id) {
+  auto client = mlflow::testing::test_client();
+  auto run = client.get_run(run_id);
+  REQUIRE_MESSAGE(run.ok(), run.status().to_string());
+  std::map<std::string, double> out;
+  for (const auto& m : run->data.metrics) {
+    if (m.key.find("seconds") != std::string::npos || m.key == "images_per_second") continue;
+    auto history = client.get_metric_history(run_id, m.key);
+    REQUIRE(history.ok());
+    for (const auto& h : *history) out[m.key + "@" + std::to_string(h.step)] = h.value;
+  }
+  return out;
+}
+
+std::string run_id_of(const ProcessResult& r) { return r.out.substr(0, r.out.find('\n')); }
+
+}  // namespace
+
+TEST_CASE("fmnist_train: the same settings in two processes log exactly the same metrics") {
+  const std::string experiment = unique_name("fmnist-repro");
+  const std::vector<std::string> args = {"--experiment", experiment, "--train_limit", "600", "--max_epochs", "2",
+                                         "--threads", "2", "--seed", "7", "--quiet"};
+  const auto a = train(args);
+  const auto b = train(args);
+  INFO(a.err, b.err);
+  REQUIRE(a.exit_code == 0);
+  REQUIRE(b.exit_code == 0);
+  const auto ma = untimed_metrics(run_id_of(a));
+  CHECK(ma.size() > 20);
+  CHECK(ma.count("val_accuracy@2") == 1);
+  CHECK(ma == untimed_metrics(run_id_of(b)));
+}
+
+TEST_CASE("fmnist_train: a SimCLR checkpoint ships, is imported with its history and feeds frozen runs' cache") {
+  TempDir dir;
+  const std::string experiment = unique_name("fmnist-ship");
+  const std::string cache = dir.path() + "/cache", checkpoint = dir.path() + "/backbone";
+  const std::vector<std::string> common = {"--experiment", experiment, "--model", "mobilenet_v2",
+                                           "--width_multiplier", "0.25", "--train_limit", "512", "--threads", "2",
+                                           "--feature-cache-dir", cache, "--quiet"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), common.begin(), common.end());
+    return extra;
+  };
+  const auto pre = train(with({"--task", "simclr", "--max_epochs", "1", "--batch_size", "128", "--no-register",
+                               "--save-checkpoint", checkpoint}));
+  INFO(pre.err);
+  REQUIRE(pre.exit_code == 0);
+  const auto imported = train(with({"--task", "simclr", "--max_epochs", "0", "--batch_size", "128",
+                                    "--initial_weights", checkpoint, "--no-register"}));
+  INFO(imported.err);
+  REQUIRE(imported.exit_code == 0);
+  const auto m_pre = untimed_metrics(run_id_of(pre));
+  const auto m_imp = untimed_metrics(run_id_of(imported));
+  // The recorded epoch and the probe measured again on the same weights: the same figures.
+  CHECK(m_imp.at("train_loss@1") == m_pre.at("train_loss@1"));
+  CHECK(m_imp.at("linear_probe_test_accuracy@0") == m_pre.at("linear_probe_test_accuracy@0"));
+  auto client = mlflow::testing::test_client();
+  auto run = client.get_run(run_id_of(imported));
+  REQUIRE(run.ok());
+  bool has_digest = false;
+  for (const auto& p : run->data.params) has_digest = has_digest || (p.key == "initial_weights_sha256" && p.value.size() == 64);
+  CHECK(has_digest);
+
+  // A frozen run on that backbone finds the probe's features in the cache.
+  const auto frozen = train(with({"--frozen_backbone", "true", "--max_epochs", "1", "--backbone_weights",
+                                  "runs:/" + run_id_of(imported) + "/model"}));
+  INFO(frozen.err);
+  REQUIRE(frozen.exit_code == 0);
+  CHECK(untimed_metrics(run_id_of(frozen)).at("feature_cache_hit@0") == 1.0);
+
+  // Weights that do not match their recorded digest are refused, naming the file.
+  write_file(checkpoint + "/model.pt", "tampered");
+  const auto tampered = train(with({"--task", "simclr", "--max_epochs", "0", "--initial_weights", checkpoint,
+                                    "--no-register"}));
+  CHECK(tampered.exit_code != 0);
+  CHECK(tampered.err.find("model.pt") != std::string::npos);
 }
