@@ -33,7 +33,7 @@ void print_outcome(std::FILE* out, mlflow::MlflowClient& client, const mlflow::s
   const std::string store = client.store_uri();
   if (store.rfind("sqlite:", 0) == 0) {
     // Local mode: `mlflow ui` in the directory of mlflow.db shows the same store with no flags.
-    const std::string db = store.substr(store.find(":///") + 3);
+    const std::string db = store.substr(std::string("sqlite:///").size());
     const std::string dir = std::filesystem::path(db).parent_path().string();
     fmt::print(out,
                "browse:   (cd {} && mlflow ui --backend-store-uri sqlite:///{})   (mlflow from mlflow/.venv/bin)\n"
