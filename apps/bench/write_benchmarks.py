@@ -3,6 +3,7 @@
 """Writes BENCHMARKS.md and benchmarks.json from the JSON the benchmark programs left in --work
 (tracking.json, training.json, sweep.json), with the machine and the versions it ran on."""
 import argparse
+import glob
 import datetime
 import json
 import os
@@ -230,6 +231,9 @@ def main():
         md += training_section(training)
     if sweep:
         md += sweep_section(sweep)
+    # Figures measured by their own scripts (run_allocator.sh, run_controls.sh, ...), each a section of its own.
+    for extra in sorted(glob.glob(os.path.join(a.repo, "apps", "bench", "results", "*.md"))):
+        md += [open(extra).read().rstrip("\n"), ""]
     md += ["## Reproduce", "", "```sh", "bash cmake/run.sh bench               # everything (about 45 minutes on 2 cores)",
            "bash cmake/run.sh bench -- --quick   # a smoke run of every benchmark (what CI does)",
            "build/apps/bench/bench_tracking --help; build/apps/bench/bench_training --help", "```", ""]
