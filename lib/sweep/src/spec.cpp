@@ -96,15 +96,20 @@ class Parser {
     p.where = at(node);
     const std::string what = fmt::format("parameter '{}'", name);
     if (!node.IsMap() || node.size() == 0) {
-      fail(node, what + " must be {value: V}, {values: [V, ...]} or {from_sweep: NAME}");
+      fail(node, what + " must be {value: V}, {values: [V, ...]}, {path: FILE} or {from_sweep: NAME}");
     }
-    expect_map(node, what, {"value", "values", "from_sweep", "parameter"});
-    const int kinds = (node["value"] ? 1 : 0) + (node["values"] ? 1 : 0) + (node["from_sweep"] ? 1 : 0);
-    if (kinds != 1) fail(node, what + " needs exactly one of value, values or from_sweep");
+    expect_map(node, what, {"value", "values", "path", "from_sweep", "parameter"});
+    const int kinds =
+        (node["value"] ? 1 : 0) + (node["values"] ? 1 : 0) + (node["path"] ? 1 : 0) + (node["from_sweep"] ? 1 : 0);
+    if (kinds != 1) fail(node, what + " needs exactly one of value, values, path or from_sweep");
     if (node["parameter"] && !node["from_sweep"]) fail(node["parameter"], "'parameter' is only allowed with from_sweep");
     if (const auto v = node["value"]) {
       p.kind = ParameterKind::kValue;
       p.values.push_back(scalar(v, what + " value"));
+    } else if (const auto path = node["path"]) {
+      p.kind = ParameterKind::kValue;
+      p.written_path = scalar(path, what + " path");
+      p.values.push_back(resolve_path(path, p.written_path, what));
     } else if (const auto vs = node["values"]) {
       p.kind = ParameterKind::kValues;
       if (!vs.IsSequence()) fail(vs, what + " values must be a list, e.g. [32, 64, 128]");
@@ -142,6 +147,20 @@ class Parser {
     words[0] = resolve_executable(node, words[0]);
     p.command = std::move(words);
     return p;
+  }
+
+  // A file or folder a trial reads, relative to the spec's folder, so the spec works from any directory.
+  std::string resolve_path(const YAML::Node& node, const std::string& written, const std::string& what) const {
+    if (written.empty()) fail(node, what + " path must not be empty");
+    fs::path p(written);
+    if (p.is_relative()) p = fs::path(file_).parent_path() / p;
+    std::error_code ec;
+    p = fs::absolute(p, ec).lexically_normal();
+    if (ec || !fs::exists(p, ec)) {
+      fail(node, fmt::format("{} path '{}' does not exist ({}; relative paths start at the spec's folder)", what,
+                             written, p.string()));
+    }
+    return p.string();
   }
 
   // A path with a '/' is relative to the spec's folder; a bare name is looked up on PATH.
@@ -251,8 +270,10 @@ class Parser {
                                     s.method, s.count, s.seed, s.metric.name, s.metric.maximize ? "max" : "min",
                                     s.program.builtin, fmt::join(s.program.written, " "));
     for (const auto& p : s.parameters) {
+      // A path as written, not resolved: a checkout elsewhere is the same sweep.
+      const std::vector<std::string>& values = p.written_path.empty() ? p.values : std::vector{p.written_path};
       canon += fmt::format("param {} {} {}:{} [{}]\n", p.name, static_cast<int>(p.kind), p.from_sweep,
-                           p.from_parameter, fmt::join(p.values, "\x1f"));
+                           p.from_parameter, fmt::join(values, "\x1f"));
     }
     return fingerprint(canon);
   }

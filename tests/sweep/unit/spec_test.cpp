@@ -215,6 +215,32 @@ parameters:
   CHECK(in_one.hash != parse_ok(base + "program: [bin/trainer, --slow]\n", one.path() + "/spec.yaml").hash);
 }
 
+TEST_CASE("spec: a {path: P} value is resolved from the spec's folder, and hashed as written") {
+  mlflow::testing::TempDir one, two;
+  for (const auto* dir : {&one, &two}) fs::create_directories(fs::path(dir->path()) / "weights" / "v1");
+  const std::string text = std::string(kMinimalSpec) + "  initial_weights: {path: weights/v1}\n";
+  const SweepSpec in_one = parse_ok(text, one.path() + "/spec.yaml");
+  const SweepSpec in_two = parse_ok(text, two.path() + "/spec.yaml");
+  REQUIRE(in_one.parameters.size() == 2);
+  const auto& p = in_one.parameters[1];
+  CHECK(p.kind == ParameterKind::kValue);
+  CHECK(p.written_path == "weights/v1");
+  CHECK(p.values == std::vector<std::string>{one.path() + "/weights/v1"});
+  CHECK(in_one.hash == in_two.hash);
+
+  auto missing = parse_spec(std::string(kMinimalSpec) + "  initial_weights: {path: weights/v2}\n",
+                            one.path() + "/spec.yaml");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == StatusCode::kInvalidArgument);
+  CHECK(missing.status().message().find("spec.yaml:5:") != std::string::npos);
+  CHECK(missing.status().message().find("'weights/v2' does not exist") != std::string::npos);
+
+  auto both = parse_spec(std::string(kMinimalSpec) + "  initial_weights: {path: weights/v1, value: x}\n",
+                         one.path() + "/spec.yaml");
+  REQUIRE_FALSE(both.ok());
+  CHECK(both.status().message().find("exactly one of value, values, path or from_sweep") != std::string::npos);
+}
+
 TEST_CASE("spec: load_spec of a missing file") {
   auto s = mlflow::sweep::load_spec("/nonexistent/h11/spec.yaml");
   REQUIRE_FALSE(s.ok());

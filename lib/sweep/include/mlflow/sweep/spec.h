@@ -25,6 +25,7 @@ struct ParameterSpec {
   std::string name;
   ParameterKind kind = ParameterKind::kValue;
   std::vector<std::string> values;  ///< one for kValue, one or more for kValues
+  std::string written_path;         ///< `{path: P}` as written; values[0] is P resolved from the spec's folder
   std::string from_sweep;           ///< kFromSweep: the sweep whose best trial gives the value
   std::string from_parameter;       ///< kFromSweep: that trial's param to take (default: name)
   SourceLocation where;
