@@ -13,7 +13,8 @@ Usage: bash apps/bench/run_benchmarks.sh [--quick] [--build DIR] [--out DIR] [--
 Runs, against one MLflow server started for the occasion (mlflow/server.sh, own directory):
   bench_tracking   C++ client (one request per value, log-batch per 1000, async logger), the official
                    Python client (same modes, async default and buffered), the floor; latencies
-  bench_training   one SmallCNN epoch, C++ trainer vs PyTorch in Python; tracking on vs off
+  bench_training   one SmallCNN epoch, C++ trainer vs PyTorch in Python (as it ships, then with the
+                   apps' tcmalloc preloaded); tracking on vs off
   sweep            sweeps/batch_size.yaml with --parallel 1 and --parallel 2, taking turns (wall time);
                    its dependency (the pretrained backbone) runs first, untimed
 then writes DIR/BENCHMARKS.md and DIR/benchmarks.json (DIR defaults to apps/bench/ in the source tree).
@@ -101,6 +102,16 @@ if [[ "$skip_training" == 0 && -x "$build/apps/bench/bench_training" ]]; then
   log "training..."
   "$build/apps/bench/bench_training" "${quick_flag[@]}" --reps "$reps" --out "$work/training.json" \
     --server-pid "$(cat "$work/server/server.pid")"
+  # The C++ apps link tcmalloc (kept memory, no page faults per step); Python as it ships uses glibc
+  # malloc. A second pass gives Python the same allocator, so the C++ / Python ratio is like for like.
+  tcmalloc=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
+  if [[ -e "$tcmalloc" ]]; then
+    log "training, Python with tcmalloc preloaded..."
+    printf '#!/bin/sh\nLD_PRELOAD=%s TCMALLOC_RELEASE_RATE=0 exec /usr/bin/python3 "$@"\n' "$tcmalloc" >"$work/python-tcmalloc"
+    chmod +x "$work/python-tcmalloc"
+    "$build/apps/bench/bench_training" "${quick_flag[@]}" --reps "$reps" --python "$work/python-tcmalloc" \
+      --out "$work/training-tcmalloc.json"
+  fi
 fi
 
 if [[ "$skip_sweep" == 0 ]]; then
@@ -111,6 +122,9 @@ if [[ "$skip_sweep" == 0 ]]; then
   else
     spec=batch_size.yaml
     cp "$repo/sweeps/pretrain_backbone.yaml" "$specs/"
+    ln -s "$repo/sweeps/backbones" "$specs/backbones"  # its {path: backbones/...}
+    # A cache of its own: the backbone's registration fills it (untimed), both settings read it.
+    export XDG_CACHE_HOME="$work/cache"
     log "sweep: the backbone dependency (untimed)..."
     (cd "$work" && "$build/apps/sweep_runner/sweep_runner" "$specs/pretrain_backbone.yaml" >"$work/pretrain.log" 2>&1) ||
       { echo "run_benchmarks.sh: pretraining the backbone failed, see $work/pretrain.log" >&2; exit 1; }

@@ -9,8 +9,8 @@ usage() {
 Usage: bash apps/bench/run_controls.sh [--build DIR] [--only LIST] [--finetune-epochs N] [--out FILE]
 
 Runs in the current directory's tracking store (MLFLOW_TRACKING_URI, else local mode ./mlflow.db),
-experiment fashion-mnist-controls, every run with batch size 64, Adam 1e-3, seed 42, split_seed 42,
-2 threads:
+experiment fashion-mnist-controls, every run with batch size 64 (but o's SimCLR), Adam 1e-3, seed 42,
+split_seed 42, 2 threads:
   a   logistic regression on raw pixels           (model pixels, head linear, 15 epochs)
   a2  the frozen runs' head on raw pixels          (model pixels, head mlp, 15 epochs)
   b   that head on a random, frozen MobileNetV2    (width 0.5, layout small, 15 epochs)
@@ -21,6 +21,8 @@ experiment fashion-mnist-controls, every run with batch size 64, Adam 1e-3, seed
                                                         flip, cosine learning rate)
   e2  MobileNetV2 fine-tuned from random weights       (the same recipe)
   f   SmallCNN                                     (15 epochs)
+  o   the pretraining objectives at the same budget: SimCLR and rotation prediction on the same network,
+      48,000 training passes each, then the same frozen linear head on each backbone
 and prints (and with --out writes) a Markdown table: control, test accuracy, run id, wall time.
 --only takes a comma-separated subset, e.g. --only a,a2,b,d.
 EOF2
@@ -48,8 +50,8 @@ train="$build/apps/fmnist_train/fmnist_train"
 [[ "$finetune_epochs" =~ ^[1-9][0-9]*$ ]] || { echo "run_controls.sh: --finetune-epochs must be a positive number" >&2; exit 2; }
 
 experiment=fashion-mnist-controls
-common=(--experiment "$experiment" --batch_size 64 --learning_rate 1e-3 --optimizer adam --seed 42 --split_seed 42
-  --threads 2)
+common=(--experiment "$experiment" --learning_rate 1e-3 --optimizer adam --seed 42 --split_seed 42 --threads 2)
+batch=64  # every control's batch size but the objective comparison's pretraining
 mnv2=(--model mobilenet_v2 --width_multiplier 0.5 --layout small)
 # Fine-tuning trains 2.2M weights on 48k images: without augmentation it overfits within a few epochs.
 finetune=(--augmentation true --lr_schedule cosine)
@@ -64,7 +66,7 @@ control() {
   local start log run acc
   start=$(date +%s)
   log="$(mktemp)"
-  "$train" "${common[@]}" --run-name "control-$name" "$@" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+  "$train" "${common[@]}" --batch_size "$batch" --run-name "control-$name" "$@" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
   run="$(sed -n 's/^run \([0-9a-f]\{32\}\) .*/\1/p' "$log" | tail -n 1)"
   acc="$(sed -n 's/^test accuracy \([0-9.]*%\).*/\1/p' "$log" | tail -n 1)"
   rm -f "$log"
@@ -94,6 +96,21 @@ control e "MobileNetV2 fine-tuned from the SimCLR backbone" "${mnv2[@]}" "${fine
   --backbone_weights "$backbone_uri" --max_epochs "$finetune_epochs"
 control e2 "MobileNetV2 fine-tuned from random weights" "${mnv2[@]}" "${finetune[@]}" --max_epochs "$finetune_epochs"
 control f "SmallCNN" --model small_cnn --max_epochs 15
+if [[ ",$only," == *",o,"* ]]; then
+  # The objectives at the same budget on the same network (width 0.5, layout small): 48,000 forward and
+  # backward passes each, 256 views a step (SimCLR: 12,000 images x 2 views, batch 128; rotation: 6,000
+  # images x 4 rotations, batch 64), 2 epochs; then the same frozen linear head on each.
+  batch=128
+  control o-simclr "SimCLR, 12k images x 2 views, 2 epochs" --task simclr "${mnv2[@]}" --temperature 0.2 \
+    --train_limit 12000 --max_epochs 2 --register fmnist-backbone-o-simclr --alias pretrained
+  batch=64
+  control o-rotation "rotation, 6k images x 4 rotations, 2 epochs" --task rotation "${mnv2[@]}" \
+    --train_limit 6000 --max_epochs 2 --register fmnist-backbone-o-rotation --alias pretrained
+  for objective in simclr rotation; do
+    control "o-$objective-head" "linear head on the frozen $objective backbone" "${mnv2[@]}" --head linear \
+      --frozen_backbone true --backbone_weights "models:/fmnist-backbone-o-$objective@pretrained" --max_epochs 15
+  done
+fi
 
 table="| control | what | test accuracy | run | wall |
 |---|---|---|---|---|

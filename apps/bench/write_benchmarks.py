@@ -129,7 +129,7 @@ def tracking_section(t):
     return out
 
 
-def training_section(t):
+def training_section(t, same_allocator=None):
     out = ["## Training: C++ trainer against PyTorch in Python (bench_training)", "",
            "One SmallCNN epoch over the 48k training split, data already in memory on both sides, the same "
            "architecture, batch size, optimizer and threads; C++ and Python take turns, repetition by "
@@ -144,6 +144,15 @@ def training_section(t):
     if ratio.get("summary"):
         r = ratio["summary"]
         out.append(f"| C++ / Python (per-repetition ratios) | {fmt_stats(r, '×', 2)} | ≥ 1.2×: {verdict(r['median'], 1.2)} |")
+    # A second pass with Python on the allocator the C++ apps link (tcmalloc, nothing given back to the kernel).
+    same = same_allocator or {}
+    if same.get("python", {}).get("images_per_second") and same.get("cpp_over_python", {}).get("summary"):
+        out.append(f"| second pass: C++ trainer, images/s | {fmt_stats(same['cpp']['images_per_second'])} | |")
+        out.append(f"| second pass: PyTorch in Python with tcmalloc preloaded, images/s | "
+                   f"{fmt_stats(same['python']['images_per_second'])} | |")
+        r = same["cpp_over_python"]["summary"]
+        out.append(f"| C++ / Python, same allocator (per-repetition ratios) | {fmt_stats(r, '×', 2)} | ≥ 1.2×: "
+                   f"{verdict(r['median'], 1.2)} |")
     if tr.get("off_seconds") and tr.get("on_seconds"):
         out.append(f"| epoch, tracking off, s | {fmt_stats(tr['off_seconds'], ' s', 2)} | |")
         out.append(f"| epoch, tracking on, s | {fmt_stats(tr['on_seconds'], ' s', 2)} | |")
@@ -213,7 +222,9 @@ def main():
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     m = machine(a.repo, a.build or os.path.join(a.repo, "build"))
-    tracking, training, sweep = (load(os.path.join(a.work, n)) for n in ("tracking.json", "training.json", "sweep.json"))
+    tracking, training, training_tcmalloc, sweep = (
+        load(os.path.join(a.work, n))
+        for n in ("tracking.json", "training.json", "training-tcmalloc.json", "sweep.json"))
     md = ["# Benchmarks", "",
           "Measured on this machine by one command, `bash cmake/run.sh bench` (which builds, then runs "
           "`apps/bench/run_benchmarks.sh` against one MLflow server it starts for the occasion); the numbers "
@@ -228,7 +239,7 @@ def main():
     if tracking:
         md += tracking_section(tracking)
     if training:
-        md += training_section(training)
+        md += training_section(training, training_tcmalloc)
     if sweep:
         md += sweep_section(sweep)
     # Figures measured by their own scripts (run_allocator.sh, run_controls.sh, ...), each a section of its own.
@@ -239,7 +250,7 @@ def main():
            "build/apps/bench/bench_tracking --help; build/apps/bench/bench_training --help", "```", ""]
     os.makedirs(a.out, exist_ok=True)
     open(os.path.join(a.out, "BENCHMARKS.md"), "w").write("\n".join(md))
-    json.dump({"machine": m, "tracking": tracking, "training": training,
+    json.dump({"machine": m, "tracking": tracking, "training": training, "training_tcmalloc": training_tcmalloc,
                "sweep": {"runs": sweep, "figures": sweep_figures(sweep)[1]} if sweep else None},
               open(os.path.join(a.out, "benchmarks.json"), "w"), indent=2)
     return 0
