@@ -74,6 +74,12 @@ int main(int argc, char** argv) {
   } else {
     score = std::strtod(args["batch_size"].c_str(), nullptr) / 1000 + std::strtod(args["seed"].c_str(), nullptr) / 1e6;
   }
+  // What the runner asked of OpenMP, so tests can see the trial's environment.
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  if (auto s = run->set_tag("fake.omp_wait_policy", wait_policy ? wait_policy : "unset"); !s.ok()) {
+    std::fprintf(stderr, "fake_trainer: %s\n", s.to_string().c_str());
+    return 1;
+  }
   if (auto s = run->log_metric("score", score, 1); !s.ok()) {
     std::fprintf(stderr, "fake_trainer: %s\n", s.to_string().c_str());
     return 1;

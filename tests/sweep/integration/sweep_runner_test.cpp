@@ -312,6 +312,26 @@ TEST_CASE("sweep_runner: two workers with shards 0/2 and 1/2 at once run exactly
   CHECK(versions->items.size() == 1);  // one worker finalized
 }
 
+TEST_CASE("sweep_runner: trials side by side wait passively in OpenMP, a lone trial as OpenMP defaults") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-omp");
+  write_file(dir.path() + "/side.yaml", fake_spec("side", experiment, "  score: {values: [0.1, 0.2]}\n"));
+  write_file(dir.path() + "/alone.yaml", fake_spec("alone", experiment, "  score: {values: [0.3]}\n"));
+  auto side = sweep({dir.path() + "/side.yaml", "--parallel", "2", "--cores", "2"});
+  CAPTURE(side.out);
+  REQUIRE(side.exit_code == 0);
+  auto alone = sweep({dir.path() + "/alone.yaml"});
+  CAPTURE(alone.out);
+  REQUIRE(alone.exit_code == 0);
+  auto client = test_client();
+  const SweepRuns side_runs = sweep_runs(client, experiment, "side");
+  REQUIRE(side_runs.children.size() == 2);
+  for (const auto& c : side_runs.children) CHECK(tag_value(c, "fake.omp_wait_policy") == "PASSIVE");
+  const SweepRuns alone_runs = sweep_runs(client, experiment, "alone");
+  REQUIRE(alone_runs.children.size() == 1);
+  CHECK(tag_value(alone_runs.children[0], "fake.omp_wait_policy") == "unset");
+}
+
 TEST_CASE("sweep_runner: the alias moves only to a better model (champion/challenger)") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-gate");
