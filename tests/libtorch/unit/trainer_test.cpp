@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "mlflow/libtorch/fmnist_tensors.h"
+#include "mlflow/libtorch/models.h"
 #include "mlflow/libtorch/trainer.h"
 
 #include <doctest/doctest.h>
@@ -147,6 +148,30 @@ TEST_CASE("trainer: a backbone from a file is loaded, and a bad one is a clear e
   c.backbone_weights = "models:/fmnist-backbone@pretrained";
   auto no_resolver = ml::train_fmnist(c, data, dir.path());
   CHECK(no_resolver.status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("trainer: a backbone URI of other preprocessing or another architecture is refused, naming the URI") {
+  TempDir dir;
+  const auto data = small_splits();
+  auto c = small_config();
+  c.backbone_weights = "models:/other-backbone@pretrained";
+  ml::ModelConfig donor;  // the small config's own model (SmallCNN), as a registry would describe it
+  ml::BackboneResolver resolve = [&](const std::string&) -> mlflow::StatusOr<ml::SavedModel> {
+    return ml::SavedModel{donor.to_json(), dir.path() + "/never-read.pt"};
+  };
+  donor.input = "fashion-mnist 1x28x28 x/255";
+  auto other_input = ml::train_fmnist(c, data, dir.path(), {}, resolve);
+  REQUIRE_FALSE(other_input.ok());
+  CHECK(other_input.status().code() == StatusCode::kInvalidArgument);
+  CHECK(other_input.status().message().find("models:/other-backbone@pretrained") != std::string::npos);
+  CHECK(other_input.status().message().find("pretrained on input 'fashion-mnist 1x28x28 x/255'") != std::string::npos);
+
+  donor = ml::ModelConfig{};
+  donor.architecture = ml::kMobileNetV2;
+  auto other_model = ml::train_fmnist(c, data, dir.path(), {}, resolve);
+  REQUIRE_FALSE(other_model.ok());
+  CHECK(other_model.status().code() == StatusCode::kInvalidArgument);
+  CHECK(other_model.status().message().find("is a mobilenet_v2") != std::string::npos);
 }
 
 TEST_CASE("trainer: cancellation and callback errors stop training") {
