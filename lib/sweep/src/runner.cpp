@@ -464,9 +464,10 @@ class SweepRun {
                                            {"MLFLOW_TRACKING_URI", client_.tracking_uri()},
                                            {"MLFLOW_EXPERIMENT_ID", report_.experiment_id},
                                            {"OMP_NUM_THREADS", std::to_string(threads)}};
-    // Trials side by side whose pinned threads outnumber their share of the cores: OpenMP's default
-    // spin-waiting burns the cores the other trial needs (the batch_size sweep took 1.53x as long with
-    // --parallel 2 on 2 cores); passive waiting does not change results. A user's own setting wins.
+    // With --parallel above 1, OpenMP's default spin-waiting burns cores the other trials need (the
+    // batch_size sweep took 1.44-1.53x as long with --parallel 2 on 2 cores); passive waiting does not
+    // change results, but slows a trial running alone, so --parallel 1 keeps the default. A user's own
+    // setting wins.
     if (options_.parallel > 1 && std::getenv("OMP_WAIT_POLICY") == nullptr) env["OMP_WAIT_POLICY"] = "PASSIVE";
     auto process = TrialProcess::spawn(command_for(t, threads), env, log_file);
     if (!process.ok()) {
