@@ -19,6 +19,7 @@
 namespace {
 
 namespace ml = mlflow::libtorch;
+namespace training = mlflow::training;
 using nlohmann::json;
 
 double median(std::vector<double> v) {
@@ -64,7 +65,7 @@ class Bench {
     auto run = mlflow::ActiveRun::start(client_, ro);
     if (!run.ok()) return run.status();
     ml::TrackedTrainingOptions options;
-    options.progress = ml::detect_progress_options(false);
+    options.progress = training::detect_progress_options(false);
     options.register_model_name = register_name;
     options.register_alias = alias;
     auto r = ml::run_tracked_training(config, data_, data_dir_, *run, options);

@@ -28,9 +28,9 @@
 #include "mlflow/libtorch/fmnist_data.h"
 #include "mlflow/libtorch/fmnist_tensors.h"
 #include "mlflow/libtorch/models.h"
-#include "mlflow/libtorch/staging_dir.h"
+#include "mlflow/training/staging_dir.h"
 #include "mlflow/libtorch/trainer.h"
-#include "mlflow/libtorch/training_logger.h"
+#include "mlflow/training/training_logger.h"
 #include "mlflow/local_server.h"
 
 #ifndef MLFLOW_CPP_BENCH_PYTHON
@@ -43,6 +43,7 @@
 namespace {
 
 namespace ml = mlflow::libtorch;
+namespace training = mlflow::training;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
@@ -166,9 +167,9 @@ class Bench {
       : config_(std::move(config)), data_(data), experiment_(std::move(experiment)), server_pid_(server_pid) {}
 
   mlflow::Status open_work_dir() {
-    auto dir = ml::StagingDir::make("bench-training");
+    auto dir = training::StagingDir::make("bench-training");
     if (!dir.ok()) return dir.status();
-    work_ = std::make_unique<ml::StagingDir>(std::move(*dir));
+    work_ = std::make_unique<training::StagingDir>(std::move(*dir));
     return mlflow::ok_status();
   }
 
@@ -207,7 +208,7 @@ class Bench {
     if (!attached.ok()) return attached.status().with_context("attaching the async logger to the run");
     const double setup_seconds = seconds_since(setup_start);
 
-    ml::TrainingLogger epoch_logger(*run);
+    training::TrainingLogger epoch_logger(*run);
     CppEpoch e;
     std::int64_t step = 0;
     mlflow::Status batch_status = mlflow::ok_status();
@@ -218,7 +219,7 @@ class Bench {
       e.batch_log_seconds += seconds_since(start);
       if (!s.ok() && batch_status.ok()) batch_status = s;
     };
-    cb.on_epoch = [&](const ml::EpochMetrics& m) {
+    cb.on_epoch = [&](const training::EpochMetrics& m) {
       const auto start = Clock::now();
       mlflow::Status s = epoch_logger.log_epoch(m);
       e.epoch_log_seconds = seconds_since(start);
@@ -262,7 +263,7 @@ class Bench {
   const ml::TrainConfig& config() const { return config_; }
 
  private:
-  static CppEpoch from_history(const ml::EpochMetrics& m, std::int64_t images) {
+  static CppEpoch from_history(const training::EpochMetrics& m, std::int64_t images) {
     CppEpoch e;
     e.images_per_second = m.images_per_second;
     e.seconds = m.images_per_second > 0 ? static_cast<double>(images) / m.images_per_second : 0;
@@ -275,7 +276,7 @@ class Bench {
   const ml::FmnistSplits& data_;
   std::string experiment_;
   long server_pid_ = 0;
-  std::unique_ptr<ml::StagingDir> work_;
+  std::unique_ptr<training::StagingDir> work_;
 };
 
 struct PythonSide {

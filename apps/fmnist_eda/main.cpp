@@ -11,16 +11,18 @@
 
 #include "app_support.h"
 #include "eda_run.h"
-#include "mlflow/libtorch/dataset_lineage.h"
+#include "mlflow/libtorch/fmnist_lineage.h"
+#include "mlflow/training/dataset_lineage.h"
 #include "mlflow/libtorch/eda.h"
 #include "mlflow/libtorch/fmnist_data.h"
-#include "mlflow/libtorch/staging_dir.h"
+#include "mlflow/training/staging_dir.h"
 #include "mlflow/local_server.h"
 #include "out_dir.h"
 
 namespace {
 
 namespace ml = mlflow::libtorch;
+namespace training = mlflow::training;
 
 using mlflow::apps::kExitFailed;
 using mlflow::apps::kExitInterrupted;
@@ -128,7 +130,7 @@ int main(int argc, char** argv) {
     const bool bad_data = result.status().code() == mlflow::StatusCode::kInvalidArgument;
     return fail(bad_data ? kExitUsage : kExitFailed, result.status().to_string());
   }
-  auto staging = ml::StagingDir::make("fmnist-eda");
+  auto staging = training::StagingDir::make("fmnist-eda");
   if (!staging.ok()) return fail(kExitFailed, staging.status().message());
   auto files = ml::write_eda_files(*result, staging->path());
   if (!files.ok()) return fail(kExitFailed, files.status().to_string());

@@ -10,18 +10,21 @@
 #include <nlohmann/json.hpp>
 
 #include "app_support.h"
-#include "mlflow/libtorch/dataset_lineage.h"
+#include "mlflow/libtorch/fmnist_lineage.h"
+#include "mlflow/training/dataset_lineage.h"
 #include "mlflow/libtorch/fmnist_data.h"
 #include "mlflow/libtorch/fmnist_tensors.h"
 #include "mlflow/libtorch/model_store.h"
-#include "mlflow/libtorch/staging_dir.h"
+#include "mlflow/training/staging_dir.h"
 #include "mlflow/libtorch/trainer.h"
-#include "mlflow/libtorch/training_logger.h"
+#include "mlflow/training/mlmodel.h"
+#include "mlflow/training/training_logger.h"
 #include "mlflow/local_server.h"
 
 namespace {
 
 namespace ml = mlflow::libtorch;
+namespace training = mlflow::training;
 
 using mlflow::apps::kExitFailed;
 using mlflow::apps::kExitOk;
@@ -63,13 +66,13 @@ ml::LocalModel bare_weights_model(const Args& args) {
 
 bool is_bare_weights_file(const std::string& path) {
   std::error_code ec;
-  return std::filesystem::is_regular_file(path, ec) && std::filesystem::path(path).filename() != ml::kMlmodelFileName;
+  return std::filesystem::is_regular_file(path, ec) && std::filesystem::path(path).filename() != training::kMlmodelFileName;
 }
 
 // Records an evaluation run: the model it evaluated, the test data set, test metrics and artifacts.
 mlflow::Status log_evaluation_run(mlflow::MlflowClient& client, const Args& args, const ml::LocalModel& model,
                                   const std::string& data_dir, const ml::FmnistSplits& data,
-                                  const ml::ClassificationReport& report, double loss, std::string& run_id) {
+                                  const training::ClassificationReport& report, double loss, std::string& run_id) {
   mlflow::RunOptions options;
   options.experiment_name = args.experiment;
   options.run_name = args.run_name;
@@ -78,7 +81,7 @@ mlflow::Status log_evaluation_run(mlflow::MlflowClient& client, const Args& args
   auto run = mlflow::ActiveRun::start(client, options);
   if (!run.ok()) return run.status().with_context("starting the evaluation run");
   run_id = run->id();
-  ml::TrainingLogger logger(*run);
+  training::TrainingLogger logger(*run);
   auto status = [&]() -> mlflow::Status {
     MLFLOW_CPP_RETURN_IF_ERROR(logger.log_params({{"model_uri", args.model},
                                                   {"model_id", model.model_id},
@@ -141,7 +144,7 @@ int main(int argc, char** argv) {
     if (!c.ok()) return fail(kExitFailed, "cannot reach MLflow: " + c.status().to_string());
     client = std::move(*c);
   }
-  auto scratch = ml::StagingDir::make("fmnist-evaluate");
+  auto scratch = training::StagingDir::make("fmnist-evaluate");
   if (!scratch.ok()) return fail(kExitFailed, scratch.status().message());
   auto model = ml::is_model_uri(args.model)         ? ml::fetch_model(*client, args.model, scratch->file("model"))
                : is_bare_weights_file(args.model) ? mlflow::StatusOr<ml::LocalModel>(bare_weights_model(args))
@@ -150,7 +153,7 @@ int main(int argc, char** argv) {
 
   auto eval = ml::evaluate_saved_model({model->flavor.config_json, model->weights_path}, *data, args.threads);
   if (!eval.ok()) return fail(exit_code_for(eval.status()), eval.status().to_string());
-  auto report = ml::make_classification_report(eval->predictions, eval->labels, model->flavor.class_names);
+  auto report = training::make_classification_report(eval->predictions, eval->labels, model->flavor.class_names);
   if (!report.ok()) return fail(kExitFailed, report.status().to_string());
 
   if (args.quiet) {
@@ -159,7 +162,7 @@ int main(int argc, char** argv) {
     fmt::print("model {} ({}, {} test images)\n\n", args.model, model->flavor.architecture, report->total);
     fmt::print("test accuracy {:.2f}%  macro F1 {:.4f}  test loss {:.4f}\n\n", 100 * report->accuracy,
                report->macro_f1, eval->loss);
-    fmt::print("{}\n{}", ml::format_classification_table(*report), ml::format_confusion_matrix(*report));
+    fmt::print("{}\n{}", training::format_classification_table(*report), training::format_confusion_matrix(*report));
   }
   if (args.log) {
     std::string run_id;

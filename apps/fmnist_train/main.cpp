@@ -19,6 +19,7 @@
 namespace {
 
 namespace ml = mlflow::libtorch;
+namespace training = mlflow::training;
 
 using mlflow::apps::kExitInterrupted;
 using mlflow::apps::kExitOk;
@@ -65,13 +66,13 @@ void print_summary(const ml::TrackedTrainingResult& r) {
                     fmt::format("{:.1f}", m.epoch_seconds), fmt::format("{:.0f}", m.images_per_second),
                     m.epoch == r.outcome.best_epoch ? "*" : ""});
   }
-  fmt::print("\n{}", ml::format_table({"epoch", "train_loss", "train_acc%", "val_loss", "val_acc%", "lr", "seconds",
+  fmt::print("\n{}", mlflow::format_table({"epoch", "train_loss", "train_acc%", "val_loss", "val_acc%", "lr", "seconds",
                                       "img/s", "best"},
                                      rows));
   fmt::print("\ntest accuracy {:.2f}%  macro F1 {:.4f}  test loss {:.4f}  (best epoch {}{})\n\n",
              100 * r.report.accuracy, r.report.macro_f1, r.outcome.test.loss, r.outcome.best_epoch,
              r.outcome.stopped_early ? ", stopped early" : "");
-  fmt::print("{}\n{}", ml::format_classification_table(r.report), ml::format_confusion_matrix(r.report));
+  fmt::print("{}\n{}", training::format_classification_table(r.report), training::format_confusion_matrix(r.report));
 }
 
 }  // namespace
@@ -152,7 +153,7 @@ int main(int argc, char** argv) {
   mlflow::apps::catch_interrupts(/*second_kills=*/true);
 
   ml::TrackedTrainingOptions options;
-  options.progress = ml::detect_progress_options(args.quiet);
+  options.progress = training::detect_progress_options(args.quiet);
   options.register_model_name = args.register_name;
   options.register_alias = args.alias;
   options.cancelled = mlflow::apps::interrupted;

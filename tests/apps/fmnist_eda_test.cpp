@@ -12,7 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "idx_test_files.h"
-#include "mlflow/libtorch/dataset_lineage.h"
+#include "mlflow/libtorch/fmnist_lineage.h"
+#include "mlflow/training/dataset_lineage.h"
 #include "support/fault_proxy.h"
 #include "support/process.h"
 #include "support/test_support.h"

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mlflow/libtorch/dataset_lineage.h"
+#include "mlflow/training/dataset_lineage.h"
 
 namespace mlflow::libtorch {
 namespace {
@@ -16,14 +16,14 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json epoch_json(const EpochMetrics& m) {
+json epoch_json(const training::EpochMetrics& m) {
   return {{"epoch", m.epoch},           {"train_loss", m.train_loss},       {"train_accuracy", m.train_accuracy},
           {"val_loss", m.val_loss},     {"val_accuracy", m.val_accuracy},   {"learning_rate", m.learning_rate},
           {"epoch_seconds", m.epoch_seconds}, {"images_per_second", m.images_per_second}};
 }
 
-EpochMetrics epoch_from(const json& j) {
-  EpochMetrics m;
+training::EpochMetrics epoch_from(const json& j) {
+  training::EpochMetrics m;
   m.epoch = j.at("epoch").get<std::int64_t>();
   m.train_loss = j.at("train_loss").get<double>();
   m.train_accuracy = j.at("train_accuracy").get<double>();
@@ -42,7 +42,7 @@ Status io_error(const fs::path& p, const std::string& what) {
 }  // namespace
 
 Status save_checkpoint(const std::string& dir, const std::string& weights_path, CheckpointInfo info) {
-  auto digest = sha256_file(weights_path);
+  auto digest = training::sha256_file(weights_path);
   if (!digest.ok()) return digest.status().with_context("checkpoint weights");
   info.weights_sha256 = *digest;
   json settings = json::object();
@@ -113,7 +113,7 @@ StatusOr<CheckpointInfo> read_checkpoint(const std::string& dir) {
   } catch (const std::exception& e) {
     return Status(StatusCode::kInvalidArgument, "checkpoint " + json_path.string() + ": " + e.what());
   }
-  auto digest = sha256_file(info.weights_path);
+  auto digest = training::sha256_file(info.weights_path);
   if (!digest.ok()) return digest.status().with_context("checkpoint " + dir);
   if (*digest != info.weights_sha256) {
     return Status(StatusCode::kDataLoss, "checkpoint " + info.weights_path + ": sha256 " + *digest +

@@ -6,7 +6,7 @@
 
 #include "mlflow/libtorch/eda.h"
 #include "mlflow/libtorch/html_report.h"
-#include "mlflow/libtorch/staging_dir.h"
+#include "mlflow/training/staging_dir.h"
 
 namespace mlflow::libtorch {
 namespace {
@@ -150,11 +150,11 @@ StatusOr<std::vector<std::string>> write_eda_files(const EdaResult& r, const std
   if (!pictures.ok()) return pictures.status();
   std::vector<std::string> files;
   for (const auto& p : *pictures) files.push_back(p.file);
-  MLFLOW_CPP_RETURN_IF_ERROR(write_text(dir + "/" + kEdaSummaryFile, eda_summary_json(r, *pictures) + "\n"));
+  MLFLOW_CPP_RETURN_IF_ERROR(training::write_text(dir + "/" + kEdaSummaryFile, eda_summary_json(r, *pictures) + "\n"));
   files.push_back(kEdaSummaryFile);
   auto html = eda_html_report(r, *pictures, dir);
   if (!html.ok()) return html.status();
-  MLFLOW_CPP_RETURN_IF_ERROR(write_text(dir + "/" + kEdaReportFile, *html));
+  MLFLOW_CPP_RETURN_IF_ERROR(training::write_text(dir + "/" + kEdaReportFile, *html));
   files.push_back(kEdaReportFile);
   return files;
 }

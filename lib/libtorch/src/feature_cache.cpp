@@ -16,7 +16,7 @@
 
 #include <torch/serialize/archive.h>
 
-#include "mlflow/libtorch/dataset_lineage.h"
+#include "mlflow/training/dataset_lineage.h"
 
 namespace mlflow::libtorch {
 namespace {
@@ -27,10 +27,10 @@ std::string tensor_digest(const at::Tensor& t) {
   const at::Tensor c = t.contiguous();
   std::ostringstream shape;
   shape << c.scalar_type() << c.sizes();
-  return shape.str() + ":" + sha256_hex(c.data_ptr(), c.numel() * c.element_size());
+  return shape.str() + ":" + training::sha256_hex(c.data_ptr(), c.numel() * c.element_size());
 }
 
-StatusOr<std::string> file_sha256(const fs::path& p) { return sha256_file(p.string()); }
+StatusOr<std::string> file_sha256(const fs::path& p) { return training::sha256_file(p.string()); }
 
 // An exclusive flock held for the object's life; released (and the descriptor closed) on destruction.
 class FileLock {
@@ -169,7 +169,7 @@ std::string feature_cache_key(const std::string& model_config_json, const std::v
   std::string text = "mlflow-cpp features v1\n" + model_config_json + "\n" + extra + "\n";
   for (const at::Tensor& t : backbone_state) text += tensor_digest(t) + "\n";
   for (const TensorSet* s : inputs) text += tensor_digest(s->images) + " " + tensor_digest(s->labels) + "\n";
-  return sha256_hex(text);
+  return training::sha256_hex(text);
 }
 
 void FeatureCache::warn(const std::string& message) const {

@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The MLmodel file of a LibTorch model: written as MLflow 3's Model.to_yaml lays it out (PyYAML
-// safe_dump, keys sorted), read back with yaml-cpp.
-//
-// The reader on the other side is PyYAML (YAML 1.1), so every free-text string that a 1.1 or 1.2
-// resolver could take for something else (numbers, yes/no/on/off, null, leading digits) is quoted,
-// and floats always carry a '.' (PyYAML reads "1e-05" as a string).
+// The MLmodel file of a LibTorch model: the libtorch flavor and signature, written by
+// mlflow::training's MLmodel writer, read back with yaml-cpp.
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -17,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mlflow/libtorch/model_store.h"
+#include "mlflow/training/mlmodel.h"
 #include "mlflow/validation.h"
 
 #ifndef MLFLOW_CPP_VERSION
@@ -34,91 +31,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-/// True when `s` can be a plain scalar that every YAML resolver reads back as this string.
-bool plain_safe(const std::string& s) {
-  if (s.empty()) return false;
-  const unsigned char first = static_cast<unsigned char>(s.front());
-  if (!std::isalpha(first) && first != '_') return false;
-  for (unsigned char c : s) {
-    if (!std::isalnum(c) && c != '_' && c != '-' && c != '.' && c != '/') return false;
-  }
-  static const char* const kWords[] = {"y",   "n",  "yes", "no",    "on",
-                                       "off", "true", "false", "null"};
-  const std::string l = lower(s);
-  return std::none_of(std::begin(kWords), std::end(kWords), [&](const char* w) { return l == w; });
-}
-
-void emit_string(YAML::Emitter& out, const std::string& s) {
-  if (plain_safe(s)) {
-    out << s;
-  } else {
-    out << YAML::DoubleQuoted << s;
-  }
-}
-
-/// nlohmann's shortest round-trip text of a double, with the '.' YAML 1.1 needs ("1e-05" ->
-/// "1.0e-05").
-std::string float_text(const json& number) {
-  std::string t = number.dump();
-  if (t.find_first_of(".") != std::string::npos) return t;
-  auto e = t.find_first_of("eE");
-  if (e == std::string::npos) return t + ".0";
-  return t.substr(0, e) + ".0" + t.substr(e);
-}
-
-void emit_json(YAML::Emitter& out, const json& j) {
-  switch (j.type()) {
-    case json::value_t::object:
-      out << YAML::BeginMap;
-      for (const auto& [key, value] : j.items()) {
-        out << YAML::Key;
-        emit_string(out, key);
-        out << YAML::Value;
-        emit_json(out, value);
-      }
-      out << YAML::EndMap;
-      break;
-    case json::value_t::array:
-      out << YAML::BeginSeq;
-      for (const auto& value : j) emit_json(out, value);
-      out << YAML::EndSeq;
-      break;
-    case json::value_t::string:
-      emit_string(out, j.get<std::string>());
-      break;
-    case json::value_t::boolean:
-      out << (j.get<bool>() ? "true" : "false");
-      break;
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-      out << j.dump();
-      break;
-    case json::value_t::number_float:
-      out << float_text(j);
-      break;
-    default:
-      out << YAML::Null;
-      break;
-  }
-}
-
-/// One MLflow tensor spec as Schema.to_json writes it.
-std::string tensor_spec_json(const std::string& dtype, const std::vector<std::int64_t>& shape) {
-  // Key order and json.dumps' default separators as MLflow writes them.
-  nlohmann::ordered_json spec = nlohmann::ordered_json::array(
-      {{{"type", "tensor"}, {"tensor-spec", {{"dtype", dtype}, {"shape", shape}}}}});
-  std::string compact = spec.dump();
-  std::string out;
-  bool in_string = false;
-  for (size_t i = 0; i < compact.size(); ++i) {
-    const char c = compact[i];
-    out += c;
-    if (c == '"' && (i == 0 || compact[i - 1] != '\\')) in_string = !in_string;
-    if (!in_string && (c == ',' || c == ':')) out += ' ';
-  }
-  return out;
-}
-
 /// Number of classes: class_names, else config.num_classes; 0 when unknown.
 std::int64_t num_classes(const LibtorchFlavor& flavor, const json& config) {
   if (!flavor.class_names.empty()) return static_cast<std::int64_t>(flavor.class_names.size());
@@ -127,19 +39,6 @@ std::int64_t num_classes(const LibtorchFlavor& flavor, const json& config) {
     if (it != config.end() && it->is_number_integer()) return it->get<std::int64_t>();
   }
   return 0;
-}
-
-/// "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, as str(datetime.now(timezone.utc).replace(tzinfo=None)).
-std::string utc_now_text() {
-  const auto now = std::chrono::system_clock::now();
-  const auto us =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return fmt::format("{}.{:06d}", buf, static_cast<int>(us % 1000000));
 }
 
 json config_of(const LibtorchFlavor& flavor) {
@@ -329,8 +228,8 @@ Status validate_flavor(const LibtorchFlavor& flavor) {
   if (w.empty()) return bad("flavors.libtorch.weights_file is missing or empty");
   Status path = validate_artifact_path(w);
   if (!path.ok()) return bad("flavors.libtorch.weights_file: " + path.message());
-  if (w.back() == '/' || w.find('#') != std::string::npos || w == kMlmodelFileName ||
-      w == std::string("./") + kMlmodelFileName) {
+  if (w.back() == '/' || w.find('#') != std::string::npos || w == training::kMlmodelFileName ||
+      w == std::string("./") + training::kMlmodelFileName) {
     return bad("flavors.libtorch.weights_file '" + w +
                "' must name a file other than MLmodel, without '#'");
   }
@@ -340,71 +239,32 @@ Status validate_flavor(const LibtorchFlavor& flavor) {
 std::string mlmodel_yaml(const LibtorchFlavor& flavor, const std::string& model_id,
                          const std::string& run_id, const std::string& artifact_path) {
   const json config = config_of(flavor);
+  json lt = json::object();
+  lt["architecture"] = flavor.architecture;
+  lt["class_names"] = flavor.class_names;
+  // A config that is not an object is kept as text, for the reader's error message.
+  lt["config"] = config.is_object() ? config : json(flavor.config_json);
+  lt["input_dtype"] = flavor.input_dtype;
+  lt["input_shape"] = flavor.input_shape;
+  lt["libtorch_version"] = flavor.libtorch_version;
+  lt["mlflow_cpp_version"] = MLFLOW_CPP_VERSION;
+  lt["weights_file"] = flavor.weights_file;
+  json flavors = json::object();
+  flavors[kLibtorchFlavor] = std::move(lt);
+
+  training::MlmodelSpec spec;
+  spec.flavors_json = flavors.dump();
+  spec.model_id = model_id;
+  spec.run_id = run_id;
+  spec.artifact_path = artifact_path;
   std::vector<std::int64_t> in_shape{-1};
   in_shape.insert(in_shape.end(), flavor.input_shape.begin(), flavor.input_shape.end());
-  const std::int64_t classes = num_classes(flavor, config);
-
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  if (!artifact_path.empty()) {
-    out << YAML::Key << "artifact_path" << YAML::Value;
-    emit_string(out, artifact_path);
+  spec.signature_inputs = training::TensorSpec{flavor.input_dtype, in_shape};
+  if (const std::int64_t classes = num_classes(flavor, config); classes > 0) {
+    spec.signature_outputs = training::TensorSpec{"float32", {-1, classes}};
   }
-
-  out << YAML::Key << "flavors" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << kLibtorchFlavor << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "architecture" << YAML::Value;
-  emit_string(out, flavor.architecture);
-  out << YAML::Key << "class_names" << YAML::Value << YAML::BeginSeq;
-  for (const auto& c : flavor.class_names) emit_string(out, c);
-  out << YAML::EndSeq;
-  out << YAML::Key << "config" << YAML::Value;
-  if (config.is_object()) {
-    emit_json(out, config);
-  } else {
-    out << YAML::DoubleQuoted << flavor.config_json;  // kept for the reader's error message
-  }
-  out << YAML::Key << "input_dtype" << YAML::Value;
-  emit_string(out, flavor.input_dtype);
-  out << YAML::Key << "input_shape" << YAML::Value << YAML::BeginSeq;
-  for (auto d : flavor.input_shape) out << d;
-  out << YAML::EndSeq;
-  out << YAML::Key << "libtorch_version" << YAML::Value;
-  emit_string(out, flavor.libtorch_version);
-  out << YAML::Key << "mlflow_cpp_version" << YAML::Value;
-  emit_string(out, MLFLOW_CPP_VERSION);
-  out << YAML::Key << "weights_file" << YAML::Value;
-  emit_string(out, flavor.weights_file);
-  out << YAML::EndMap << YAML::EndMap;
-
-  out << YAML::Key << "is_signature_from_type_hint" << YAML::Value << false;
-  out << YAML::Key << "mlflow_version" << YAML::Value;
-  emit_string(out, kMlmodelFormatVersion);
-  if (!model_id.empty()) {
-    out << YAML::Key << "model_id" << YAML::Value;
-    emit_string(out, model_id);
-    out << YAML::Key << "model_uuid" << YAML::Value;
-    emit_string(out, model_id);
-  }
-  if (!run_id.empty()) {
-    out << YAML::Key << "run_id" << YAML::Value;
-    emit_string(out, run_id);
-  }
-  out << YAML::Key << "signature" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "inputs" << YAML::Value << YAML::SingleQuoted
-      << tensor_spec_json(flavor.input_dtype, in_shape);
-  out << YAML::Key << "outputs" << YAML::Value;
-  if (classes > 0) {
-    out << YAML::SingleQuoted << tensor_spec_json("float32", {-1, classes});
-  } else {
-    out << YAML::Null;
-  }
-  out << YAML::Key << "params" << YAML::Value << YAML::Null;
-  out << YAML::EndMap;
-  out << YAML::Key << "type_hint_from_example" << YAML::Value << false;
-  out << YAML::Key << "utc_time_created" << YAML::Value << YAML::SingleQuoted << utc_now_text();
-  out << YAML::EndMap;
-  return std::string(out.c_str()) + "\n";
+  auto text = training::mlmodel_yaml(spec);
+  return text.ok() ? *text : std::string();  // flavors is an object: cannot fail
 }
 
 StatusOr<MlmodelInfo> parse_mlmodel_info(const std::string& yaml_text, const std::string& source) {

@@ -17,14 +17,13 @@
 
 #include "mlflow/libtorch/model_store.h"
 #include "mlflow/registry.h"
+#include "mlflow/training/mlmodel.h"
 
 namespace mlflow::libtorch {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::size_t kMaxParamsAtCreate = 100;
 
 Status io_error(StatusCode code, const std::string& what, const fs::path& p,
                 const std::error_code& ec) {
@@ -265,7 +264,7 @@ Status check_dest(const fs::path& dest) {
     return Status(StatusCode::kFailedPrecondition,
                   "model destination '" + dest.string() + "' exists and is not a directory");
   }
-  if (fs::is_empty(dest, ec) || fs::exists(dest / kMlmodelFileName, ec)) return Status();
+  if (fs::is_empty(dest, ec) || fs::exists(dest / training::kMlmodelFileName, ec)) return Status();
   return Status(StatusCode::kFailedPrecondition,
                 "model destination '" + dest.string() +
                     "' is a non-empty directory without an MLmodel file; refusing to replace it");
@@ -293,7 +292,7 @@ Status install(const fs::path& staged, const fs::path& dest) {
 }
 
 StatusOr<LocalModel> load_local(const fs::path& model_dir, const std::string& source) {
-  auto text = read_whole_file(model_dir / kMlmodelFileName, "MLmodel file");
+  auto text = read_whole_file(model_dir / training::kMlmodelFileName, "MLmodel file");
   if (!text.ok()) return text.status();
   auto info = parse_mlmodel_info(*text, source);
   if (!info.ok()) return info.status();
@@ -323,12 +322,12 @@ std::string trim_trailing_slashes(std::string s) {
 StatusOr<LocalModel> open_local_model(const std::string& uri) {
   fs::path p = starts_with(uri, "file://") ? fs::path(uri.substr(7)) : fs::path(uri);
   std::error_code ec;
-  if (fs::is_regular_file(p, ec) && p.filename() == kMlmodelFileName) p = p.parent_path();
+  if (fs::is_regular_file(p, ec) && p.filename() == training::kMlmodelFileName) p = p.parent_path();
   if (!fs::is_directory(p, ec)) {
     return Status(StatusCode::kNotFound,
                   "model '" + uri + "' is neither a runs:/ or models:/ URI nor a local directory");
   }
-  if (!fs::exists(p / kMlmodelFileName, ec)) {
+  if (!fs::exists(p / training::kMlmodelFileName, ec)) {
     return Status(StatusCode::kNotFound,
                   "local directory '" + uri + "' holds no MLmodel file, so it is not a model");
   }
@@ -339,12 +338,12 @@ bool is_model_uri(const std::string& s) {
   return starts_with(s, "runs:/") || starts_with(s, "models:/");
 }
 
-StatusOr<LoggedModelRef> log_libtorch_model(MlflowClient& client, const std::string& experiment_id,
-                                            const std::string& run_id, const std::string& name,
-                                            const LibtorchFlavor& flavor,
-                                            const std::string& weights_path,
-                                            const std::map<std::string, std::string>& params,
-                                            std::int64_t step) {
+StatusOr<training::LoggedModelRef> log_libtorch_model(MlflowClient& client, const std::string& experiment_id,
+                                                      const std::string& run_id, const std::string& name,
+                                                      const LibtorchFlavor& flavor,
+                                                      const std::string& weights_path,
+                                                      const std::map<std::string, std::string>& params,
+                                                      std::int64_t step) {
   const std::string context = "logging LibTorch model '" + name + "'";
   if (name.empty()) {
     return Status(StatusCode::kInvalidArgument, "logged model name must not be empty");
@@ -352,52 +351,11 @@ StatusOr<LoggedModelRef> log_libtorch_model(MlflowClient& client, const std::str
   MLFLOW_CPP_RETURN_IF_ERROR(validate_flavor(flavor).with_context(context));
   auto weights = read_whole_file(weights_path, "weights file");
   if (!weights.ok()) return weights.status().with_context(context);
-
-  LoggedModelCreate create;
-  create.experiment_id = experiment_id;
-  create.name = name;
-  create.source_run_id = run_id;
-  std::vector<Param> model_params;
-  for (const auto& [k, v] : params) model_params.push_back({k, v});
-  // One create request carries up to a log-batch's worth of params; more go out in batches.
-  const bool params_at_create = model_params.size() <= kMaxParamsAtCreate;
-  if (params_at_create) create.params = model_params;
-  auto model = client.create_logged_model(create);
-  if (!model.ok()) return model.status().with_context(context);
-  const std::string& id = model->model_id;
-
-  auto fail = [&](const Status& st) {
-    // The model stays visible as failed, as MLflow's log_model leaves it; its own error wins.
-    (void)client.finalize_logged_model(id, LoggedModelStatus::kUploadFailed);
-    return st.with_context(context + " (" + id + ")");
-  };
-  if (!params_at_create) {
-    Status logged = client.log_logged_model_params(id, model_params);
-    if (!logged.ok()) return fail(logged);
-  }
-  if (!run_id.empty()) {
-    Status linked = client.log_outputs(run_id, {ModelOutput{id, step}});
-    if (!linked.ok()) return fail(linked);
-  }
-  // Weights first: an MLmodel file then always points at weights that are there.
-  Status up = client.upload_bytes_to(model->artifact_uri, *weights, flavor.weights_file);
-  if (!up.ok()) return fail(up);
-  up = client.upload_bytes_to(model->artifact_uri,
-                              mlmodel_yaml(flavor, id, run_id, model->artifact_uri),
-                              kMlmodelFileName);
-  if (!up.ok()) return fail(up);
-  auto ready = client.finalize_logged_model(id, LoggedModelStatus::kReady);
-  if (!ready.ok()) return ready.status().with_context(context + " (" + id + ")");
-  return LoggedModelRef{id, model->name, model->artifact_uri, "models:/" + id};
-}
-
-StatusOr<ModelVersionRef> register_logged_model(
-    MlflowClient& client, const LoggedModelRef& model, const std::string& model_name,
-    const std::string& alias, const std::map<std::string, std::string>& version_tags,
-    const std::string& description) {
-  auto version = register_model_version(client, model.model_id, model_name, {alias, version_tags, description});
-  if (!version.ok()) return version.status();
-  return ModelVersionRef{version->name, version->version};
+  return training::log_model(
+      client, {experiment_id, run_id, name, params, step}, {{flavor.weights_file, std::move(*weights)}},
+      [&](const std::string& model_id, const std::string& artifact_uri) -> StatusOr<std::string> {
+        return mlmodel_yaml(flavor, model_id, run_id, artifact_uri);
+      });
 }
 
 StatusOr<LocalModel> fetch_model(MlflowClient& client, const std::string& uri,
@@ -440,10 +398,10 @@ StatusOr<LocalModel> fetch_model(MlflowClient& client, const std::string& uri,
     return st.with_context(context);
   }
   fs::path model_dir = where->path.empty() ? staging : staging / where->path;
-  if (fs::is_regular_file(model_dir, ec) && model_dir.filename() == kMlmodelFileName) {
+  if (fs::is_regular_file(model_dir, ec) && model_dir.filename() == training::kMlmodelFileName) {
     model_dir = model_dir.parent_path();
   }
-  if (!fs::exists(model_dir / kMlmodelFileName, ec)) {
+  if (!fs::exists(model_dir / training::kMlmodelFileName, ec)) {
     return Status(StatusCode::kNotFound,
                   fmt::format("{}: no MLmodel file there{}", context, where->note));
   }

@@ -20,9 +20,10 @@
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
-#include <torch/serialize/archive.h>
 #include <torch/utils.h>
 #include <torch/version.h>
+
+#include "mlflow/libtorch/module_io.h"
 
 namespace mlflow::libtorch {
 namespace {
@@ -149,46 +150,6 @@ nn::Sequential make_head(std::int64_t features, const ModelConfig& config) {
   head->push_back(nn::Dropout(config.dropout));
   head->push_back(nn::Linear(hidden, config.num_classes));
   return head;
-}
-
-Status internal_error(const std::string& what, const std::string& path, const std::exception& e) {
-  std::string msg = e.what();
-  msg = msg.substr(0, msg.find('\n'));  // LibTorch appends a C++ stack trace
-  return Status(StatusCode::kInvalidArgument, what + " '" + path + "': " + msg);
-}
-
-Status save_module(nn::Module& module, const std::string& path) {
-  const std::string part = path + ".part";
-  try {
-    torch::serialize::OutputArchive archive;
-    module.save(archive);
-    archive.save_to(part);
-  } catch (const std::exception& e) {
-    std::remove(part.c_str());
-    return Status(StatusCode::kInternal, "cannot write weights '" + path + "': " + e.what());
-  }
-  std::error_code ec;
-  std::filesystem::rename(part, path, ec);
-  if (ec) {
-    std::remove(part.c_str());
-    return Status(StatusCode::kInternal, "cannot write weights '" + path + "': " + ec.message());
-  }
-  return ok_status();
-}
-
-Status load_module(nn::Module& module, const std::string& path, const std::string& what) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return Status(StatusCode::kNotFound, what + " '" + path + "': no such file");
-  }
-  try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
-    module.load(archive);
-  } catch (const std::exception& e) {
-    return internal_error("cannot load " + what, path, e);
-  }
-  return ok_status();
 }
 
 }  // namespace

@@ -9,12 +9,13 @@
 #include <fmt/format.h>
 
 #include "mlflow/libtorch/checkpoint.h"
-#include "mlflow/libtorch/dataset_lineage.h"
+#include "mlflow/libtorch/fmnist_lineage.h"
+#include "mlflow/training/dataset_lineage.h"
 #include "mlflow/libtorch/feature_cache.h"
 #include "mlflow/libtorch/fmnist_data.h"
 #include "mlflow/libtorch/fmnist_tensors.h"
 #include "mlflow/libtorch/models.h"
-#include "mlflow/libtorch/staging_dir.h"
+#include "mlflow/training/staging_dir.h"
 
 #ifndef MLFLOW_CPP_BUILD_TYPE
 #define MLFLOW_CPP_BUILD_TYPE "unknown"
@@ -26,7 +27,7 @@ namespace {
 std::string percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }
 
 // "train_loss 0.3123 train_acc 88.51% ... lr 0.001, 3900 img/s": an epoch's figures, for bars and logs.
-std::string epoch_figures(const EpochMetrics& m) {
+std::string epoch_figures(const training::EpochMetrics& m) {
   return fmt::format("train_loss {:.4f} train_acc {} val_loss {:.4f} val_acc {} lr {:.3g}, {:.0f} img/s",
                      m.train_loss, percent(m.train_accuracy), m.val_loss, percent(m.val_accuracy), m.learning_rate,
                      m.images_per_second);
@@ -65,9 +66,9 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
                                                      const std::string& data_dir, ActiveRun& run,
                                                      const TrackedTrainingOptions& options) {
   MLFLOW_CPP_RETURN_IF_ERROR(validate_train_config(config));
-  auto scratch = StagingDir::make("mlflow-train");
+  auto scratch = training::StagingDir::make("mlflow-train");
   if (!scratch.ok()) return scratch.status();
-  TrainingLogger logger(run);
+  training::TrainingLogger logger(run);
   TrainLog log;
 
   auto params = train_config_params(config);
@@ -102,19 +103,19 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
   log.add(fmt::format("run {}: {} on {} training / {} validation / {} test images, {} epochs at most",
                       run.id(), is_pretraining_task(config.task) ? config.task + " pretraining of " + config.model : config.model,
                       sizes.train, sizes.validation, sizes.test, config.max_epochs));
-  const ProgressOptions& po = options.progress;
+  const training::ProgressOptions& po = options.progress;
   const bool plain = !po.tty && !po.quiet;
   if (plain) std::fprintf(options.out, "%s\n", log.text().c_str());
 
-  std::unique_ptr<ProgressBar> bar;
+  std::unique_ptr<training::ProgressBar> bar;
   TrainCallbacks cb;
   cb.cancelled = options.cancelled;
   cb.on_batch = [&](std::int64_t epoch, std::int64_t done, std::int64_t total, double loss, double seconds) {
-    if (!bar) bar = std::make_unique<ProgressBar>(fmt::format("epoch {}/{}", epoch, config.max_epochs), total, po,
+    if (!bar) bar = std::make_unique<training::ProgressBar>(fmt::format("epoch {}/{}", epoch, config.max_epochs), total, po,
                                                   options.out);
     bar->update(done, loss, seconds);
   };
-  cb.on_epoch = [&](const EpochMetrics& m) -> Status {
+  cb.on_epoch = [&](const training::EpochMetrics& m) -> Status {
     const std::string figures = epoch_figures(m);
     log.add(fmt::format("epoch {}/{}: {} ({:.1f} s)", m.epoch, config.max_epochs, figures, m.epoch_seconds));
     if (bar) {
@@ -142,7 +143,7 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
   result.outcome = std::move(*trained);
   const TrainOutcome& out = result.outcome;
 
-  auto report = make_classification_report(out.test.predictions, out.test.labels, out.class_names);
+  auto report = training::make_classification_report(out.test.predictions, out.test.labels, out.class_names);
   if (!report.ok()) return report.status().with_context("test evaluation");
   result.report = std::move(*report);
   // The epoch whose model is kept: what sweeps compare trials by.
@@ -187,7 +188,7 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
         : config.task == kTaskRotation
             ? "Self-supervised (rotation prediction) " + config.model + " backbone for Fashion-MNIST"
             : config.model + " Fashion-MNIST classifier";
-    auto version = register_logged_model(
+    auto version = training::register_logged_model(
         run.client(), result.model, options.register_model_name, options.register_alias,
         {{"run_id", run.id()}, {"test_accuracy", fmt::format("{}", result.report.accuracy)}},
         fmt::format("{}, trained by fmnist_train in run {} (test accuracy {}).", what, run.id(),
@@ -217,8 +218,8 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
                       percent(best.val_accuracy),
                       percent(result.report.accuracy), result.report.macro_f1, out.test.loss,
                       out.stopped_early ? " (early stop)" : ""));
-  log.add(format_classification_table(result.report));
-  log.add(format_confusion_matrix(result.report));
+  log.add(training::format_classification_table(result.report));
+  log.add(training::format_confusion_matrix(result.report));
   MLFLOW_CPP_RETURN_IF_ERROR(run.log_text(log.text(), "train.log").with_context("logging train.log"));
   return result;
 }

@@ -402,7 +402,7 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
   std::int64_t first_epoch = 1;
   if (start_from) {
     // The checkpoint's epochs are this run's first ones: its history is replayed to the callbacks.
-    for (const EpochMetrics& m : start_from->history) {
+    for (const training::EpochMetrics& m : start_from->history) {
       out.history.push_back(m);
       if (cb.on_epoch) MLFLOW_CPP_RETURN_IF_ERROR(cb.on_epoch(m));
     }
@@ -416,7 +416,7 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
   for (std::int64_t epoch = first_epoch; epoch < first_epoch + c.max_epochs; ++epoch) {
     const auto start = Clock::now();
     for (auto& group : optimizer->param_groups()) group.options().set_lr(scheduled_lr(c, epoch - first_epoch + 1));
-    EpochMetrics r;
+    training::EpochMetrics r;
     r.epoch = epoch;
     r.learning_rate = optimizer->param_groups().front().options().get_lr();
 

@@ -4,7 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mlflow/libtorch/dataset_lineage.h"
+#include "mlflow/libtorch/fmnist_lineage.h"
+#include "mlflow/training/dataset_lineage.h"
 #include "support/test_support.h"
 
 namespace mlflow::libtorch {

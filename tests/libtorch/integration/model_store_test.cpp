@@ -39,7 +39,7 @@ LibtorchFlavor cnn_flavor() {
 }
 
 // Logs a model "model" whose weights are `n` seeded random bytes written into `tmp`.
-LoggedModelRef log_random_model(MlflowClient& client, const testing::RunRef& run, const testing::TempDir& tmp,
+training::LoggedModelRef log_random_model(MlflowClient& client, const testing::RunRef& run, const testing::TempDir& tmp,
                                 std::size_t n, unsigned seed) {
   testing::write_file(tmp.path() + "/w.pt", random_bytes(n, seed));
   auto logged = log_libtorch_model(client, run.experiment_id, run.run_id, "model", cnn_flavor(), tmp.path() + "/w.pt");
@@ -113,7 +113,7 @@ TEST_CASE("model store: log, link, register with an alias and fetch back by ever
   CHECK(r->model_outputs[0].step == 4);
 
   const std::string name = testing::unique_name("fmnist-cnn");
-  auto version = register_logged_model(client, *logged, name, "champion",
+  auto version = training::register_logged_model(client, *logged, name, "champion",
                                        {{"test_accuracy", "0.91"}}, "small CNN, 5 epochs");
   REQUIRE_MESSAGE(version.ok(), version.status().to_string());
   CHECK(version->name == name);
@@ -158,7 +158,7 @@ TEST_CASE("model store: log, link, register with an alias and fetch back by ever
   CHECK(names == std::vector<std::string>{"0", "1", "2", "3", "4"});
 
   // A second version of the same registered model moves the alias.
-  auto v2 = register_logged_model(client, *logged, name, "champion");
+  auto v2 = training::register_logged_model(client, *logged, name, "champion");
   REQUIRE(v2.ok());
   CHECK(v2->version == "2");
   CHECK(client.get_model_version_by_alias(name, "champion")->version == "2");
@@ -168,9 +168,9 @@ TEST_CASE("model store: missing models are reported as not found, naming the URI
   MlflowClient client = testing::test_client();
   const testing::RunRef run = testing::new_run(client, "libtorch-model-store");
   testing::TempDir tmp;
-  const LoggedModelRef logged = log_random_model(client, run, tmp, 100, 1);
+  const training::LoggedModelRef logged = log_random_model(client, run, tmp, 100, 1);
   const std::string name = testing::unique_name("fmnist-missing");
-  REQUIRE(register_logged_model(client, logged, name, "champion").ok());
+  REQUIRE(training::register_logged_model(client, logged, name, "champion").ok());
 
   for (const std::string& uri :
        {"models:/" + name + "@nope", "models:/" + name + "/9", "models:/" + name + "-absent/1",
@@ -229,7 +229,7 @@ TEST_CASE("model store: MLflow's Python client resolves and reads a model logged
   MlflowClient client = testing::test_client();
   const testing::RunRef run = testing::new_run(client, "libtorch-model-store");
   testing::TempDir tmp;
-  const LoggedModelRef logged = log_random_model(client, run, tmp, 1000, 3);
+  const training::LoggedModelRef logged = log_random_model(client, run, tmp, 1000, 3);
   // Model.load on runs:/<run>/model goes through MLflow 3's run-to-logged-model resolution.
   const std::string out = run_python(
       "import mlflow, os, tempfile\n"

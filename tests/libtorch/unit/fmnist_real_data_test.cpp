@@ -8,7 +8,7 @@
 #include <array>
 #include <cmath>
 
-#include "mlflow/libtorch/dataset_lineage.h"
+#include "mlflow/training/dataset_lineage.h"
 #include "mlflow/libtorch/fmnist_data.h"
 
 namespace mlflow::libtorch {
@@ -55,7 +55,7 @@ TEST_CASE("fmnist real data: 60000 + 10000 images, balanced classes, documented 
 
 TEST_CASE("fmnist real data: file digests are stable") {
   const FmnistFiles train = fmnist_files(fmnist_data_dir(), FmnistPart::kTrain);
-  auto digest = sha256_files({train.images, train.labels});
+  auto digest = training::sha256_files({train.images, train.labels});
   REQUIRE(digest.ok());
   CHECK(*digest == "8a7d774f94e35a4b1b24d354583140d3cad10f742fae0e0465e4e7f3b13c09be");  // = cat both | sha256sum
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mlflow/libtorch/model_store.h"
+#include "mlflow/training/mlmodel.h"
 #include "support/test_support.h"
 
 namespace mlflow::libtorch {
@@ -58,7 +59,7 @@ TEST_CASE("mlmodel: a flavor survives mlmodel_yaml and parse_mlmodel unchanged")
   CHECK(info->model_id == "m-0123");
   CHECK(info->run_id == "run-9");
   CHECK(info->artifact_path == "mlflow-artifacts:/1/models/m-0123/artifacts");
-  CHECK(info->mlflow_version == kMlmodelFormatVersion);
+  CHECK(info->mlflow_version == training::kMlmodelFormatVersion);
   CHECK(info->utc_time_created.size() == 26);  // "YYYY-MM-DD HH:MM:SS.ffffff"
 
   auto flavor_only = parse_mlmodel(yaml, "test MLmodel");

@@ -199,7 +199,7 @@ TEST_CASE("trainer: cancellation and callback errors stop training") {
   CHECK(trained == 0);
 
   ml::TrainCallbacks failing;
-  failing.on_epoch = [](const ml::EpochMetrics&) { return mlflow::Status(StatusCode::kUnavailable, "server gone"); };
+  failing.on_epoch = [](const mlflow::training::EpochMetrics&) { return mlflow::Status(StatusCode::kUnavailable, "server gone"); };
   auto failed = ml::train_fmnist(small_config(), data, dir.path(), failing);
   CHECK(failed.status().code() == StatusCode::kUnavailable);
 }

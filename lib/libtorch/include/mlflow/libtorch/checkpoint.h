@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "mlflow/libtorch/training_logger.h"
+#include "mlflow/training/training_logger.h"
 #include "mlflow/status.h"
 
 namespace mlflow::libtorch {
@@ -20,7 +20,7 @@ struct CheckpointInfo {
   std::string weights_sha256;     ///< of model.pt, checked by read_checkpoint()
   std::string model_config_json;  ///< ModelConfig::to_json()
   std::vector<std::pair<std::string, std::string>> settings;  ///< the training run's params
-  std::vector<EpochMetrics> history;                         ///< every epoch, in order
+  std::vector<training::EpochMetrics> history;                         ///< every epoch, in order
   std::int64_t best_epoch = 0;
   double linear_probe_val_accuracy = -1;   ///< -1 when not measured
   double linear_probe_test_accuracy = -1;

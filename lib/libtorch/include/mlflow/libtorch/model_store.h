@@ -10,16 +10,12 @@
 
 #include "mlflow/client.h"
 #include "mlflow/status.h"
+#include "mlflow/training/logged_model.h"
 
 namespace mlflow::libtorch {
 
 /// The flavor key under `flavors:` in the MLmodel file.
 inline constexpr const char* kLibtorchFlavor = "libtorch";
-/// Name of the model description file, as MLflow names it.
-inline constexpr const char* kMlmodelFileName = "MLmodel";
-/// The MLflow release whose MLmodel layout mlmodel_yaml() writes; goes into `mlflow_version` (which
-/// MLflow only displays, so it stays a valid MLflow version). Our own version goes into the flavor.
-inline constexpr const char* kMlmodelFormatVersion = "3.17.2";
 
 /// What a LibTorch model needs to be rebuilt and fed: flavors.libtorch in the MLmodel file.
 struct LibtorchFlavor {
@@ -68,41 +64,17 @@ StatusOr<MlmodelInfo> parse_mlmodel_info(const std::string& yaml_text, const std
 /// parse_mlmodel_info(...).flavor.
 StatusOr<LibtorchFlavor> parse_mlmodel(const std::string& yaml_text, const std::string& source);
 
-/// A logged model as log_libtorch_model() left it.
-struct LoggedModelRef {
-  std::string model_id;
-  std::string name;
-  std::string artifact_uri;
-  std::string model_uri;  ///< "models:/<model_id>"
-};
-
-/// Logs a LibTorch model the way MLflow 3's log_model does: creates the logged model `name` in
-/// `experiment_id` with source_run_id = run_id and `params` as model params, links it to the run as
-/// an output at `step` (so the run page lists it), uploads the weights (as flavor.weights_file) and
-/// the MLmodel file, and finalizes it READY. When an upload fails it is finalized FAILED
-/// (UPLOAD_FAILED) and the upload's error is returned. kInvalidArgument for a bad flavor or empty
+/// Logs a LibTorch model with training::log_model(): the logged model `name` in `experiment_id`
+/// with source_run_id = run_id and `params` as model params, linked to the run as an output at
+/// `step`, holding the weights (as flavor.weights_file) and the MLmodel file. kInvalidArgument for a bad flavor or empty
 /// name, kNotFound when weights_path is not a readable file (both before anything is created); the
 /// client's errors otherwise. Writes no local files. Thread-safety: as the client's calls.
-StatusOr<LoggedModelRef> log_libtorch_model(MlflowClient& client, const std::string& experiment_id,
+StatusOr<training::LoggedModelRef> log_libtorch_model(MlflowClient& client, const std::string& experiment_id,
                                             const std::string& run_id, const std::string& name,
                                             const LibtorchFlavor& flavor,
                                             const std::string& weights_path,
                                             const std::map<std::string, std::string>& params = {},
                                             std::int64_t step = 0);
-
-struct ModelVersionRef {
-  std::string name;
-  std::string version;
-};
-
-/// Registers a logged model as a new version of `model_name` (creating the registered model if
-/// missing; a concurrent creator is fine), with source models:/<model_id> and the model's source
-/// run, `version_tags` and `description` (when not empty), and points `alias` at it (when not
-/// empty). The client's errors, with the model name in front. Thread-safety: as the client's calls.
-StatusOr<ModelVersionRef> register_logged_model(
-    MlflowClient& client, const LoggedModelRef& model, const std::string& model_name,
-    const std::string& alias = {}, const std::map<std::string, std::string>& version_tags = {},
-    const std::string& description = {});
 
 /// A model on the local disk.
 struct LocalModel {

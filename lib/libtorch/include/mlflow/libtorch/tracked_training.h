@@ -7,16 +7,16 @@
 #include <functional>
 #include <string>
 
-#include "mlflow/libtorch/classification_report.h"
+#include "mlflow/training/classification_report.h"
 #include "mlflow/libtorch/model_store.h"
-#include "mlflow/libtorch/progress.h"
+#include "mlflow/training/progress.h"
 #include "mlflow/libtorch/trainer.h"
 #include "mlflow/run.h"
 
 namespace mlflow::libtorch {
 
 struct TrackedTrainingOptions {
-  ProgressOptions progress;          ///< how the per-epoch progress is shown on `out`
+  training::ProgressOptions progress;          ///< how the per-epoch progress is shown on `out`
   std::FILE* out = stderr;           ///< progress and epoch lines
   std::string register_model_name;   ///< when not empty, register the logged model under this name...
   std::string register_alias;        ///< ...and point this alias at the new version (when not empty)
@@ -31,9 +31,9 @@ struct TrackedTrainingOptions {
 
 struct TrackedTrainingResult {
   TrainOutcome outcome;
-  ClassificationReport report;  ///< of the test split
-  LoggedModelRef model;
-  ModelVersionRef version;  ///< empty when not registered
+  training::ClassificationReport report;  ///< of the test split
+  training::LoggedModelRef model;
+  training::ModelVersionRef version;  ///< empty when not registered
 };
 
 /// Runs train_fmnist() inside `run`: logs every setting plus LibTorch version, device, build type and git

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "mlflow/libtorch/train_config.h"
-#include "mlflow/libtorch/training_logger.h"
+#include "mlflow/training/training_logger.h"
 #include "mlflow/status.h"
 
 namespace mlflow::libtorch {
@@ -23,7 +23,7 @@ struct TrainCallbacks {
   std::function<void(std::int64_t epoch, std::int64_t done, std::int64_t total, double loss, double seconds)>
       on_batch;
   /// After each epoch; returning a non-ok Status stops training with that error.
-  std::function<Status(const EpochMetrics&)> on_epoch;
+  std::function<Status(const training::EpochMetrics&)> on_epoch;
   /// Polled between batches; returning true stops training (Cancelled) - e.g. after Ctrl-C.
   std::function<bool()> cancelled;
 };
@@ -38,7 +38,7 @@ struct Evaluation {
 
 /// The outcome of train_fmnist().
 struct TrainOutcome {
-  std::vector<EpochMetrics> history;
+  std::vector<training::EpochMetrics> history;
   std::int64_t best_epoch = 0;  ///< by validation accuracy (earliest among equals); its weights are kept
   bool stopped_early = false;
   double feature_cache_seconds = 0;   ///< time to compute (or read) the frozen backbone's features (0: not cached)

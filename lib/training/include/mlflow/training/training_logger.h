@@ -2,17 +2,21 @@
 // TrainingLogger: params, epoch metrics, learning curves and final evaluation of a training run.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "mlflow/libtorch/classification_report.h"
+#include "mlflow/training/classification_report.h"
+#include "mlflow/async_logger.h"
+#include "mlflow/client.h"
 #include "mlflow/run.h"
 #include "mlflow/status.h"
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 
 /// What one epoch of training measured.
 struct EpochMetrics {
@@ -26,18 +30,28 @@ struct EpochMetrics {
   double images_per_second = 0;
 };
 
-/// Logs a classifier's training to an ActiveRun in MLflow's usual shape: params, one step per
-/// epoch, curves.png, the test evaluation (per-class metrics, confusion matrix) and metrics.json.
-/// Works for any trainer (no LibTorch). Artifacts are written into a private temporary directory
-/// under $TMPDIR and removed after upload.
+/// Logs a classifier's training in MLflow's usual shape: params, one step per epoch, curves.png,
+/// the test evaluation (per-class metrics, confusion matrix) and metrics.json. Works for any trainer
+/// (no LibTorch), over a synchronous ActiveRun or an AsyncRun. Artifacts are written into a private
+/// temporary directory under $TMPDIR and removed after upload.
 ///
 /// Errors: the failed call's Status (kInvalidArgument for keys MLflow rejects, server and transport
 /// errors as the client returns them); what was logged before stays logged.
 /// Thread-safety: not thread-safe; use one logger from one thread.
 class TrainingLogger {
  public:
-  /// `run` must outlive the logger.
+  /// Logs through `run`, which must outlive the logger.
   explicit TrainingLogger(ActiveRun& run);
+  /// Logs params and metrics through `run` (queued: never blocks, spooled while the server is away)
+  /// and uploads files with `client` once the run has its server id, waiting at most `id_timeout`
+  /// for it; when the run has none by then (the server is away, or the logger is offline) a file
+  /// upload fails with kDeadlineExceeded / kFailedPrecondition while params and metrics stay queued.
+  /// `run` must outlive the logger.
+  TrainingLogger(AsyncRun& run, MlflowClient client,
+                 std::chrono::milliseconds id_timeout = std::chrono::seconds(30));
+  TrainingLogger(TrainingLogger&&) noexcept;
+  TrainingLogger& operator=(TrainingLogger&&) noexcept;
+  ~TrainingLogger();
 
   /// Logs params in one log-batch request (split only beyond MLflow's 100 params per request).
   /// kInvalidArgument, sending nothing, when a key appears twice with different values.
@@ -70,11 +84,14 @@ class TrainingLogger {
   /// logged by log_evaluation}, "params": {every param logged}}. Non-finite values become null.
   Status log_metrics_json();
 
+  /// The run kind behind a logger (ActiveRun or AsyncRun); defined in the implementation.
+  class RunSink;
+
  private:
-  ActiveRun& run_;
+  std::unique_ptr<RunSink> run_;
   std::vector<EpochMetrics> history_;
   std::map<std::string, std::string> params_;
   std::map<std::string, double> final_metrics_;
 };
 
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

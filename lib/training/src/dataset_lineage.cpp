@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // sha256 of the data files (OpenSSL EVP) and the MLflow dataset inputs that record them.
-#include "mlflow/libtorch/dataset_lineage.h"
+#include "mlflow/training/dataset_lineage.h"
 
 #include <openssl/evp.h>
 
@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 namespace {
 
 struct MdCtxFree {
@@ -99,14 +99,13 @@ std::string dataset_digest(const std::string& files_sha256, const std::string& s
   return full.substr(0, kMaxDatasetDigestLength);
 }
 
-std::string fmnist_schema_json() {
-  // MLflow's tensor-spec schema (as its NumpyDataset writes it): features and targets are JSON strings.
-  const nlohmann::json features = nlohmann::json::array(
-      {{{"type", "tensor"}, {"tensor-spec", {{"dtype", "float32"}, {"shape", {-1, 1, 28, 28}}}}}});
-  const nlohmann::json targets =
-      nlohmann::json::array({{{"type", "tensor"}, {"tensor-spec", {{"dtype", "int64"}, {"shape", {-1}}}}}});
-  return nlohmann::json{{"mlflow_tensorspec", {{"features", features.dump()}, {"targets", targets.dump()}}}}
-      .dump();
+std::string tensor_schema_json(const TensorSpec& features, const TensorSpec& targets) {
+  // Features and targets are JSON strings inside the JSON, as MLflow's NumpyDataset writes them.
+  auto one = [](const TensorSpec& t) {
+    return nlohmann::json::array({{{"type", "tensor"}, {"tensor-spec", {{"dtype", t.dtype}, {"shape", t.shape}}}}})
+        .dump();
+  };
+  return nlohmann::json{{"mlflow_tensorspec", {{"features", one(features)}, {"targets", one(targets)}}}}.dump();
 }
 
 DatasetInput make_dataset_input(const DatasetSpec& spec) {
@@ -115,7 +114,7 @@ DatasetInput make_dataset_input(const DatasetSpec& spec) {
   in.dataset.digest = dataset_digest(spec.files_sha256, spec.selection);
   in.dataset.source_type = "local";
   in.dataset.source = nlohmann::json{{"uri", spec.source_uri}}.dump();
-  in.dataset.schema = fmnist_schema_json();
+  in.dataset.schema = spec.schema_json;
   nlohmann::json profile{{"num_rows", spec.num_rows}, {"files_sha256", spec.files_sha256}};
   if (!spec.selection.empty()) profile["selection"] = spec.selection;
   in.dataset.profile = profile.dump();
@@ -123,27 +122,4 @@ DatasetInput make_dataset_input(const DatasetSpec& spec) {
   return in;
 }
 
-StatusOr<std::vector<DatasetInput>> fmnist_dataset_inputs(const std::string& dir, const SplitOptions& options,
-                                                          const FmnistSplitSizes& sizes) {
-  const FmnistFiles train_files = fmnist_files(dir, FmnistPart::kTrain);
-  const FmnistFiles test_files = fmnist_files(dir, FmnistPart::kTest);
-  auto train_sha = sha256_files({train_files.images, train_files.labels});
-  if (!train_sha.ok()) return train_sha.status();
-  auto test_sha = sha256_files({test_files.images, test_files.labels});
-  if (!test_sha.ok()) return test_sha.status();
-
-  char fraction[32];
-  std::snprintf(fraction, sizeof fraction, "%g", options.train_val_split);
-  const std::string split = std::string(";train_val_split=") + fraction + ";seed=" + std::to_string(options.seed);
-
-  std::vector<DatasetInput> out;
-  out.push_back(make_dataset_input({"fashion-mnist-train", dir, *train_sha, "part=train;subset=training" + split,
-                                    sizes.train, DatasetContext::kTraining}));
-  out.push_back(make_dataset_input({"fashion-mnist-validation", dir, *train_sha,
-                                    "part=train;subset=validation" + split, sizes.validation,
-                                    DatasetContext::kValidation}));
-  out.push_back(make_dataset_input({"fashion-mnist-test", dir, *test_sha, "", sizes.test, DatasetContext::kTest}));
-  return out;
-}
-
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

@@ -7,11 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mlflow/libtorch/training_logger.h"
+#include "mlflow/training/training_logger.h"
+#include "mlflow/async_logger.h"
 #include "mlflow/run.h"
 #include "support/test_support.h"
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 namespace {
 
 const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress",
@@ -152,6 +153,51 @@ TEST_CASE("training logger: params, epoch metrics by step, curves, evaluation an
   CHECK(run.end().ok());
 }
 
+TEST_CASE("training logger over an AsyncRun: the same params, epoch metrics and files") {
+  testing::TempDir spool;
+  AsyncLoggerOptions options;
+  options.spool_dir = spool.path();
+  MlflowClient client = testing::test_client();
+  auto async = AsyncLogger::open(client, options);
+  REQUIRE_MESSAGE(async.ok(), async.status().to_string());
+  RunOptions run_options;
+  run_options.experiment_name = testing::unique_name("training-logger-async");
+  auto run = (*async)->start_run(run_options);
+  REQUIRE_MESSAGE(run.ok(), run.status().to_string());
+  {
+    TrainingLogger logger(*run, client);
+    Status s = logger.log_params({{"batch_size", "64"}, {"epochs", "2"}});
+    REQUIRE_MESSAGE(s.ok(), s.to_string());
+    for (std::int64_t e = 1; e <= 2; ++e) REQUIRE(logger.log_epoch(epoch(e)).ok());
+    s = logger.log_curves();  // waits for the run's server id, then uploads
+    REQUIRE_MESSAGE(s.ok(), s.to_string());
+    s = logger.log_evaluation(fashion_report(), "test", {});
+    REQUIRE_MESSAGE(s.ok(), s.to_string());
+    // A bad key is refused before anything of the call is queued.
+    CHECK(logger.log_params({{"fine", "1"}, {"bad key!", "2"}}).code() == StatusCode::kInvalidArgument);
+  }
+  const std::string run_id = run->id();
+  run->end();
+  auto report = (*async)->close(std::chrono::seconds(30));
+  REQUIRE_MESSAGE(report.status().ok(), report.status().to_string());
+
+  auto got = client.get_run(run_id);
+  REQUIRE_MESSAGE(got.ok(), got.status().to_string());
+  std::map<std::string, std::string> params;
+  for (const auto& p : got->data.params) params[p.key] = p.value;
+  CHECK(params == std::map<std::string, std::string>{{"batch_size", "64"}, {"epochs", "2"}});
+  auto history = client.get_metric_history(run_id, "val_accuracy");
+  REQUIRE_MESSAGE(history.ok(), history.status().to_string());
+  CHECK(history->size() == 2);
+  std::map<std::string, double> latest;
+  for (const auto& m : got->data.metrics) latest[m.key] = m.value;
+  CHECK(latest["test_accuracy"] == doctest::Approx(0.96));
+  const auto names = artifact_names(client, run_id);
+  for (const char* f : {"curves.png", "confusion_matrix.json", "confusion_matrix.png", "class_names.json"}) {
+    CHECK_MESSAGE(names.count(f) == 1, f);
+  }
+}
+
 TEST_CASE("training logger: a prefix other than test names the metrics and files after it") {
   ActiveRun run = start_run("training-logger-val");
   TrainingLogger logger(run);
@@ -196,4 +242,4 @@ TEST_CASE("training logger: invalid calls fail without sending anything") {
 }
 
 }  // namespace
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mlflow/libtorch/classification_report.h"
+#include "mlflow/training/classification_report.h"
 #include "support/test_support.h"
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 namespace {
 
 // Three classes; "Ankle boot" is never predicted. Hand-computed:
@@ -182,4 +182,4 @@ TEST_CASE("format_confusion_matrix: rows labelled by index and name, counts righ
 }
 
 }  // namespace
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "mlflow/libtorch/staging_dir.h"
+#include "mlflow/training/staging_dir.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <utility>
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 
 StatusOr<StagingDir> StagingDir::make(const std::string& prefix) {
   const char* tmp = std::getenv("TMPDIR");
@@ -36,4 +36,4 @@ Status write_text(const std::string& path, const std::string& text) {
   return ok_status();
 }
 
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Confusion matrix and per-class scores of a classifier, as JSON, a PNG heatmap and text tables.
-#include "mlflow/libtorch/classification_report.h"
+#include "mlflow/training/classification_report.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,7 +9,7 @@
 
 #include "mlflow/plot/charts.h"
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 namespace {
 
 double ratio(std::int64_t num, std::int64_t den) {
@@ -211,4 +211,4 @@ std::string format_confusion_matrix(const ClassificationReport& report) {
   return out;
 }
 
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// TrainingLogger: metrics through ActiveRun, charts through mlflow::plot, files via a temp dir.
-#include "mlflow/libtorch/training_logger.h"
+// TrainingLogger: metrics through a run (ActiveRun or AsyncRun), charts through mlflow::plot, files
+// via a temporary directory.
+#include "mlflow/training/training_logger.h"
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
-#include "mlflow/libtorch/staging_dir.h"
 #include "mlflow/plot/charts.h"
+#include "mlflow/training/staging_dir.h"
+#include "mlflow/validation.h"
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 namespace {
 
 namespace fs = std::filesystem;
@@ -62,7 +65,70 @@ plot::LineChart panel(const std::string& title, const std::string& y_label,
 
 }  // namespace
 
-TrainingLogger::TrainingLogger(ActiveRun& run) : run_(run) {}
+/// Where a TrainingLogger's params, metrics and files go.
+class TrainingLogger::RunSink {
+ public:
+  virtual ~RunSink() = default;
+  virtual Status log_params(const std::map<std::string, std::string>& params) = 0;
+  virtual Status log_metrics(const std::map<std::string, double>& metrics, std::int64_t step) = 0;
+  virtual Status log_artifact(const std::string& local_file) = 0;
+};
+
+namespace {
+
+class ActiveRunSink final : public TrainingLogger::RunSink {
+ public:
+  explicit ActiveRunSink(ActiveRun& run) : run_(run) {}
+  Status log_params(const std::map<std::string, std::string>& params) override {
+    return run_.log_params(params);
+  }
+  Status log_metrics(const std::map<std::string, double>& metrics, std::int64_t step) override {
+    return run_.log_metrics(metrics, step);
+  }
+  Status log_artifact(const std::string& local_file) override { return run_.log_artifact(local_file); }
+
+ private:
+  ActiveRun& run_;
+};
+
+class AsyncRunSink final : public TrainingLogger::RunSink {
+ public:
+  AsyncRunSink(AsyncRun& run, MlflowClient client, std::chrono::milliseconds id_timeout)
+      : run_(run), client_(std::move(client)), id_timeout_(id_timeout) {}
+  Status log_params(const std::map<std::string, std::string>& params) override {
+    // Checked (and refused) one by one at the call, before any is queued: validate all first.
+    for (const auto& [k, v] : params) MLFLOW_CPP_RETURN_IF_ERROR(validate_param(k, v));
+    for (const auto& [k, v] : params) MLFLOW_CPP_RETURN_IF_ERROR(run_.log_param(k, v));
+    return ok_status();
+  }
+  Status log_metrics(const std::map<std::string, double>& metrics, std::int64_t step) override {
+    for (const auto& [k, v] : metrics) MLFLOW_CPP_RETURN_IF_ERROR(validate_metric(k, 0));
+    const TimestampMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+    for (const auto& [k, v] : metrics) MLFLOW_CPP_RETURN_IF_ERROR(run_.log_metric(k, v, step, now));
+    return ok_status();
+  }
+  Status log_artifact(const std::string& local_file) override {
+    auto id = run_.wait_for_id(id_timeout_);
+    if (!id.ok()) return id.status().with_context("uploading " + local_file);
+    return client_.log_artifact(*id, local_file);
+  }
+
+ private:
+  AsyncRun& run_;
+  MlflowClient client_;
+  std::chrono::milliseconds id_timeout_;
+};
+
+}  // namespace
+
+TrainingLogger::TrainingLogger(ActiveRun& run) : run_(std::make_unique<ActiveRunSink>(run)) {}
+TrainingLogger::TrainingLogger(AsyncRun& run, MlflowClient client, std::chrono::milliseconds id_timeout)
+    : run_(std::make_unique<AsyncRunSink>(run, std::move(client), id_timeout)) {}
+TrainingLogger::TrainingLogger(TrainingLogger&&) noexcept = default;
+TrainingLogger& TrainingLogger::operator=(TrainingLogger&&) noexcept = default;
+TrainingLogger::~TrainingLogger() = default;
 
 Status TrainingLogger::log_params(const std::vector<std::pair<std::string, std::string>>& params) {
   std::map<std::string, std::string> batch;
@@ -73,14 +139,14 @@ Status TrainingLogger::log_params(const std::vector<std::pair<std::string, std::
                                                       it->second + "' and '" + v + "')");
     }
   }
-  MLFLOW_CPP_RETURN_IF_ERROR(run_.log_params(batch));
+  MLFLOW_CPP_RETURN_IF_ERROR(run_->log_params(batch));
   for (auto& [k, v] : batch) params_[k] = v;
   return ok_status();
 }
 
 Status TrainingLogger::log_epoch(const EpochMetrics& m) {
   history_.push_back(m);
-  return run_.log_metrics({{"train_loss", m.train_loss},
+  return run_->log_metrics({{"train_loss", m.train_loss},
                            {"train_accuracy", m.train_accuracy},
                            {"val_loss", m.val_loss},
                            {"val_accuracy", m.val_accuracy},
@@ -121,7 +187,7 @@ Status TrainingLogger::log_curves() {
   if (!dir.ok()) return dir.status();
   const std::string path = dir->file("curves.png");
   MLFLOW_CPP_RETURN_IF_ERROR(plot::write_line_charts(path, panels));
-  return run_.log_artifact(path);
+  return run_->log_artifact(path);
 }
 
 Status TrainingLogger::log_evaluation(const ClassificationReport& report, const std::string& prefix,
@@ -144,7 +210,7 @@ Status TrainingLogger::log_evaluation(const ClassificationReport& report, const 
     metrics[prefix + "_f1_" + c.key] = c.f1;
   }
   for (const auto& [k, v] : extra_metrics) metrics[k] = v;
-  MLFLOW_CPP_RETURN_IF_ERROR(run_.log_metrics(metrics));
+  MLFLOW_CPP_RETURN_IF_ERROR(run_->log_metrics(metrics, 0));
   for (const auto& [k, v] : metrics) final_metrics_[k] = v;
 
   auto dir = StagingDir::make("mlflow-training");
@@ -160,7 +226,7 @@ Status TrainingLogger::log_evaluation(const ClassificationReport& report, const 
       report, png_path, "Confusion matrix (" + prefix + ", accuracy " + accuracy + ")"));
   MLFLOW_CPP_RETURN_IF_ERROR(write_text(names_path, dump(json(report.class_names))));
   for (const auto& path : {json_path, png_path, names_path}) {
-    MLFLOW_CPP_RETURN_IF_ERROR(run_.log_artifact(path));
+    MLFLOW_CPP_RETURN_IF_ERROR(run_->log_artifact(path));
   }
   return ok_status();
 }
@@ -177,7 +243,7 @@ Status TrainingLogger::log_metrics_json() {
   if (!dir.ok()) return dir.status();
   const std::string path = dir->file("metrics.json");
   MLFLOW_CPP_RETURN_IF_ERROR(write_text(path, dump(doc)));
-  return run_.log_artifact(path);
+  return run_->log_artifact(path);
 }
 
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

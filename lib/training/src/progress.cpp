@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // A per-epoch progress bar (live on a terminal, a plain line elsewhere) and fixed-width tables.
-#include "mlflow/libtorch/progress.h"
+#include "mlflow/training/progress.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <utility>
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 namespace {
 
 // Redraws closer together than this only cost terminal bandwidth.
@@ -122,4 +122,4 @@ void ProgressBar::finish(const std::string& summary, double elapsed_seconds) {
   std::fflush(out_);
 }
 
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

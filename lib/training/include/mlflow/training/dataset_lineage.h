@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Dataset lineage: sha256 of source files and the MLflow dataset inputs of the Fashion-MNIST splits; LibTorch-free.
+// Dataset lineage: sha256 of source files, digests and the MLflow dataset input of one split of any data set.
 #pragma once
 
 #include <cstddef>
@@ -7,11 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "mlflow/libtorch/fmnist_data.h"
 #include "mlflow/status.h"
 #include "mlflow/types.h"
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 
 /// Longest dataset digest MLflow stores (characters).
 inline constexpr std::size_t kMaxDatasetDigestLength = 36;
@@ -33,6 +32,17 @@ enum class DatasetContext { kTraining, kValidation, kTest };
 /// "training", "validation" or "test".
 const char* dataset_context_name(DatasetContext context);
 
+/// One tensor of a schema: numpy-style dtype ("float32", "int64", "uint8", ...) and shape, -1 for a
+/// dimension of any size (the batch).
+struct TensorSpec {
+  std::string dtype;
+  std::vector<std::int64_t> shape;
+};
+
+/// MLflow's tensor-spec dataset schema (as its NumpyDataset writes it) of samples `features` with labels
+/// `targets`, e.g. features {"float32", {-1, 1, 28, 28}}, targets {"int64", {-1}}.
+std::string tensor_schema_json(const TensorSpec& features, const TensorSpec& targets);
+
 /// What identifies one split for lineage.
 struct DatasetSpec {
   std::string name;          ///< e.g. "fashion-mnist-train"
@@ -43,34 +53,17 @@ struct DatasetSpec {
   std::string selection;
   std::int64_t num_rows = 0;
   DatasetContext context = DatasetContext::kTraining;
+  /// The dataset's schema, e.g. tensor_schema_json(...); empty logs none.
+  std::string schema_json;
 };
 
 /// The digest MLflow stores: the first 36 hex characters of sha256(files_sha256 + "\n" + selection), or of
 /// files_sha256 itself when selection is empty.
 std::string dataset_digest(const std::string& files_sha256, const std::string& selection);
 
-/// MLflow tensor-spec schema of Fashion-MNIST samples: features float32 [-1, 1, 28, 28], targets int64 [-1].
-std::string fmnist_schema_json();
-
 /// The dataset input for log-inputs: name, dataset_digest(), source_type "local", source {"uri": ...},
-/// fmnist_schema_json(), profile {"num_rows": n, "files_sha256": ..., "selection": ...} and the tag
+/// spec.schema_json, profile {"num_rows": n, "files_sha256": ..., "selection": ...} and the tag
 /// mlflow.data.context. Thread-safety: a pure function.
 DatasetInput make_dataset_input(const DatasetSpec& spec);
 
-/// Row counts of the three splits, as logged in each dataset's profile.
-struct FmnistSplitSizes {
-  std::int64_t train = 0;
-  std::int64_t validation = 0;
-  std::int64_t test = 0;
-};
-
-/// The dataset inputs of the three Fashion-MNIST splits read from `dir`, in the order training, validation,
-/// test: names "fashion-mnist-train" / "-validation" / "-test", source {"uri": dir}, digests over the
-/// part's two files (images then labels) and, for training and validation, the selection
-/// "part=train;subset=<training|validation>;train_val_split=<f>;seed=<seed>". Reads both parts' files once
-/// to hash them (~30 MB): kNotFound / kPermissionDenied naming the file.
-/// Thread-safety: a free function.
-StatusOr<std::vector<DatasetInput>> fmnist_dataset_inputs(const std::string& dir, const SplitOptions& options,
-                                                          const FmnistSplitSizes& sizes);
-
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

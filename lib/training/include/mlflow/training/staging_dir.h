@@ -6,7 +6,7 @@
 
 #include "mlflow/status.h"
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 
 /// A fresh directory from mkdtemp under $TMPDIR (else /tmp), removed with its contents on destruction.
 class StagingDir {
@@ -30,4 +30,4 @@ class StagingDir {
 /// Writes `text` to `path` (binary, truncating); kFailedPrecondition naming the path on failure.
 Status write_text(const std::string& path, const std::string& text);
 
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

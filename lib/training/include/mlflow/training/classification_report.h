@@ -10,7 +10,7 @@
 #include "mlflow/status.h"
 
 /// Thread-safety: every function here is pure (or writes only its own file); call concurrently.
-namespace mlflow::libtorch {
+namespace mlflow::training {
 
 /// Scores of one class, sklearn-style with zero_division=0: precision is 0 when the class was never
 /// predicted, recall 0 when it never occurs, F1 0 when precision + recall is 0.
@@ -73,4 +73,4 @@ std::string format_classification_table(const ClassificationReport& report);
 /// predicted class, headed by the index so ten long names fit a terminal. Ends with a newline.
 std::string format_confusion_matrix(const ClassificationReport& report);
 
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

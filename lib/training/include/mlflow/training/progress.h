@@ -9,7 +9,7 @@
 
 #include "mlflow/text_table.h"
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 
 /// How progress is shown.
 struct ProgressOptions {
@@ -56,6 +56,5 @@ class ProgressBar {
   double last_draw_ = 0;
 };
 
-using mlflow::format_table;  // tables for terminals live in mlflow::tracking
 
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training

@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "mlflow/libtorch/progress.h"
+#include "mlflow/training/progress.h"
 
-namespace mlflow::libtorch {
+namespace mlflow::training {
 namespace {
 
 // A tmpfile() the bar writes to; contents() reads back everything written so far.
@@ -147,4 +147,4 @@ TEST_CASE("format_table: a cell wider than its header widens the column") {
 }
 
 }  // namespace
-}  // namespace mlflow::libtorch
+}  // namespace mlflow::training
