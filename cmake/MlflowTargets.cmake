@@ -22,29 +22,48 @@ function(mlflow_target_flags target)
   endif()
 endfunction()
 
-# mlflow_add_library(name [INSTALL] SOURCES ...): target mlflow_<name>, alias mlflow::<name>, exported
-# as <name>. INSTALL puts it and its include/ folder into the installed CMake package.
+# For what gets installed: debug info and __FILE__ name sources as mlflow-cpp/..., so no installed
+# file names this checkout (in gdb: set substitute-path mlflow-cpp /path/to/checkout).
+function(mlflow_installed_flags target)
+  target_compile_options(${target} PRIVATE -ffile-prefix-map=${PROJECT_SOURCE_DIR}=mlflow-cpp)
+endfunction()
+
+# mlflow_add_library(name [INSTALL [OPTIONAL_COMPONENT]] SOURCES ...): target mlflow_<name>, alias
+# mlflow::<name>, exported as <name>. INSTALL puts it and its include/ folder into the installed CMake
+# package; OPTIONAL_COMPONENT gives it an export file of its own, loaded only when a consumer asks for
+# the component (for libraries with heavy dependencies, e.g. LibTorch).
 function(mlflow_add_library name)
-  cmake_parse_arguments(ARG "INSTALL" "" "SOURCES" ${ARGN})
+  cmake_parse_arguments(ARG "INSTALL;OPTIONAL_COMPONENT" "" "SOURCES" ${ARGN})
   add_library(mlflow_${name} ${ARG_SOURCES})
   add_library(mlflow::${name} ALIAS mlflow_${name})
-  set_target_properties(mlflow_${name} PROPERTIES EXPORT_NAME ${name} POSITION_INDEPENDENT_CODE ON)
+  # SOVERSION major.minor while the version is 0.x, where a minor release may break the ABI.
+  set_target_properties(mlflow_${name} PROPERTIES EXPORT_NAME ${name} POSITION_INDEPENDENT_CODE ON
+    VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
   target_compile_features(mlflow_${name} PUBLIC cxx_std_17)
   target_include_directories(mlflow_${name}
     PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
     PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
   mlflow_target_flags(mlflow_${name})
+  mlflow_installed_flags(mlflow_${name})
   if(ARG_INSTALL)
-    set_property(GLOBAL APPEND PROPERTY MLFLOW_CPP_LIBRARIES mlflow_${name})
+    if(ARG_OPTIONAL_COMPONENT)
+      set_property(GLOBAL APPEND PROPERTY MLFLOW_CPP_OPTIONAL_LIBRARIES ${name})
+    else()
+      set_property(GLOBAL APPEND PROPERTY MLFLOW_CPP_LIBRARIES mlflow_${name})
+    endif()
     set_property(GLOBAL APPEND PROPERTY MLFLOW_CPP_INCLUDE_DIRS ${CMAKE_CURRENT_SOURCE_DIR}/include/)
   endif()
 endfunction()
 
-# mlflow_add_app(name SOURCES ... LIBS ...)
+# mlflow_add_app(name [NO_INSTALL] SOURCES ... LIBS ...): an executable, installed unless NO_INSTALL
+# (benchmarks and other programs for this repository only).
 function(mlflow_add_app name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "NO_INSTALL" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS})
   mlflow_target_flags(${name})
-  set_property(GLOBAL APPEND PROPERTY MLFLOW_CPP_APPS ${name})
+  if(NOT ARG_NO_INSTALL)
+    mlflow_installed_flags(${name})
+    set_property(GLOBAL APPEND PROPERTY MLFLOW_CPP_APPS ${name})
+  endif()
 endfunction()

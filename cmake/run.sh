@@ -43,6 +43,10 @@ Options:
 
 Environment:
   MLFLOW_CPP_JOBS   parallel build and test jobs (default 2)
+  CI                when true, a new build directory is configured with -DMLFLOW_CPP_WERROR=ON
+
+CMakePresets.json holds the same configurations for IDEs and plain CMake:
+  cmake --preset dev|release|asan|tsan|ci && cmake --build --preset <same> && ctest --preset <same>
 EOF
 }
 
@@ -81,6 +85,8 @@ jobs="${MLFLOW_CPP_JOBS:-2}"
 
 build_dir="$repo_root/build"
 cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+# CI builds with warnings as errors (CMakePresets.json's "ci" preset does the same).
+is_true "${CI:-}" && cmake_args+=(-DMLFLOW_CPP_WERROR=ON)
 # Sanitizer options for everything the tests run: the first finding ends the process with a failure.
 # For `test`, reports go to files in $reports_dir (checked after the tests), not to a stderr that a
 # test may capture. Options already in the environment are appended, so they win.

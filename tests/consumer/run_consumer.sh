@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Installs a built mlflow-cpp into a scratch prefix, builds tests/consumer/project against it with
-# find_package(mlflow_cpp CONFIG), logs a run with it and checks the run on the server with curl.
+# Installs a built mlflow-cpp into a scratch prefix, builds a consumer project (tests/consumer/<name>)
+# against it with find_package(mlflow_cpp CONFIG), runs it against the test server and checks what it
+# logged there with curl: tracking (a run through mlflow::tracking) or training (a trainer without
+# LibTorch through mlflow::training: epochs, confusion matrix, a registered model).
 set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: run_consumer.sh --build-dir=DIR [--project-dir=DIR] [--cmake=EXE] [--cxx=EXE]
+Usage: run_consumer.sh --build-dir=DIR [--project-dir=DIR] [--source-dir=DIR] [--cmake=EXE] [--cxx=EXE]
                        [--build-type=TYPE] [--sanitize=LIST] [--keep]
 
 --build-dir    an already built mlflow-cpp build tree (what `cmake --install` installs from)
---project-dir  the consumer project (default: project/ next to this script)
+--project-dir  the consumer project: tracking/ or training/ next to this script (default: tracking/)
+--source-dir   the mlflow-cpp checkout: no installed file may name it
 --cmake        cmake to use (default: cmake on PATH)
 --cxx          the C++ compiler (default: CMake's choice)
 --build-type   CMAKE_BUILD_TYPE for the consumer
@@ -25,11 +28,12 @@ EOF
 die() { printf 'run_consumer.sh: FAIL: %s\n' "$*" >&2; exit 1; }
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-build_dir="" project_dir="$script_dir/project" cmake_exe="cmake" cxx="" build_type="" sanitize="" keep=0
+build_dir="" source_dir="" project_dir="$script_dir/tracking" cmake_exe="cmake" cxx="" build_type="" sanitize="" keep=0
 for arg in "$@"; do
   case "$arg" in
     --build-dir=*) build_dir="${arg#*=}" ;;
     --project-dir=*) project_dir="${arg#*=}" ;;
+    --source-dir=*) source_dir="${arg#*=}" ;;
     --cmake=*) cmake_exe="${arg#*=}" ;;
     --cxx=*) cxx="${arg#*=}" ;;
     --build-type=*) build_type="${arg#*=}" ;;
@@ -81,6 +85,13 @@ if grep -rlE '#include *[<"](nlohmann|curl|fmt)/' "$prefix/include" >"$work/leak
   die "installed headers include private dependencies: $(tr '\n' ' ' <"$work/leaks.txt")"
 fi
 [[ ! -e "$prefix/include/mlflow/client_impl.h" ]] || die "private header client_impl.h was installed"
+# An installed package must not depend on the checkout it was built from.
+if [[ -n "$source_dir" ]] && grep -rlF "$source_dir" "$prefix" >"$work/source-paths.txt"; then
+  die "installed files name the source tree $source_dir: $(tr '\n' ' ' <"$work/source-paths.txt")"
+fi
+for bench in bench_tracking bench_training bench_fmnist; do
+  [[ ! -e "$prefix/bin/$bench" ]] || die "benchmark program $bench was installed"
+done
 
 configure=("$cmake_exe" -S "$project_dir" -B "$work/build" -G Ninja
   "-DCMAKE_PREFIX_PATH=$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
@@ -94,26 +105,48 @@ found="$(sed -n 's/^mlflow_cpp_DIR:PATH=//p' "$work/build/CMakeCache.txt")"
 step build "$cmake_exe" --build "$work/build"
 
 experiment="consumer-$$-$RANDOM$RANDOM"
-if ! MLFLOW_TRACKING_URI="$url" "$work/build/consumer" "$experiment" >"$work/run.out" 2>"$work/run.err"; then
+project="$(basename "$project_dir")"
+args=("$experiment")
+[[ "$project" != training ]] || args+=("$experiment-model")
+if ! MLFLOW_TRACKING_URI="$url" "$work/build/consumer" "${args[@]}" >"$work/run.out" 2>"$work/run.err"; then
   cat "$work/run.err" >&2
   die "the consumer program failed"
 fi
 run_id="$(tail -n 1 "$work/run.out")"
 [[ "$run_id" =~ ^[0-9a-f]{32}$ ]] || die "the consumer printed '$run_id', not a run id"
 
-if ! curl -sS --fail-with-body --max-time 60 "$url/api/2.0/mlflow/runs/get?run_id=$run_id" >"$work/run.json"; then
-  cat "$work/run.json" >&2
-  die "GET runs/get for $run_id failed"
-fi
-# The response is pretty-printed protobuf JSON ("key" before "value"); compare it without spaces.
-compact="$(tr -d ' \n' <"$work/run.json")"
-for want in \
-  "\"run_id\":\"$run_id\"" \
-  '"status":"FINISHED"' \
-  '{"key":"learning_rate","value":"0.01"}' \
-  '{"key":"epochs","value":"3"}' \
-  '{"key":"consumer","value":"find_package"}' \
-  '"key":"loss","value":0.125'; do
-  [[ "$compact" == *"$want"* ]] || { cat "$work/run.json" >&2; die "run $run_id lacks $want"; }
-done
-printf 'run_consumer.sh: OK: run %s is FINISHED on %s (package %s)\n' "$run_id" "$url" "$config"
+# Fails unless GET $url/api/2.0/mlflow/$1 answers JSON holding each of the other arguments. The
+# response is pretty-printed protobuf JSON ("key" before "value"); compared without spaces.
+expect() {
+  local endpoint="$1"; shift
+  if ! curl -sS --fail-with-body --max-time 60 "$url/api/2.0/mlflow/$endpoint" >"$work/answer.json"; then
+    cat "$work/answer.json" >&2
+    die "GET $endpoint failed"
+  fi
+  local compact
+  compact="$(tr -d ' \n' <"$work/answer.json")"
+  for want in "$@"; do
+    [[ "$compact" == *"$want"* ]] || { cat "$work/answer.json" >&2; die "GET $endpoint lacks $want"; }
+  done
+}
+
+case "$project" in
+  tracking)
+    expect "runs/get?run_id=$run_id" "\"run_id\":\"$run_id\"" '"status":"FINISHED"' \
+      '{"key":"learning_rate","value":"0.01"}' '{"key":"epochs","value":"3"}' \
+      '{"key":"consumer","value":"find_package"}' '"key":"loss","value":0.125'
+    ;;
+  training)
+    accuracy="$(sed -n 's/^test accuracy //p' "$work/run.out")"
+    awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.8) }' || die "the softmax regression reached only '$accuracy' test accuracy"
+    expect "runs/get?run_id=$run_id" '"status":"FINISHED"' '{"key":"epochs","value":"20"}' \
+      '"key":"val_accuracy"' '"key":"test_accuracy"' '"key":"test_f1_left"'
+    expect "metrics/get-history?run_id=$run_id&metric_key=val_loss" '"step":"20"'
+    expect "artifacts/list?run_id=$run_id" '"path":"confusion_matrix.json"' '"path":"confusion_matrix.png"' \
+      '"path":"curves.png"'
+    expect "registered-models/alias?name=$experiment-model&alias=champion" '"version":"1"' \
+      "\"run_id\":\"$run_id\""
+    ;;
+  *) die "no checks for consumer project '$project'" ;;
+esac
+printf 'run_consumer.sh: OK: %s consumer run %s checked on %s (package %s)\n' "$project" "$run_id" "$url" "$config"

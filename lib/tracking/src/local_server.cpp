@@ -38,6 +38,23 @@ constexpr std::chrono::milliseconds kStopGrace{10'000};
 
 // ---- which mlflow executable -----------------------------------------------------------------
 
+/// mlflow/.venv/bin/mlflow in the nearest ancestor directory of this program that has one: the venv
+/// cmake/install-deps.sh creates in a checkout, seen from a build tree inside it. Found at run time,
+/// so no path of the checkout is built into the library.
+std::string find_checkout_venv_mlflow() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  for (int depth = 0; !ec && !dir.empty() && depth < 16; ++depth) {
+    if (std::string exe = detail::find_executable((dir / "mlflow/.venv/bin/mlflow").string()); !exe.empty()) {
+      return exe;
+    }
+    if (dir == dir.root_path()) break;
+    dir = dir.parent_path();
+  }
+  return {};
+}
+
 StatusOr<std::string> find_server_exe(const LocalServerOptions& local) {
   auto explicit_exe = [](const std::string& value,
                          const std::string& source) -> StatusOr<std::string> {
@@ -57,11 +74,7 @@ StatusOr<std::string> find_server_exe(const LocalServerOptions& local) {
     return explicit_exe(env, "MLFLOW_CPP_SERVER_EXE");
   }
   if (std::string on_path = detail::find_executable("mlflow"); !on_path.empty()) return on_path;
-#ifdef MLFLOW_CPP_DEFAULT_VENV_MLFLOW
-  if (std::string venv = detail::find_executable(MLFLOW_CPP_DEFAULT_VENV_MLFLOW); !venv.empty()) {
-    return venv;
-  }
-#endif
+  if (std::string venv = find_checkout_venv_mlflow(); !venv.empty()) return venv;
   return Status(StatusCode::kFailedPrecondition,
                 std::string("no MLflow server executable found: ") + kInstallHint);
 }

@@ -18,8 +18,8 @@ struct LocalServerOptions {
   /// local-mode state (.mlflow-cpp/); default: the current directory.
   std::string working_dir;
   /// Path (or name on $PATH) of the `mlflow` executable; default: $MLFLOW_CPP_SERVER_EXE, then
-  /// `mlflow` on $PATH, then the project's venv (mlflow/.venv/bin/mlflow in the source tree this
-  /// library was built from).
+  /// `mlflow` on $PATH, then mlflow/.venv/bin/mlflow in the nearest ancestor directory of the
+  /// running program (the venv cmake/install-deps.sh makes, for programs built inside the checkout).
   std::string server_exe;
   /// How long a newly started server may take to answer GET /health (the first start over a new
   /// database runs MLflow's schema migrations and takes several seconds).
