@@ -160,14 +160,8 @@ StatusOr<ModelVersion> MlflowClient::create_model_version(const ModelVersionCrea
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("model version source", source));
   for (const auto& t : c.tags) MLFLOW_CPP_RETURN_IF_ERROR(check_registry_tag(t.key, t.value));
   Tags tags = c.tags;
-  std::string token;
-  if (auto given = find_value(tags, detail::kModelVersionKeyTag)) {
-    token = *given;
-    MLFLOW_CPP_RETURN_IF_ERROR(detail::check_create_token(detail::kModelVersionKeyTag, token));
-  } else {
-    token = detail::new_create_token('v');
-    tags.push_back({detail::kModelVersionKeyTag, token});
-  }
+  auto token = detail::create_token(tags, detail::kModelVersionKeyTag, 'v');
+  if (!token.ok()) return token.status();
   json body = {{"name", c.name}, {"source", source}, {"tags", detail::encode_tags(tags)}};
   // The server refuses a runs:/<id>/... source without run_id; fill it in as register_model does.
   std::string run_id = c.run_id;
@@ -177,7 +171,7 @@ StatusOr<ModelVersion> MlflowClient::create_model_version(const ModelVersionCrea
   if (!c.description.empty()) body["description"] = c.description;
   // The token alone finds the version (one per token); the name guards against a caller's reuse.
   SearchOptions search;
-  search.filter = detail::token_filter(detail::kModelVersionKeyTag, token);
+  search.filter = detail::token_filter(detail::kModelVersionKeyTag, *token);
   search.max_results = 10;
   Impl::Lookup lookup;
   lookup.method = "GET";

@@ -18,14 +18,8 @@ StatusOr<Run> detail::ClientAccess::create_run(const MlflowClient& client,
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("experiment id", c.experiment_id));
   for (const auto& t : c.tags) MLFLOW_CPP_RETURN_IF_ERROR(validate_tag(t.key, t.value));
   Tags tags = c.tags;
-  std::string token;
-  if (auto given = find_value(tags, kRunKeyTag)) {
-    token = *given;
-    MLFLOW_CPP_RETURN_IF_ERROR(check_create_token(kRunKeyTag, token));
-  } else {
-    token = new_create_token('r');
-    tags.push_back({kRunKeyTag, token});
-  }
+  auto token = create_token(tags, kRunKeyTag, 'r');
+  if (!token.ok()) return token.status();
   json body = {{"experiment_id", c.experiment_id},
                {"start_time", c.start_time.value_or(now_ms())},
                {"tags", encode_tags(tags)}};
@@ -36,7 +30,7 @@ StatusOr<Run> detail::ClientAccess::create_run(const MlflowClient& client,
   lookup.method = "POST";
   lookup.endpoint = std::string(kApi) + "/runs/search";
   lookup.body = {{"experiment_ids", {c.experiment_id}},
-                 {"filter", token_filter(kRunKeyTag, token)},
+                 {"filter", token_filter(kRunKeyTag, *token)},
                  {"max_results", 1},
                  {"run_view_type", to_string(ViewType::kAll)}};
   lookup.pick = [](const json& answer) -> std::optional<json> {

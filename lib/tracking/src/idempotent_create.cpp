@@ -21,12 +21,18 @@ std::string new_create_token(char prefix) {
   return fmt::format("{}{:016x}{:016x}", prefix, rng(), rng());
 }
 
-Status check_create_token(const char* tag, const std::string& token) {
+StatusOr<std::string> create_token(Tags& tags, const char* tag, char prefix) {
+  auto given = find_value(tags, tag);
+  if (!given) {
+    tags.push_back({tag, new_create_token(prefix)});
+    return tags.back().value;
+  }
+  const std::string& token = *given;
   const bool ok = !token.empty() && token.size() <= 64 &&
                   std::all_of(token.begin(), token.end(), [](unsigned char c) {
                     return std::isalnum(c) || c == '.' || c == '_' || c == ':' || c == '-';
                   });
-  if (ok) return Status();
+  if (ok) return token;
   return Status(StatusCode::kInvalidArgument,
                 fmt::format("tag '{}' value '{}' is not a usable token: it takes 1 to 64 letters, "
                             "digits, '.', '_', ':' or '-'",

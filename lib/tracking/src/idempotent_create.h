@@ -5,6 +5,7 @@
 #include <string>
 
 #include "mlflow/status.h"
+#include "mlflow/types.h"
 
 namespace mlflow::detail {
 
@@ -19,9 +20,11 @@ inline constexpr const char* kModelVersionKeyTag = "mlflow-cpp.model_version_key
 /// A token no other entity anywhere will have: `prefix` and 128 random bits in hex.
 std::string new_create_token(char prefix);
 
-/// OK when `token`, the value of tag `tag`, can be looked up with a search filter: 1 to 64
-/// letters, digits, '.', '_', ':' or '-' (MLflow's filter strings have no escape for quotes).
-Status check_create_token(const char* tag, const std::string& token);
+/// The token of an entity about to be created with `tags`: the value of tag `tag` when the caller
+/// set it, else a new_create_token(prefix) appended to `tags` under `tag`. kInvalidArgument naming
+/// the tag when the caller's value cannot be looked up with a search filter (it takes 1 to 64
+/// letters, digits, '.', '_', ':' or '-': MLflow's filter strings have no escape for quotes).
+StatusOr<std::string> create_token(Tags& tags, const char* tag, char prefix);
 
 /// The search filter matching the entity whose tag `tag` is `token`.
 std::string token_filter(const char* tag, const std::string& token);
