@@ -240,7 +240,7 @@ TEST_CASE("create_run: when the retries run out, the last failure is returned wi
   CHECK(server.runs.empty());
 }
 
-TEST_CASE("create_run: a caller's own run_key tag is the token; one that cannot be searched for is refused") {
+TEST_CASE("create_run: a caller's own run_key tag is the token, and one that cannot be searched for is refused") {
   FakeMlflow server;
   auto create = run_create();
   create.tags.push_back({d::kRunKeyTag, "my-key.1"});
