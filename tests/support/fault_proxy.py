@@ -99,6 +99,7 @@ class Proxy(http.server.ThreadingHTTPServer):
         self.fault_paths = re.compile(args.fault_paths)
         self.rng = random.Random(args.seed)
         self.rng_lock = threading.Lock()
+        self.faults_left = args.max_faults  # None: no limit
         self.stats = Stats()
         self.stopping = threading.Event()
 
@@ -118,13 +119,17 @@ class Proxy(http.server.ThreadingHTTPServer):
 
     def pick_fault(self):
         with self.rng_lock:
+            if self.faults_left == 0:
+                return None
             r = self.rng.random()
-        cumulative = 0.0
-        for name, p in self.faults:
-            cumulative += p
-            if r < cumulative:
-                return name
-        return None
+            cumulative = 0.0
+            for name, p in self.faults:
+                cumulative += p
+                if r < cumulative:
+                    if self.faults_left is not None:
+                        self.faults_left -= 1
+                    return name
+            return None
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -323,6 +328,9 @@ def main():
     ap.add_argument("--fault-paths", default=r"^/api/",
                     help="regex (re.search) a request path must match to get a fault "
                          "(default ^/api/)")
+    ap.add_argument("--max-faults", type=int, default=None,
+                    help="inject at most this many faults, then forward everything (default: no "
+                         "limit)")
     ap.add_argument("--stall-seconds", type=float, default=30.0,
                     help="how long 'stall' holds a response (default 30)")
     ap.add_argument("--retry-after", type=int, default=1,
@@ -339,6 +347,8 @@ def main():
         re.compile(args.fault_paths)
     except (argparse.ArgumentTypeError, re.error) as e:
         ap.error(str(e))
+    if args.max_faults is not None and args.max_faults < 0:
+        ap.error("--max-faults must be 0 or more")
     if bool(args.tls_cert) != bool(args.tls_key):
         ap.error("--tls-cert and --tls-key go together")
 

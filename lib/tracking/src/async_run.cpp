@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // AsyncRun: the run handle of the asynchronous logger. Checks input at the call, then queues.
 #include <cmath>
-#include <random>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "async_logger_impl.h"
+#include "idempotent_create.h"
 #include "mlflow/validation.h"
 #include "system_tags.h"
 
@@ -15,12 +15,6 @@ namespace mlflow {
 using detail::LogRecord;
 
 namespace {
-
-/// A key no other run anywhere will have: 128 random bits.
-std::string new_run_key() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return fmt::format("r{:016x}{:016x}", rng(), rng());
-}
 
 LogRecord tag_record(const std::string& run, const std::string& key, const std::string& value) {
   LogRecord r;
@@ -54,7 +48,7 @@ StatusOr<AsyncRun> AsyncLogger::start_run(RunOptions options) {
     state->key = options.run_id;
     state->server_id = options.run_id;
   } else {
-    state->key = new_run_key();
+    state->key = detail::new_create_token('r');  // also its server-side token (kRunKeyTag)
   }
   {
     std::lock_guard<std::mutex> lock(impl.mu);

@@ -108,6 +108,14 @@ StatusOr<HttpResponse> MlflowClient::Impl::exchange(const std::string& method,
                                                     const std::string& path_and_query,
                                                     std::string body, Headers headers,
                                                     bool absolute_url, bool fresh_connection) const {
+  return send(request(method, path_and_query, std::move(body), std::move(headers), absolute_url,
+                      fresh_connection));
+}
+
+HttpRequest MlflowClient::Impl::request(const std::string& method,
+                                        const std::string& path_and_query, std::string body,
+                                        Headers headers, bool absolute_url,
+                                        bool fresh_connection) const {
   HttpRequest req;
   req.method = method;
   req.fresh_connection = fresh_connection;
@@ -115,45 +123,55 @@ StatusOr<HttpResponse> MlflowClient::Impl::exchange(const std::string& method,
   req.headers = auth_headers;
   for (auto& h : headers) req.headers.push_back(std::move(h));
   req.body = std::move(body);
-  std::string path = detail::redact_url(req.url);
-  if (auto p = detail::parse_url(path); p.ok()) path = p->path;
+  return req;
+}
 
+StatusOr<HttpResponse> MlflowClient::Impl::send(HttpRequest req) const {
+  const std::string method = req.method, url = req.url;
   auto result = detail::send_with_retry(*transport, *clock, random, options.retry, std::move(req));
-  if (!result.response.ok()) {
+  return answer(method, url, std::move(result.response), result.attempts, result.elapsed);
+}
+
+StatusOr<HttpResponse> MlflowClient::Impl::answer(const std::string& method,
+                                                  const std::string& url,
+                                                  StatusOr<HttpResponse> last, int attempts,
+                                                  std::chrono::milliseconds elapsed) const {
+  std::string path = detail::redact_url(url);
+  if (auto p = detail::parse_url(path); p.ok()) path = p->path;
+  if (!last.ok()) {
     // Marked here, for any transport: callers must tell "no answer" from an answer that refuses
     // (both can be kFailedPrecondition without an HTTP status, e.g. a TLS failure and a deleted
     // experiment), and the code alone cannot.
-    const Status& st = result.response.status();
+    const Status& st = last.status();
     if (st.code() == StatusCode::kFailedPrecondition) {  // TLS / URL problems: not transient
       return Status(st.code(), fmt::format("{} {} on {}: {}", method, path, host_port, st.message()),
                     0, kTransportErrorCode);
     }
     return Status(st.code(),
                   fmt::format("cannot reach MLflow server at {} ({} {}): {}; {} attempt{} in {:.1f} s",
-                              host_port, method, path, st.message(), result.attempts,
-                              result.attempts == 1 ? "" : "s", result.elapsed.count() / 1000.0),
+                              host_port, method, path, st.message(), attempts,
+                              attempts == 1 ? "" : "s", elapsed.count() / 1000.0),
                   0, kTransportErrorCode);
   }
-  HttpResponse& resp = *result.response;
+  HttpResponse& resp = *last;
   if (resp.status < 200 || resp.status >= 300) {
     const bool sent_credentials =
         std::any_of(auth_headers.begin(), auth_headers.end(),
                     [](const auto& h) { return h.first == "Authorization"; });
     Status st = detail::status_from_response(method, path, resp, host_port, sent_credentials);
-    if (detail::is_retryable_http_status(resp.status) && result.attempts > 1) {
-      return st.with_context(fmt::format("after {} attempts in {:.1f} s", result.attempts,
-                                         result.elapsed.count() / 1000.0));
+    if (detail::is_retryable_http_status(resp.status) && attempts > 1) {
+      return st.with_context(fmt::format("after {} attempts in {:.1f} s", attempts,
+                                         elapsed.count() / 1000.0));
     }
     return st;
   }
   return std::move(resp);
 }
 
-StatusOr<detail::json> MlflowClient::Impl::call(const std::string& method,
-                                                const std::string& endpoint,
-                                                const detail::json& body,
-                                                const QueryParams& query,
-                                                bool fresh_connection) const {
+HttpRequest MlflowClient::Impl::json_request(const std::string& method,
+                                             const std::string& endpoint,
+                                             const detail::json& body, const QueryParams& query,
+                                             bool fresh_connection) const {
   std::string target = endpoint;
   if (!query.empty()) target += "?" + detail::build_query(query);
   std::string payload;
@@ -162,8 +180,22 @@ StatusOr<detail::json> MlflowClient::Impl::call(const std::string& method,
     payload = body.dump(-1, ' ', false, detail::json::error_handler_t::replace);
     headers.emplace_back("Content-Type", "application/json");
   }
-  auto resp = exchange(method, target, std::move(payload), std::move(headers),
-                       /*absolute_url=*/false, fresh_connection);
+  return request(method, target, std::move(payload), std::move(headers), /*absolute_url=*/false,
+                 fresh_connection);
+}
+
+StatusOr<detail::json> MlflowClient::Impl::call(const std::string& method,
+                                                const std::string& endpoint,
+                                                const detail::json& body,
+                                                const QueryParams& query,
+                                                bool fresh_connection) const {
+  return json_answer(method, endpoint,
+                     send(json_request(method, endpoint, body, query, fresh_connection)));
+}
+
+StatusOr<detail::json> MlflowClient::Impl::json_answer(const std::string& method,
+                                                       const std::string& endpoint,
+                                                       StatusOr<HttpResponse> resp) const {
   if (!resp.ok()) return resp.status();
   auto j = detail::json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !(j.is_object() || j.is_array())) {

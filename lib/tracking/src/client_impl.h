@@ -2,6 +2,9 @@
 // MlflowClient's shared state and the request helpers every endpoint file uses (private).
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +33,46 @@ struct MlflowClient::Impl {
                                   std::string body, Headers headers,
                                   bool absolute_url = false, bool fresh_connection = false) const;
 
+  /// The pieces of exchange() and call(), for loops that spend one retry budget on several kinds of
+  /// request (create_idempotently): the request as exchange() sends it (no timeout yet) and as
+  /// call() sends it; the request sent with retries and read; a last answer read as exchange() does
+  /// (`attempts` and `elapsed` go into the message), and as call() reads it. Only send() retries.
+  HttpRequest request(const std::string& method, const std::string& path_and_query,
+                      std::string body, Headers headers, bool absolute_url,
+                      bool fresh_connection) const;
+  HttpRequest json_request(const std::string& method, const std::string& endpoint,
+                           const detail::json& body, const QueryParams& query,
+                           bool fresh_connection) const;
+  StatusOr<HttpResponse> send(HttpRequest request) const;
+  StatusOr<HttpResponse> answer(const std::string& method, const std::string& url,
+                                StatusOr<HttpResponse> last, int attempts,
+                                std::chrono::milliseconds elapsed) const;
+  StatusOr<detail::json> json_answer(const std::string& method, const std::string& endpoint,
+                                     StatusOr<HttpResponse> response) const;
+
+  /// How create_idempotently finds what a create request made: a JSON API request, as call()
+  /// takes it, and `pick`, which returns the entity in the create response's shape from its
+  /// answer (nullopt: not there).
+  struct Lookup {
+    std::string method;
+    std::string endpoint;
+    detail::json body = detail::json::object();
+    QueryParams query;
+    std::function<std::optional<detail::json>(const detail::json& answer)> pick;
+  };
+
+  /// POSTs `body` (which carries a client token, see idempotent_create.h) to `endpoint` without
+  /// ever creating the entity twice. The request is sent once, on a fresh connection; an answer,
+  /// success or a definite error (4xx), is returned as call() returns it. After a failure that
+  /// leaves open whether the server created it (is_transient: no answer, 408/429/5xx) and the
+  /// wait options.retry prescribes, `lookup` runs: the entity it finds is the result; when there
+  /// is none, the request is sent again at once. A lookup failing transiently is followed by the
+  /// next wait and another lookup. Lookups and creates are attempts of one RetryBudget.
+  /// `may_exist`: look up before the first create too (an earlier call, e.g. a crashed process,
+  /// may have created it).
+  StatusOr<detail::json> create_idempotently(const std::string& endpoint, const detail::json& body,
+                                             const Lookup& lookup, bool may_exist) const;
+
   /// A JSON API call: GET sends `query`, others send `body` as JSON. The response must be JSON.
   /// `fresh_connection`: see HttpRequest (for requests that must not be applied twice).
   StatusOr<detail::json> call(const std::string& method, const std::string& endpoint,
@@ -54,6 +97,10 @@ namespace detail {
 struct ClientAccess {
   /// A copy of `client` whose runs live in `store_uri` (local mode: its sqlite:/// database).
   static MlflowClient with_store(const MlflowClient& client, std::string store_uri);
+  /// MlflowClient::create_run, looking the run up by its key tag (kRunKeyTag, which `create`
+  /// carries) before creating it when `may_exist` (see Impl::create_idempotently).
+  static StatusOr<Run> create_run(const MlflowClient& client, const MlflowClient::RunCreate& create,
+                                  bool may_exist);
 };
 
 }  // namespace detail

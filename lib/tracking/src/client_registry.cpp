@@ -9,6 +9,7 @@
 #include <cctype>
 
 #include "client_impl.h"
+#include "idempotent_create.h"
 #include "mlflow/validation.h"
 
 namespace mlflow {
@@ -158,14 +159,34 @@ StatusOr<ModelVersion> MlflowClient::create_model_version(const ModelVersionCrea
   std::string source = c.source.empty() && !c.model_id.empty() ? "models:/" + c.model_id : c.source;
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("model version source", source));
   for (const auto& t : c.tags) MLFLOW_CPP_RETURN_IF_ERROR(check_registry_tag(t.key, t.value));
-  json body = {{"name", c.name}, {"source", source}, {"tags", detail::encode_tags(c.tags)}};
+  Tags tags = c.tags;
+  auto token = detail::create_token(tags, detail::kModelVersionKeyTag, 'v');
+  if (!token.ok()) return token.status();
+  json body = {{"name", c.name}, {"source", source}, {"tags", detail::encode_tags(tags)}};
   // The server refuses a runs:/<id>/... source without run_id; fill it in as register_model does.
   std::string run_id = c.run_id;
   if (run_id.empty() && source.rfind("runs:/", 0) == 0) run_id = source.substr(6, source.find('/', 6) - 6);
   if (!run_id.empty()) body["run_id"] = run_id;
   if (!c.model_id.empty()) body["model_id"] = c.model_id;
   if (!c.description.empty()) body["description"] = c.description;
-  auto r = impl_->post(endpoint("/model-versions/create"), body);
+  // The token alone finds the version (one per token); the name guards against a caller's reuse.
+  SearchOptions search;
+  search.filter = detail::token_filter(detail::kModelVersionKeyTag, *token);
+  search.max_results = 10;
+  Impl::Lookup lookup;
+  lookup.method = "GET";
+  lookup.endpoint = endpoint("/model-versions/search");
+  lookup.query = search_query(search);
+  lookup.pick = [&c](const json& answer) -> std::optional<json> {
+    auto versions = answer.find("model_versions");
+    if (versions == answer.end() || !versions->is_array()) return std::nullopt;
+    for (const auto& v : *versions) {
+      if (v.is_object() && v.value("name", "") == c.name) return json{{"model_version", v}};
+    }
+    return std::nullopt;
+  };
+  auto r = impl_->create_idempotently(endpoint("/model-versions/create"), body, lookup,
+                                      /*may_exist=*/false);
   if (!r.ok()) return r.status();
   return detail::decode_model_version((*r)["model_version"]);
 }

@@ -2,6 +2,7 @@
 // Run endpoints: lifecycle, search, params/metrics/tags, batches, history, inputs and outputs.
 #include "batch_split.h"
 #include "client_impl.h"
+#include "idempotent_create.h"
 #include "mlflow/validation.h"
 
 namespace mlflow {
@@ -9,17 +10,38 @@ namespace mlflow {
 using detail::json;
 
 StatusOr<Run> MlflowClient::create_run(const RunCreate& c) {
+  return detail::ClientAccess::create_run(*this, c, /*may_exist=*/false);
+}
+
+StatusOr<Run> detail::ClientAccess::create_run(const MlflowClient& client,
+                                               const MlflowClient::RunCreate& c, bool may_exist) {
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("experiment id", c.experiment_id));
   for (const auto& t : c.tags) MLFLOW_CPP_RETURN_IF_ERROR(validate_tag(t.key, t.value));
+  Tags tags = c.tags;
+  auto token = create_token(tags, kRunKeyTag, 'r');
+  if (!token.ok()) return token.status();
   json body = {{"experiment_id", c.experiment_id},
                {"start_time", c.start_time.value_or(now_ms())},
-               {"tags", detail::encode_tags(c.tags)}};
+               {"tags", encode_tags(tags)}};
   if (!c.run_name.empty()) body["run_name"] = c.run_name;
-  if (auto user = find_value(c.tags, "mlflow.user")) body["user_id"] = *user;
-  auto r = impl_->call("POST", std::string(kApi) + "/runs/create", body, {},
-                       /*fresh_connection=*/true);
+  if (auto user = find_value(tags, "mlflow.user")) body["user_id"] = *user;
+
+  MlflowClient::Impl::Lookup lookup;
+  lookup.method = "POST";
+  lookup.endpoint = std::string(kApi) + "/runs/search";
+  lookup.body = {{"experiment_ids", {c.experiment_id}},
+                 {"filter", token_filter(kRunKeyTag, *token)},
+                 {"max_results", 1},
+                 {"run_view_type", to_string(ViewType::kAll)}};
+  lookup.pick = [](const json& answer) -> std::optional<json> {
+    auto runs = answer.find("runs");
+    if (runs == answer.end() || !runs->is_array() || runs->empty()) return std::nullopt;
+    return json{{"run", runs->front()}};
+  };
+  auto r = client.impl_->create_idempotently(std::string(kApi) + "/runs/create", body, lookup,
+                                             may_exist);
   if (!r.ok()) return r.status();
-  return detail::decode_run((*r)["run"]);
+  return decode_run((*r)["run"]);
 }
 
 StatusOr<Run> MlflowClient::get_run(const std::string& run_id) {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "batch_split.h"
+#include "client_impl.h"
 
 namespace mlflow::detail {
 
@@ -305,18 +306,6 @@ Status Delivery::start_run(const LogRecord& r, const DeliveryEvents& events) {
   }
   if (experiment_id.empty()) experiment_id = "0";
 
-  auto record_mapping = [&](const std::string& run_id) {
-    run_ids_[r.run] = run_id;
-    return events.run_created ? events.run_created(r.run, run_id) : Status();
-  };
-  // A previous attempt (a timed-out create, or a replay cut short) may have created it already.
-  SearchOptions search;
-  search.filter = std::string("tags.`") + kRunKeyTag + "` = '" + r.run + "'";
-  search.max_results = 1;
-  auto found = client_.search_runs({experiment_id}, search, ViewType::kAll);
-  if (!found.ok()) return found.status();
-  if (!found->items.empty()) return record_mapping(found->items.front().info.run_id);
-
   MlflowClient::RunCreate create;
   create.experiment_id = experiment_id;
   create.run_name = r.key;
@@ -324,9 +313,11 @@ Status Delivery::start_run(const LogRecord& r, const DeliveryEvents& events) {
   create.tags.push_back({kRunKeyTag, r.run});
   if (!r.key.empty()) create.tags.push_back({"mlflow.runName", r.key});
   if (!r.parent.empty()) create.tags.push_back({"mlflow.parentRunId", r.parent});
-  auto run = single_attempt_.create_run(create);
+  // A previous attempt (a timed-out create, or a replay cut short) may have created it already.
+  auto run = ClientAccess::create_run(client_, create, /*may_exist=*/true);
   if (!run.ok()) return run.status();
-  return record_mapping(run->info.run_id);
+  run_ids_[r.run] = run->info.run_id;
+  return events.run_created ? events.run_created(r.run, run->info.run_id) : Status();
 }
 
 Status Delivery::end_run(const LogRecord& r) {

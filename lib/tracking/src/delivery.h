@@ -8,16 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "idempotent_create.h"  // kRunKeyTag: a run's key is its client token
 #include "log_record.h"
 #include "mlflow/async_logger.h"
 #include "mlflow/client.h"
 #include "mlflow/status.h"
 
 namespace mlflow::detail {
-
-/// The tag that makes run creation idempotent: a run created for key K carries mlflow-cpp.run_key=K,
-/// so a retry (or a replay after a crash) finds it instead of creating a second one.
-inline constexpr const char* kRunKeyTag = "mlflow-cpp.run_key";
 
 /// True for errors that mean "the server cannot take this now" (records are kept and retried later)
 /// rather than "the server refuses these records" (they are rejected): no HTTP response at all
@@ -54,9 +51,11 @@ struct DeliveryEvents {
 /// Not thread-safe: one worker (or one replay) uses it.
 class Delivery {
  public:
-  /// `client` retries as configured; `single_attempt` (same server, no retries) creates runs, whose
-  /// creation is not idempotent: after a failed create the next attempt looks the run up by key first.
-  /// `attempts` counts HTTP attempts made by `client` (for the retried counter); may be empty.
+  /// `client` retries as configured; it creates a run for key K as MlflowClient::create_run does,
+  /// with K as its token (kRunKeyTag), looked up before the first create too: an earlier attempt,
+  /// or a process that crashed before recording the run id, may have created it. `single_attempt`
+  /// (same server, no retries) probes reachable(). `attempts` counts HTTP attempts made by
+  /// `client` (for the retried counter); may be empty.
   Delivery(MlflowClient client, MlflowClient single_attempt,
            std::function<std::uint64_t()> attempts = {});
 

@@ -42,33 +42,52 @@ std::optional<milliseconds> parse_retry_after(const std::string& value, long lon
   return milliseconds(std::max(0LL, when - now_epoch_s) * 1000);
 }
 
+bool is_transient(const StatusOr<HttpResponse>& response) {
+  if (response.ok()) return is_retryable_http_status(response->status);
+  const StatusCode code = response.status().code();
+  return code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded;
+}
+
+RetryBudget::RetryBudget(Clock& clock, const UniformRandom& random, const RetryOptions& options)
+    : clock_(clock), random_(random), options_(options), start_(clock.now()) {}
+
+milliseconds RetryBudget::left() const {
+  return std::chrono::duration_cast<milliseconds>(start_ + options_.deadline - clock_.now());
+}
+
+milliseconds RetryBudget::elapsed() const {
+  return std::chrono::duration_cast<milliseconds>(clock_.now() - start_);
+}
+
+milliseconds RetryBudget::start_attempt() {
+  ++attempts_;
+  return std::max(milliseconds(1), std::min(options_.request_timeout, left()));
+}
+
+bool RetryBudget::wait_to_retry(const StatusOr<HttpResponse>& last) {
+  if (retries_ >= options_.max_retries) return false;
+  milliseconds wait = backoff_delay(options_, retries_ + 1, random_ ? random_() : 0.5);
+  if (last.ok() && options_.respect_retry_after && (last->status == 429 || last->status == 503)) {
+    if (auto ra = last->header("retry-after")) {
+      if (auto d = parse_retry_after(*ra, static_cast<long long>(std::time(nullptr)))) wait = *d;
+    }
+  }
+  if (wait >= left()) return false;  // the wait alone would overrun the deadline
+  if (wait.count() > 0) clock_.sleep_for(wait);
+  ++retries_;
+  return true;
+}
+
 RetryResult send_with_retry(HttpTransport& transport, Clock& clock, const UniformRandom& random,
                             const RetryOptions& options, HttpRequest request) {
+  RetryBudget budget(clock, random, options);
   RetryResult result;
-  const auto start = clock.now();
-  const auto deadline = start + options.deadline;
-  auto left = [&] { return std::chrono::duration_cast<milliseconds>(deadline - clock.now()); };
-  for (int retry = 0;; ++retry) {
-    request.timeout = std::max(milliseconds(1), std::min(options.request_timeout, left()));
+  do {
+    request.timeout = budget.start_attempt();
     result.response = transport.send(request);
-    result.attempts = retry + 1;
-    bool transient = !result.response.ok()
-                         ? (result.response.status().code() == StatusCode::kUnavailable ||
-                            result.response.status().code() == StatusCode::kDeadlineExceeded)
-                         : is_retryable_http_status(result.response->status);
-    if (!transient || retry >= options.max_retries) break;
-
-    milliseconds wait = backoff_delay(options, retry + 1, random ? random() : 0.5);
-    if (result.response.ok() && options.respect_retry_after &&
-        (result.response->status == 429 || result.response->status == 503)) {
-      if (auto ra = result.response->header("retry-after")) {
-        if (auto d = parse_retry_after(*ra, static_cast<long long>(std::time(nullptr)))) wait = *d;
-      }
-    }
-    if (wait >= left()) break;  // the wait alone would overrun the deadline
-    if (wait.count() > 0) clock.sleep_for(wait);
-  }
-  result.elapsed = std::chrono::duration_cast<milliseconds>(clock.now() - start);
+  } while (is_transient(result.response) && budget.wait_to_retry(result.response));
+  result.attempts = budget.attempts();
+  result.elapsed = budget.elapsed();
   return result;
 }
 

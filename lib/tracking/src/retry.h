@@ -23,6 +23,36 @@ std::chrono::milliseconds backoff_delay(const RetryOptions& options, int retry, 
 std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& value,
                                                            long long now_epoch_s);
 
+/// A failure that leaves open whether the server acted on the request, and the only kind retried:
+/// no HTTP answer (kUnavailable: refused, reset; kDeadlineExceeded: timed out) or a retryable status.
+bool is_transient(const StatusOr<HttpResponse>& response);
+
+/// The budget of one retried call (attempts, waits, deadline), spent by send_with_retry and by
+/// calls that do more than re-send between attempts (MlflowClient::Impl::create_idempotently).
+/// Not thread-safe: one call owns it.
+class RetryBudget {
+ public:
+  RetryBudget(Clock& clock, const UniformRandom& random, const RetryOptions& options);
+  /// Counts an attempt (one HTTP request) and returns its timeout: request_timeout clipped to the
+  /// time left, at least 1 ms.
+  std::chrono::milliseconds start_attempt();
+  /// After the transient failure `last`: waits the backoff (the Retry-After of a 429/503 when
+  /// respected) and returns true; returns false at once when max_retries waits were made already
+  /// or the wait would end past the deadline.
+  bool wait_to_retry(const StatusOr<HttpResponse>& last);
+  int attempts() const { return attempts_; }
+  std::chrono::milliseconds elapsed() const;
+
+ private:
+  std::chrono::milliseconds left() const;
+  Clock& clock_;
+  const UniformRandom& random_;
+  const RetryOptions& options_;
+  std::chrono::steady_clock::time_point start_;
+  int attempts_ = 0;
+  int retries_ = 0;
+};
+
 /// Outcome of a retried exchange: the last response (if any), attempts made and time spent.
 struct RetryResult {
   StatusOr<HttpResponse> response = Status(StatusCode::kUnknown, "not sent");

@@ -117,6 +117,41 @@ TEST_CASE("delivery creates a run once: a run found by its key tag is not create
   CHECK(server.creates == 1);
 }
 
+TEST_CASE("delivery: a run whose create answer was lost is found by its key next time, not created twice") {
+  ScriptedServer server;
+  bool lost = false;
+  server.lose_answer = [&](const HttpRequest& r) {
+    if (lost || r.url.find("/runs/create") == std::string::npos) return false;
+    return lost = true;
+  };
+  auto delivery = server.delivery();  // no retries: the failure stops this delivery
+  auto result = delivery.deliver({start("k"), metric("k", 0)}, {});
+  CHECK(detail::is_server_away(result.status));
+  CHECK(server.creates == 1);
+  REQUIRE(result.undelivered.size() == 2);
+  result = delivery.deliver(result.undelivered, {});
+  REQUIRE(result.status.ok());
+  CHECK(server.creates == 1);
+  CHECK(delivery.run_ids().at("k") == "id1");
+  CHECK(server.rows["id1"].size() == 1);
+}
+
+TEST_CASE("delivery: with retries, a lost create answer is recovered within the same delivery") {
+  ScriptedServer server;
+  bool lost = false;
+  server.lose_answer = [&](const HttpRequest& r) {
+    if (lost || r.url.find("/runs/create") == std::string::npos) return false;
+    return lost = true;
+  };
+  Delivery delivery(server.client(/*max_retries=*/2), server.client());
+  auto result = delivery.deliver({start("k"), metric("k", 0)}, {});
+  REQUIRE(result.status.ok());
+  CHECK(server.creates == 1);
+  // Looked up before the create (a replay may find it) and after the lost answer.
+  CHECK(server.requests_to("/runs/search") == 2);
+  CHECK(server.rows[delivery.run_ids().at("k")].size() == 1);
+}
+
 TEST_CASE("delivery stops when the server goes and returns the rest in order with server ids") {
   ScriptedServer server;
   server.fail_batches_after = 1;

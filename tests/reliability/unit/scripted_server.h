@@ -31,6 +31,9 @@ struct ScriptedServer {
   int creates = 0, batches = 0;
   int fail_batches_after = -1;  // unreachable from this log-batch on
   Fault fault;
+  /// When it returns true for a request, the scripted MLflow handles it, then the answer is lost
+  /// (the connection resets).
+  std::function<bool(const HttpRequest&)> lose_answer;
 
   ScriptedServer(const ScriptedServer&) = delete;  // the handler holds `this`
   ScriptedServer& operator=(const ScriptedServer&) = delete;
@@ -40,51 +43,57 @@ struct ScriptedServer {
       if (fault) {
         if (auto answer = fault(r, body)) return *answer;
       }
-      auto ok = [](json j) { return HttpResponse{200, j.dump(), {}}; };
-      if (r.url.find("/runs/search") != std::string::npos) {
-        const std::string filter = body.value("filter", "");
-        for (const auto& [key, id] : key_to_run) {
-          if (filter.find("'" + key + "'") != std::string::npos) {
-            return ok({{"runs", {{{"info", {{"run_id", id}, {"experiment_id", "0"}}}}}}});
-          }
-        }
-        return ok(json::object());
-      }
-      if (r.url.find("/runs/create") != std::string::npos) {
-        const std::string id = "id" + std::to_string(++creates);
-        for (const auto& t : body["tags"]) {
-          if (t["key"] == detail::kRunKeyTag) key_to_run[t["value"]] = id;
-          tags[id][t["key"]] = t["value"];
-        }
-        return ok({{"run", {{"info", {{"run_id", id}, {"experiment_id", "0"}}}}}});
-      }
-      if (r.url.find("/runs/log-batch") != std::string::npos) {
-        if (fail_batches_after >= 0 && batches >= fail_batches_after) {
-          return Status(StatusCode::kUnavailable, "connection refused");
-        }
-        ++batches;
-        for (const auto& p : body["params"]) {
-          if (p["key"] == "refused") {
-            return HttpResponse{400, R"({"error_code":"INVALID_PARAMETER_VALUE","message":"Changing param values is not allowed"})", {}};
-          }
-        }
-        const std::string run = body["run_id"];
-        for (const auto& m : body["metrics"]) rows[run].push_back(m);
-        for (const auto& t : body["tags"]) tags[run][t["key"]] = t["value"];
-        return ok(json::object());
-      }
-      if (r.url.find("/runs/update") != std::string::npos) {
-        return ok({{"run_info", {{"run_id", body["run_id"]}, {"status", body["status"]}}}});
-      }
-      return HttpResponse{404, "{}", {}};
+      auto answer = handle(r, body);
+      if (lose_answer && lose_answer(r)) return Status(StatusCode::kUnavailable, "Connection reset by peer");
+      return answer;
     });
   }
 
-  /// A client of this server: no retries, a fake clock (nothing sleeps).
-  MlflowClient client() {
+  StatusOr<HttpResponse> handle(const HttpRequest& r, const json& body) {
+    auto ok = [](json j) { return HttpResponse{200, j.dump(), {}}; };
+    if (r.url.find("/runs/search") != std::string::npos) {
+      const std::string filter = body.value("filter", "");
+      for (const auto& [key, id] : key_to_run) {
+        if (filter.find("'" + key + "'") != std::string::npos) {
+          return ok({{"runs", {{{"info", {{"run_id", id}, {"experiment_id", "0"}}}}}}});
+        }
+      }
+      return ok(json::object());
+    }
+    if (r.url.find("/runs/create") != std::string::npos) {
+      const std::string id = "id" + std::to_string(++creates);
+      for (const auto& t : body["tags"]) {
+        if (t["key"] == detail::kRunKeyTag) key_to_run[t["value"]] = id;
+        tags[id][t["key"]] = t["value"];
+      }
+      return ok({{"run", {{"info", {{"run_id", id}, {"experiment_id", "0"}}}}}});
+    }
+    if (r.url.find("/runs/log-batch") != std::string::npos) {
+      if (fail_batches_after >= 0 && batches >= fail_batches_after) {
+        return Status(StatusCode::kUnavailable, "connection refused");
+      }
+      ++batches;
+      for (const auto& p : body["params"]) {
+        if (p["key"] == "refused") {
+          return HttpResponse{400, R"({"error_code":"INVALID_PARAMETER_VALUE","message":"Changing param values is not allowed"})", {}};
+        }
+      }
+      const std::string run = body["run_id"];
+      for (const auto& m : body["metrics"]) rows[run].push_back(m);
+      for (const auto& t : body["tags"]) tags[run][t["key"]] = t["value"];
+      return ok(json::object());
+    }
+    if (r.url.find("/runs/update") != std::string::npos) {
+      return ok({{"run_info", {{"run_id", body["run_id"]}, {"status", body["status"]}}}});
+    }
+    return HttpResponse{404, "{}", {}};
+  }
+
+  /// A client of this server: no retries unless asked, a fake clock (nothing sleeps).
+  MlflowClient client(int max_retries = 0) {
     ClientOptions o;
     o.tracking_uri = "http://mlflow.test";
-    o.retry.max_retries = 0;
+    o.retry.max_retries = max_retries;
     ClientDeps deps;
     deps.transport = transport;
     deps.clock = std::make_shared<FakeClock>();

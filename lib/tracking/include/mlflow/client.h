@@ -33,7 +33,8 @@ struct ClientDeps {
 
 /// A client for one MLflow server (http/https tracking URI).
 ///
-/// Every call is synchronous, retried as the official client does (see RetryOptions) and returns a
+/// Every call is synchronous, retried as the official client does (see RetryOptions; creating a
+/// run or a model version is retried without ever creating it twice, see create_run) and returns a
 /// Status or StatusOr: kInvalidArgument for bad input caught before sending (nothing is sent), otherwise
 /// the server's error mapped to a StatusCode with MLflow's error_code and the HTTP status attached,
 /// kUnavailable / kDeadlineExceeded when the server could not be reached within the retry budget.
@@ -85,6 +86,14 @@ class MlflowClient {
     std::optional<TimestampMs> start_time;  ///< now when unset
     Tags tags;
   };
+  /// Creates a run, safe to retry: the run carries a client token, the tag mlflow-cpp.run_key (a
+  /// fresh "r" + 32 hex digits, or the value of that tag in `create.tags`: 1-64 letters, digits,
+  /// '.', '_', ':', '-', else kInvalidArgument). The request is sent once; only when an attempt
+  /// fails without a definite answer (no response: refused, reset, timed out; or HTTP 408, 429,
+  /// 5xx), and after the wait RetryOptions prescribes, is the run looked up by its token
+  /// (search_runs in the experiment, deleted runs included): the run found is returned, and the
+  /// request is sent again only when there is none. A definite error (4xx) is returned at once,
+  /// with no lookup. Lookups count as attempts against RetryOptions.
   StatusOr<Run> create_run(const RunCreate& create);
   StatusOr<Run> get_run(const std::string& run_id);
   /// Sets status, end time and/or name; unset fields are left alone.
@@ -161,6 +170,10 @@ class MlflowClient {
                                   const std::string& value);
   Status delete_registered_model_tag(const std::string& name, const std::string& key);
 
+  /// Creates a model version, safe to retry as create_run is: its token is the version tag
+  /// mlflow-cpp.model_version_key ("v" + 32 hex digits unless `create.tags` sets it), looked up
+  /// with search_model_versions (filter tags.`mlflow-cpp.model_version_key` = '<token>', a
+  /// version of `create.name`) only after an attempt without a definite answer.
   StatusOr<ModelVersion> create_model_version(const ModelVersionCreate& create);
   StatusOr<ModelVersion> get_model_version(const std::string& name, const std::string& version);
   StatusOr<Page<ModelVersion>> search_model_versions(const SearchOptions& search = {});
