@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Experiment endpoints.
 #include "client_impl.h"
+#include "mlflow/system_tags.h"
 #include "mlflow/validation.h"
 
 namespace mlflow {
@@ -43,7 +44,8 @@ StatusOr<std::string> MlflowClient::get_or_create_experiment(const std::string& 
     return found->experiment_id;
   }
   if (found.status().code() != StatusCode::kNotFound) return found.status();
-  auto created = create_experiment(name);
+  // The MLflow UI opens an experiment without this tag on its GenAI overview, not on the runs.
+  auto created = create_experiment(name, {{kTagExperimentKind, kExperimentKindTraining}});
   if (created.ok() || created.status().code() != StatusCode::kAlreadyExists) return created;
   // Another process created it between our two calls.
   auto again = get_experiment_by_name(name);
