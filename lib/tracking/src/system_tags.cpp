@@ -53,7 +53,8 @@ bool is_sha(const std::string& s) {
 }
 
 // Resolves "ref: refs/heads/x" through loose refs, then packed-refs.
-std::string resolve_ref(const fs::path& git_dir, const fs::path& common_dir, const std::string& ref) {
+std::string resolve_ref(const fs::path& git_dir, const fs::path& common_dir,
+                        const std::string& ref) {
   for (const auto& base : {git_dir, common_dir}) {
     std::string v = first_line(base / ref);
     if (is_sha(v)) return v;
@@ -61,7 +62,8 @@ std::string resolve_ref(const fs::path& git_dir, const fs::path& common_dir, con
   std::ifstream packed(common_dir / "packed-refs");
   std::string line;
   while (std::getline(packed, line)) {
-    if (line.size() > 41 && line.compare(41, std::string::npos, ref) == 0 && is_sha(line.substr(0, 40))) {
+    if (line.size() > 41 && line.compare(41, std::string::npos, ref) == 0 &&
+        is_sha(line.substr(0, 40))) {
       return line.substr(0, 40);
     }
   }
@@ -104,8 +106,8 @@ Tags system_tags(const std::string& source_name) {
   Tags tags = {{"mlflow.user", current_user()},
                {"mlflow.source.name", source},
                {"mlflow.source.type", "LOCAL"}};
-  // Python looks next to the entry-point script; a name such as "sweep_runner" has no directory, and
-  // an installed executable no checkout, so the working directory's checkout comes next.
+  // Python looks next to the entry-point script; a name such as "sweep_runner" has no directory,
+  // and an installed executable no checkout, so the working directory's checkout comes next.
   const fs::path source_dir = fs::path(source).parent_path();
   std::string commit = source_dir.empty() ? std::string() : git_commit(source_dir.string());
   if (commit.empty()) commit = git_commit({});

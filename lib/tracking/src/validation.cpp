@@ -2,12 +2,11 @@
 // MLflow's key and value rules (mlflow/utils/validation.py, 3.17), applied before sending.
 #include "mlflow/validation.h"
 
+#include <fmt/format.h>
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace mlflow {
 
@@ -31,7 +30,9 @@ StatusOr<std::vector<CodePoint>> decode(const std::string& s, bool strict) {
     UChar32 c;
     U8_NEXT(bytes, i, length, c);
     if (c < 0) {
-      if (strict) return invalid(fmt::format("is not valid UTF-8 (byte {:#04x} at offset {})", bytes[start], start));
+      if (strict)
+        return invalid(
+            fmt::format("is not valid UTF-8 (byte {:#04x} at offset {})", bytes[start], start));
       c = 0xFFFD;
     }
     out.push_back({c, static_cast<std::size_t>(start)});
@@ -83,7 +84,8 @@ bool path_unique(const std::string& key) {
   std::size_t start = 0;
   while (true) {
     const std::size_t end = key.find('/', start);
-    const std::string part = key.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    const std::string part =
+        key.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (part.empty() || part == "." || part == "..") return false;
     if (end == std::string::npos) return true;
     start = end + 1;
@@ -96,8 +98,8 @@ std::size_t length(const std::string& s) { return decode(s, false)->size(); }
 Status check_value_length(const std::string& what, const std::string& key, const std::string& value,
                           std::size_t limit) {
   if (const std::size_t n = length(value); n > limit) {
-    return invalid(fmt::format("{} {} value is {} characters long; MLflow allows at most {}", what, shown(key), n,
-                               limit));
+    return invalid(fmt::format("{} {} value is {} characters long; MLflow allows at most {}", what,
+                               shown(key), n, limit));
   }
   return Status();
 }
@@ -110,24 +112,27 @@ Status validate_key(const char* kind, const std::string& key) {
   }
   const std::vector<CodePoint>& cps = *decoded;
   if (cps.empty()) return invalid(std::string(kind) + " key must not be empty");
-  // Python's `$` also matches before one final '\n', so MLflow's regex lets a trailing newline through.
+  // Python's `$` also matches before one final '\n', so MLflow's regex lets a trailing newline
+  // through.
   const std::size_t checked = cps.back().c == '\n' ? cps.size() - 1 : cps.size();
   for (std::size_t i = 0; i < checked; ++i) {
     if (!key_char_ok(cps[i].c)) {
       const std::size_t next = i + 1 < cps.size() ? cps[i + 1].offset : key.size();
-      return invalid(fmt::format("{} key {} contains {}; MLflow allows only letters, numbers, '_', '-', '.', "
-                                 "' ', '/' and ':' in keys",
-                                 kind, shown(key), describe(key, cps[i], next)));
+      return invalid(
+          fmt::format("{} key {} contains {}; MLflow allows only letters, numbers, '_', '-', '.', "
+                      "' ', '/' and ':' in keys",
+                      kind, shown(key), describe(key, cps[i], next)));
     }
   }
   if (!path_unique(key)) {
-    return invalid(fmt::format("{} key {} is not a normalised relative path (no leading '/' or '..', no '//', "
-                               "'.' or '..' component, no trailing '/')",
-                               kind, shown(key)));
+    return invalid(
+        fmt::format("{} key {} is not a normalised relative path (no leading '/' or '..', no '//', "
+                    "'.' or '..' component, no trailing '/')",
+                    kind, shown(key)));
   }
   if (cps.size() > kMaxKeyLength) {
-    return invalid(fmt::format("{} key {} is {} characters long; MLflow allows at most {}", kind, shown(key),
-                               cps.size(), kMaxKeyLength));
+    return invalid(fmt::format("{} key {} is {} characters long; MLflow allows at most {}", kind,
+                               shown(key), cps.size(), kMaxKeyLength));
   }
   return Status();
 }
@@ -166,12 +171,14 @@ Status validate_artifact_path(const std::string& path) {
   if (path.empty()) return Status();
   if (path.front() == '/' || path.find('\\') != std::string::npos ||
       path.find('\0') != std::string::npos || (path.size() > 1 && path[1] == ':')) {
-    return invalid("artifact path '" + path + "' must be relative (no leading '/', no drive, no '\\')");
+    return invalid("artifact path '" + path +
+                   "' must be relative (no leading '/', no drive, no '\\')");
   }
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
-    std::string part = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string part =
+        path.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (part == "..") return invalid("artifact path '" + path + "' must not contain '..'");
     if (end == std::string::npos) break;
     start = end + 1;

@@ -30,16 +30,18 @@ mlflow::testing::ProcessResult sh_in(const std::string& dir, const std::string& 
 }
 }  // namespace
 
-TEST_CASE("sweep_runner: runs created in a git checkout carry its commit and the user without $USER") {
+TEST_CASE(
+    "sweep_runner: runs created in a git checkout carry its commit and the user without $USER") {
   TempDir repo;
   const std::string experiment = unique_name("sweep-systags");
-  write_file(repo.path() + "/tags.yaml", "name: tags\nexperiment: " + experiment + "\nprogram: " +
-                                             FAKE_TRAINER_PATH +
-                                             "\nmetric: {name: score, goal: maximize}\nparameters:\n"
-                                             "  score: {values: [0.1, 0.2]}\n");
-  auto git = sh_in(repo.path(),
-                   "git init -q . && git add tags.yaml && git -c user.name=t -c user.email=t@example.com "
-                   "commit -q -m spec && git rev-parse HEAD");
+  write_file(repo.path() + "/tags.yaml",
+             "name: tags\nexperiment: " + experiment + "\nprogram: " + FAKE_TRAINER_PATH +
+                 "\nmetric: {name: score, goal: maximize}\nparameters:\n"
+                 "  score: {values: [0.1, 0.2]}\n");
+  auto git =
+      sh_in(repo.path(),
+            "git init -q . && git add tags.yaml && git -c user.name=t -c user.email=t@example.com "
+            "commit -q -m spec && git rev-parse HEAD");
   REQUIRE_MESSAGE(git.exit_code == 0, git.err);
   const std::string commit = git.out.substr(0, git.out.find('\n'));
   REQUIRE(commit.size() == 40);
@@ -70,6 +72,6 @@ TEST_CASE("sweep_runner: runs created in a git checkout carry its commit and the
   }
   REQUIRE_FALSE(parent_id.empty());
   // The parent's link, as printed, opens the runs view rather than the GenAI overview.
-  CHECK(sweep.out.find(server_url() + "/#/experiments/" + exp->experiment_id + "/runs/" + parent_id +
-                       "?workflowType=machine_learning") != std::string::npos);
+  CHECK(sweep.out.find(server_url() + "/#/experiments/" + exp->experiment_id + "/runs/" +
+                       parent_id + "?workflowType=machine_learning") != std::string::npos);
 }

@@ -68,7 +68,9 @@ TEST_CASE("experiment kind: an existing experiment is found, not retagged") {
   CHECK_FALSE(experiment_kind(client, name).has_value());
 }
 
-TEST_CASE("UI links: a run's link is the hash route with workflowType=machine_learning inside the fragment") {
+TEST_CASE(
+    "UI links: a run's link is the hash route with workflowType=machine_learning inside the "
+    "fragment") {
   auto client = test_client();
   auto ref = mlflow::testing::new_run(client, "ui-link");
   const std::string link = client.run_ui_url(ref.experiment_id, ref.run_id);

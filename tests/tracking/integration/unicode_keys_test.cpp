@@ -23,11 +23,17 @@ std::string repeat(const std::string& s, int n) {
 }
 
 // Characters where Python's `\w`, ICU's u_isalnum and ASCII differ, and path-like names.
+// clang-format off
 const std::vector<std::string> kKeys = {
-    "é", "ß", "中", "٣", "²", "Ⅻ", "½", "ǅ", "ʰ", "〇", "𝟘",  // letters and numbers (Nd, No, Nl, Lt, Lm)
-    "\xCC\x81", "e\xCC\x81", "€", "🙂", "a\xC2\xA0" "b", "x\xE3\x80\x80y", "\t",  // marks, symbols, spaces
-    "a\n", "a\nb", "loss/é_²", "epoch:٣", "..é", "é/", "a//é", "./é", "é/./x",    // newline, paths
-    repeat("é", 250), repeat("é", 251)};                                          // lengths in characters
+    // letters and numbers (Ll, Lo, Nd, No, Nl, Lt, Lm)
+    "é", "ß", "中", "٣", "²", "Ⅻ", "½", "ǅ", "ʰ", "〇", "𝟘",
+    // a combining mark alone and after 'e', symbols, spaces
+    "\xCC\x81", "e\xCC\x81", "€", "🙂", "a\u00A0b", "x\xE3\x80\x80y", "\t",
+    // newlines, mixed, path-like
+    "a\n", "a\nb", "loss/é_²", "epoch:٣", "..é", "é/", "a//é", "./é", "é/./x",
+    // lengths in characters
+    repeat("é", 250), repeat("é", 251)};
+// clang-format on
 
 // The server's verdict, asked directly over HTTP so no client-side check stands in the way.
 bool server_accepts(const std::string& endpoint, const nlohmann::json& body) {
@@ -39,14 +45,17 @@ bool server_accepts(const std::string& endpoint, const nlohmann::json& body) {
   auto resp = mlflow::make_curl_transport()->send(req);
   REQUIRE_MESSAGE(resp.ok(), resp.status().to_string());
   // Refusals are 400 INVALID_PARAMETER_VALUE; anything else would be a server fault, not a verdict.
-  REQUIRE_MESSAGE((resp->status == 200 || resp->body.find("INVALID_PARAMETER_VALUE") != std::string::npos),
-                  resp->status << " " << resp->body);
+  REQUIRE_MESSAGE(
+      (resp->status == 200 || resp->body.find("INVALID_PARAMETER_VALUE") != std::string::npos),
+      resp->status << " " << resp->body);
   return resp->status == 200;
 }
 
 }  // namespace
 
-TEST_CASE("unicode keys: client and server agree on every key, for params, metrics, tags and experiment tags") {
+TEST_CASE(
+    "unicode keys: client and server agree on every key, for params, metrics, tags and experiment "
+    "tags") {
   auto client = test_client();
   auto raw = mlflow::testing::new_run(client, "unicode-raw");
   auto ours = mlflow::testing::new_run(client, "unicode-client");
@@ -54,12 +63,16 @@ TEST_CASE("unicode keys: client and server agree on every key, for params, metri
   int refused = 0;
   for (const std::string& key : kKeys) {
     CAPTURE(key);
-    const bool param = server_accepts("runs/log-parameter", {{"run_id", raw.run_id}, {"key", key}, {"value", "v"}});
+    const bool param = server_accepts("runs/log-parameter",
+                                      {{"run_id", raw.run_id}, {"key", key}, {"value", "v"}});
     const bool metric = server_accepts(
-        "runs/log-metric", {{"run_id", raw.run_id}, {"key", key}, {"value", 1.0}, {"timestamp", 1}, {"step", 0}});
-    const bool tag = server_accepts("runs/set-tag", {{"run_id", raw.run_id}, {"key", key}, {"value", "v"}});
-    const bool exp_tag = server_accepts("experiments/set-experiment-tag",
-                                        {{"experiment_id", raw.experiment_id}, {"key", key}, {"value", "v"}});
+        "runs/log-metric",
+        {{"run_id", raw.run_id}, {"key", key}, {"value", 1.0}, {"timestamp", 1}, {"step", 0}});
+    const bool tag =
+        server_accepts("runs/set-tag", {{"run_id", raw.run_id}, {"key", key}, {"value", "v"}});
+    const bool exp_tag =
+        server_accepts("experiments/set-experiment-tag",
+                       {{"experiment_id", raw.experiment_id}, {"key", key}, {"value", "v"}});
     // One rule for all four kinds of key, on the server as in the client.
     CHECK(param == metric);
     CHECK(param == tag);
@@ -92,8 +105,9 @@ TEST_CASE("unicode keys: client and server agree on every key, for params, metri
   auto run = client.get_run(ours.run_id);
   REQUIRE(run.ok());
   for (const std::string& key : {std::string("Ⅻ"), std::string("loss/é_²"), repeat("é", 250)}) {
-    const bool found = std::any_of(run->data.params.begin(), run->data.params.end(),
-                                   [&](const mlflow::Param& p) { return p.key == key && p.value == "v"; });
+    const bool found =
+        std::any_of(run->data.params.begin(), run->data.params.end(),
+                    [&](const mlflow::Param& p) { return p.key == key && p.value == "v"; });
     CHECK_MESSAGE(found, key);
   }
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The system tags every run starts with: the user as Python's getpass.getuser() finds it, and the
 // git commit read from .git.
+#include "mlflow/system_tags.h"
+
 #include <doctest/doctest.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -9,7 +11,6 @@
 #include <optional>
 #include <string>
 
-#include "mlflow/system_tags.h"
 #include "support/test_support.h"
 
 using mlflow::current_user;
@@ -32,7 +33,8 @@ const std::string kSha2 = "89abcdef0123456789abcdef0123456789abcdef";
 
 }  // namespace
 
-TEST_CASE("system tags: the user is LOGNAME, USER, LNAME, USERNAME, in that order, skipping empty ones") {
+TEST_CASE(
+    "system tags: the user is LOGNAME, USER, LNAME, USERNAME, in that order, skipping empty ones") {
   CHECK(current_user(env_of({{"LOGNAME", "ada"}, {"USER", "bob"}, {"USERNAME", "cy"}})) == "ada");
   CHECK(current_user(env_of({{"LOGNAME", ""}, {"USER", "bob"}, {"LNAME", "dee"}})) == "bob");
   CHECK(current_user(env_of({{"LNAME", "dee"}, {"USERNAME", "cy"}})) == "dee");
@@ -59,9 +61,9 @@ TEST_CASE("system tags: git commit from packed-refs, a detached HEAD and a workt
   TempDir repo;
   SUBCASE("packed refs") {
     write_file(repo.path() + "/.git/HEAD", "ref: refs/heads/dev\n");
-    write_file(repo.path() + "/.git/packed-refs",
-               "# pack-refs with: peeled fully-peeled sorted\n" + kSha2 + " refs/heads/main\n" + kSha1 +
-                   " refs/heads/dev\n");
+    write_file(repo.path() + "/.git/packed-refs", "# pack-refs with: peeled fully-peeled sorted\n" +
+                                                      kSha2 + " refs/heads/main\n" + kSha1 +
+                                                      " refs/heads/dev\n");
     CHECK(git_commit(repo.path()) == kSha1);
   }
   SUBCASE("detached HEAD") {

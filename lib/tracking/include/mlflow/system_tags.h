@@ -16,8 +16,8 @@ inline constexpr const char* kTagExperimentKind = "mlflow.experimentKind";
 inline constexpr const char* kExperimentKindTraining = "custom_model_development";
 
 /// The user name for mlflow.user, found as Python's getpass.getuser() finds it: the first non-empty
-/// of LOGNAME, USER, LNAME and USERNAME (read through `env`; empty: the process's environment), else
-/// the password-database name of the real uid, else "unknown". Thread-safe when `env` is.
+/// of LOGNAME, USER, LNAME and USERNAME (read through `env`; empty: the process's environment),
+/// else the password-database name of the real uid, else "unknown". Thread-safe when `env` is.
 std::string current_user(const ClientOptions::EnvLookup& env = {});
 /// Absolute path of the running executable (empty when /proc/self/exe cannot be read).
 std::string executable_path();

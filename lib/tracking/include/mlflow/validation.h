@@ -33,8 +33,8 @@ Status validate_experiment_tag(const std::string& key, const std::string& value)
 Status validate_metric(const std::string& key, long long timestamp_ms);
 /// Non-empty, at most 500 characters.
 Status validate_experiment_name(const std::string& name);
-/// A relative artifact path: not absolute, no '..' component, no NUL, no backslash. Empty is allowed
-/// (the artifact root).
+/// A relative artifact path: not absolute, no '..' component, no NUL, no backslash. Empty is
+/// allowed (the artifact root).
 Status validate_artifact_path(const std::string& path);
 
 }  // namespace mlflow
