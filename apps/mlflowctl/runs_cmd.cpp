@@ -131,9 +131,8 @@ void run_create(Context& ctx, const CreateArgs& a) {
   }
   mlflow::MlflowClient::RunCreate create;
   create.run_name = a.run_name;
-  // The system tags every run of this toolkit starts with; the user's --tag come last and win.
-  create.tags = mlflow::system_tags("mlflowctl");
-  for (auto& t : parse_tags(a.tags, "--tag")) create.tags.push_back(std::move(t));
+  // The system tags every run of this toolkit starts with; a --tag of the same key replaces one.
+  create.tags = mlflow::system_tags("mlflowctl", parse_tags(a.tags, "--tag"));
   auto& client = ctx.client();
   create.experiment_id = a.experiment_id.empty()
                              ? unwrap(client.get_or_create_experiment(a.experiment_name),

@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -101,7 +102,7 @@ std::string git_commit(const std::string& dir) {
   return {};
 }
 
-Tags system_tags(const std::string& source_name) {
+Tags system_tags(const std::string& source_name, const Tags& extra) {
   std::string source = source_name.empty() ? executable_path() : source_name;
   Tags tags = {{"mlflow.user", current_user()},
                {"mlflow.source.name", source},
@@ -112,6 +113,15 @@ Tags system_tags(const std::string& source_name) {
   std::string commit = source_dir.empty() ? std::string() : git_commit(source_dir.string());
   if (commit.empty()) commit = git_commit({});
   if (!commit.empty()) tags.push_back({"mlflow.source.git.commit", commit});
+  for (const auto& t : extra) {
+    auto same =
+        std::find_if(tags.begin(), tags.end(), [&](const KeyValue& kv) { return kv.key == t.key; });
+    if (same == tags.end()) {
+      tags.push_back(t);
+    } else {
+      same->value = t.value;
+    }
+  }
   return tags;
 }
 

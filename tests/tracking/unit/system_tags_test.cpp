@@ -94,3 +94,16 @@ TEST_CASE("system tags: no readable commit, none; a source inside a checkout car
   CHECK(mlflow::find_value(tags, "mlflow.source.type") == "LOCAL");
   CHECK(mlflow::find_value(tags, "mlflow.user") == current_user());
 }
+
+TEST_CASE("system tags: extra tags follow, replacing a system tag of the same key in place") {
+  const mlflow::Tags tags =
+      mlflow::system_tags("tool", {{"team", "vision"}, {"mlflow.user", "ci-bot"}, {"team", "nlp"}});
+  int users = 0;
+  for (const auto& t : tags) users += t.key == "mlflow.user" ? 1 : 0;
+  CHECK(users == 1);  // MLflow refuses to create a run that names a tag twice
+  CHECK(tags.front().key == "mlflow.user");
+  CHECK(tags.front().value == "ci-bot");
+  CHECK(tags.back().key == "team");
+  CHECK(tags.back().value == "nlp");
+  CHECK(mlflow::find_value(tags, "mlflow.source.name") == "tool");
+}

@@ -28,8 +28,9 @@ std::string git_commit(const std::string& dir);
 
 /// mlflow.user, mlflow.source.name (`source_name`, the executable's path when empty),
 /// mlflow.source.type=LOCAL and, when known, mlflow.source.git.commit: the commit of the checkout
-/// holding the source, else of the working directory's. Every run this toolkit creates starts with
-/// these (ActiveRun, AsyncRun, sweep_runner, mlflowctl).
-Tags system_tags(const std::string& source_name = {});
+/// holding the source, else of the working directory's; then `extra`, each replacing a tag of the
+/// same key (MLflow refuses to create a run with a key twice). Every run this toolkit creates
+/// starts with these (ActiveRun, AsyncRun, sweep_runner, mlflowctl).
+Tags system_tags(const std::string& source_name = {}, const Tags& extra = {});
 
 }  // namespace mlflow
