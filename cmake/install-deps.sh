@@ -65,7 +65,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 # is used by mlflow/server.sh to poll /health.
 core_packages=(
   build-essential cmake ninja-build git ca-certificates curl
-  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libfmt-dev doctest-dev zlib1g-dev
+  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libfmt-dev doctest-dev zlib1g-dev libicu-dev
   libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libcairo2-dev fonts-dejavu-core pkg-config libgoogle-perftools-dev
   python3 python3-venv

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `mlflowctl runs ...`: search, show, create and end runs; log params, metrics and tags to them.
 #include <fmt/format.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -15,6 +13,7 @@
 
 #include "commands.h"
 #include "json_view.h"
+#include "mlflow/system_tags.h"
 #include "mlflow/validation.h"
 #include "output.h"
 
@@ -119,14 +118,6 @@ void run_show(Context& ctx, const std::string& run_id) {
 
 // ---- runs create / end ----------------------------------------------------------------------
 
-/// $USER, else the account name of the effective uid (cron and containers often lack $USER).
-std::string current_user() {
-  if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') return user;
-  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr)
-    return pw->pw_name;
-  return {};
-}
-
 struct CreateArgs {
   std::string experiment_name;
   std::string experiment_id;
@@ -140,12 +131,8 @@ void run_create(Context& ctx, const CreateArgs& a) {
   }
   mlflow::MlflowClient::RunCreate create;
   create.run_name = a.run_name;
-  create.tags = parse_tags(a.tags, "--tag");
-  // The system tags the MLflow UI shows for runs started from a terminal.
-  if (std::string user = current_user(); !user.empty())
-    create.tags.push_back({"mlflow.user", user});
-  create.tags.push_back({"mlflow.source.name", "mlflowctl"});
-  create.tags.push_back({"mlflow.source.type", "LOCAL"});
+  // The system tags every run of this toolkit starts with; a --tag of the same key replaces one.
+  create.tags = mlflow::system_tags("mlflowctl", parse_tags(a.tags, "--tag"));
   auto& client = ctx.client();
   create.experiment_id = a.experiment_id.empty()
                              ? unwrap(client.get_or_create_experiment(a.experiment_name),

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "mlflow/registry.h"
+#include "mlflow/system_tags.h"
 #include "mlflow/sweep/trial_process.h"
 #include "sweep_internal.h"
 
@@ -307,7 +308,7 @@ class SweepRun {
     MlflowClient::RunCreate create;
     create.experiment_id = report_.experiment_id;
     create.run_name = spec_.name;
-    create.tags = system_tags();
+    create.tags = mlflow::system_tags("sweep_runner");
     create.tags.push_back({kTagSweepName, spec_.name});
     create.tags.push_back({kTagSpecHash, spec_.hash});
     create.tags.push_back({kTagSpecFile, fs::path(spec_.file).filename().string()});
@@ -322,13 +323,6 @@ class SweepRun {
                                  {"program", spec_.program.is_builtin() ? spec_.program.builtin : spec_.program.command[0]}};
     MLFLOW_CPP_RETURN_IF_ERROR(client_.log_batch(report_.parent_run_id, {}, params).with_context("logging the sweep"));
     return client_.log_artifact(report_.parent_run_id, spec_.file, "").with_context("logging the spec file");
-  }
-
-  static Tags system_tags() {
-    const char* user = std::getenv("USER");
-    return {{"mlflow.user", user ? user : "unknown"},
-            {"mlflow.source.name", "sweep_runner"},
-            {"mlflow.source.type", "LOCAL"}};
   }
 
   void merge(std::vector<TrialResult> results) {
@@ -439,7 +433,7 @@ class SweepRun {
     MlflowClient::RunCreate create;
     create.experiment_id = report_.experiment_id;
     create.run_name = fmt::format("{}-{}", spec_.name, t.index);
-    create.tags = system_tags();
+    create.tags = mlflow::system_tags("sweep_runner");
     create.tags.push_back({"mlflow.parentRunId", report_.parent_run_id});
     create.tags.push_back({kTagSweepName, spec_.name});
     create.tags.push_back({kTagTrial, std::to_string(t.index)});

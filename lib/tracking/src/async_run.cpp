@@ -7,8 +7,8 @@
 
 #include "async_logger_impl.h"
 #include "idempotent_create.h"
+#include "mlflow/system_tags.h"
 #include "mlflow/validation.h"
-#include "system_tags.h"
 
 namespace mlflow {
 
@@ -64,8 +64,7 @@ StatusOr<AsyncRun> AsyncLogger::start_run(RunOptions options) {
     start.timestamp = now_ms();
     start.parent = options.parent_run_id;
     MLFLOW_CPP_RETURN_IF_ERROR(impl.enqueue(std::move(start)));
-    Tags tags = detail::system_tags(options.source_name);
-    for (const auto& t : options.tags) tags.push_back(t);
+    const Tags tags = system_tags(options.source_name, options.tags);
     for (const auto& t : tags) MLFLOW_CPP_RETURN_IF_ERROR(impl.enqueue(tag_record(state->key, t.key, t.value)));
   }
   return AsyncRun(shared_from_this(), std::move(state));

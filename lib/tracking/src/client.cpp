@@ -101,7 +101,10 @@ MlflowClient MlflowClient::derive(
 }
 
 std::string MlflowClient::run_ui_url(const std::string& experiment_id, const std::string& run_id) const {
-  return impl_->base_url + "/#/experiments/" + experiment_id + "/runs/" + run_id;
+  // MLflow 3.x's UI is a hash router: the query goes after the route, inside the fragment. Without it
+  // the UI follows its global GenAI / model-training switch, GenAI by default.
+  return impl_->base_url + "/#/experiments/" + experiment_id + "/runs/" + run_id +
+         "?workflowType=machine_learning";
 }
 
 StatusOr<HttpResponse> MlflowClient::Impl::exchange(const std::string& method,

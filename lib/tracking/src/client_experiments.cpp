@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Experiment endpoints.
 #include "client_impl.h"
+#include "mlflow/system_tags.h"
 #include "mlflow/validation.h"
 
 namespace mlflow {
@@ -10,6 +11,7 @@ using detail::json;
 StatusOr<std::string> MlflowClient::create_experiment(const std::string& name, const Tags& tags,
                                                       const std::string& artifact_location) {
   MLFLOW_CPP_RETURN_IF_ERROR(validate_experiment_name(name));
+  for (const auto& t : tags) MLFLOW_CPP_RETURN_IF_ERROR(validate_experiment_tag(t.key, t.value));
   json body = {{"name", name}, {"tags", detail::encode_tags(tags)}};
   if (!artifact_location.empty()) body["artifact_location"] = artifact_location;
   auto r = impl_->post(std::string(kApi) + "/experiments/create", body);
@@ -42,7 +44,8 @@ StatusOr<std::string> MlflowClient::get_or_create_experiment(const std::string& 
     return found->experiment_id;
   }
   if (found.status().code() != StatusCode::kNotFound) return found.status();
-  auto created = create_experiment(name);
+  // The MLflow UI opens an experiment without this tag on its GenAI overview, not on the runs.
+  auto created = create_experiment(name, {{kTagExperimentKind, kExperimentKindTraining}});
   if (created.ok() || created.status().code() != StatusCode::kAlreadyExists) return created;
   // Another process created it between our two calls.
   auto again = get_experiment_by_name(name);
@@ -64,11 +67,7 @@ StatusOr<Page<Experiment>> MlflowClient::search_experiments(const SearchOptions&
 Status MlflowClient::set_experiment_tag(const std::string& experiment_id, const std::string& key,
                                         const std::string& value) {
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("experiment id", experiment_id));
-  MLFLOW_CPP_RETURN_IF_ERROR(validate_key("experiment tag", key));
-  if (value.size() > 5000) {
-    return Status(StatusCode::kInvalidArgument,
-                  "experiment tag '" + key + "' value is longer than MLflow's 5000 characters");
-  }
+  MLFLOW_CPP_RETURN_IF_ERROR(validate_experiment_tag(key, value));
   return impl_->post(std::string(kApi) + "/experiments/set-experiment-tag",
                      {{"experiment_id", experiment_id}, {"key", key}, {"value", value}})
       .status();

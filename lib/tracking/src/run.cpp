@@ -5,8 +5,8 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
+#include "mlflow/system_tags.h"
 #include "mlflow/validation.h"
-#include "system_tags.h"
 
 namespace mlflow {
 
@@ -39,10 +39,11 @@ StatusOr<ActiveRun> start_impl(MlflowClient client, const RunOptions& o) {
   }
   if (experiment_id.empty()) experiment_id = "0";  // MLflow's "Default" experiment
 
-  Tags tags = detail::system_tags(o.source_name);
-  if (!o.run_name.empty()) tags.push_back({"mlflow.runName", o.run_name});
-  if (!o.parent_run_id.empty()) tags.push_back({"mlflow.parentRunId", o.parent_run_id});
-  for (const auto& t : o.tags) tags.push_back(t);  // caller's tags override system ones (last wins)
+  Tags own;
+  if (!o.run_name.empty()) own.push_back({"mlflow.runName", o.run_name});
+  if (!o.parent_run_id.empty()) own.push_back({"mlflow.parentRunId", o.parent_run_id});
+  own.insert(own.end(), o.tags.begin(), o.tags.end());  // the caller's tags override system ones
+  Tags tags = system_tags(o.source_name, own);
 
   MlflowClient::RunCreate create;
   create.experiment_id = experiment_id;

@@ -1,23 +1,34 @@
 // SPDX-License-Identifier: Apache-2.0
-// System tags: user, source and git commit.
-#include "system_tags.h"
+// System tags: user, source and git commit, shared by every way this toolkit creates runs.
+#include "mlflow/system_tags.h"
 
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
-namespace mlflow::detail {
+namespace mlflow {
 
 namespace fs = std::filesystem;
 
-std::string current_user() {
-  if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') return u;
-  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr) {
-    return pw->pw_name;
+std::string current_user(const ClientOptions::EnvLookup& env_in) {
+  const ClientOptions::EnvLookup env = env_in ? env_in : ClientOptions::EnvLookup(process_env);
+  for (const char* name : {"LOGNAME", "USER", "LNAME", "USERNAME"}) {
+    if (auto u = env(name); u && !u->empty()) return *u;
+  }
+  // getpwuid_r: other threads may be reading the password database too.
+  long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buf(size > 0 ? static_cast<std::size_t>(size) : 16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(::getuid(), &entry, buf.data(), buf.size(), &found) == 0 && found != nullptr &&
+      found->pw_name != nullptr && *found->pw_name != '\0') {
+    return found->pw_name;
   }
   return "unknown";
 }
@@ -43,7 +54,8 @@ bool is_sha(const std::string& s) {
 }
 
 // Resolves "ref: refs/heads/x" through loose refs, then packed-refs.
-std::string resolve_ref(const fs::path& git_dir, const fs::path& common_dir, const std::string& ref) {
+std::string resolve_ref(const fs::path& git_dir, const fs::path& common_dir,
+                        const std::string& ref) {
   for (const auto& base : {git_dir, common_dir}) {
     std::string v = first_line(base / ref);
     if (is_sha(v)) return v;
@@ -51,7 +63,8 @@ std::string resolve_ref(const fs::path& git_dir, const fs::path& common_dir, con
   std::ifstream packed(common_dir / "packed-refs");
   std::string line;
   while (std::getline(packed, line)) {
-    if (line.size() > 41 && line.compare(41, std::string::npos, ref) == 0 && is_sha(line.substr(0, 40))) {
+    if (line.size() > 41 && line.compare(41, std::string::npos, ref) == 0 &&
+        is_sha(line.substr(0, 40))) {
       return line.substr(0, 40);
     }
   }
@@ -89,15 +102,27 @@ std::string git_commit(const std::string& dir) {
   return {};
 }
 
-Tags system_tags(const std::string& source_name) {
+Tags system_tags(const std::string& source_name, const Tags& extra) {
   std::string source = source_name.empty() ? executable_path() : source_name;
   Tags tags = {{"mlflow.user", current_user()},
                {"mlflow.source.name", source},
                {"mlflow.source.type", "LOCAL"}};
-  std::string commit = git_commit(fs::path(source).parent_path().string());
+  // Python looks next to the entry-point script; a name such as "sweep_runner" has no directory,
+  // and an installed executable no checkout, so the working directory's checkout comes next.
+  const fs::path source_dir = fs::path(source).parent_path();
+  std::string commit = source_dir.empty() ? std::string() : git_commit(source_dir.string());
   if (commit.empty()) commit = git_commit({});
   if (!commit.empty()) tags.push_back({"mlflow.source.git.commit", commit});
+  for (const auto& t : extra) {
+    auto same =
+        std::find_if(tags.begin(), tags.end(), [&](const KeyValue& kv) { return kv.key == t.key; });
+    if (same == tags.end()) {
+      tags.push_back(t);
+    } else {
+      same->value = t.value;
+    }
+  }
   return tags;
 }
 
-}  // namespace mlflow::detail
+}  // namespace mlflow

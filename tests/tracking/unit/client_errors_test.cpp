@@ -66,7 +66,7 @@ TEST_CASE("client: a non-JSON 401 names method and path, and never the credentia
   CHECK(msg.find("s3cr3t") == std::string::npos);
   CHECK(msg.find("alice") == std::string::npos);
   CHECK(c.tracking_uri() == "https://tracking.example/prefix");
-  CHECK(c.run_ui_url("7", "abc") == "https://tracking.example/prefix/#/experiments/7/runs/abc");  // printable
+  CHECK(c.run_ui_url("7", "abc") == "https://tracking.example/prefix/#/experiments/7/runs/abc?workflowType=machine_learning");  // printable
   // userinfo in the URI becomes Basic auth
   auto req = f.transport->requests().at(0);
   bool has_basic = false;

@@ -15,7 +15,7 @@ TEST_CASE("validation: keys MLflow accepts") {
 }
 
 TEST_CASE("validation: keys MLflow refuses") {
-  for (const char* k : {"", "a*b", "a\\b", "/abs", "../up", "..", ".", "a//b", "a/./b", "a/", "a/..", "ü"}) {
+  for (const char* k : {"", "a*b", "a\\b", "/abs", "../up", "..", ".", "a//b", "a/./b", "a/", "a/..", "€"}) {
     auto st = validate_key("param", k);
     CHECK_MESSAGE(st.code() == mlflow::StatusCode::kInvalidArgument, k);
     CHECK(st.message().find("param key") == 0);

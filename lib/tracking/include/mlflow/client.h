@@ -60,7 +60,8 @@ class MlflowClient {
   MlflowClient derive(const RetryOptions& retry,
                       const std::function<std::shared_ptr<HttpTransport>(
                           std::shared_ptr<HttpTransport>)>& wrap_transport = {}) const;
-  /// The MLflow UI page of a run on this server (safe to print).
+  /// The MLflow UI page of a run on this server (safe to print), in the UI's model-training view:
+  /// <base>/#/experiments/<experiment_id>/runs/<run_id>?workflowType=machine_learning.
   std::string run_ui_url(const std::string& experiment_id, const std::string& run_id) const;
 
   // ---- experiments ------------------------------------------------------------------------
@@ -69,7 +70,10 @@ class MlflowClient {
   StatusOr<Experiment> get_experiment(const std::string& experiment_id);
   /// kNotFound when no experiment has that name.
   StatusOr<Experiment> get_experiment_by_name(const std::string& name);
-  /// The experiment's id, creating it when missing (tolerates a concurrent creator).
+  /// The experiment's id, creating it when missing (tolerates a concurrent creator). An experiment
+  /// it creates is tagged mlflow.experimentKind=custom_model_development (kTagExperimentKind), which
+  /// makes the MLflow UI open it on its runs rather than its GenAI overview; an existing one is left
+  /// as it is.
   StatusOr<std::string> get_or_create_experiment(const std::string& name);
   StatusOr<Page<Experiment>> search_experiments(const SearchOptions& search = {},
                                                 ViewType view = ViewType::kActiveOnly);

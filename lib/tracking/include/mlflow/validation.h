@@ -8,25 +8,33 @@
 
 namespace mlflow {
 
+// Lengths count characters (Unicode code points), as Python's len() does, not bytes.
 inline constexpr std::size_t kMaxKeyLength = 250;
 inline constexpr std::size_t kMaxParamValueLength = 6000;
 inline constexpr std::size_t kMaxTagValueLength = 8000;
+inline constexpr std::size_t kMaxExperimentTagValueLength = 20000;
 inline constexpr std::size_t kMaxExperimentNameLength = 500;
 
-/// A metric, param or tag key: non-empty, at most 250 characters, only letters, digits, '_', '-',
-/// '.', ' ', '/', ':', in normalised path form (no '//', no '/./', no leading '/' or '..', not '.').
-/// `kind` ("metric", "param", "tag") names the key in the error. kInvalidArgument on failure.
+/// A metric, param or tag key as MLflow 3.17's server checks it: valid UTF-8; only Unicode letters
+/// and numbers (Python's str.isalnum(): general categories L*, plus every character with a numeric
+/// value, such as '٣', '²' and 'Ⅻ'), '_', '-', '.', ' ', '/' and ':' (one final '\n' passes too,
+/// as Python's `$` lets it); a normalised relative path (no leading '/' or '..', no empty, '.' or
+/// '..' component); at most 250 characters. `kind` ("metric", "param", "tag") names the key in the
+/// error, which shows a refused character as it is with its code point and name. Characters newer
+/// than the server's Python knows may still be refused by the server. kInvalidArgument on failure.
 Status validate_key(const char* kind, const std::string& key);
-/// Key plus value length (6000).
+/// Key plus value length (6000 characters).
 Status validate_param(const std::string& key, const std::string& value);
-/// Key plus value length (8000).
+/// Key plus value length (8000 characters).
 Status validate_tag(const std::string& key, const std::string& value);
+/// An experiment tag: key as validate_key, value at most 20000 characters.
+Status validate_experiment_tag(const std::string& key, const std::string& value);
 /// Key plus a non-negative timestamp.
 Status validate_metric(const std::string& key, long long timestamp_ms);
 /// Non-empty, at most 500 characters.
 Status validate_experiment_name(const std::string& name);
-/// A relative artifact path: not absolute, no '..' component, no NUL, no backslash. Empty is allowed
-/// (the artifact root).
+/// A relative artifact path: not absolute, no '..' component, no NUL, no backslash. Empty is
+/// allowed (the artifact root).
 Status validate_artifact_path(const std::string& path);
 
 }  // namespace mlflow
