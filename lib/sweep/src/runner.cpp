@@ -105,7 +105,7 @@ class SweepRun {
     MLFLOW_CPP_RETURN_IF_ERROR(attach_parent());
     if (report_.interrupted) return report_;
     if (report_.parent_run_id.empty()) {  // dry run of a sweep never started
-      for (const Trial& t : trials_) report_.trials.push_back(TrialResult{t, {}, {}, {}, 0, false, {}});
+      for (const Trial& t : trials_) report_.trials.push_back(TrialResult{t, {}, {}, {}, 0, false, {}, {}});
       observer_.planned(report_, std::vector<TrialState>(trials_.size(), TrialState::kPending),
                         owned_count());
       return report_;
@@ -319,7 +319,7 @@ class SweepRun {
                                  {"metric", spec_.metric.name},
                                  {"goal", spec_.metric.maximize ? "maximize" : "minimize"},
                                  {"trials", std::to_string(trials_.size())},
-                                 {"program", spec_.program.is_builtin() ? spec_.program.builtin : spec_.program.command[0]}};
+                                 {"program", spec_.program.label()}};
     MLFLOW_CPP_RETURN_IF_ERROR(client_.log_batch(report_.parent_run_id, {}, params).with_context("logging the sweep"));
     return client_.log_artifact(report_.parent_run_id, spec_.file, "").with_context("logging the spec file");
   }
@@ -333,8 +333,12 @@ class SweepRun {
 
   void merge(std::vector<TrialResult> results) {
     for (auto& r : results) {
-      r.ran_now = std::any_of(report_.trials.begin(), report_.trials.end(),
-                              [&](const TrialResult& old) { return old.trial.index == r.trial.index && old.ran_now; });
+      for (const TrialResult& old : report_.trials) {
+        if (old.trial.index == r.trial.index && old.ran_now) {
+          r.ran_now = true;
+          r.log_file = old.log_file;
+        }
+      }
     }
     report_.trials = std::move(results);
   }
@@ -397,29 +401,6 @@ class SweepRun {
     return (fs::temp_directory_path() / fmt::format("mlflow-cpp-sweep-{}", ::getpid())).string();
   }
 
-  std::vector<std::string> command_for(const Trial& t, int threads) const {
-    std::vector<std::string> argv;
-    bool has_threads = false;
-    if (spec_.program.is_builtin()) {
-      argv.push_back(options_.fmnist_train_exe);
-      if (spec_.program.builtin == kProgramFmnistPretrain) {
-        // The sweep registers the best trial itself. Rotation prediction unless the spec names a task.
-        const bool has_task = std::any_of(t.params.begin(), t.params.end(), [](const auto& p) { return p.first == "task"; });
-        if (!has_task) argv.insert(argv.end(), {"--task", "rotation"});
-        argv.push_back("--no-register");
-      }
-      argv.insert(argv.end(), {"--experiment", spec_.experiment});
-    } else {
-      argv = spec_.program.command;
-    }
-    for (const auto& [k, v] : t.params) {
-      argv.insert(argv.end(), {"--" + k, v});
-      has_threads = has_threads || k == "threads";
-    }
-    if (spec_.program.is_builtin() && !has_threads) argv.insert(argv.end(), {"--threads", std::to_string(threads)});
-    return argv;
-  }
-
   // Another worker may have taken the trial since the plan was made (two unsharded workers).
   StatusOr<bool> still_to_run(const Trial& t) {
     auto latest = latest_attempts(client_, report_.experiment_id, report_.parent_run_id);
@@ -450,8 +431,8 @@ class SweepRun {
     auto run = client_.create_run(create);
     if (!run.ok()) return run.status().with_context(fmt::format("creating the run of trial {}", t.index));
     const std::string run_id = run->info.run_id;
-    if (!spec_.program.is_builtin()) {
-      // fmnist_train logs every effective setting itself; other programs get the trial's params here.
+    if (!spec_.program.def.logs_params) {
+      // A program that logs its settings itself logs every effective one; others get the trial's here.
       std::vector<Param> params;
       for (const auto& [k, v] : t.params) params.push_back({k, v});
       MLFLOW_CPP_RETURN_IF_ERROR(client_.log_batch(run_id, {}, params).with_context("logging trial params"));
@@ -469,14 +450,15 @@ class SweepRun {
     // change results, but slows a trial running alone, so --parallel 1 keeps the default. A user's own
     // setting wins.
     if (options_.parallel > 1 && std::getenv("OMP_WAIT_POLICY") == nullptr) env["OMP_WAIT_POLICY"] = "PASSIVE";
-    auto process = TrialProcess::spawn(command_for(t, threads), env, log_file);
+    auto process = TrialProcess::spawn(spec_.program.def.trial_command(t.params, spec_.experiment, threads), env,
+                                       log_file);
     if (!process.ok()) {
       (void)client_.set_tag(run_id, kTagError, process.status().message());
       (void)client_.update_run(run_id, RunStatus::kFailed, now_ms());
       return process.status();
     }
     (void)client_.set_tag(run_id, kTagTrialPid, process_identity(process->pid()));
-    TrialResult shown{t, run_id, RunStatus::kRunning, {}, 0, true, {}};
+    TrialResult shown{t, run_id, RunStatus::kRunning, {}, 0, true, {}, {}};
     observer_.trial_started(spec_, shown, threads);
     return std::optional<Active>(Active{&t, run_id, log_file, std::move(*process), Clock::now()});
   }
@@ -488,13 +470,16 @@ class SweepRun {
     r.trial = *a.trial;
     r.run_id = a.run_id;
     r.ran_now = true;
+    r.log_file = a.log_file;
     r.seconds = std::chrono::duration<double>(Clock::now() - a.started).count();
     // The process is gone, so the run holds everything it will log.
     if (auto run = client_.get_run(a.run_id); run.ok()) {
       r.status = run->info.status;
       r.metric = metric_value(*run, spec_.metric.name);
       if (run->info.status == RunStatus::kRunning) {  // the program did not end its run
-        r.status = exit.ok() ? RunStatus::kFinished : exit.interrupted() ? RunStatus::kKilled : RunStatus::kFailed;
+        // Stopped by us (Ctrl-C, SIGTERM, or SIGKILL after the grace period) counts as KILLED.
+        const bool stopped = exit.interrupted() || report_.interrupted;
+        r.status = exit.ok() ? RunStatus::kFinished : stopped ? RunStatus::kKilled : RunStatus::kFailed;
         (void)client_.update_run(a.run_id, *r.status, now_ms());
       }
     }
@@ -533,7 +518,7 @@ class SweepRun {
         for (auto& a : active) a.process.signal(SIGINT);
         interrupt_time_ = Clock::now();
       }
-      if (report_.interrupted && Clock::now() - interrupt_time_ > std::chrono::seconds(60)) {
+      if (report_.interrupted && Clock::now() - interrupt_time_ > options_.stop_grace) {
         for (auto& a : active) a.process.signal(SIGKILL);
       }
       for (auto it = active.begin(); it != active.end();) {

@@ -25,11 +25,13 @@ struct RunnerOptions {
   Shard shard;        ///< which trials this worker runs
   bool dry_run = false;
   bool no_deps = false;           ///< refuse (instead of running) specs whose inputs do not exist yet
-  std::string fmnist_train_exe;   ///< the fmnist_train executable for the built-in programs
   std::string log_dir;            ///< trial output files (default: a folder under the temp dir)
   std::int64_t stale_after_ms = 300'000;         ///< another host's RUNNING trial without heartbeat: dead
   std::chrono::seconds wait_timeout{6 * 3600};    ///< sharded: waiting for shard 0's parent run or for deps
   std::chrono::milliseconds poll_interval{200};  ///< how often trial processes are checked
+  /// Interrupted: how long trials get to end their runs after SIGINT before SIGKILL (they end KILLED
+  /// either way), so that Ctrl-C or SIGTERM stops a sweep within about 2 s.
+  std::chrono::milliseconds stop_grace{1500};
   std::function<bool()> interrupted;             ///< Ctrl-C: polled while trials run
 };
 
