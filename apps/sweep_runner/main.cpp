@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     return fail(kExitUsage, std::string(e.what()) + " (see 'sweep_runner --help')");
   }
   if (spec_path.empty()) return fail(kExitUsage, "no sweep spec given, e.g. sweep_runner sweeps/batch_size.yaml");
-  options.stale_after_ms = static_cast<std::int64_t>(stale_after_s) * 1000;
+  options.stale_after = std::chrono::seconds(stale_after_s);
 
   if (!shard_text.empty()) {
     if (shards > 0) return fail(kExitUsage, "give --shard K/N or --shards N, not both");

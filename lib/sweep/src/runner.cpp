@@ -17,12 +17,14 @@
 
 #include "mlflow/registry.h"
 #include "mlflow/sweep/trial_process.h"
+#include "pacing.h"
 #include "sweep_internal.h"
 
 namespace mlflow::sweep {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using detail::Deadline;
+using detail::wait_a_while;
 
 int SweepReport::failed() const {
   return static_cast<int>(std::count_if(trials.begin(), trials.end(), [](const TrialResult& r) {
@@ -77,16 +79,6 @@ int usable_cores() {
 
 bool is_interrupted(const RunnerOptions& o) { return o.interrupted && o.interrupted(); }
 
-// Sleeps in small steps so Ctrl-C is noticed; false when interrupted.
-bool wait_a_while(const RunnerOptions& o, std::chrono::milliseconds d) {
-  const auto until = Clock::now() + d;
-  while (Clock::now() < until) {
-    if (is_interrupted(o)) return false;
-    std::this_thread::sleep_for(std::min<Clock::duration>(o.poll_interval, until - Clock::now()));
-  }
-  return !is_interrupted(o);
-}
-
 class SweepRun {
  public:
   SweepRun(MlflowClient& client, const SpecCatalog& catalog, const SweepSpec& spec, const RunnerOptions& options,
@@ -94,6 +86,8 @@ class SweepRun {
       : client_(client), catalog_(catalog), spec_(spec), options_(options), observer_(observer) {
     report_.spec = &spec;
   }
+
+  SweepClock& clock() const { return detail::clock_of(options_); }
 
   StatusOr<SweepReport> run() {
     ResolvedValues resolved;
@@ -116,7 +110,7 @@ class SweepRun {
     if (report_.interrupted) {
       // A sharded worker leaves the shared parent to the others: its own trials say KILLED.
       if (!options_.shard.sharded()) {
-        auto ended = client_.update_run(report_.parent_run_id, RunStatus::kKilled, now_ms());
+        auto ended = client_.update_run(report_.parent_run_id, RunStatus::kKilled, clock().wall_ms());
         if (!ended.ok()) observer_.message("could not mark the parent run KILLED: " + ended.status().to_string());
       }
       auto results = detail::collect_results(client_, spec_, trials_, report_.experiment_id, report_.parent_run_id);
@@ -134,7 +128,7 @@ class SweepRun {
   Status after_start(Status s) {
     if (s.ok() || options_.dry_run) return s;
     (void)client_.set_tag(report_.parent_run_id, kTagError, s.to_string().substr(0, 5000));
-    if (!options_.shard.sharded()) (void)client_.update_run(report_.parent_run_id, RunStatus::kFailed, now_ms());
+    if (!options_.shard.sharded()) (void)client_.update_run(report_.parent_run_id, RunStatus::kFailed, clock().wall_ms());
     return Status(StatusCode::kAborted, s.message(), s.http_status(), s.error_code());
   }
 
@@ -231,19 +225,19 @@ class SweepRun {
 
   // Another shard may still be producing the dependency: wait for it (unsharded: look once).
   Status wait_for(const Dependency& d, StatusOr<std::optional<std::string>>& value) {
-    const auto deadline = Clock::now() + options_.wait_timeout;
+    const Deadline deadline(options_, options_.wait_timeout);
     bool told = false;
     while (true) {
       value = dependency_value(client_, d);
       if (!value.ok()) return value.status();
       if (*value || !options_.shard.sharded()) return ok_status();
-      if (Clock::now() > deadline) {
+      if (deadline.passed()) {
         return Status(StatusCode::kDeadlineExceeded, fmt::format("waited {} s for {} from the other shards",
-                                                                 options_.wait_timeout.count(), d.describe()));
+                                                                 options_.wait_timeout.count() / 1000, d.describe()));
       }
       if (!told) observer_.message(fmt::format("waiting for the other shards to finish {}", d.describe()));
       told = true;
-      if (!wait_a_while(options_, std::chrono::seconds(5))) {
+      if (!wait_a_while(options_, options_.dependency_poll)) {
         report_.interrupted = true;
         return ok_status();
       }
@@ -268,7 +262,7 @@ class SweepRun {
       if (!experiment.ok()) return experiment.status().with_context("experiment '" + spec_.experiment + "'");
       report_.experiment_id = *experiment;
     }
-    const auto deadline = Clock::now() + options_.wait_timeout;
+    const Deadline deadline(options_, options_.wait_timeout);
     bool told = false;
     while (true) {
       auto parent = find_parent_run(client_, report_.experiment_id, spec_);
@@ -287,14 +281,15 @@ class SweepRun {
         MLFLOW_CPP_RETURN_IF_ERROR(create_parent());
         break;
       }
-      if (Clock::now() > deadline) {
+      if (deadline.passed()) {
         return Status(StatusCode::kDeadlineExceeded,
                       fmt::format("shard {}/{}: shard 0 did not create the parent run of sweep '{}' within {} s",
-                                  options_.shard.index, options_.shard.count, spec_.name, options_.wait_timeout.count()));
+                                  options_.shard.index, options_.shard.count, spec_.name,
+                                  options_.wait_timeout.count() / 1000));
       }
       if (!told) observer_.message(fmt::format("waiting for shard 0 to create the parent run of sweep '{}'", spec_.name));
       told = true;
-      if (!wait_a_while(options_, std::chrono::seconds(2))) {
+      if (!wait_a_while(options_, options_.parent_poll)) {
         report_.interrupted = true;
         return ok_status();
       }
@@ -344,7 +339,7 @@ class SweepRun {
   }
 
   Liveness liveness() const {
-    return {host_name(), process_alive, now_ms(), options_.stale_after_ms, process_start_time};
+    return {host_name(), process_alive, clock().wall_ms(), options_.stale_after.count(), process_start_time};
   }
 
   // Reads what the server has, marks dead RUNNING attempts FAILED, and queues this worker's trials.
@@ -362,7 +357,7 @@ class SweepRun {
           const std::string why = fmt::format("its process died (host {}, pid {})", tag_value(*attempt, kTagHost),
                                               tag_value(*attempt, kTagTrialPid));
           MLFLOW_CPP_RETURN_IF_ERROR(client_.set_tag(attempt->info.run_id, kTagError, why));
-          auto failed = client_.update_run(attempt->info.run_id, RunStatus::kFailed, now_ms());
+          auto failed = client_.update_run(attempt->info.run_id, RunStatus::kFailed, clock().wall_ms());
           if (!failed.ok()) return failed.status().with_context("marking a dead trial FAILED");
           observer_.message(fmt::format("trial {} was left RUNNING: {}; marked FAILED, it runs again", t.index, why));
         }
@@ -384,7 +379,7 @@ class SweepRun {
     std::string run_id;
     std::string log_file;
     TrialProcess process;
-    Clock::time_point started;
+    SweepClock::time_point started;
   };
 
   // Cores split among the trials that will run alongside this one: `parallel` of them while the queue
@@ -427,7 +422,7 @@ class SweepRun {
     create.tags.push_back({kTagConfigHash, t.config_hash});
     create.tags.push_back({kTagHost, host_name()});
     create.tags.push_back({kTagRunnerPid, process_identity(::getpid())});
-    create.tags.push_back({kTagHeartbeat, std::to_string(now_ms())});
+    create.tags.push_back({kTagHeartbeat, std::to_string(clock().wall_ms())});
     auto run = client_.create_run(create);
     if (!run.ok()) return run.status().with_context(fmt::format("creating the run of trial {}", t.index));
     const std::string run_id = run->info.run_id;
@@ -454,13 +449,13 @@ class SweepRun {
                                        log_file);
     if (!process.ok()) {
       (void)client_.set_tag(run_id, kTagError, process.status().message());
-      (void)client_.update_run(run_id, RunStatus::kFailed, now_ms());
+      (void)client_.update_run(run_id, RunStatus::kFailed, clock().wall_ms());
       return process.status();
     }
     (void)client_.set_tag(run_id, kTagTrialPid, process_identity(process->pid()));
     TrialResult shown{t, run_id, RunStatus::kRunning, {}, 0, true, {}, {}};
     observer_.trial_started(spec_, shown, threads);
-    return std::optional<Active>(Active{&t, run_id, log_file, std::move(*process), Clock::now()});
+    return std::optional<Active>(Active{&t, run_id, log_file, std::move(*process), clock().now()});
   }
 
   // The process has ended: make sure the run says how, keep its output, report it.
@@ -471,7 +466,7 @@ class SweepRun {
     r.run_id = a.run_id;
     r.ran_now = true;
     r.log_file = a.log_file;
-    r.seconds = std::chrono::duration<double>(Clock::now() - a.started).count();
+    r.seconds = std::chrono::duration<double>(clock().now() - a.started).count();
     // The process is gone, so the run holds everything it will log.
     if (auto run = client_.get_run(a.run_id); run.ok()) {
       r.status = run->info.status;
@@ -480,7 +475,7 @@ class SweepRun {
         // Stopped by us (Ctrl-C, SIGTERM, or SIGKILL after the grace period) counts as KILLED.
         const bool stopped = exit.interrupted() || report_.interrupted;
         r.status = exit.ok() ? RunStatus::kFinished : stopped ? RunStatus::kKilled : RunStatus::kFailed;
-        (void)client_.update_run(a.run_id, *r.status, now_ms());
+        (void)client_.update_run(a.run_id, *r.status, clock().wall_ms());
       }
     }
     if (!exit.ok()) {
@@ -497,8 +492,7 @@ class SweepRun {
 
   Status execute() {
     std::vector<Active> active;
-    auto last_tick = Clock::now();
-    auto last_beat = Clock::now();
+    detail::SupervisionTimers timers(options_, clock().now());
     Status error;
     while ((!queue_.empty() && error.ok() && !is_interrupted(options_)) || !active.empty()) {
       while (error.ok() && !is_interrupted(options_) && !queue_.empty() &&
@@ -516,9 +510,9 @@ class SweepRun {
         report_.interrupted = true;
         observer_.message("interrupted: stopping the running trials (they end KILLED)");
         for (auto& a : active) a.process.signal(SIGINT);
-        interrupt_time_ = Clock::now();
+        timers.interrupted(clock().now());
       }
-      if (report_.interrupted && Clock::now() - interrupt_time_ > options_.stop_grace) {
+      if (timers.kill_due(clock().now())) {
         for (auto& a : active) a.process.signal(SIGKILL);
       }
       for (auto it = active.begin(); it != active.end();) {
@@ -529,21 +523,19 @@ class SweepRun {
           ++it;
         }
       }
-      const auto now = Clock::now();
-      if (now - last_beat > std::chrono::seconds(30)) {
-        for (auto& a : active) (void)client_.set_tag(a.run_id, kTagHeartbeat, std::to_string(now_ms()));
-        last_beat = now;
+      const auto now = clock().now();
+      if (timers.heartbeat_due(now)) {
+        for (auto& a : active) (void)client_.set_tag(a.run_id, kTagHeartbeat, std::to_string(clock().wall_ms()));
       }
-      if (now - last_tick > std::chrono::seconds(1) && !active.empty()) {
+      if (timers.status_due(now) && !active.empty()) {
         std::vector<RunningTrial> running;
         for (auto& a : active) {
           running.push_back({a.trial, a.run_id, std::chrono::duration<double>(now - a.started).count(),
                              last_line(a.log_file)});
         }
         observer_.tick(spec_, running);
-        last_tick = now;
       }
-      if (!active.empty() || (!queue_.empty() && error.ok())) std::this_thread::sleep_for(options_.poll_interval);
+      if (!active.empty() || (!queue_.empty() && error.ok())) clock().sleep_for(options_.poll_interval);
     }
     return error;
   }
@@ -557,14 +549,11 @@ class SweepRun {
     const std::string me = process_identity(::getpid()) + "/" + host_name();
     auto parent = client_.get_run(report_.parent_run_id);
     if (!parent.ok()) return parent.status().with_context("reading the parent run");
-    const std::string current = tag_value(*parent, kTagFinalizer);
-    const auto at = current.rfind('@');
-    if (!current.empty() && at != std::string::npos && current.substr(0, at) != me) {
-      const std::int64_t since = now_ms() - std::strtoll(current.c_str() + at + 1, nullptr, 10);
-      if (since < 60'000) return false;
+    if (detail::others_claim_is_fresh(tag_value(*parent, kTagFinalizer), me, clock().wall_ms(), options_.claim_fresh)) {
+      return false;
     }
-    MLFLOW_CPP_RETURN_IF_ERROR(client_.set_tag(report_.parent_run_id, kTagFinalizer, me + "@" + std::to_string(now_ms())));
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    MLFLOW_CPP_RETURN_IF_ERROR(client_.set_tag(report_.parent_run_id, kTagFinalizer, me + "@" + std::to_string(clock().wall_ms())));
+    clock().sleep_for(options_.claim_settle);
     auto again = client_.get_run(report_.parent_run_id);
     if (!again.ok()) return again.status().with_context("reading the parent run");
     return tag_value(*again, kTagFinalizer).rfind(me + "@", 0) == 0;
@@ -607,7 +596,6 @@ class SweepRun {
   SweepReport report_;
   std::vector<Trial> trials_;
   std::deque<const Trial*> queue_;
-  Clock::time_point interrupt_time_;
 };
 
 }  // namespace
