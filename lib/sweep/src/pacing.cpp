@@ -31,16 +31,17 @@ SweepClock& clock_of(const RunnerOptions& options) {
   return options.clock != nullptr ? *options.clock : SweepClock::real();
 }
 
+bool is_interrupted(const RunnerOptions& options) { return options.interrupted && options.interrupted(); }
+
 bool wait_a_while(const RunnerOptions& options, std::chrono::milliseconds d) {
   SweepClock& clock = clock_of(options);
   const auto until = clock.now() + d;
-  const auto interrupted = [&] { return options.interrupted && options.interrupted(); };
   while (clock.now() < until) {
-    if (interrupted()) return false;
+    if (is_interrupted(options)) return false;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock.now());
     clock.sleep_for(std::max(std::chrono::milliseconds(1), std::min(options.poll_interval, left)));
   }
-  return !interrupted();
+  return !is_interrupted(options);
 }
 
 SupervisionTimers::SupervisionTimers(const RunnerOptions& options, time_point start)

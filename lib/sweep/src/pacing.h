@@ -15,6 +15,9 @@ namespace mlflow::sweep::detail {
 /// The options' clock, or the real one.
 SweepClock& clock_of(const RunnerOptions& options);
 
+/// Ctrl-C or SIGTERM was seen (RunnerOptions::interrupted).
+bool is_interrupted(const RunnerOptions& options);
+
 /// Sleeps `d` in steps of options.poll_interval so that an interrupt is noticed; false when interrupted.
 bool wait_a_while(const RunnerOptions& options, std::chrono::milliseconds d);
 
