@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Where runs go: MLFLOW_TRACKING_URI (unset: local mode over ./mlflow.db with the MLflow server started for the\n"
       "sweep). Trials get MLFLOW_RUN_ID, MLFLOW_TRACKING_URI and MLFLOW_EXPERIMENT_ID.\n"
+      "Before anything is created, every value of the grid is checked against what its program accepts\n"
+      "(PROGRAM --describe-params; see sweeps/README.md). Trials end with sweep_runner, even when it is killed.\n"
       "Exit codes: 0 every trial finished (or the rest belongs to other shards), 1 the server or sweep_runner\n"
       "failed, 2 bad spec or usage (nothing is created), 3 trials failed (each is listed with why and the end\n"
       "of its output) or none logged the metric, 130 interrupted (running trials and the sweep end KILLED).");

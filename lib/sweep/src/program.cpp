@@ -118,7 +118,9 @@ StatusOr<ParamSchema> parse_param_schema(const std::string& json, const std::str
         known = true;
       }
     }
-    if (!known) return bad(fmt::format("parameter '{}': type '{}' is not int, float, bool, string or choice", p.name, type));
+    if (!known) {
+      return bad(fmt::format("parameter '{}': type '{}' is not int, float, bool, string or choice", p.name, type));
+    }
     for (const char* key : {"min", "max"}) {
       if (!item.contains(key)) continue;
       if (!item[key].is_number()) return bad(fmt::format("parameter '{}': '{}' must be a number", p.name, key));

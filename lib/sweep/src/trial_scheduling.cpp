@@ -32,7 +32,7 @@ int usable_cores() {
 }  // namespace
 
 Liveness SweepRun::liveness() const {
-  return {host_name(), process_alive, clock().wall_ms(), options_.stale_after.count(), process_start_time};
+  return {host_name(), process_alive, clock().wall_ms(), options_.stale_after, process_start_time};
 }
 
 // Reads what the server has, marks dead RUNNING attempts FAILED, and queues this worker's trials.

@@ -32,7 +32,7 @@ Liveness liveness() {
   l.host = "node-a";
   l.pid_alive = [](long pid) { return pid == 100 || pid == 200; };
   l.now_ms = kNow;
-  l.stale_after_ms = 60'000;
+  l.stale_after = std::chrono::minutes(1);
   return l;
 }
 

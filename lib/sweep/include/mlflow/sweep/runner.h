@@ -27,8 +27,10 @@ struct RunnerOptions {
   bool dry_run = false;
   bool no_deps = false;           ///< refuse (instead of running) specs whose inputs do not exist yet
   std::string log_dir;            ///< trial output files (default: a folder under the temp dir)
-  std::chrono::milliseconds stale_after{std::chrono::minutes(5)};  ///< another host's RUNNING trial without heartbeat: dead
-  std::chrono::milliseconds wait_timeout{std::chrono::hours(6)};  ///< sharded: waiting for shard 0's parent run or for deps
+  /// Another host's RUNNING trial without a heartbeat for this long is dead.
+  std::chrono::milliseconds stale_after{std::chrono::minutes(5)};
+  /// Sharded: how long to wait for shard 0's parent run or for a dependency.
+  std::chrono::milliseconds wait_timeout{std::chrono::hours(6)};
   std::chrono::milliseconds poll_interval{200};  ///< how often trial processes are checked
   std::chrono::milliseconds heartbeat_interval{std::chrono::seconds(30)};  ///< sweep.heartbeat of running trials
   std::chrono::milliseconds status_interval{std::chrono::seconds(1)};      ///< SweepObserver::tick
