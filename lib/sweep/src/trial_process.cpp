@@ -28,13 +28,15 @@ namespace {
 
 // Runs in the child between fork and exec: only async-signal-safe calls. On failure the errno goes
 // to the parent through `report` (closed on exec, so a successful start sends nothing).
+[[noreturn]] void report_errno_and_exit(int report) {
+  const int e = errno;
+  (void)!::write(report, &e, sizeof e);
+  ::_exit(127);
+}
+
 [[noreturn]] void exec_child(char* const* args, char* const* envp, const char* out, const char* err, pid_t parent,
                              int report) {
-  auto die = [report]() {
-    const int e = errno;
-    (void)!::write(report, &e, sizeof e);
-    ::_exit(127);
-  };
+  auto die = [report]() { report_errno_and_exit(report); };
   ::setpgid(0, 0);  // its own group: Ctrl-C in the terminal reaches us, and we stop the trial
   // A runner that dies (even by SIGKILL) takes its trials with it. The re-check covers a parent
   // that died before the prctl.
@@ -55,7 +57,7 @@ namespace {
   const int efd = err == nullptr ? 1 : ::open(err, O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (efd < 0 || ::dup2(efd, 2) < 0) die();
   ::execve(args[0], args, envp);
-  die();
+  report_errno_and_exit(report);
 }
 
 }  // namespace
