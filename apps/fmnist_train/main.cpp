@@ -14,6 +14,7 @@
 #include "mlflow/libtorch/fmnist_data.h"
 #include "mlflow/libtorch/fmnist_tensors.h"
 #include "mlflow/libtorch/tracked_training.h"
+#include "mlflow/libtorch/train_config_schema.h"
 #include "mlflow/local_server.h"
 
 namespace {
@@ -35,6 +36,7 @@ struct Args {
   std::string alias;
   bool quiet = false;
   bool no_register = false;
+  bool describe_params = false;
   std::string feature_cache_dir = ml::default_feature_cache_dir();
   std::string save_checkpoint;
   std::vector<std::pair<std::string, std::string>> settings;  // --key value, in command-line order
@@ -97,6 +99,9 @@ int main(int argc, char** argv) {
       ->excludes("--register");
   app.add_option("--alias", args.alias, "with --register: point this alias at the new version")->needs("--register");
   app.add_flag("-q,--quiet", args.quiet, "print only the run id and errors");
+  app.add_flag("--describe-params", args.describe_params,
+               "print the training settings (types, ranges, choices, defaults) as JSON and exit: what "
+               "sweep_runner checks a sweep's values against");
   app.add_option("--feature-cache-dir", args.feature_cache_dir,
                  "where a frozen backbone's features are kept across runs, least recently used first out past "
                  "4 GiB; empty: no cache")
@@ -116,6 +121,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     return fail(kExitUsage, std::string(e.what()) + " (see 'fmnist_train --help')");
+  }
+  if (args.describe_params) {
+    fmt::print("{}\n", ml::train_config_schema_json());
+    return kExitOk;
   }
 
   // Settings: defaults < config file < flags. Everything is checked before a run exists.

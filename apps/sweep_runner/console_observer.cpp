@@ -38,7 +38,7 @@ void ConsoleObserver::planned(const sw::SweepReport& report, const std::vector<s
   fmt::print(out_, "\nsweep {} ({}): {} trial{}, {} {}, program {}\n", spec.name, spec.file, report.trials.size(),
              report.trials.size() == 1 ? "" : "s",
              spec.metric.maximize ? "maximize" : "minimize", spec.metric.name,
-             spec.program.is_builtin() ? spec.program.builtin : spec.program.command[0]);
+             spec.program.label());
   if (!report.parent_run_id.empty()) fmt::print(out_, "parent run {}  {}\n", report.parent_run_id, report.ui_link);
   for (std::size_t i = 0; i < report.trials.size(); ++i) {
     const auto& r = report.trials[i];

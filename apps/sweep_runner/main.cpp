@@ -4,7 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
+#include <chrono>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -13,21 +13,23 @@
 #include "app_support.h"
 #include "console_observer.h"
 #include "outcome.h"
+#include "programs.h"
 #include "mlflow/local_server.h"
+#include "mlflow/sweep/program_check.h"
 #include "mlflow/sweep/runner.h"
 
 namespace {
 
-namespace fs = std::filesystem;
 namespace sw = mlflow::sweep;
 
 using mlflow::apps::kExitFailed;
 using mlflow::apps::kExitInterrupted;
 using mlflow::apps::kExitOk;
+using mlflow::apps::kExitTrialsFailed;
 using mlflow::apps::kExitUsage;
 const mlflow::apps::ErrorExit fail{"sweep_runner"};
 
-// What the user must fix exits 2; the server or the trials failing exits 1.
+// What the user must fix exits 2; the server failing exits 1 (failed trials: 3, decided in main).
 int exit_code_for(const mlflow::Status& s) {
   switch (s.code()) {
     case mlflow::StatusCode::kInvalidArgument:
@@ -35,38 +37,6 @@ int exit_code_for(const mlflow::Status& s) {
     case mlflow::StatusCode::kCancelled: return kExitInterrupted;
     default: return kExitFailed;
   }
-}
-
-bool executable(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
-}
-
-// The trainer for the built-in programs: $MLFLOW_CPP_FMNIST_TRAIN, the one built with us, or next to us.
-std::string find_fmnist_train(const char* argv0) {
-  if (const char* env = std::getenv("MLFLOW_CPP_FMNIST_TRAIN"); env && *env) return env;
-#ifdef MLFLOW_CPP_FMNIST_TRAIN
-  if (executable(MLFLOW_CPP_FMNIST_TRAIN)) return MLFLOW_CPP_FMNIST_TRAIN;
-#endif
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  const fs::path dir = ec ? fs::path(argv0).parent_path() : self.parent_path();
-  for (const fs::path& p : {dir / "fmnist_train", dir / ".." / "fmnist_train" / "fmnist_train"}) {
-    if (executable(p)) return fs::weakly_canonical(p, ec).string();
-  }
-  return {};
-}
-
-bool uses_builtin(const sw::SpecCatalog& catalog) {
-  // The spec or anything it depends on.
-  std::vector<const sw::SweepSpec*> todo = {&catalog.root()};
-  for (std::size_t i = 0; i < todo.size(); ++i) {
-    if (todo[i]->program.is_builtin()) return true;
-    for (const auto& d : catalog.dependencies(*todo[i])) {
-      if (d.producer && std::find(todo.begin(), todo.end(), d.producer) == todo.end()) todo.push_back(d.producer);
-    }
-  }
-  return false;
 }
 
 }  // namespace
@@ -106,8 +76,11 @@ int main(int argc, char** argv) {
   app.footer(
       "Where runs go: MLFLOW_TRACKING_URI (unset: local mode over ./mlflow.db with the MLflow server started for the\n"
       "sweep). Trials get MLFLOW_RUN_ID, MLFLOW_TRACKING_URI and MLFLOW_EXPERIMENT_ID.\n"
-      "Exit codes: 0 every trial finished (or the rest belongs to other shards), 1 a trial or the server failed,\n"
-      "2 bad spec or usage (nothing is created), 130 interrupted (running trials and the sweep end KILLED).");
+      "Before anything is created, every value of the grid is checked against what its program accepts\n"
+      "(PROGRAM --describe-params; see sweeps/README.md). Trials end with sweep_runner, even when it is killed.\n"
+      "Exit codes: 0 every trial finished (or the rest belongs to other shards), 1 the server or sweep_runner\n"
+      "failed, 2 bad spec or usage (nothing is created), 3 trials failed (each is listed with why and the end\n"
+      "of its output) or none logged the metric, 130 interrupted (running trials and the sweep end KILLED).");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -115,7 +88,7 @@ int main(int argc, char** argv) {
     return fail(kExitUsage, std::string(e.what()) + " (see 'sweep_runner --help')");
   }
   if (spec_path.empty()) return fail(kExitUsage, "no sweep spec given, e.g. sweep_runner sweeps/batch_size.yaml");
-  options.stale_after_ms = static_cast<std::int64_t>(stale_after_s) * 1000;
+  options.stale_after = std::chrono::seconds(stale_after_s);
 
   if (!shard_text.empty()) {
     if (shards > 0) return fail(kExitUsage, "give --shard K/N or --shards N, not both");
@@ -128,15 +101,15 @@ int main(int argc, char** argv) {
     options.shard = *shard;
   }
 
-  // Everything about the spec and its dependencies is checked before anything is created.
-  auto catalog = sw::SpecCatalog::load(spec_path);
+  // Everything about the spec and its dependencies is checked before anything is created: the specs,
+  // then every value of their grids against what their programs accept.
+  const sw::ProgramTable programs = sweep_programs(argv[0]);
+  auto catalog = sw::SpecCatalog::load(spec_path, programs);
   if (!catalog.ok()) return fail(kExitUsage, catalog.status().message());
-  if (uses_builtin(*catalog)) {
-    options.fmnist_train_exe = find_fmnist_train(argv[0]);
-    if (options.fmnist_train_exe.empty()) {
-      return fail(kExitUsage, "the spec runs fmnist_train, which was not found next to sweep_runner; set "
-                              "MLFLOW_CPP_FMNIST_TRAIN to its path");
-    }
+  const auto describe = [](const sw::ProgramDef& def) { return sw::describe_program(def, std::chrono::seconds(30)); };
+  const auto warn = [](const std::string& text) { fmt::print(stderr, "sweep_runner: warning: {}\n", text); };
+  if (auto checked = sw::check_programs(*catalog, describe, warn); !checked.ok()) {
+    return fail(exit_code_for(checked), checked.message());
   }
 
   auto client = mlflow::connect_from_env();
@@ -161,11 +134,11 @@ int main(int argc, char** argv) {
   if (options.dry_run) return kExitOk;
   if (report->finalized || report->complete) print_outcome(stdout, *client, *report);
   // This worker's trials decide its exit code (another shard's failures are that shard's).
-  for (const auto& r : report->trials) {
-    if (options.shard.owns(r.trial) && (r.status == mlflow::RunStatus::kFailed || r.status == mlflow::RunStatus::kKilled)) {
-      return kExitFailed;
-    }
+  if (print_failures(stderr, *report, [&](const sw::Trial& t) { return options.shard.owns(t); }) > 0) {
+    return kExitTrialsFailed;
   }
-  if (report->finalized && !report->best) return kExitFailed;  // nothing finished with the metric
+  if (report->finalized && !report->best) {
+    return fail(kExitTrialsFailed, fmt::format("no trial logged the metric '{}'", report->spec->metric.name));
+  }
   return kExitOk;
 }

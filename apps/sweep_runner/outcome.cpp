@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "mlflow/registry.h"
+#include "mlflow/sweep/trial_process.h"
 
 std::optional<double> run_metric(mlflow::MlflowClient& client, const std::string& run_id, const std::string& key) {
   if (run_id.empty()) return std::nullopt;
@@ -43,4 +44,21 @@ void print_outcome(std::FILE* out, mlflow::MlflowClient& client, const mlflow::s
     fmt::print(out, "browse:   {}\n", report.ui_link);
   }
   std::fflush(out);
+}
+
+int print_failures(std::FILE* out, const mlflow::sweep::SweepReport& report,
+                   const std::function<bool(const mlflow::sweep::Trial&)>& mine) {
+  int failed = 0;
+  for (const auto& r : report.trials) {
+    if (!mine(r.trial) || (r.status != mlflow::RunStatus::kFailed && r.status != mlflow::RunStatus::kKilled)) continue;
+    if (failed++ == 0) fmt::print(out, "\nfailed trials of sweep {}:\n", report.spec->name);
+    fmt::print(out, "  trial {} ({}): {}, {} (run {})\n", r.trial.index, r.trial.label(*report.spec),
+               mlflow::to_string(*r.status), r.note.empty() ? "no reason recorded" : r.note, r.run_id);
+    if (r.log_file.empty()) continue;
+    const auto lines = mlflow::sweep::last_lines(r.log_file, 5);
+    fmt::print(out, "    output ({}){}\n", r.log_file, lines.empty() ? ": empty" : ", last lines:");
+    for (const auto& line : lines) fmt::print(out, "      {}\n", line);
+  }
+  std::fflush(out);
+  return failed;
 }

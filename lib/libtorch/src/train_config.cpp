@@ -47,6 +47,14 @@ StatusOr<bool> parse_bool(const std::string& key, const std::string& v) {
 
 std::string fmt_double(double d) { return fmt::format("{}", d); }
 
+ConfigKey key(const char* name, const char* help, const char* type) {
+  ConfigKey k;
+  k.name = name;
+  k.help = help;
+  k.type = type;
+  return k;
+}
+
 struct Field {
   ConfigKey key;
   std::function<Status(TrainConfig&, const std::string&)> set;
@@ -57,7 +65,10 @@ template <typename T>
 Field number_field(const char* name, const char* help, T TrainConfig::*member, double min, double max,
                    bool min_inclusive = true) {
   Field f;
-  f.key = {name, help};
+  f.key = key(name, help, std::is_floating_point_v<T> ? "float" : "int");
+  f.key.min = min;
+  f.key.max = max;
+  f.key.min_exclusive = !min_inclusive;
   f.set = [=](TrainConfig& c, const std::string& v) -> Status {
     double d = 0;
     if constexpr (std::is_floating_point_v<T>) {
@@ -87,7 +98,7 @@ Field number_field(const char* name, const char* help, T TrainConfig::*member, d
 }
 
 Field bool_field(const char* name, const char* help, bool TrainConfig::*member) {
-  return {{name, help},
+  return {key(name, help, "bool"),
           [=](TrainConfig& c, const std::string& v) -> Status {
             auto r = parse_bool(name, v);
             if (!r.ok()) return r.status();
@@ -99,7 +110,9 @@ Field bool_field(const char* name, const char* help, bool TrainConfig::*member) 
 
 Field choice_field(const char* name, const char* help, std::string TrainConfig::*member,
                    std::vector<std::string> choices) {
-  return {{name, help},
+  ConfigKey k = key(name, help, "choice");
+  k.choices = choices;
+  return {k,
           [=](TrainConfig& c, const std::string& v) -> Status {
             for (const auto& ch : choices) {
               if (v == ch) {
@@ -113,7 +126,7 @@ Field choice_field(const char* name, const char* help, std::string TrainConfig::
 }
 
 Field text_field(const char* name, const char* help, std::string TrainConfig::*member) {
-  return {{name, help},
+  return {key(name, help, "string"),
           [=](TrainConfig& c, const std::string& v) -> Status {
             c.*member = v;
             return ok_status();

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -14,6 +16,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "mlflow/sweep/fingerprint.h"
+#include "mlflow/validation.h"
 
 namespace mlflow::sweep {
 
@@ -32,9 +35,28 @@ struct SpecError {
   std::string message;
 };
 
+// MLflow's rules for registry aliases (mlflow/utils/validation.py, _validate_model_alias_name and
+// _validate_model_alias_name_reserved): what set_registered_model_alias would refuse at the end of
+// the sweep. Non-ASCII letters, which Python's \w takes, are left to the server.
+std::optional<std::string> alias_problem(const std::string& alias) {
+  if (alias.empty()) return "must not be empty";
+  for (unsigned char c : alias) {
+    if (c < 0x80 && !std::isalnum(c) && c != '_' && c != '-') return "may only contain letters, digits, '_' and '-'";
+  }
+  if (alias.size() > 255) return "is longer than MLflow's 255 characters";
+  std::string lower = alias;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "latest") return "is reserved by MLflow (models:/NAME/latest); choose another, e.g. champion";
+  if (lower.size() > 1 && lower[0] == 'v' &&
+      std::all_of(lower.begin() + 1, lower.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    return "is reserved by MLflow: v<number> names a version; choose another, e.g. champion";
+  }
+  return std::nullopt;
+}
+
 class Parser {
  public:
-  explicit Parser(std::string file) : file_(std::move(file)) {}
+  Parser(std::string file, const ProgramTable& programs) : file_(std::move(file)), programs_(programs) {}
 
   SourceLocation at(const YAML::Node& node) const {
     const YAML::Mark m = node.Mark();
@@ -94,6 +116,7 @@ class Parser {
     ParameterSpec p;
     p.name = name;
     p.where = at(node);
+    p.name_where = p.where;
     const std::string what = fmt::format("parameter '{}'", name);
     if (!node.IsMap() || node.size() == 0) {
       fail(node, what + " must be {value: V}, {values: [V, ...]}, {path: FILE} or {from_sweep: NAME}");
@@ -106,10 +129,12 @@ class Parser {
     if (const auto v = node["value"]) {
       p.kind = ParameterKind::kValue;
       p.values.push_back(scalar(v, what + " value"));
+      p.value_where.push_back(at(v));
     } else if (const auto path = node["path"]) {
       p.kind = ParameterKind::kValue;
       p.written_path = scalar(path, what + " path");
       p.values.push_back(resolve_path(path, p.written_path, what));
+      p.value_where.push_back(at(path));
     } else if (const auto vs = node["values"]) {
       p.kind = ParameterKind::kValues;
       if (!vs.IsSequence()) fail(vs, what + " values must be a list, e.g. [32, 64, 128]");
@@ -119,6 +144,7 @@ class Parser {
         std::string s = scalar(item, what + " values entry");
         if (!seen.insert(s).second) fail(item, fmt::format("{} lists '{}' twice", what, s));
         p.values.push_back(std::move(s));
+        p.value_where.push_back(at(item));
       }
     } else {
       p.kind = ParameterKind::kFromSweep;
@@ -137,16 +163,28 @@ class Parser {
     } else if (node.IsSequence() && node.size() > 0) {
       for (const auto& w : node) words.push_back(scalar(w, "program list entry"));
     } else {
-      fail(node, "program must be fmnist_train, fmnist_pretrain, an executable, or a list [executable, args...]");
+      fail(node, fmt::format("program must be {}an executable, or a list [executable, args...]", known_programs()));
     }
     p.written = words;
-    if (words.size() == 1 && (words[0] == kProgramFmnistTrain || words[0] == kProgramFmnistPretrain)) {
-      p.builtin = words[0];
-      return p;
+    if (words.size() == 1) {
+      if (const ProgramDef* def = programs_.find(words[0])) return named(*def, p);
     }
-    words[0] = resolve_executable(node, words[0]);
-    p.command = std::move(words);
+    p.def.executable = resolve_executable(node, words[0]);
+    p.def.args.assign(words.begin() + 1, words.end());
     return p;
+  }
+
+  static ProgramSpec named(const ProgramDef& def, ProgramSpec p) {
+    p.name = def.name;
+    p.def = def;
+    return p;
+  }
+
+  // "fmnist_train, fmnist_pretrain, " (the table's programs) or "".
+  std::string known_programs() const {
+    std::string out;
+    for (const auto& n : programs_.names()) out += n + ", ";
+    return out;
   }
 
   // A file or folder a trial reads, relative to the spec's folder, so the spec works from any directory.
@@ -165,9 +203,8 @@ class Parser {
 
   // A path with a '/' is relative to the spec's folder; a bare name is looked up on PATH.
   std::string resolve_executable(const YAML::Node& node, const std::string& exe) const {
-    const std::string hint = "unknown program '" + exe +
-                             "': expected fmnist_train, fmnist_pretrain, or an executable that accepts --key value "
-                             "and reads MLFLOW_RUN_ID";
+    const std::string hint = "unknown program '" + exe + "': expected " + known_programs() +
+                             "or an executable that accepts --key value and reads MLFLOW_RUN_ID";
     if (exe.find('/') != std::string::npos) {
       fs::path p(exe);
       if (p.is_relative()) p = fs::path(file_).parent_path() / p;
@@ -223,6 +260,11 @@ class Parser {
     expect_map(metric, "metric", {"name", "goal"});
     if (!metric["name"]) fail(metric, "metric needs a name (a metric the program logs, e.g. best_val_accuracy)");
     s.metric.name = scalar(metric["name"], "metric name");
+    s.metric.where = at(metric["name"]);
+    // The sweep logs best_<metric> on the parent run: MLflow must take both names.
+    for (const std::string& key : {s.metric.name, "best_" + s.metric.name}) {
+      if (Status ok = validate_key("metric", key); !ok.ok()) fail(metric["name"], "metric name: " + ok.message());
+    }
     if (metric["goal"]) {
       const std::string goal = scalar(metric["goal"], "metric goal");
       if (goal != "maximize" && goal != "minimize") {
@@ -234,8 +276,10 @@ class Parser {
     const YAML::Node params = root["parameters"];
     if (!params.IsMap() || params.size() == 0) fail(params, "parameters must be a non-empty mapping of name: {...}");
     unique_keys(params, "parameters");
+    s.parameters_where = at(params);
     for (const auto& kv : params) {
       s.parameters.push_back(parameter(name_like(kv.first, "parameter name"), kv.second));
+      s.parameters.back().name_where = at(kv.first);
     }
 
     if (s.method == "random") {
@@ -249,8 +293,11 @@ class Parser {
 
     if (root["program"]) {
       s.program = program(root["program"]);
+    } else if (const ProgramDef* def = programs_.find(programs_.default_name())) {
+      s.program = named(*def, ProgramSpec{});
+      s.program.where = at(root);
     } else {
-      s.program.builtin = kProgramFmnistTrain;
+      fail(root, "missing required key 'program' (an executable that accepts --key value and reads MLFLOW_RUN_ID)");
     }
 
     if (const YAML::Node reg = root["register"]) {
@@ -258,7 +305,12 @@ class Parser {
       s.register_model.where = at(reg);
       if (!reg["model_name"]) fail(reg, "register needs model_name");
       s.register_model.model_name = scalar(reg["model_name"], "register model_name");
-      if (reg["alias"]) s.register_model.alias = name_like(reg["alias"], "register alias");
+      if (reg["alias"]) {
+        s.register_model.alias = scalar(reg["alias"], "register alias");
+        if (auto why = alias_problem(s.register_model.alias)) {
+          fail(reg["alias"], fmt::format("register alias '{}' {}", s.register_model.alias, *why));
+        }
+      }
       if (reg["only_if_better"]) s.register_model.only_if_better = boolean(reg["only_if_better"], "only_if_better");
     }
     s.hash = spec_hash(s);
@@ -268,7 +320,7 @@ class Parser {
   static std::string spec_hash(const SweepSpec& s) {
     std::string canon = fmt::format("name={}\nmethod={}\ncount={}\nseed={}\nmetric={}:{}\nprogram={}{}\n", s.name,
                                     s.method, s.count, s.seed, s.metric.name, s.metric.maximize ? "max" : "min",
-                                    s.program.builtin, fmt::join(s.program.written, " "));
+                                    s.program.name, fmt::join(s.program.written, " "));
     for (const auto& p : s.parameters) {
       // A path as written, not resolved: a checkout elsewhere is the same sweep.
       const std::vector<std::string>& values = p.written_path.empty() ? p.values : std::vector{p.written_path};
@@ -280,13 +332,14 @@ class Parser {
 
  private:
   std::string file_;
+  const ProgramTable& programs_;
 };
 
 }  // namespace
 
-StatusOr<SweepSpec> parse_spec(const std::string& text, const std::string& file) {
+StatusOr<SweepSpec> parse_spec(const std::string& text, const std::string& file, const ProgramTable& programs) {
   try {
-    return Parser(file).spec(YAML::Load(text));
+    return Parser(file, programs).spec(YAML::Load(text));
   } catch (const SpecError& e) {
     return Status(StatusCode::kInvalidArgument, e.where.to_string() + ": " + e.message);
   } catch (const YAML::Exception& e) {
@@ -295,12 +348,12 @@ StatusOr<SweepSpec> parse_spec(const std::string& text, const std::string& file)
   }
 }
 
-StatusOr<SweepSpec> load_spec(const std::string& path) {
+StatusOr<SweepSpec> load_spec(const std::string& path, const ProgramTable& programs) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status(StatusCode::kNotFound, path + ": cannot read the sweep spec (no such file or no permission)");
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_spec(text.str(), path);
+  return parse_spec(text.str(), path, programs);
 }
 
 }  // namespace mlflow::sweep

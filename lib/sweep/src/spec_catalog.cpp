@@ -27,8 +27,8 @@ std::string Dependency::describe() const {
   return fmt::format("model {}@{}{}", model_name, alias, producer ? " (registered by " + producer->file + ")" : "");
 }
 
-StatusOr<SpecCatalog> SpecCatalog::load(const std::string& spec_path) {
-  auto root = load_spec(spec_path);
+StatusOr<SpecCatalog> SpecCatalog::load(const std::string& spec_path, const ProgramTable& programs) {
+  auto root = load_spec(spec_path, programs);
   if (!root.ok()) return root.status();
   SpecCatalog catalog;
   catalog.specs_.push_back(std::make_unique<SweepSpec>(std::move(*root)));
@@ -45,7 +45,7 @@ StatusOr<SpecCatalog> SpecCatalog::load(const std::string& spec_path) {
   }
   std::sort(siblings.begin(), siblings.end());
   for (const auto& path : siblings) {
-    auto spec = load_spec(path.string());
+    auto spec = load_spec(path.string(), programs);
     if (!spec.ok()) {
       catalog.unreadable_.push_back(spec.status().message());
       continue;
@@ -94,6 +94,16 @@ std::vector<Dependency> SpecCatalog::dependencies(const SweepSpec& spec) const {
     }
   }
   return deps;
+}
+
+std::vector<const SweepSpec*> SpecCatalog::involved() const {
+  std::vector<const SweepSpec*> out = {&root()};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    for (const auto& d : dependencies(*out[i])) {
+      if (d.producer && std::find(out.begin(), out.end(), d.producer) == out.end()) out.push_back(d.producer);
+    }
+  }
+  return out;
 }
 
 Status SpecCatalog::check(const SweepSpec& spec, std::vector<const SweepSpec*>& chain) const {

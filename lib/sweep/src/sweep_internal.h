@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Shared between runner.cpp and finalize.cpp (not installed).
+// Shared by the engine's files (runner.cpp, dependencies.cpp, trial_scheduling.cpp, finalize*.cpp; not installed).
 #pragma once
 
 #include <string>

@@ -62,7 +62,7 @@ TrialState classify_attempt(const Run* latest, const Liveness& liveness) {
   }
   const std::string beat = tag_value(*latest, kTagHeartbeat);
   const std::int64_t last = beat.empty() ? latest->info.start_time : std::strtoll(beat.c_str(), nullptr, 10);
-  return liveness.now_ms - last > liveness.stale_after_ms ? TrialState::kRunningStale : TrialState::kRunning;
+  return liveness.now_ms - last > liveness.stale_after.count() ? TrialState::kRunningStale : TrialState::kRunning;
 }
 
 namespace {

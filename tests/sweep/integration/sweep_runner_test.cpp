@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // sweep_runner against the real server: chaining with fmnist_train on the smoke spec, resume after
-// kill -9, two shards at once, the champion/challenger gate both ways, Ctrl-C, bad input.
+// kill -9, two shards at once, the champion/challenger gate both ways, Ctrl-C, SIGTERM and SIGKILL of
+// the runner, failed trials and their summary, bad input and grids the program refuses.
 #include <doctest/doctest.h>
 
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -14,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "mlflow/sweep/program_check.h"
+#include "mlflow/sweep/spec.h"
 #include "mlflow/sweep/sweep_state.h"
 #include "mlflow/sweep/trial_process.h"
 #include "support/process.h"
@@ -254,8 +258,14 @@ TEST_CASE("sweep_runner: a trial killed with kill -9 ends FAILED, the others go 
   const long trial_pid = held.trial_pid;
   ::kill(static_cast<pid_t>(trial_pid), SIGKILL);
   write_file(hold, "go");  // lets the second trial finish
-  CHECK(wait_exit(runner) == 1);
-  CAPTURE(mlflow::testing::read_file(dir.path() + "/k9.log"));
+  CHECK(wait_exit(runner) == 3);  // trials failed
+  const std::string output = mlflow::testing::read_file(dir.path() + "/k9.log");
+  CAPTURE(output);
+  // The summary names the failed trial, why, and where its output is.
+  CHECK(output.find("failed trials of sweep k9:") != std::string::npos);
+  CHECK(output.find("trial 0 (score=0.1): FAILED, killed by signal 9 (Killed)") != std::string::npos);
+  CHECK(output.find("  trial 1 (score=0.2): ") == std::string::npos);  // it finished
+  CHECK(output.find("k9-trial-0-") != std::string::npos);
   auto client = test_client();
   const SweepRuns first = sweep_runs(client, experiment, "k9");
   std::map<std::string, RunStatus> status;
@@ -406,3 +416,141 @@ TEST_CASE("sweep_runner: bad input exits 2 with file:line:col and creates nothin
   auto client = test_client();
   CHECK_FALSE(client.get_experiment_by_name(experiment).ok());
 }
+
+TEST_CASE("sweep_runner: failed trials exit 3 with a summary naming each, its exit code and the end of its output") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-fail");
+  write_file(dir.path() + "/fail.yaml", fake_spec("fail", experiment, "  fail: {values: [false, true, 1]}\n"));
+  auto r = sweep({dir.path() + "/fail.yaml", "--log-dir", dir.path() + "/logs"});
+  CAPTURE(r.out);
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("failed trials of sweep fail:") != std::string::npos);
+  CHECK(r.err.find("  trial 0 (fail=false): ") == std::string::npos);  // it finished
+  for (const char* trial : {"trial 1 (fail=true): FAILED, exit 1", "trial 2 (fail=1): FAILED, exit 1"}) {
+    CHECK(r.err.find(trial) != std::string::npos);
+  }
+  CHECK(r.err.find("output (" + dir.path() + "/logs/fail-trial-1-") != std::string::npos);
+  CHECK(r.err.find("      fake_trainer: failing as asked") != std::string::npos);  // the log's last lines
+  auto help = sweep({"--help"});
+  CHECK(help.out.find("3 trials failed") != std::string::npos);
+}
+
+TEST_CASE("sweep_runner: a grid the program refuses exits 2 naming file:line:col, and creates nothing") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-refused");
+  const std::string file = dir.path() + "/refused.yaml";
+  struct Case {
+    std::string params;
+    std::string expect;
+  };
+  // Line 6 is the first parameter's (name, experiment, program, metric, parameters: come first).
+  const std::vector<Case> cases = {
+      {"  split: {values: [0.5, 1.5]}\n",
+       file + ":6:25: parameter 'split': '1.5' is out of range; program " + std::string(FAKE_TRAINER_PATH) +
+           " takes a number in (0, 1)"},
+      {"  score: {value: 1}\n  scroe: {value: 2}\n", file + ":7:3: parameter 'scroe' is not one program"},
+      {"  epochs: {values: [1, 1.5]}\n", file + ":6:24: parameter 'epochs': '1.5' is not an integer"},
+      {"  optimizer: {value: adagrad}\n", "takes one of adam, sgd"},
+      {"  fail: {value: perhaps}\n", "'perhaps' is not a boolean"},
+      {"  batch_size: {values: [16, many]}\n", "'many' is not an integer"},
+  };
+  for (const Case& c : cases) {
+    write_file(file, fake_spec("refused", experiment, c.params));
+    auto r = sweep({file});
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(c.expect) != std::string::npos);
+  }
+  // MLflow's rules for what the sweep will register and log, checked up front too.
+  write_file(file, fake_spec("refused", experiment, "  score: {value: 1}\n") +
+                       "register: {model_name: m, alias: latest}\n");
+  auto alias = sweep({file});
+  CHECK(alias.exit_code == 2);
+  CHECK(alias.err.find("refused.yaml:7:") != std::string::npos);
+  CHECK(alias.err.find("register alias 'latest' is reserved") != std::string::npos);
+  write_file(file, "name: refused\nexperiment: " + experiment + "\nprogram: " + FAKE_TRAINER_PATH +
+                       "\nmetric: {name: \"acc@1\"}\nparameters:\n  score: {value: 1}\n");
+  auto metric = sweep({file});
+  CHECK(metric.exit_code == 2);
+  CHECK(metric.err.find("refused.yaml:4:") != std::string::npos);
+  auto client = test_client();
+  CHECK_FALSE(client.get_experiment_by_name(experiment).ok());
+}
+
+TEST_CASE("sweep_runner: a runner killed with SIGKILL takes its trial with it") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-sigkill");
+  HeldSweep held = start_held_sweep(dir, "sigkill", experiment, "[1, 2]", dir.path() + "/never");
+  ::kill(static_cast<pid_t>(held.runner.pid()), SIGKILL);
+  wait_exit(held.runner);
+  const auto killed = std::chrono::steady_clock::now();
+  CHECK(wait_until([&] { return !mlflow::sweep::process_alive(held.trial_pid); }, std::chrono::seconds(2)));
+  MESSAGE("trial gone after ", std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count(), " s");
+}
+
+TEST_CASE("sweep_runner: SIGTERM stops the runner and its trial within 2 s, the runs ended KILLED") {
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-sigterm");
+  HeldSweep held = start_held_sweep(dir, "term", experiment, "[1, 2]", dir.path() + "/never");
+  const auto sent = std::chrono::steady_clock::now();
+  ::kill(static_cast<pid_t>(held.runner.pid()), SIGTERM);
+  const bool exited = wait_until([&] { return held.runner.poll(); }, std::chrono::seconds(2));
+  CAPTURE(mlflow::testing::read_file(dir.path() + "/term.log"));
+  MESSAGE("runner exited after ", std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count(), " s");
+  REQUIRE(exited);
+  CHECK(held.runner.exit().code == 130);
+  CHECK_FALSE(mlflow::sweep::process_alive(held.trial_pid));
+  auto client = test_client();
+  const SweepRuns runs = sweep_runs(client, experiment, "term");
+  REQUIRE(runs.children.size() == 1);
+  CHECK(runs.children[0].info.status == RunStatus::kKilled);
+  CHECK(runs.parent.info.status == RunStatus::kKilled);
+}
+
+#ifdef SWEEP_HAS_FMNIST_TRAIN
+TEST_CASE("sweep_runner: fmnist_train describes its settings; the reference specs pass, bad values are refused") {
+  mlflow::sweep::ProgramDef train;
+  train.name = "fmnist_train";
+  train.executable = FMNIST_TRAIN_PATH;
+  auto described = mlflow::sweep::describe_program(train, std::chrono::seconds(60));
+  REQUIRE_MESSAGE(described.ok(), described.status().message());
+  REQUIRE(*described);
+  const mlflow::sweep::ParamSchema& schema = **described;
+  REQUIRE(schema.find("train_val_split") != nullptr);
+  CHECK(schema.find("train_val_split")->problem("1.5") == "out of range");
+  CHECK(schema.find("model")->problem("resnet50") == "not a known value");
+  CHECK(schema.find("max_epochs")->problem("1.5") == "not an integer");
+  train.schema = schema;
+  mlflow::sweep::ProgramDef pretrain = train;
+  pretrain.name = "fmnist_pretrain";
+  pretrain.args = {"--no-register"};
+  mlflow::sweep::ProgramTable table;
+  table.add(train);
+  table.add(pretrain);
+  table.set_default("fmnist_train");
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(MLFLOW_CPP_SOURCE_DIR) + "/sweeps")) {
+    if (entry.path().extension() != ".yaml") continue;
+    auto spec = mlflow::sweep::load_spec(entry.path().string(), table);
+    REQUIRE_MESSAGE(spec.ok(), spec.status().message());
+    const auto status = mlflow::sweep::check_parameters(*spec, schema);
+    CHECK_MESSAGE(status.ok(), status.message());
+    ++checked;
+  }
+  CHECK(checked >= 5);
+
+  TempDir dir;
+  const std::string experiment = unique_name("sweep-fmnist-refused");
+  write_file(dir.path() + "/bad.yaml", "name: bad\nexperiment: " + experiment +
+                                           "\nprogram: fmnist_pretrain\nmetric: {name: best_val_accuracy}\n"
+                                           "parameters:\n  model: {values: [small_cnn, resnet50]}\n");
+  auto r = sweep({dir.path() + "/bad.yaml"});
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("bad.yaml:6:31: parameter 'model': 'resnet50' is not a known value; program fmnist_pretrain "
+                   "takes one of small_cnn, mobilenet_v2, pixels") != std::string::npos);
+  auto client = test_client();
+  CHECK_FALSE(client.get_experiment_by_name(experiment).ok());
+}
+#endif

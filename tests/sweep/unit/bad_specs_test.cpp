@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The bad-spec corpus (tests/sweep/bad_specs): every file is refused with file:line:col and its
-// `# expect:` fragment; the subfolders are whole folders the catalog refuses.
+// `# expect:` fragment, by the parser or by the check of its grid against the program's parameter
+// description (test_programs.h); the subfolders are whole folders the catalog refuses.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "mlflow/sweep/program_check.h"
 #include "mlflow/sweep/spec.h"
 #include "mlflow/sweep/spec_catalog.h"
 #include "support/test_support.h"
+#include "test_programs.h"
 
 namespace fs = std::filesystem;
 using mlflow::StatusCode;
@@ -55,21 +58,29 @@ std::pair<int, int> line_col(const std::string& message, const std::string& file
   return {line, col};
 }
 
+// What sweep_runner does before creating anything: parse, then check the grid against the program.
+mlflow::Status check_spec(const std::string& path) {
+  auto spec = mlflow::sweep::load_spec(path, sweep_test::programs());
+  if (!spec.ok()) return spec.status();
+  REQUIRE(spec->program.def.schema);
+  return mlflow::sweep::check_parameters(*spec, *spec->program.def.schema);
+}
+
 }  // namespace
 
 TEST_CASE("bad specs: every file is refused with file:line:col and its expected message") {
   const auto files = flat_cases();
-  CHECK(files.size() >= 24);
+  CHECK(files.size() >= 34);
   for (const auto& file : files) {
     const std::string path = file.string();
     CAPTURE(path);
     const std::string expect = expected_fragment(file);
     REQUIRE_MESSAGE(!expect.empty(), "first line must be '# expect: <fragment>'");
-    auto spec = mlflow::sweep::load_spec(path);
-    REQUIRE_FALSE(spec.ok());
-    const std::string& message = spec.status().message();
+    const mlflow::Status status = check_spec(path);
+    REQUIRE_FALSE(status.ok());
+    const std::string& message = status.message();
     CAPTURE(message);
-    CHECK(spec.status().code() == StatusCode::kInvalidArgument);
+    CHECK(status.code() == StatusCode::kInvalidArgument);
     const auto [line, col] = line_col(message, path);
     CHECK(line >= 1);
     CHECK(col >= 1);
@@ -90,14 +101,18 @@ TEST_CASE("bad specs: the location is the offending line and column") {
       {"mismatched_bracket.yaml", {5, 31}},      // the '}' that closes nothing
       {"duplicate_parameter.yaml", {7, 3}},      // the second batch_size
       {"empty.yaml", {1, 1}},
+      {"text_for_number.yaml", {5, 29}},         // the bad value, not the parameter
+      {"split_out_of_range.yaml", {8, 9}},       // the second list entry
+      {"misspelled_parameter.yaml", {6, 3}},     // the parameter's name
+      {"alias_version_like.yaml", {8, 10}},
   };
   for (const auto& [name, where] : expected) {
     const std::string path = (kDir / name).string();
     CAPTURE(path);
-    auto spec = mlflow::sweep::load_spec(path);
-    REQUIRE_FALSE(spec.ok());
+    const mlflow::Status status = check_spec(path);
+    REQUIRE_FALSE(status.ok());
     const std::string want = path + ":" + std::to_string(where.first) + ":" + std::to_string(where.second) + ": ";
-    CHECK_MESSAGE(spec.status().message().rfind(want, 0) == 0, spec.status().message());
+    CHECK_MESSAGE(status.message().rfind(want, 0) == 0, status.message());
   }
 }
 
@@ -105,10 +120,10 @@ TEST_CASE("bad specs: a cycle of from_sweep between two specs") {
   const std::string a = (kDir / "cycle" / "a.yaml").string();
   const std::string b = (kDir / "cycle" / "b.yaml").string();
   // Each loads on its own; the folder is what is wrong.
-  REQUIRE(mlflow::sweep::load_spec(a).ok());
-  REQUIRE(mlflow::sweep::load_spec(b).ok());
+  REQUIRE(mlflow::sweep::load_spec(a, sweep_test::programs()).ok());
+  REQUIRE(mlflow::sweep::load_spec(b, sweep_test::programs()).ok());
 
-  auto from_a = mlflow::sweep::SpecCatalog::load(a);
+  auto from_a = mlflow::sweep::SpecCatalog::load(a, sweep_test::programs());
   REQUIRE_FALSE(from_a.ok());
   CHECK(from_a.status().code() == StatusCode::kInvalidArgument);
   const std::string& m = from_a.status().message();
@@ -117,7 +132,7 @@ TEST_CASE("bad specs: a cycle of from_sweep between two specs") {
   CHECK(m.find("a -> b -> a") != std::string::npos);
   CHECK(m.rfind(b + ":6:9: parameter 'seed'", 0) == 0);  // b's parameter closes the cycle
 
-  auto from_b = mlflow::sweep::SpecCatalog::load(b);
+  auto from_b = mlflow::sweep::SpecCatalog::load(b, sweep_test::programs());
   REQUIRE_FALSE(from_b.ok());
   CHECK(from_b.status().message().find("b -> a -> b") != std::string::npos);
   CHECK(from_b.status().message().rfind(a + ":5:15: parameter 'batch_size'", 0) == 0);
@@ -125,7 +140,7 @@ TEST_CASE("bad specs: a cycle of from_sweep between two specs") {
 
 TEST_CASE("bad specs: from_sweep naming no spec in the folder") {
   const std::string x = (kDir / "unknown_from_sweep" / "x.yaml").string();
-  auto catalog = mlflow::sweep::SpecCatalog::load(x);
+  auto catalog = mlflow::sweep::SpecCatalog::load(x, sweep_test::programs());
   REQUIRE_FALSE(catalog.ok());
   CHECK(catalog.status().code() == StatusCode::kInvalidArgument);
   const std::string& m = catalog.status().message();
@@ -138,7 +153,7 @@ TEST_CASE("bad specs: from_sweep naming no spec in the folder") {
 TEST_CASE("bad specs: two specs in one folder with the same name") {
   const std::string one = (kDir / "duplicate_names" / "one.yaml").string();
   const std::string two = (kDir / "duplicate_names" / "two.yaml").string();
-  auto catalog = mlflow::sweep::SpecCatalog::load(one);
+  auto catalog = mlflow::sweep::SpecCatalog::load(one, sweep_test::programs());
   REQUIRE_FALSE(catalog.ok());
   CHECK(catalog.status().code() == StatusCode::kInvalidArgument);
   const std::string& m = catalog.status().message();

@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <string>
 
+#include "mlflow/sweep/program_check.h"
 #include "mlflow/sweep/spec.h"
 #include "support/test_support.h"
+#include "test_programs.h"
 
 namespace fs = std::filesystem;
 using mlflow::StatusCode;
@@ -48,7 +50,7 @@ parameters:
 )";
 
 SweepSpec parse_ok(const std::string& text, const std::string& file = "test.yaml") {
-  auto spec = parse_spec(text, file);
+  auto spec = parse_spec(text, file, sweep_test::programs());
   REQUIRE_MESSAGE(spec.ok(), spec.status().message());
   return std::move(*spec);
 }
@@ -64,9 +66,10 @@ TEST_CASE("spec: every key is read") {
   CHECK(s.method == "random");
   CHECK(s.count == 3);
   CHECK(s.seed == 17);
-  CHECK(s.program.is_builtin());
-  CHECK(s.program.builtin == mlflow::sweep::kProgramFmnistPretrain);
-  CHECK(s.program.command.empty());
+  CHECK(s.program.is_named());
+  CHECK(s.program.name == "fmnist_pretrain");
+  CHECK(s.program.def.args == std::vector<std::string>{"--no-register"});
+  CHECK(s.program.def.executable == "/bin/true");  // the table's
   CHECK(s.metric.name == "val_loss");
   CHECK_FALSE(s.metric.maximize);
   CHECK(s.register_model.model_name == "fmnist-classifier");
@@ -102,7 +105,7 @@ TEST_CASE("spec: defaults when keys are absent") {
   CHECK(s.seed == 0);
   CHECK(s.description.empty());
   CHECK(s.metric.maximize);
-  CHECK(s.program.builtin == mlflow::sweep::kProgramFmnistTrain);
+  CHECK(s.program.name == "fmnist_train");  // the table's default
   CHECK(s.register_model.model_name.empty());
   CHECK(s.register_model.alias == "champion");
   CHECK(s.register_model.only_if_better);
@@ -127,18 +130,19 @@ parameters:
 TEST_CASE("spec: programs given as a path or a list") {
   SUBCASE("an absolute path with fixed arguments") {
     const SweepSpec s = parse_ok(std::string(kMinimalSpec) + "program: [/bin/sh, -c, 'echo hi']\n");
-    CHECK_FALSE(s.program.is_builtin());
-    CHECK(s.program.command == std::vector<std::string>{"/bin/sh", "-c", "echo hi"});
+    CHECK_FALSE(s.program.is_named());
+    CHECK(s.program.def.command() == std::vector<std::string>{"/bin/sh", "-c", "echo hi"});
+    CHECK_FALSE(s.program.def.logs_params);
     CHECK(s.program.where.line == 5);
   }
   SUBCASE("a bare name is looked up on PATH") {
     const SweepSpec s = parse_ok(std::string(kMinimalSpec) + "program: [sh, -c]\n");
-    REQUIRE(s.program.command.size() == 2);
-    const fs::path exe = s.program.command[0];
+    REQUIRE(s.program.def.command().size() == 2);
+    const fs::path exe = s.program.def.executable;
     CHECK(exe.is_absolute());
     CHECK(exe.filename() == "sh");
     CHECK(::access(exe.c_str(), X_OK) == 0);
-    CHECK(s.program.command[1] == "-c");
+    CHECK(s.program.def.args[0] == "-c");
   }
   SUBCASE("a relative path is relative to the spec's folder, symlinks kept") {
     mlflow::testing::TempDir dir;
@@ -148,21 +152,21 @@ TEST_CASE("spec: programs given as a path or a list") {
     fs::create_symlink("/bin/sh", bin / "trainer");
     const std::string file = (fs::path(dir.path()) / "spec.yaml").string();
     const SweepSpec s = parse_ok(std::string(kMinimalSpec) + "program: ./bin/../bin/trainer\n", file);
-    REQUIRE(s.program.command.size() == 1);
-    CHECK(s.program.command[0] == (bin / "trainer").string());
+    REQUIRE(s.program.def.args.empty());
+    CHECK(s.program.def.executable == (bin / "trainer").string());
   }
   SUBCASE("a file that is not executable") {
     mlflow::testing::TempDir dir;
     const std::string script = (fs::path(dir.path()) / "train.sh").string();
     mlflow::testing::write_file(script, "#!/bin/sh\n");
-    auto s = parse_spec(std::string(kMinimalSpec) + "program: " + script + "\n", "x.yaml");
+    auto s = parse_spec(std::string(kMinimalSpec) + "program: " + script + "\n", "x.yaml", sweep_test::programs());
     REQUIRE_FALSE(s.ok());
     CHECK(s.status().code() == StatusCode::kInvalidArgument);
     CHECK(s.status().message().find("x.yaml:5:10: unknown program") == 0);
     CHECK(s.status().message().find("is not an executable file") != std::string::npos);
   }
   SUBCASE("an empty list") {
-    auto s = parse_spec(std::string(kMinimalSpec) + "program: []\n", "x.yaml");
+    auto s = parse_spec(std::string(kMinimalSpec) + "program: []\n", "x.yaml", sweep_test::programs());
     REQUIRE_FALSE(s.ok());
     CHECK(s.status().message().find("x.yaml:5:10: program must be") == 0);
   }
@@ -209,7 +213,7 @@ parameters:
   const std::string with_program = base + "program: [bin/trainer, --fast]\n";
   const SweepSpec in_one = parse_ok(with_program, one.path() + "/spec.yaml");
   const SweepSpec in_two = parse_ok(with_program, two.path() + "/spec.yaml");
-  CHECK(in_one.program.command != in_two.program.command);
+  CHECK(in_one.program.def.executable != in_two.program.def.executable);
   CHECK(in_one.program.written == std::vector<std::string>{"bin/trainer", "--fast"});
   CHECK(in_one.hash == in_two.hash);
   CHECK(in_one.hash != parse_ok(base + "program: [bin/trainer, --slow]\n", one.path() + "/spec.yaml").hash);
@@ -229,35 +233,39 @@ TEST_CASE("spec: a {path: P} value is resolved from the spec's folder, and hashe
   CHECK(in_one.hash == in_two.hash);
 
   auto missing = parse_spec(std::string(kMinimalSpec) + "  initial_weights: {path: weights/v2}\n",
-                            one.path() + "/spec.yaml");
+                            one.path() + "/spec.yaml", sweep_test::programs());
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().code() == StatusCode::kInvalidArgument);
   CHECK(missing.status().message().find("spec.yaml:5:") != std::string::npos);
   CHECK(missing.status().message().find("'weights/v2' does not exist") != std::string::npos);
 
   auto both = parse_spec(std::string(kMinimalSpec) + "  initial_weights: {path: weights/v1, value: x}\n",
-                         one.path() + "/spec.yaml");
+                         one.path() + "/spec.yaml", sweep_test::programs());
   REQUIRE_FALSE(both.ok());
   CHECK(both.status().message().find("exactly one of value, values, path or from_sweep") != std::string::npos);
 }
 
 TEST_CASE("spec: load_spec of a missing file") {
-  auto s = mlflow::sweep::load_spec("/nonexistent/h11/spec.yaml");
+  auto s = mlflow::sweep::load_spec("/nonexistent/h11/spec.yaml", sweep_test::programs());
   REQUIRE_FALSE(s.ok());
   CHECK(s.status().code() == StatusCode::kNotFound);
   CHECK(s.status().message().find("/nonexistent/h11/spec.yaml") == 0);
 }
 
-TEST_CASE("spec: every reference spec in sweeps/ loads") {
+TEST_CASE("spec: every reference spec in sweeps/ loads and passes the trainer's parameter check") {
   const fs::path dir = fs::path(MLFLOW_CPP_SOURCE_DIR) / "sweeps";
   int loaded = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() != ".yaml") continue;
-    auto s = mlflow::sweep::load_spec(entry.path().string());
+    auto s = mlflow::sweep::load_spec(entry.path().string(), sweep_test::programs());
     CHECK_MESSAGE(s.ok(), s.status().message());
     if (!s.ok()) continue;
     CHECK(s->name == entry.path().stem().string());
     CHECK_FALSE(s->parameters.empty());
+    // Every value is one the trainer takes (by the description in test_programs.h).
+    REQUIRE(s->program.def.schema);
+    const auto checked = mlflow::sweep::check_parameters(*s, *s->program.def.schema);
+    CHECK_MESSAGE(checked.ok(), checked.message());
     ++loaded;
   }
   CHECK(loaded >= 5);

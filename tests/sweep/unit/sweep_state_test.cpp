@@ -11,6 +11,7 @@
 #include "mlflow/sweep/spec_catalog.h"
 #include "mlflow/sweep/sweep_state.h"
 #include "support/test_support.h"
+#include "test_programs.h"
 
 namespace fs = std::filesystem;
 using mlflow::Run;
@@ -31,7 +32,7 @@ Liveness liveness() {
   l.host = "node-a";
   l.pid_alive = [](long pid) { return pid == 100 || pid == 200; };
   l.now_ms = kNow;
-  l.stale_after_ms = 60'000;
+  l.stale_after = std::chrono::minutes(1);
   return l;
 }
 
@@ -160,7 +161,7 @@ register: {model_name: backbone, alias: pretrained}
 metric: {name: acc}
 parameters:
   seed: {value: 1}
-register: {model_name: backbone, alias: latest}
+register: {model_name: backbone, alias: newest}
 )");
   // Continues from its own alias: that is not a dependency on itself.
   mlflow::testing::write_file((d / "refine.yaml").string(), R"(name: refine
@@ -180,7 +181,7 @@ parameters:
 )");
 
   // An unreadable sibling nobody needs does not stop the load.
-  auto catalog = SpecCatalog::load(consumer_file);
+  auto catalog = SpecCatalog::load(consumer_file, sweep_test::programs());
   REQUIRE_MESSAGE(catalog.ok(), catalog.status().message());
   CHECK(catalog->root().name == "consumer");
   REQUIRE(catalog->find("pretrain") != nullptr);
@@ -220,7 +221,7 @@ metric: {name: acc}
 parameters:
   batch_size: {from_sweep: producer}
 )");
-  auto catalog = SpecCatalog::load(consumer_file);
+  auto catalog = SpecCatalog::load(consumer_file, sweep_test::programs());
   REQUIRE_FALSE(catalog.ok());
   const std::string& m = catalog.status().message();
   CAPTURE(m);
@@ -229,7 +230,7 @@ parameters:
 }
 
 TEST_CASE("spec catalog: the reference specs depend on each other as documented") {
-  auto catalog = SpecCatalog::load(std::string(MLFLOW_CPP_SOURCE_DIR) + "/sweeps/frozen_backbone.yaml");
+  auto catalog = SpecCatalog::load(std::string(MLFLOW_CPP_SOURCE_DIR) + "/sweeps/frozen_backbone.yaml", sweep_test::programs());
   REQUIRE_MESSAGE(catalog.ok(), catalog.status().message());
   std::set<std::string> producers;
   for (const Dependency& dep : catalog->dependencies(catalog->root())) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mlflow/sweep/trials.h"
+#include "test_programs.h"
 
 using mlflow::StatusCode;
 using mlflow::sweep::expand_trials;
@@ -20,7 +21,7 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 namespace {
 
 SweepSpec parse_ok(const std::string& text) {
-  auto spec = mlflow::sweep::parse_spec(text, "trials.yaml");
+  auto spec = mlflow::sweep::parse_spec(text, "trials.yaml", sweep_test::programs());
   REQUIRE_MESSAGE(spec.ok(), spec.status().message());
   return std::move(*spec);
 }

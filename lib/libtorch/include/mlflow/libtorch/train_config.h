@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,10 +65,15 @@ struct TrainConfig {
   std::string data_dir;                      ///< empty: $MLFLOW_CPP_FMNIST_DIR, else Debian's path
 };
 
-/// One settable key: its name, a one-line description, and its current value as text.
+/// One settable key: its name, a one-line description, and the values it takes (what
+/// train_config_schema_json() describes to sweep_runner).
 struct ConfigKey {
   std::string name;
   std::string help;
+  std::string type;                  ///< int, float, bool, choice or string
+  std::optional<double> min, max;    ///< int / float: the range set_config_value() enforces
+  bool min_exclusive = false;        ///< min itself is refused
+  std::vector<std::string> choices;  ///< choice: the accepted names
 };
 /// All keys accepted by set_config_value(), in a stable order (for --help and for flags).
 const std::vector<ConfigKey>& train_config_keys();

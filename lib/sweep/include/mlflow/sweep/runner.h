@@ -14,6 +14,7 @@
 #include "mlflow/client.h"
 #include "mlflow/sweep/selection.h"
 #include "mlflow/sweep/spec_catalog.h"
+#include "mlflow/sweep/sweep_clock.h"
 #include "mlflow/sweep/sweep_state.h"
 #include "mlflow/sweep/trials.h"
 
@@ -25,12 +26,25 @@ struct RunnerOptions {
   Shard shard;        ///< which trials this worker runs
   bool dry_run = false;
   bool no_deps = false;           ///< refuse (instead of running) specs whose inputs do not exist yet
-  std::string fmnist_train_exe;   ///< the fmnist_train executable for the built-in programs
   std::string log_dir;            ///< trial output files (default: a folder under the temp dir)
-  std::int64_t stale_after_ms = 300'000;         ///< another host's RUNNING trial without heartbeat: dead
-  std::chrono::seconds wait_timeout{6 * 3600};    ///< sharded: waiting for shard 0's parent run or for deps
+  /// Another host's RUNNING trial without a heartbeat for this long is dead.
+  std::chrono::milliseconds stale_after{std::chrono::minutes(5)};
+  /// Sharded: how long to wait for shard 0's parent run or for a dependency.
+  std::chrono::milliseconds wait_timeout{std::chrono::hours(6)};
   std::chrono::milliseconds poll_interval{200};  ///< how often trial processes are checked
+  std::chrono::milliseconds heartbeat_interval{std::chrono::seconds(30)};  ///< sweep.heartbeat of running trials
+  std::chrono::milliseconds status_interval{std::chrono::seconds(1)};      ///< SweepObserver::tick
+  std::chrono::milliseconds parent_poll{std::chrono::seconds(2)};      ///< sharded: looking for shard 0's parent run
+  std::chrono::milliseconds dependency_poll{std::chrono::seconds(5)};  ///< sharded: looking for a dependency
+  /// Finalizing: a claim younger than claim_fresh is left to its worker; one's own claim is read back
+  /// after claim_settle (of two written at once the later one wins).
+  std::chrono::milliseconds claim_fresh{std::chrono::minutes(1)};
+  std::chrono::milliseconds claim_settle{std::chrono::seconds(1)};
+  /// Interrupted: how long trials get to end their runs after SIGINT before SIGKILL (they end KILLED
+  /// either way), so that Ctrl-C or SIGTERM stops a sweep within about 2 s.
+  std::chrono::milliseconds stop_grace{1500};
   std::function<bool()> interrupted;             ///< Ctrl-C: polled while trials run
+  SweepClock* clock = nullptr;                    ///< null: SweepClock::real()
 };
 
 /// A trial whose process is running, for live status lines.

@@ -21,6 +21,7 @@ struct TrialResult {
   double seconds = 0;               ///< duration of the latest attempt
   bool ran_now = false;             ///< attempted by this invocation (else skipped or another worker's)
   std::string note;                 ///< why it failed, etc.
+  std::string log_file;             ///< its output, when this invocation ran it
   /// The latest attempt is over: FINISHED, FAILED or KILLED.
   bool ended() const { return status && *status != RunStatus::kRunning && *status != RunStatus::kScheduled; }
 };

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mlflow/status.h"
+#include "mlflow/sweep/program.h"
 
 namespace mlflow::sweep {
 
@@ -28,24 +29,27 @@ struct ParameterSpec {
   std::string written_path;         ///< `{path: P}` as written; values[0] is P resolved from the spec's folder
   std::string from_sweep;           ///< kFromSweep: the sweep whose best trial gives the value
   std::string from_parameter;       ///< kFromSweep: that trial's param to take (default: name)
-  SourceLocation where;
+  SourceLocation where;                     ///< of the {...} after the name
+  SourceLocation name_where;                ///< of the name
+  std::vector<SourceLocation> value_where;  ///< of each of `values`
 };
 
-/// Programs sweep_runner knows by name; anything else is an executable path (or a command list).
-inline constexpr const char* kProgramFmnistTrain = "fmnist_train";
-inline constexpr const char* kProgramFmnistPretrain = "fmnist_pretrain";
-
+/// `program:` either names a program of the ProgramTable the spec was parsed with, or gives an
+/// executable (a path, or a name on PATH) with fixed arguments.
 struct ProgramSpec {
-  std::string builtin;               ///< kProgramFmnistTrain / kProgramFmnistPretrain, or empty
-  std::vector<std::string> command;  ///< an external program: executable (resolved) and fixed args
+  std::string name;                  ///< the table's program, or empty for an executable
+  ProgramDef def;                    ///< how to run it (for an executable: --key value, params logged by us)
   std::vector<std::string> written;  ///< as the spec wrote it (what the spec hash covers: paths differ by machine)
   SourceLocation where;
-  bool is_builtin() const { return !builtin.empty(); }
+  bool is_named() const { return !name.empty(); }
+  /// The table's name, or the executable's path.
+  std::string label() const { return is_named() ? name : def.executable; }
 };
 
 struct MetricSpec {
   std::string name;
   bool maximize = true;
+  SourceLocation where;
 };
 
 struct RegisterSpec {
@@ -65,6 +69,7 @@ struct SweepSpec {
   long long seed = 0;           ///< random: sampling seed
   MetricSpec metric;
   std::vector<ParameterSpec> parameters;  ///< in file order
+  SourceLocation parameters_where;        ///< of the `parameters:` mapping
   ProgramSpec program;
   RegisterSpec register_model;
   /// Fingerprint of what defines the trials (name, method, parameters, program, metric), not of
@@ -73,11 +78,13 @@ struct SweepSpec {
 };
 
 /// Reads and checks a spec file. kInvalidArgument with "file:line:col: what was expected" for
-/// malformed YAML, unknown keys, wrong types, empty `values`, duplicate values, an unknown program
-/// or a random count larger than the grid; kNotFound when the file cannot be read.
-StatusOr<SweepSpec> load_spec(const std::string& path);
+/// malformed YAML, unknown keys, wrong types, empty `values`, duplicate values, a program neither in
+/// `programs` nor executable, a metric name or registry alias MLflow refuses, or a random count
+/// larger than the grid; kNotFound when the file cannot be read. Parameter values are checked
+/// against the program's description later (check_programs).
+StatusOr<SweepSpec> load_spec(const std::string& path, const ProgramTable& programs);
 
 /// Parses spec text; `file` names it in messages and anchors relative program paths.
-StatusOr<SweepSpec> parse_spec(const std::string& text, const std::string& file);
+StatusOr<SweepSpec> parse_spec(const std::string& text, const std::string& file, const ProgramTable& programs);
 
 }  // namespace mlflow::sweep

@@ -26,13 +26,16 @@ class SpecCatalog {
   /// Loads `spec_path` and every other *.yaml / *.yml in its folder. The spec itself must parse (its
   /// error otherwise); siblings that do not parse are only reported if something needs them. Checks
   /// that every from_sweep names a spec and that no chain of dependencies comes back to a spec
-  /// (kInvalidArgument with the file:line:col of the parameter and the chain).
-  static StatusOr<SpecCatalog> load(const std::string& spec_path);
+  /// (kInvalidArgument with the file:line:col of the parameter and the chain). `programs`: what
+  /// `program:` may name (see load_spec).
+  static StatusOr<SpecCatalog> load(const std::string& spec_path, const ProgramTable& programs);
 
   const SweepSpec& root() const { return *specs_.front(); }
   const SweepSpec* find(const std::string& name) const;
   /// What `spec` needs before its trials can be expanded, in parameter order.
   std::vector<Dependency> dependencies(const SweepSpec& spec) const;
+  /// The root and every spec it depends on, directly or not: what running the root may run.
+  std::vector<const SweepSpec*> involved() const;
 
  private:
   Status check(const SweepSpec& spec, std::vector<const SweepSpec*>& chain) const;

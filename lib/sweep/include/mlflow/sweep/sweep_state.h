@@ -4,6 +4,7 @@
 // number of workers (and restarts) agree on it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -48,7 +49,7 @@ struct Liveness {
   std::string host;                       ///< this machine's name
   std::function<bool(long pid)> pid_alive;  ///< for attempts started on this host
   std::int64_t now_ms = 0;
-  std::int64_t stale_after_ms = 300'000;  ///< other hosts: no heartbeat for this long = dead
+  std::chrono::milliseconds stale_after{std::chrono::minutes(5)};  ///< other hosts: no heartbeat for this long = dead
   /// The start time process_identity() records for a live pid: a pid reused by another process (a
   /// restarted container's pid 1) does not count as the trial's. Unset: pids alone decide.
   std::function<std::string(long pid)> start_time;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A trial's program as a child process: its own process group (so Ctrl-C reaches it once, from us),
-// stdin from /dev/null, stdout and stderr into a log file.
+// stdin from /dev/null, stdout and stderr into a log file, and SIGTERM when the runner dies (even by
+// SIGKILL), so no trial outlives its runner.
 #pragma once
 
 #include <sys/types.h>
@@ -23,10 +24,12 @@ struct ProcessExit {
 
 class TrialProcess {
  public:
-  /// Starts argv[0] (a path) with `env` overriding or adding environment variables.
-  /// kFailedPrecondition naming the program when it cannot be started, or the log cannot be opened.
+  /// Starts argv[0] (a path) with `env` overriding or adding environment variables; stdout goes to
+  /// `log_file`, stderr too unless `err_file` is given. kFailedPrecondition naming the program when it
+  /// cannot be started, or the log cannot be opened.
   static StatusOr<TrialProcess> spawn(const std::vector<std::string>& argv,
-                                      const std::map<std::string, std::string>& env, const std::string& log_file);
+                                      const std::map<std::string, std::string>& env, const std::string& log_file,
+                                      const std::string& err_file = {});
   TrialProcess(TrialProcess&& other) noexcept;
   TrialProcess& operator=(TrialProcess&& other) noexcept;
   TrialProcess(const TrialProcess&) = delete;
@@ -51,5 +54,7 @@ class TrialProcess {
 
 /// The last non-empty line of a text file (for status lines), at most `max_len` characters.
 std::string last_line(const std::string& path, std::size_t max_len = 100);
+/// Its last `count` non-empty lines (of the last 16 KiB), oldest first, each at most `max_len` characters.
+std::vector<std::string> last_lines(const std::string& path, std::size_t count, std::size_t max_len = 200);
 
 }  // namespace mlflow::sweep
