@@ -35,25 +35,6 @@ struct SpecError {
   std::string message;
 };
 
-// MLflow's rules for registry aliases (mlflow/utils/validation.py, _validate_model_alias_name and
-// _validate_model_alias_name_reserved): what set_registered_model_alias would refuse at the end of
-// the sweep. Non-ASCII letters, which Python's \w takes, are left to the server.
-std::optional<std::string> alias_problem(const std::string& alias) {
-  if (alias.empty()) return "must not be empty";
-  for (unsigned char c : alias) {
-    if (c < 0x80 && !std::isalnum(c) && c != '_' && c != '-') return "may only contain letters, digits, '_' and '-'";
-  }
-  if (alias.size() > 255) return "is longer than MLflow's 255 characters";
-  std::string lower = alias;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "latest") return "is reserved by MLflow (models:/NAME/latest); choose another, e.g. champion";
-  if (lower.size() > 1 && lower[0] == 'v' &&
-      std::all_of(lower.begin() + 1, lower.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
-    return "is reserved by MLflow: v<number> names a version; choose another, e.g. champion";
-  }
-  return std::nullopt;
-}
-
 class Parser {
  public:
   Parser(std::string file, const ProgramTable& programs) : file_(std::move(file)), programs_(programs) {}
@@ -307,8 +288,8 @@ class Parser {
       s.register_model.model_name = scalar(reg["model_name"], "register model_name");
       if (reg["alias"]) {
         s.register_model.alias = scalar(reg["alias"], "register alias");
-        if (auto why = alias_problem(s.register_model.alias)) {
-          fail(reg["alias"], fmt::format("register alias '{}' {}", s.register_model.alias, *why));
+        if (Status st = validate_alias(s.register_model.alias); !st.ok()) {
+          fail(reg["alias"], "register " + st.message());
         }
       }
       if (reg["only_if_better"]) s.register_model.only_if_better = boolean(reg["only_if_better"], "only_if_better");

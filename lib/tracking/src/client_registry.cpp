@@ -20,7 +20,6 @@ namespace {
 
 /// Registered-model and model-version tag values (mlflow/utils/validation.py).
 constexpr std::size_t kMaxRegistryTagValueLength = 5000;
-constexpr std::size_t kMaxAliasLength = 255;
 
 Status invalid(std::string message) {
   return Status(StatusCode::kInvalidArgument, std::move(message));
@@ -51,30 +50,6 @@ Status check_registry_tag(const std::string& key, const std::string& value) {
 
 /// MLflow's alias rules: ^[\w\-]*$ (Python's \w also takes non-ASCII letters, left to the server),
 /// at most 255 characters, and neither "latest" nor v<digits> in any case, which URIs reserve.
-Status check_alias(const std::string& alias) {
-  if (alias.empty()) return invalid("alias must not be empty");
-  std::size_t chars = 0;
-  for (unsigned char c : alias) {
-    if ((c & 0xC0) != 0x80) ++chars;  // count UTF-8 code points, as Python's len()
-    if (c < 0x80 && !std::isalnum(c) && c != '_' && c != '-') {
-      return invalid("alias '" + alias +
-                     "' is invalid: only letters, digits, '_' and '-' are allowed");
-    }
-  }
-  if (chars > kMaxAliasLength) {
-    return invalid(fmt::format("alias is {} characters long; MLflow allows at most {}", chars,
-                               kMaxAliasLength));
-  }
-  std::string lower = alias;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "latest") return invalid("alias 'latest' (any case) is reserved");
-  if (lower.size() > 1 && lower[0] == 'v' &&
-      std::all_of(lower.begin() + 1, lower.end(),
-                  [](unsigned char c) { return std::isdigit(c) != 0; })) {
-    return invalid("alias '" + alias + "' is reserved: v<number> names versions");
-  }
-  return Status();
-}
 
 /// Query string of the registry's GET searches (repeated order_by keys).
 QueryParams search_query(const SearchOptions& s) {
@@ -268,7 +243,7 @@ StatusOr<std::string> MlflowClient::get_model_version_download_uri(const std::st
 Status MlflowClient::set_registered_model_alias(const std::string& name, const std::string& alias,
                                                 const std::string& version) {
   MLFLOW_CPP_RETURN_IF_ERROR(check_name(name));
-  MLFLOW_CPP_RETURN_IF_ERROR(check_alias(alias));
+  MLFLOW_CPP_RETURN_IF_ERROR(validate_alias(alias));
   MLFLOW_CPP_RETURN_IF_ERROR(check_version(version));
   return impl_
       ->post(endpoint("/registered-models/alias"),
@@ -279,7 +254,7 @@ Status MlflowClient::set_registered_model_alias(const std::string& name, const s
 Status MlflowClient::delete_registered_model_alias(const std::string& name,
                                                    const std::string& alias) {
   MLFLOW_CPP_RETURN_IF_ERROR(check_name(name));
-  MLFLOW_CPP_RETURN_IF_ERROR(check_alias(alias));
+  MLFLOW_CPP_RETURN_IF_ERROR(validate_alias(alias));
   return impl_
       ->call("DELETE", endpoint("/registered-models/alias"), {{"name", name}, {"alias", alias}})
       .status();
@@ -288,7 +263,7 @@ Status MlflowClient::delete_registered_model_alias(const std::string& name,
 StatusOr<ModelVersion> MlflowClient::get_model_version_by_alias(const std::string& name,
                                                                 const std::string& alias) {
   MLFLOW_CPP_RETURN_IF_ERROR(check_name(name));
-  MLFLOW_CPP_RETURN_IF_ERROR(check_alias(alias));
+  MLFLOW_CPP_RETURN_IF_ERROR(validate_alias(alias));
   auto r = impl_->get(endpoint("/registered-models/alias"), {{"name", name}, {"alias", alias}});
   if (!r.ok()) return r.status();
   return detail::decode_model_version((*r)["model_version"]);

@@ -6,6 +6,8 @@
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
+#include <algorithm>
+#include <cctype>
 #include <vector>
 
 namespace mlflow {
@@ -182,6 +184,31 @@ Status validate_artifact_path(const std::string& path) {
     if (part == "..") return invalid("artifact path '" + path + "' must not contain '..'");
     if (end == std::string::npos) break;
     start = end + 1;
+  }
+  return Status();
+}
+
+Status validate_alias(const std::string& alias) {
+  constexpr std::size_t kMaxAliasLength = 255;
+  if (alias.empty()) return invalid("alias must not be empty");
+  std::size_t chars = 0;
+  for (unsigned char c : alias) {
+    if ((c & 0xC0) != 0x80) ++chars;  // count UTF-8 code points, as Python's len()
+    if (c < 0x80 && !std::isalnum(c) && c != '_' && c != '-') {
+      return invalid("alias '" + alias + "' may only contain letters, digits, '_' and '-'");
+    }
+  }
+  if (chars > kMaxAliasLength) {
+    return invalid(fmt::format("alias is {} characters long; MLflow allows at most {}", chars, kMaxAliasLength));
+  }
+  std::string lower = alias;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "latest") {
+    return invalid("alias '" + alias + "' is reserved by MLflow (models:/NAME/latest); choose another, e.g. champion");
+  }
+  if (lower.size() > 1 && lower[0] == 'v' &&
+      std::all_of(lower.begin() + 1, lower.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    return invalid("alias '" + alias + "' is reserved by MLflow: v<number> names a version; choose another, e.g. champion");
   }
   return Status();
 }

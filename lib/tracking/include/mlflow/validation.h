@@ -33,6 +33,11 @@ Status validate_experiment_tag(const std::string& key, const std::string& value)
 Status validate_metric(const std::string& key, long long timestamp_ms);
 /// Non-empty, at most 500 characters.
 Status validate_experiment_name(const std::string& name);
+/// A registered model alias as MLflow refuses it (_validate_model_alias_name and ..._reserved):
+/// empty, ASCII characters other than letters, digits, '_' and '-', more than 255 characters,
+/// 'latest' in any case (models:/NAME/latest) or v<number> (it names a version).
+/// kInvalidArgument naming the alias and the rule.
+Status validate_alias(const std::string& alias);
 /// A relative artifact path: not absolute, no '..' component, no NUL, no backslash. Empty is
 /// allowed (the artifact root).
 Status validate_artifact_path(const std::string& path);
