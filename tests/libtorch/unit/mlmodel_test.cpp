@@ -367,7 +367,7 @@ TEST_CASE("log_libtorch_model: a failed upload finalizes the model as failed and
   testing::write_file(tmp.path() + "/w.pt", "weights");
   auto r = log_libtorch_model(s.client, "1", "r1", "model", sample_flavor(), tmp.path() + "/w.pt");
   REQUIRE_FALSE(r.ok());
-  CHECK(contains(r.status().message(), "logging LibTorch model 'model' (m-9)"));
+  CHECK(contains(r.status().message(), "logging model 'model' (m-9)"));
   CHECK(contains(r.status().message(), "disk on fire"));
   CHECK(finalized == std::vector<std::string>{"LOGGED_MODEL_UPLOAD_FAILED"});
   bool linked = false;
