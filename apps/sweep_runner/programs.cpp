@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// The programs sweep specs may name, and where fmnist_train is: found at run time (beside sweep_runner
+// when installed, in the build tree's apps/fmnist_train/ otherwise), so no build path is compiled in.
 #include "programs.h"
 
 #include <unistd.h>
@@ -19,9 +21,6 @@ bool executable(const fs::path& p) {
 
 std::string find_fmnist_train(const char* argv0) {
   if (const char* env = std::getenv("MLFLOW_CPP_FMNIST_TRAIN"); env && *env) return env;
-#ifdef MLFLOW_CPP_FMNIST_TRAIN
-  if (executable(MLFLOW_CPP_FMNIST_TRAIN)) return MLFLOW_CPP_FMNIST_TRAIN;
-#endif
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   const fs::path dir = ec ? fs::path(argv0).parent_path() : self.parent_path();

@@ -141,7 +141,7 @@ case "$project" in
     awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.8) }' || die "the softmax regression reached only '$accuracy' test accuracy"
     expect "runs/get?run_id=$run_id" '"status":"FINISHED"' '{"key":"epochs","value":"20"}' \
       '"key":"val_accuracy"' '"key":"test_accuracy"' '"key":"test_f1_left"'
-    expect "metrics/get-history?run_id=$run_id&metric_key=val_loss" '"step":"20"'
+    expect "metrics/get-history?run_id=$run_id&metric_key=val_loss" '"step":20'
     expect "artifacts/list?run_id=$run_id" '"path":"confusion_matrix.json"' '"path":"confusion_matrix.png"' \
       '"path":"curves.png"'
     expect "registered-models/alias?name=$experiment-model&alias=champion" '"version":"1"' \
