@@ -11,14 +11,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "mlflow/libtorch/fmnist_data.h"
-#include "mlflow/libtorch/fmnist_tensors.h"
-#include "mlflow/libtorch/tracked_training.h"
+#include "fmnist/fmnist_data.h"
+#include "fmnist/fmnist_tensors.h"
+#include "fmnist/tracked_training.h"
 #include "mlflow/local_server.h"
 
 namespace {
 
-namespace ml = mlflow::libtorch;
+namespace fm = mlflow::fmnist;
 namespace training = mlflow::training;
 using nlohmann::json;
 
@@ -53,10 +53,10 @@ json to_json(const Measured& m) {
 
 class Bench {
  public:
-  Bench(mlflow::MlflowClient client, const ml::FmnistSplits& data, std::string data_dir, std::string experiment)
+  Bench(mlflow::MlflowClient client, const fm::FmnistSplits& data, std::string data_dir, std::string experiment)
       : client_(std::move(client)), data_(data), data_dir_(std::move(data_dir)), experiment_(std::move(experiment)) {}
 
-  mlflow::StatusOr<Measured> run(const std::string& name, const ml::TrainConfig& config,
+  mlflow::StatusOr<Measured> run(const std::string& name, const fm::TrainConfig& config,
                                  const std::string& register_name = {}, const std::string& alias = {}) {
     fmt::print(stderr, "[bench] {} ...\n", name);
     mlflow::RunOptions ro;
@@ -64,11 +64,11 @@ class Bench {
     ro.run_name = name;
     auto run = mlflow::ActiveRun::start(client_, ro);
     if (!run.ok()) return run.status();
-    ml::TrackedTrainingOptions options;
+    fm::TrackedTrainingOptions options;
     options.progress = training::detect_progress_options(false);
     options.register_model_name = register_name;
     options.register_alias = alias;
-    auto r = ml::run_tracked_training(config, data_, data_dir_, *run, options);
+    auto r = fm::run_tracked_training(config, data_, data_dir_, *run, options);
     if (!r.ok()) {
       (void)run->end(mlflow::RunStatus::kFailed);
       return r.status().with_context(name);
@@ -95,7 +95,7 @@ class Bench {
 
  private:
   mlflow::MlflowClient client_;
-  const ml::FmnistSplits& data_;
+  const fm::FmnistSplits& data_;
   std::string data_dir_;
   std::string experiment_;
 };
@@ -125,8 +125,8 @@ int main(int argc, char** argv) {
   app.add_option("--experiment", experiment, "MLflow experiment of the runs (default fmnist-bench)");
   CLI11_PARSE(app, argc, argv);
 
-  const std::string data_dir = ml::fmnist_data_dir();
-  auto data = ml::load_fmnist_splits(data_dir, {});
+  const std::string data_dir = fm::fmnist_data_dir();
+  auto data = fm::load_fmnist_splits(data_dir, {});
   if (!data.ok()) {
     fmt::print(stderr, "bench_fmnist: error: {}\n", data.status().message());
     return 2;
@@ -138,23 +138,23 @@ int main(int argc, char** argv) {
   }
   Bench bench(*client, *data, data_dir, experiment);
 
-  ml::TrainConfig base;
+  fm::TrainConfig base;
   base.threads = threads;
   base.max_epochs = quick ? 1 : epochs;
   if (quick) base.train_limit = 500;
   const std::string backbone_name = "fmnist-bench-backbone";
 
-  ml::TrainConfig small = base;
-  ml::TrainConfig pre = base;
-  pre.task = ml::kTaskRotation;
-  pre.model = ml::kMobileNetV2;
+  fm::TrainConfig small = base;
+  fm::TrainConfig pre = base;
+  pre.task = fm::kTaskRotation;
+  pre.model = fm::kMobileNetV2;
   pre.max_epochs = quick ? 1 : pretrain_epochs;
   pre.train_limit = quick ? 250 : pretrain_limit;
-  ml::TrainConfig frozen = base;
-  frozen.model = ml::kMobileNetV2;
+  fm::TrainConfig frozen = base;
+  frozen.model = fm::kMobileNetV2;
   frozen.frozen_backbone = true;
   frozen.backbone_weights = "models:/" + backbone_name + "@pretrained";
-  ml::TrainConfig tuned = frozen;
+  fm::TrainConfig tuned = frozen;
   tuned.frozen_backbone = false;
 
   std::vector<Measured> results;

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """PyTorch-in-Python counterpart of the C++ trainer's SmallCNN epoch, for bench_training.
 
-Same architecture (lib/libtorch/src/models.cpp), batch size, optimizer (Adam, lr 1e-3), thread counts and
-training loop as lib/libtorch/src/trainer.cpp (zero_grad, forward, cross entropy, backward, step, then the
+Same architecture (apps/fmnist/src/models.cpp), batch size, optimizer (Adam, lr 1e-3), thread counts and
+training loop as apps/fmnist/src/trainer.cpp (zero_grad, forward, cross entropy, backward, step, then the
 running loss and accuracy read back per batch). The images are read from the same IDX files and normalised
 with the same mean/std before any timing. Which 48k of the 60k training images form the split differs (a
 seeded torch permutation here, the trainer's own shuffle there): that does not change the cost of an epoch.
@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# lib/libtorch/include/mlflow/libtorch/fmnist_data.h: kFmnistPixelMean, kFmnistPixelStd, kFmnistDefaultDir.
+# apps/fmnist/include/fmnist/fmnist_data.h: kFmnistPixelMean, kFmnistPixelStd, kFmnistDefaultDir.
 PIXEL_MEAN = 0.2860406
 PIXEL_STD = 0.3530242
 DEFAULT_DATA_DIR = "/usr/share/datasets/fashion-mnist"

@@ -25,11 +25,11 @@
 #include <unistd.h>
 
 #include "mlflow/async_logger.h"
-#include "mlflow/libtorch/fmnist_data.h"
-#include "mlflow/libtorch/fmnist_tensors.h"
-#include "mlflow/libtorch/models.h"
+#include "fmnist/fmnist_data.h"
+#include "fmnist/fmnist_tensors.h"
+#include "fmnist/models.h"
 #include "mlflow/training/staging_dir.h"
-#include "mlflow/libtorch/trainer.h"
+#include "fmnist/trainer.h"
 #include "mlflow/training/training_logger.h"
 #include "mlflow/local_server.h"
 
@@ -42,7 +42,7 @@
 
 namespace {
 
-namespace ml = mlflow::libtorch;
+namespace fm = mlflow::fmnist;
 namespace training = mlflow::training;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -163,7 +163,7 @@ struct CppEpoch {
 
 class Bench {
  public:
-  Bench(ml::TrainConfig config, const ml::FmnistSplits& data, std::string experiment, long server_pid)
+  Bench(fm::TrainConfig config, const fm::FmnistSplits& data, std::string experiment, long server_pid)
       : config_(std::move(config)), data_(data), experiment_(std::move(experiment)), server_pid_(server_pid) {}
 
   mlflow::Status open_work_dir() {
@@ -174,9 +174,9 @@ class Bench {
   }
 
   // The trainer exactly as an untracked caller runs it: no callbacks at all.
-  mlflow::StatusOr<CppEpoch> untracked(const ml::TrainConfig& config) {
+  mlflow::StatusOr<CppEpoch> untracked(const fm::TrainConfig& config) {
     const double cpu = process_cpu_seconds(), server_cpu = group_cpu_seconds(server_pid_);
-    auto out = ml::train_fmnist(config, data_, work_->path());
+    auto out = fm::train_fmnist(config, data_, work_->path());
     if (!out.ok()) return out.status();
     CppEpoch e = from_history(out->history.front(), images(config));
     e.cpu_seconds = process_cpu_seconds() - cpu;
@@ -212,7 +212,7 @@ class Bench {
     CppEpoch e;
     std::int64_t step = 0;
     mlflow::Status batch_status = mlflow::ok_status();
-    ml::TrainCallbacks cb;
+    fm::TrainCallbacks cb;
     cb.on_batch = [&](std::int64_t, std::int64_t, std::int64_t, double loss, double) {
       const auto start = Clock::now();
       const mlflow::Status s = async_run->log_metric("batch_loss", loss, step++);
@@ -226,7 +226,7 @@ class Bench {
       return s;
     };
     const double cpu = process_cpu_seconds(), server_cpu = group_cpu_seconds(server_pid_);
-    auto out = ml::train_fmnist(config_, data_, work_->path(), cb);
+    auto out = fm::train_fmnist(config_, data_, work_->path(), cb);
     if (!out.ok()) return out.status().with_context("tracked training");
     MLFLOW_CPP_RETURN_IF_ERROR(batch_status.with_context("logging batch_loss"));
     const auto flush_start = Clock::now();
@@ -256,11 +256,11 @@ class Bench {
     return e;
   }
 
-  std::int64_t images(const ml::TrainConfig& config) const {
+  std::int64_t images(const fm::TrainConfig& config) const {
     return config.train_limit > 0 ? std::min(config.train_limit, data_.train.size()) : data_.train.size();
   }
 
-  const ml::TrainConfig& config() const { return config_; }
+  const fm::TrainConfig& config() const { return config_; }
 
  private:
   static CppEpoch from_history(const training::EpochMetrics& m, std::int64_t images) {
@@ -272,8 +272,8 @@ class Bench {
     return e;
   }
 
-  ml::TrainConfig config_;
-  const ml::FmnistSplits& data_;
+  fm::TrainConfig config_;
+  const fm::FmnistSplits& data_;
   std::string experiment_;
   long server_pid_ = 0;
   std::unique_ptr<training::StagingDir> work_;
@@ -286,7 +286,7 @@ struct PythonSide {
 };
 
 // One epoch of pytorch_smallcnn.py in a fresh process (its own warm-up, data loaded before timing).
-mlflow::StatusOr<json> python_epoch(const PythonSide& py, const ml::TrainConfig& c, std::int64_t limit) {
+mlflow::StatusOr<json> python_epoch(const PythonSide& py, const fm::TrainConfig& c, std::int64_t limit) {
   const std::string command = fmt::format(
       "{} {} --threads {} --batch-size {} --lr {} --seed {} --train-val-split {} --limit {} --reps 1 --data-dir {}",
       shell_quote(py.python), shell_quote(py.script), c.threads, c.batch_size, c.learning_rate, c.seed,
@@ -345,15 +345,15 @@ int main(int argc, char** argv) {
 
   at::set_num_interop_threads(threads);  // as the Python side; before any inter-op work
   const json load_start = load_average();
-  py.data_dir = ml::fmnist_data_dir();
-  auto data = ml::load_fmnist_splits(py.data_dir, {});
+  py.data_dir = fm::fmnist_data_dir();
+  auto data = fm::load_fmnist_splits(py.data_dir, {});
   if (!data.ok()) return fail(data.status());
   data->validation = {data->validation.images.narrow(0, 0, kEvalImages), data->validation.labels.narrow(0, 0, kEvalImages)};
   data->test = {data->test.images.narrow(0, 0, kEvalImages), data->test.labels.narrow(0, 0, kEvalImages)};
   auto client = mlflow::connect_from_env();
   if (!client.ok()) return fail(client.status());
 
-  ml::TrainConfig config;  // defaults: small_cnn, Adam 1e-3, seed 42, split 0.8
+  fm::TrainConfig config;  // defaults: small_cnn, Adam 1e-3, seed 42, split 0.8
   config.max_epochs = 1;
   config.batch_size = batch_size;
   config.threads = threads;
@@ -362,7 +362,7 @@ int main(int argc, char** argv) {
   if (auto s = bench.open_work_dir(); !s.ok()) return fail(s);
   const std::int64_t images = bench.images(config);
 
-  ml::TrainConfig warmup = config;
+  fm::TrainConfig warmup = config;
   warmup.train_limit = kWarmupBatches * config.batch_size;
   if (auto w = bench.untracked(warmup); !w.ok()) return fail(w.status());
 
@@ -439,7 +439,7 @@ int main(int argc, char** argv) {
       {"machine", machine_facts()},
       {"load_average", {{"start", load_start}, {"end", load_end}}},
       {"versions",
-       {{"cpp_torch_version", TORCH_VERSION}, {"cpp_libtorch_version", ml::libtorch_version()},
+       {{"cpp_torch_version", TORCH_VERSION}, {"cpp_libtorch_version", fm::libtorch_version()},
         {"python_torch_version", py_info.value("torch_version", "")},
         {"python_version", py_info.value("python_version", "")}, {"python", py.python}, {"script", py.script}}},
       {"order", order},
@@ -479,7 +479,7 @@ int main(int argc, char** argv) {
   fmt::print("\nSmallCNN, one epoch of {} images, batch {}, {} thread(s), {} reps{}\n", images, config.batch_size,
              threads, reps, quick ? " (quick: figures mean nothing)" : "");
   fmt::print("| contender | min | median | max | unit |\n|---|---|---|---|---|\n");
-  row("C++ trainer (LibTorch " + ml::libtorch_version() + ")", cpp_sum, "images/s");
+  row("C++ trainer (LibTorch " + fm::libtorch_version() + ")", cpp_sum, "images/s");
   row("PyTorch in Python (torch " + py_info.value("torch_version", "?") + ")", py_sum, "images/s");
   row("C++ trainer, tracking on", summary([&] {
         std::vector<double> v;

@@ -6,9 +6,9 @@
 
 namespace mlflow::apps {
 
-namespace ml = mlflow::libtorch;
+namespace fm = mlflow::fmnist;
 
-EdaRunContent eda_run_content(const ml::EdaResult& r, const std::string& data_dir, const ml::SplitOptions& split) {
+EdaRunContent eda_run_content(const fm::EdaResult& r, const std::string& data_dir, const fm::SplitOptions& split) {
   EdaRunContent c;
   c.params = {{"data_dir", data_dir},
               {"sample_size", r.options.all ? "all" : std::to_string(r.options.sample_size)},
@@ -19,8 +19,8 @@ EdaRunContent eda_run_content(const ml::EdaResult& r, const std::string& data_di
               {"normalisation_tolerance", fmt::format("{}", r.normalisation.tolerance)},
               {"lineage_train_val_split", fmt::format("{}", split.train_val_split)},
               {"lineage_split_seed", std::to_string(split.seed)}};
-  c.metrics = ml::eda_metrics(r);
-  const std::string verdict = ml::drift_level_name(r.drift.overall);
+  c.metrics = fm::eda_metrics(r);
+  const std::string verdict = fm::drift_level_name(r.drift.overall);
   c.tags = {{"eda.drift_verdict", verdict},
             {"eda.normalisation_agrees", r.normalisation.agree ? "true" : "false"},
             {"mlflow.note.content",

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "mlflow/libtorch/eda.h"
+#include "fmnist/eda.h"
 #include "mlflow/run.h"
 #include "mlflow/types.h"
 
@@ -22,8 +22,8 @@ struct EdaRunContent {
 };
 
 /// Params, metrics and tags of `result` (the dataset inputs and files are added by the caller).
-EdaRunContent eda_run_content(const libtorch::EdaResult& result, const std::string& data_dir,
-                              const libtorch::SplitOptions& split);
+EdaRunContent eda_run_content(const fmnist::EdaResult& result, const std::string& data_dir,
+                              const fmnist::SplitOptions& split);
 
 /// Logs `content` to `run` (does not end it); the first error, with what was being logged.
 Status log_eda_run(ActiveRun& run, const EdaRunContent& content);

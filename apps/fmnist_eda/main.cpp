@@ -11,17 +11,17 @@
 
 #include "app_support.h"
 #include "eda_run.h"
-#include "mlflow/libtorch/fmnist_lineage.h"
+#include "fmnist/fmnist_lineage.h"
 #include "mlflow/training/dataset_lineage.h"
-#include "mlflow/libtorch/eda.h"
-#include "mlflow/libtorch/fmnist_data.h"
+#include "fmnist/eda.h"
+#include "fmnist/fmnist_data.h"
 #include "mlflow/training/staging_dir.h"
 #include "mlflow/local_server.h"
 #include "out_dir.h"
 
 namespace {
 
-namespace ml = mlflow::libtorch;
+namespace fm = mlflow::fmnist;
 namespace training = mlflow::training;
 
 using mlflow::apps::kExitFailed;
@@ -37,25 +37,25 @@ struct Args {
   std::int64_t sample_size = 2000;
   bool all = false;
   std::uint64_t seed = 42;
-  ml::SplitOptions split;  // the trainer's defaults: 0.8, seed 42
+  fm::SplitOptions split;  // the trainer's defaults: 0.8, seed 42
   std::string out;
   bool quiet = false;
 };
 
 // A sample larger than a part is the user's to fix: say which flag and which file.
-std::string check_sample_size(const Args& args, const ml::FmnistRaw& part, const char* name) {
+std::string check_sample_size(const Args& args, const fm::FmnistRaw& part, const char* name) {
   if (args.all || args.sample_size <= part.n) return {};
   return fmt::format("--sample-size {} is larger than the {} split ({} images in {}); use a smaller --sample-size or "
                      "--all",
                      args.sample_size, name, part.n, part.files.images);
 }
 
-void print_result(const ml::EdaResult& r, const std::string& out) {
-  for (const ml::EdaSplit* s : {&r.train, &r.test}) {
+void print_result(const fm::EdaResult& r, const std::string& out) {
+  for (const fm::EdaSplit* s : {&r.train, &r.test}) {
     fmt::print("{:5}  {} of {} images, class imbalance {:.3f}, pixel mean {:.4f} std {:.4f}\n", s->name,
                s->stats.images, s->part_rows, s->classes.imbalance, s->stats.pixel_mean, s->stats.pixel_std);
   }
-  const ml::NormalisationCheck& n = r.normalisation;
+  const fm::NormalisationCheck& n = r.normalisation;
   fmt::print("normalisation: {} the trainer's constants {:.4f} / {:.4f} (differences {:+.5f} / {:+.5f}, "
              "tolerance {})\n",
              n.agree ? "agrees with" : "DOES NOT agree with", n.trainer_mean, n.trainer_std, n.mean_difference,
@@ -63,7 +63,7 @@ void print_result(const ml::EdaResult& r, const std::string& out) {
   const auto& ev = r.pca.explained_variance_ratio;
   fmt::print("PCA: PC1 {:.1f}%, PC2 {:.1f}% of the variance\n", 100 * ev.at(0), 100 * ev.at(1));
   fmt::print("drift (test against train): {} (class PSI {:.4f}, pixel PSI {:.4f}, pixel KS {:.4f})\n",
-             ml::drift_level_name(r.drift.overall), r.drift.class_frequency.psi, r.drift.pixel_intensity.psi,
+             fm::drift_level_name(r.drift.overall), r.drift.class_frequency.psi, r.drift.pixel_intensity.psi,
              r.drift.pixel_intensity.ks.value_or(0.0));
   if (!out.empty()) fmt::print("files in {}\n", out);
 }
@@ -106,37 +106,37 @@ int main(int argc, char** argv) {
   mlflow::apps::catch_interrupts(/*second_kills=*/true);
 
   // Everything is checked and computed before the run exists, so bad input never leaves a run behind.
-  const std::string data_dir = ml::fmnist_data_dir(args.data_dir);
-  auto train = ml::load_fmnist_raw(data_dir, ml::FmnistPart::kTrain);
+  const std::string data_dir = fm::fmnist_data_dir(args.data_dir);
+  auto train = fm::load_fmnist_raw(data_dir, fm::FmnistPart::kTrain);
   if (!train.ok()) return fail(kExitUsage, train.status().message());
-  auto test = ml::load_fmnist_raw(data_dir, ml::FmnistPart::kTest);
+  auto test = fm::load_fmnist_raw(data_dir, fm::FmnistPart::kTest);
   if (!test.ok()) return fail(kExitUsage, test.status().message());
   for (const auto& [part, name] : {std::pair{&*train, "train"}, std::pair{&*test, "test"}}) {
     if (auto msg = check_sample_size(args, *part, name); !msg.empty()) return fail(kExitUsage, msg);
   }
-  auto split_rows = ml::split_indices(train->n, args.split);
+  auto split_rows = fm::split_indices(train->n, args.split);
   if (!split_rows.ok()) return fail(kExitUsage, "--train-val-split: " + split_rows.status().message());
   // After the data checks, so a bad --data-dir leaves no new --out directory behind.
   if (!args.out.empty()) {
     if (auto s = mlflow::apps::prepare_out_dir(args.out); !s.ok()) return fail(kExitUsage, "--out: " + s.message());
   }
 
-  ml::EdaOptions options;
+  fm::EdaOptions options;
   options.sample_size = args.sample_size;
   options.all = args.all;
   options.seed = args.seed;
-  auto result = ml::analyse_fmnist(*train, *test, options);
+  auto result = fm::analyse_fmnist(*train, *test, options);
   if (!result.ok()) {
     const bool bad_data = result.status().code() == mlflow::StatusCode::kInvalidArgument;
     return fail(bad_data ? kExitUsage : kExitFailed, result.status().to_string());
   }
   auto staging = training::StagingDir::make("fmnist-eda");
   if (!staging.ok()) return fail(kExitFailed, staging.status().message());
-  auto files = ml::write_eda_files(*result, staging->path());
+  auto files = fm::write_eda_files(*result, staging->path());
   if (!files.ok()) return fail(kExitFailed, files.status().to_string());
   mlflow::apps::EdaRunContent content = mlflow::apps::eda_run_content(*result, data_dir, args.split);
   content.files_dir = staging->path();
-  auto inputs = ml::fmnist_dataset_inputs(
+  auto inputs = fm::fmnist_dataset_inputs(
       data_dir, args.split,
       {static_cast<std::int64_t>(split_rows->train.size()), static_cast<std::int64_t>(split_rows->validation.size()),
        test->n});

@@ -10,13 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "app_support.h"
-#include "mlflow/libtorch/fmnist_lineage.h"
+#include "fmnist/fmnist_lineage.h"
 #include "mlflow/training/dataset_lineage.h"
-#include "mlflow/libtorch/fmnist_data.h"
-#include "mlflow/libtorch/fmnist_tensors.h"
+#include "fmnist/fmnist_data.h"
+#include "fmnist/fmnist_tensors.h"
 #include "mlflow/libtorch/model_store.h"
 #include "mlflow/training/staging_dir.h"
-#include "mlflow/libtorch/trainer.h"
+#include "fmnist/trainer.h"
 #include "mlflow/training/mlmodel.h"
 #include "mlflow/training/training_logger.h"
 #include "mlflow/local_server.h"
@@ -24,6 +24,7 @@
 namespace {
 
 namespace ml = mlflow::libtorch;
+namespace fm = mlflow::fmnist;
 namespace training = mlflow::training;
 
 using mlflow::apps::kExitFailed;
@@ -33,7 +34,7 @@ const mlflow::apps::ErrorExit fail{"fmnist_evaluate"};
 
 struct Args {
   std::string model;
-  std::string architecture = ml::kSmallCnn;  // for a bare weights file
+  std::string architecture = fm::kSmallCnn;  // for a bare weights file
   double width_multiplier = 1.0;
   std::string data_dir;
   int threads = 0;
@@ -58,9 +59,9 @@ ml::LocalModel bare_weights_model(const Args& args) {
   m.flavor.architecture = args.architecture;
   m.flavor.config_json = nlohmann::json{{"architecture", args.architecture},
                                         {"width_multiplier", args.width_multiplier},
-                                        {"num_classes", ml::kFmnistNumClasses}}
+                                        {"num_classes", fm::kFmnistNumClasses}}
                              .dump();
-  m.flavor.class_names.assign(ml::kFmnistClassNames.begin(), ml::kFmnistClassNames.end());
+  m.flavor.class_names.assign(fm::kFmnistClassNames.begin(), fm::kFmnistClassNames.end());
   return m;
 }
 
@@ -71,7 +72,7 @@ bool is_bare_weights_file(const std::string& path) {
 
 // Records an evaluation run: the model it evaluated, the test data set, test metrics and artifacts.
 mlflow::Status log_evaluation_run(mlflow::MlflowClient& client, const Args& args, const ml::LocalModel& model,
-                                  const std::string& data_dir, const ml::FmnistSplits& data,
+                                  const std::string& data_dir, const fm::FmnistSplits& data,
                                   const training::ClassificationReport& report, double loss, std::string& run_id) {
   mlflow::RunOptions options;
   options.experiment_name = args.experiment;
@@ -87,7 +88,7 @@ mlflow::Status log_evaluation_run(mlflow::MlflowClient& client, const Args& args
                                                   {"model_id", model.model_id},
                                                   {"architecture", model.flavor.architecture},
                                                   {"data_dir", data_dir}}));
-    auto inputs = ml::fmnist_dataset_inputs(data_dir, {}, {data.train.size(), data.validation.size(), data.test.size()});
+    auto inputs = fm::fmnist_dataset_inputs(data_dir, {}, {data.train.size(), data.validation.size(), data.test.size()});
     if (!inputs.ok()) return inputs.status();
     std::vector<mlflow::DatasetInput> test_only = {inputs->back()};
     std::vector<std::string> model_ids;
@@ -116,7 +117,7 @@ int main(int argc, char** argv) {
                  "a directory with an MLmodel file, or a weights file (with --architecture)")
       ->required();
   app.add_option("--architecture", args.architecture, "for a bare weights file: small_cnn or mobilenet_v2")
-      ->check(CLI::IsMember({ml::kSmallCnn, ml::kMobileNetV2}));
+      ->check(CLI::IsMember({fm::kSmallCnn, fm::kMobileNetV2}));
   app.add_option("--width-multiplier,--width_multiplier", args.width_multiplier,
                  "for a bare mobilenet_v2 weights file (default 1.0)");
   app.add_option("--data-dir,--data_dir", args.data_dir, "directory of the Fashion-MNIST IDX files");
@@ -134,8 +135,8 @@ int main(int argc, char** argv) {
     return fail(kExitUsage, std::string(e.what()) + " (see 'fmnist_evaluate --help')");
   }
 
-  const std::string data_dir = ml::fmnist_data_dir(args.data_dir);
-  auto data = ml::load_fmnist_splits(data_dir, {});
+  const std::string data_dir = fm::fmnist_data_dir(args.data_dir);
+  auto data = fm::load_fmnist_splits(data_dir, {});
   if (!data.ok()) return fail(kExitUsage, data.status().message());
 
   std::optional<mlflow::MlflowClient> client;
@@ -151,7 +152,7 @@ int main(int argc, char** argv) {
                                                   : ml::open_local_model(args.model);
   if (!model.ok()) return fail(exit_code_for(model.status()), model.status().to_string());
 
-  auto eval = ml::evaluate_saved_model({model->flavor.config_json, model->weights_path}, *data, args.threads);
+  auto eval = fm::evaluate_saved_model({model->flavor.config_json, model->weights_path}, *data, args.threads);
   if (!eval.ok()) return fail(exit_code_for(eval.status()), eval.status().to_string());
   auto report = training::make_classification_report(eval->predictions, eval->labels, model->flavor.class_names);
   if (!report.ok()) return fail(kExitFailed, report.status().to_string());

@@ -10,16 +10,16 @@
 #include <fmt/format.h>
 
 #include "app_support.h"
-#include "mlflow/libtorch/feature_cache.h"
-#include "mlflow/libtorch/fmnist_data.h"
-#include "mlflow/libtorch/fmnist_tensors.h"
-#include "mlflow/libtorch/tracked_training.h"
-#include "mlflow/libtorch/train_config_schema.h"
+#include "fmnist/feature_cache.h"
+#include "fmnist/fmnist_data.h"
+#include "fmnist/fmnist_tensors.h"
+#include "fmnist/tracked_training.h"
+#include "fmnist/train_config_schema.h"
 #include "mlflow/local_server.h"
 
 namespace {
 
-namespace ml = mlflow::libtorch;
+namespace fm = mlflow::fmnist;
 namespace training = mlflow::training;
 
 using mlflow::apps::kExitInterrupted;
@@ -37,21 +37,21 @@ struct Args {
   bool quiet = false;
   bool no_register = false;
   bool describe_params = false;
-  std::string feature_cache_dir = ml::default_feature_cache_dir();
+  std::string feature_cache_dir = fm::default_feature_cache_dir();
   std::string save_checkpoint;
   std::vector<std::pair<std::string, std::string>> settings;  // --key value, in command-line order
 };
 
 void add_setting_flags(CLI::App& app, Args& args, std::map<std::string, std::string>& given) {
-  const ml::TrainConfig defaults;
-  for (const auto& key : ml::train_config_keys()) {
+  const fm::TrainConfig defaults;
+  for (const auto& key : fm::train_config_keys()) {
     const std::string dashed = [&] {
       std::string s = key.name;
       for (char& c : s) c = c == '_' ? '-' : c;
       return s;
     }();
     std::string names = "--" + key.name + (dashed != key.name ? ",--" + dashed : "");
-    const std::string def = ml::config_value(defaults, key.name);
+    const std::string def = fm::config_value(defaults, key.name);
     app.add_option(names, given[key.name], key.help + (def.empty() ? "" : " [" + def + "]"))
         ->type_name("VALUE")
         ->group("Training settings (also accepted in --config files)")
@@ -59,7 +59,7 @@ void add_setting_flags(CLI::App& app, Args& args, std::map<std::string, std::str
   }
 }
 
-void print_summary(const ml::TrackedTrainingResult& r) {
+void print_summary(const fm::TrackedTrainingResult& r) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : r.outcome.history) {
     rows.push_back({std::to_string(m.epoch), fmt::format("{:.4f}", m.train_loss),
@@ -123,28 +123,28 @@ int main(int argc, char** argv) {
     return fail(kExitUsage, std::string(e.what()) + " (see 'fmnist_train --help')");
   }
   if (args.describe_params) {
-    fmt::print("{}\n", ml::train_config_schema_json());
+    fmt::print("{}\n", fm::train_config_schema_json());
     return kExitOk;
   }
 
   // Settings: defaults < config file < flags. Everything is checked before a run exists.
-  ml::TrainConfig config;
+  fm::TrainConfig config;
   if (!args.config_file.empty()) {
-    if (auto s = ml::apply_config_file(config, args.config_file); !s.ok()) return fail(kExitUsage, s.message());
+    if (auto s = fm::apply_config_file(config, args.config_file); !s.ok()) return fail(kExitUsage, s.message());
   }
   for (const auto& [key, value] : args.settings) {
-    if (auto s = ml::set_config_value(config, key, value); !s.ok()) return fail(kExitUsage, "--" + s.message());
+    if (auto s = fm::set_config_value(config, key, value); !s.ok()) return fail(kExitUsage, "--" + s.message());
   }
-  if (auto s = ml::validate_train_config(config); !s.ok()) return fail(kExitUsage, s.message());
+  if (auto s = fm::validate_train_config(config); !s.ok()) return fail(kExitUsage, s.message());
   if (!args.alias.empty() && args.register_name.empty()) return fail(kExitUsage, "--alias needs --register");
-  if (ml::is_pretraining_task(config.task) && args.register_name.empty() && !args.no_register) {
+  if (fm::is_pretraining_task(config.task) && args.register_name.empty() && !args.no_register) {
     // Pretraining exists to feed frozen-backbone runs: publish the backbone where they look by default.
     args.register_name = "fmnist-backbone";
     args.alias = "pretrained";
   }
 
-  const std::string data_dir = ml::fmnist_data_dir(config.data_dir);
-  auto data = ml::load_fmnist_splits(data_dir, {config.train_val_split, config.split_seed});
+  const std::string data_dir = fm::fmnist_data_dir(config.data_dir);
+  auto data = fm::load_fmnist_splits(data_dir, {config.train_val_split, config.split_seed});
   if (!data.ok()) return fail(kExitUsage, data.status().message());
 
   auto client = mlflow::connect_from_env();
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
 
   mlflow::apps::catch_interrupts(/*second_kills=*/true);
 
-  ml::TrackedTrainingOptions options;
+  fm::TrackedTrainingOptions options;
   options.progress = training::detect_progress_options(args.quiet);
   options.register_model_name = args.register_name;
   options.register_alias = args.alias;
@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
   options.feature_cache_dir = args.feature_cache_dir;
   options.save_checkpoint_dir = args.save_checkpoint;
   for (int i = 0; i < argc; ++i) options.recipe += (i > 0 ? " " : "") + std::string(i == 0 ? "fmnist_train" : argv[i]);
-  auto result = ml::run_tracked_training(config, *data, data_dir, *run, options);
+  auto result = fm::run_tracked_training(config, *data, data_dir, *run, options);
   if (!result.ok()) {
     const bool cancelled = result.status().code() == mlflow::StatusCode::kCancelled;
     (void)run->set_tag("mlflow_cpp.error", result.status().to_string().substr(0, 5000));

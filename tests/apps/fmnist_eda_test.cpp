@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "idx_test_files.h"
-#include "mlflow/libtorch/fmnist_lineage.h"
+#include "fmnist/fmnist_lineage.h"
 #include "mlflow/training/dataset_lineage.h"
 #include "support/fault_proxy.h"
 #include "support/process.h"
@@ -106,7 +106,7 @@ TEST_CASE("fmnist_eda: the run eda has every artifact, the metrics and the datas
   CHECK(mlflow::find_value(run->data.tags, "eda.drift_verdict") == j["drift"]["verdict"].get<std::string>());
 
   // The same data versions as a training run with the trainer's default split: same names and digests.
-  auto expected = mlflow::libtorch::fmnist_dataset_inputs(data.path(), {}, {160, 40, 100});
+  auto expected = mlflow::fmnist::fmnist_dataset_inputs(data.path(), {}, {160, 40, 100});
   REQUIRE(expected.ok());
   REQUIRE(run->dataset_inputs.size() == expected->size());
   for (const auto& e : *expected) {

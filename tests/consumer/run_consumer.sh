@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs a built mlflow-cpp into a scratch prefix, builds a consumer project (tests/consumer/<name>)
 # against it with find_package(mlflow_cpp CONFIG), runs it against the test server and checks what it
-# logged there with curl: tracking (a run through mlflow::tracking) or training (a trainer without
-# LibTorch through mlflow::training: epochs, confusion matrix, a registered model).
+# logged there with curl: tracking (a run through mlflow::tracking), training (a trainer without
+# LibTorch through mlflow::training: epochs, confusion matrix, a registered model) or libtorch (a
+# LibTorch model of its own logged with mlflow::libtorch, registered, loaded back by alias).
 set -euo pipefail
 
 usage() {
@@ -12,7 +13,7 @@ Usage: run_consumer.sh --build-dir=DIR [--project-dir=DIR] [--source-dir=DIR] [-
                        [--build-type=TYPE] [--sanitize=LIST] [--keep]
 
 --build-dir    an already built mlflow-cpp build tree (what `cmake --install` installs from)
---project-dir  the consumer project: tracking/ or training/ next to this script (default: tracking/)
+--project-dir  the consumer project: tracking/, training/ or libtorch/ next to this script (default: tracking/)
 --source-dir   the mlflow-cpp checkout: no installed file may name it
 --cmake        cmake to use (default: cmake on PATH)
 --cxx          the C++ compiler (default: CMake's choice)
@@ -107,7 +108,7 @@ step build "$cmake_exe" --build "$work/build"
 experiment="consumer-$$-$RANDOM$RANDOM"
 project="$(basename "$project_dir")"
 args=("$experiment")
-[[ "$project" != training ]] || args+=("$experiment-model")
+[[ "$project" != training && "$project" != libtorch ]] || args+=("$experiment-model")
 if ! MLFLOW_TRACKING_URI="$url" "$work/build/consumer" "${args[@]}" >"$work/run.out" 2>"$work/run.err"; then
   cat "$work/run.err" >&2
   die "the consumer program failed"
@@ -144,6 +145,16 @@ case "$project" in
     expect "metrics/get-history?run_id=$run_id&metric_key=val_loss" '"step":20'
     expect "artifacts/list?run_id=$run_id" '"path":"confusion_matrix.json"' '"path":"confusion_matrix.png"' \
       '"path":"curves.png"'
+    expect "registered-models/alias?name=$experiment-model&alias=champion" '"version":"1"' \
+      "\"run_id\":\"$run_id\""
+    ;;
+  libtorch)
+    # The program itself compares the loaded model's outputs with the trained one's.
+    grep -q "^outputs identical after loading models:/$experiment-model@champion" "$work/run.out" ||
+      die "the consumer did not report identical outputs: $(cat "$work/run.out")"
+    expect "runs/get?run_id=$run_id" '"status":"FINISHED"' '{"key":"model","value":"sensor_mlp"}' \
+      '"key":"val_accuracy"'
+    expect "metrics/get-history?run_id=$run_id&metric_key=val_loss" '"step":10'
     expect "registered-models/alias?name=$experiment-model&alias=champion" '"version":"1"' \
       "\"run_id\":\"$run_id\""
     ;;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Base64 (RFC 4648, standard alphabet, padded): the Authorization: Basic header, and the HTML
-// report's embedded pictures (mlflow::libtorch, in-tree, sees this private header).
+// report's embedded pictures (the Fashion-MNIST app library, in-tree, sees this private header).
 #pragma once
 
 #include <string>

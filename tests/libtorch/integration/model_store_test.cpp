@@ -34,6 +34,7 @@ LibtorchFlavor cnn_flavor() {
   f.config_json = R"({"width_multiplier":1.0,"num_classes":10,"dropout":0.25})";
   f.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  f.input_shape = {1, 28, 28};
   f.libtorch_version = "1.13.0";
   return f;
 }

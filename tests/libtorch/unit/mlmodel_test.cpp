@@ -305,6 +305,7 @@ TEST_CASE("fetch_model: a failed download leaves no partial model and keeps the 
               return respond(200, mlmodel_yaml([] {
                 LibtorchFlavor f;
                 f.architecture = "small_cnn";
+                f.input_shape = {1, 28, 28};
                 return f;
               }(), "m-1", "", ""));
             }

@@ -28,10 +28,10 @@ struct IdxImages {
 /// (unreadable), kInvalidArgument (not gzip, corrupt gzip data, wrong magic number, other dimensions,
 /// truncated: "expected 47040000 bytes of pixels, got 1234", trailing data).
 /// Thread-safety: a free function; concurrent calls are fine.
-StatusOr<IdxImages> read_idx_images(const std::string& path, std::int64_t rows = 28, std::int64_t cols = 28);
+StatusOr<IdxImages> read_idx_images(const std::string& path, std::int64_t rows, std::int64_t cols);
 
 /// Reads a gzip IDX label file; every label must be below `num_classes`.
 /// Same error codes as read_idx_images(); a label out of range is kInvalidArgument naming its index.
-StatusOr<std::vector<std::uint8_t>> read_idx_labels(const std::string& path, int num_classes = 10);
+StatusOr<std::vector<std::uint8_t>> read_idx_labels(const std::string& path, int num_classes);
 
 }  // namespace mlflow::libtorch

@@ -23,7 +23,7 @@ struct LibtorchFlavor {
   /// Architecture config as a JSON object text, e.g. {"width_multiplier":1.0,"num_classes":10};
   /// stored as a YAML map, so a round trip gives equal JSON, not equal text.
   std::string config_json = "{}";
-  std::vector<std::int64_t> input_shape{1, 28, 28};  ///< one sample, no batch dimension
+  std::vector<std::int64_t> input_shape;  ///< one sample, no batch dimension, e.g. {1, 28, 28}; required
   std::string input_dtype = "float32";
   std::vector<std::string> class_names;
   std::string weights_file = "model.pt";  ///< relative to the model directory
