@@ -100,7 +100,17 @@ void ConsoleObserver::finished(const sw::SweepReport& report) {
   std::vector<std::string> header = {"trial"};
   for (std::size_t i : shown) header.push_back(spec.parameters[i].name);
   header.push_back(spec.metric.name);
-  const bool extra = extra_lookup_ && extra_name_ != spec.metric.name;
+  // The extra column (fmnist_train's test_accuracy) only when some trial's run has that metric: a
+  // user's program that does not log it gets no column of dashes.
+  std::vector<std::string> extra_values;
+  bool extra = false;
+  if (extra_lookup_ && extra_name_ != spec.metric.name) {
+    for (const auto& r : report.trials) {
+      const auto value = extra_lookup_(r.run_id);
+      extra = extra || value.has_value();
+      extra_values.push_back(metric_text(value));
+    }
+  }
   if (extra) header.push_back(extra_name_);
   header.insert(header.end(), {"status", "duration", "run"});
   std::vector<std::vector<std::string>> rows;
@@ -109,7 +119,7 @@ void ConsoleObserver::finished(const sw::SweepReport& report) {
     std::vector<std::string> row = {std::to_string(r.trial.index) + (report.best == i ? "*" : "")};
     for (std::size_t p : shown) row.push_back(r.trial.params[p].second);
     row.push_back(metric_text(r.metric));
-    if (extra) row.push_back(metric_text(extra_lookup_(r.run_id)));
+    if (extra) row.push_back(extra_values[i]);
     row.insert(row.end(), {r.status ? mlflow::to_string(*r.status) : "NOT RUN", r.status ? duration(r.seconds) : "",
                            r.run_id});
     rows.push_back(std::move(row));

@@ -21,7 +21,8 @@ class ConsoleObserver : public mlflow::sweep::SweepObserver {
   void tick(const mlflow::sweep::SweepSpec& spec, const std::vector<mlflow::sweep::RunningTrial>& running) override;
   void finished(const mlflow::sweep::SweepReport& report) override;
 
-  /// Adds a column to the final table: the value of metric `name` of each trial's run, when `lookup` has it.
+  /// Adds a column to the final table: the value of metric `name` of each trial's run, when `lookup` has it
+  /// (no column when no trial's run has it).
   void show_run_metric(std::string name, std::function<std::optional<double>(const std::string& run_id)> lookup) {
     extra_name_ = std::move(name);
     extra_lookup_ = std::move(lookup);

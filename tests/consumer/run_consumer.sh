@@ -3,8 +3,9 @@
 # Installs a built mlflow-cpp into a scratch prefix, builds a consumer project (tests/consumer/<name>)
 # against it with find_package(mlflow_cpp CONFIG), runs it against the test server and checks what it
 # logged there with curl: tracking (a run through mlflow::tracking), training (a trainer without
-# LibTorch through mlflow::training: epochs, confusion matrix, a registered model) or libtorch (a
-# LibTorch model of its own logged with mlflow::libtorch, registered, loaded back by alias).
+# LibTorch through mlflow::training: epochs, confusion matrix, a registered model), libtorch (a
+# LibTorch model of its own logged with mlflow::libtorch, registered, loaded back by alias) or sweep
+# (the installed sweep_runner running the project's own trainer from its spec; check_sweep.py).
 set -euo pipefail
 
 usage() {
@@ -13,7 +14,7 @@ Usage: run_consumer.sh --build-dir=DIR [--project-dir=DIR] [--source-dir=DIR] [-
                        [--build-type=TYPE] [--sanitize=LIST] [--keep]
 
 --build-dir    an already built mlflow-cpp build tree (what `cmake --install` installs from)
---project-dir  the consumer project: tracking/, training/ or libtorch/ next to this script (default: tracking/)
+--project-dir  the consumer project: tracking/, training/, libtorch/ or sweep/ next to this script (default: tracking/)
 --source-dir   the mlflow-cpp checkout: no installed file may name it
 --cmake        cmake to use (default: cmake on PATH)
 --cxx          the C++ compiler (default: CMake's choice)
@@ -107,14 +108,16 @@ step build "$cmake_exe" --build "$work/build"
 
 experiment="consumer-$$-$RANDOM$RANDOM"
 project="$(basename "$project_dir")"
-args=("$experiment")
-[[ "$project" != training && "$project" != libtorch ]] || args+=("$experiment-model")
-if ! MLFLOW_TRACKING_URI="$url" "$work/build/consumer" "${args[@]}" >"$work/run.out" 2>"$work/run.err"; then
-  cat "$work/run.err" >&2
-  die "the consumer program failed"
+if [[ "$project" != sweep ]]; then
+  args=("$experiment")
+  [[ "$project" != training && "$project" != libtorch ]] || args+=("$experiment-model")
+  if ! MLFLOW_TRACKING_URI="$url" "$work/build/consumer" "${args[@]}" >"$work/run.out" 2>"$work/run.err"; then
+    cat "$work/run.err" >&2
+    die "the consumer program failed"
+  fi
+  run_id="$(tail -n 1 "$work/run.out")"
+  [[ "$run_id" =~ ^[0-9a-f]{32}$ ]] || die "the consumer printed '$run_id', not a run id"
 fi
-run_id="$(tail -n 1 "$work/run.out")"
-[[ "$run_id" =~ ^[0-9a-f]{32}$ ]] || die "the consumer printed '$run_id', not a run id"
 
 # Fails unless GET $url/api/2.0/mlflow/$1 answers JSON holding each of the other arguments. The
 # response is pretty-printed protobuf JSON ("key" before "value"); compared without spaces.
@@ -157,6 +160,64 @@ case "$project" in
     expect "metrics/get-history?run_id=$run_id&metric_key=val_loss" '"step":10'
     expect "registered-models/alias?name=$experiment-model&alias=champion" '"version":"1"' \
       "\"run_id\":\"$run_id\""
+    ;;
+  sweep)
+    # The installed sweep_runner runs the user's own program from the spec the consumer's build put
+    # next to it, given this test's own experiment and model names.
+    runner="$prefix/bin/sweep_runner"
+    [[ -x "$runner" ]] || die "sweep_runner was not installed in $prefix/bin"
+    spec="$work/build/sweep.yaml"
+    sed -i -e "s/^experiment: .*/experiment: $experiment/" \
+      -e "s/^  model_name: .*/  model_name: $experiment-model/" "$spec"
+    if ! MLFLOW_TRACKING_URI="$url" "$runner" --log-dir "$work/trial-logs" "$spec" \
+        >"$work/run.out" 2>"$work/run.err"; then
+      cat "$work/run.out" "$work/run.err" >&2
+      die "the installed sweep_runner failed on $spec"
+    fi
+    # Its table shows the spec's metric, not a column for fmnist_train's test_accuracy.
+    ! grep -qF test_accuracy "$work/run.out" || { cat "$work/run.out" >&2; die "the table shows test_accuracy"; }
+    python3 "$script_dir/check_sweep.py" "$url" "$experiment" "$experiment-model" >"$work/check.out" ||
+      { cat "$work/run.out" >&2; die "sweep_runner's sweep is not on the server as expected"; }
+    run_id="$(sed -n 's/^check_sweep.py: parent \([0-9a-f]*\),.*/\1/p' "$work/check.out")"  # the parent
+
+    # spec_copy NAME [SED]: $work/NAME/NAME.yaml, the spec for experiment $experiment-NAME and model
+    # $experiment-NAME-model, its program's path absolute, edited by SED.
+    spec_copy() {
+      mkdir "$work/$1"
+      sed -e "s/^experiment: .*/experiment: $experiment-$1/" \
+        -e "s/^  model_name: .*/  model_name: $experiment-$1-model/" \
+        -e "s|^program: .*|program: $work/build/linreg_train|" -e "${2:-}" "$spec" >"$work/$1/$1.yaml"
+    }
+
+    # sweep_driver runs it in-process through mlflow::sweep; the last line is the best trial's run.
+    spec_copy driver
+    if ! MLFLOW_TRACKING_URI="$url" "$work/build/sweep_driver" "$work/driver/driver.yaml" \
+        >"$work/driver.out" 2>"$work/driver.err"; then
+      cat "$work/driver.out" "$work/driver.err" >&2
+      die "sweep_driver failed"
+    fi
+    python3 "$script_dir/check_sweep.py" "$url" "$experiment-driver" "$experiment-driver-model" \
+      >"$work/check.out" || { cat "$work/driver.out" >&2; die "sweep_driver's sweep is not as expected"; }
+    grep -qF "best trial $(tail -n 1 "$work/driver.out") " "$work/check.out" ||
+      die "sweep_driver printed '$(tail -n 1 "$work/driver.out")', not the best trial: $(cat "$work/check.out")"
+
+    # A learning rate linreg_train's --describe-params does not allow: exit 2 naming
+    # file:line:column and what is allowed, and nothing on the server.
+    spec_copy bad "s/0.05, 0.3/0.05, 2/"
+    bad="$work/bad/bad.yaml"
+    line="$(grep -n '^  learning_rate:' "$bad" | cut -d: -f1)"
+    column="$(awk -v n="$line" 'NR == n { print index($0, "2]") }' "$bad")"
+    status=0
+    MLFLOW_TRACKING_URI="$url" "$runner" "$bad" >"$work/bad.out" 2>"$work/bad.err" || status=$?
+    [[ $status == 2 ]] || { cat "$work/bad.out" "$work/bad.err" >&2; die "the bad spec exited $status, not 2"; }
+    for want in "$bad:$line:$column:" "learning_rate" "(0, 1]"; do
+      grep -qF -- "$want" "$work/bad.err" || { cat "$work/bad.err" >&2; die "the error lacks '$want'"; }
+    done
+    for endpoint in "experiments/get-by-name?experiment_name=$experiment-bad" \
+                    "registered-models/get?name=$experiment-bad-model"; do
+      code="$(curl -sS -o "$work/answer.json" -w '%{http_code}' --max-time 60 "$url/api/2.0/mlflow/$endpoint")"
+      [[ $code == 404 ]] || { cat "$work/answer.json" >&2; die "after the bad spec, GET $endpoint answered $code"; }
+    done
     ;;
   *) die "no checks for consumer project '$project'" ;;
 esac
