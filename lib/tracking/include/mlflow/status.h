@@ -106,7 +106,7 @@ class [[nodiscard]] StatusOr {
  public:
   /// Holds `value`.
   StatusOr(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  /// Holds the failure `status`; an ok `status` becomes kInternal (a StatusOr never holds neither).
+  /// Holds the failure `status`; an ok `status` becomes kInternal (there is no value to hold).
   StatusOr(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(v_).ok()) {
       v_ = Status(StatusCode::kInternal, "StatusOr constructed from an ok Status without a value");

@@ -22,7 +22,7 @@ struct ParamDef {
   enum class Type { kInt, kFloat, kBool, kString, kChoice };
   std::string name;  ///< as the program's flag, without dashes
   Type type = Type::kString;  ///< what values it takes
-  /// kInt / kFloat: the range, when bounded
+  /// kInt / kFloat: the lower (`min`) and upper (`max`) bound, when bounded
   std::optional<double> min, max;  ///< kInt / kFloat: the range, when bounded
   bool min_exclusive = false;  ///< `min` itself is not allowed
   bool max_exclusive = false;  ///< `max` itself is not allowed
@@ -80,7 +80,7 @@ class ProgramTable {
  public:
   /// Adds `def` under def.name, replacing a program of that name.
   void add(ProgramDef def);
-  /// The program specs without `program:` run (must be added too).
+  /// Makes `name` the program of specs without `program:`.
   void set_default(std::string name) { default_ = std::move(name); }
   /// The program called `name`, or null when there is none.
   const ProgramDef* find(const std::string& name) const;

@@ -61,8 +61,8 @@ struct RunningTrial {
 struct Registration {
   std::string model_name;  ///< registered model name
   std::string version;  ///< the version registered (or found registered) for the best trial
-  std::string alias;  ///< the alias the gate decided on
-  bool alias_moved = false;  ///< the alias now points at `version`
+  std::string alias;  ///< the spec's alias (RegisterSpec::alias)
+  bool alias_moved = false;  ///< the gate moved the alias to `version`
   bool existing = false;  ///< the best trial was already registered by an earlier finalize
   std::string reason;     ///< why the alias moved or stayed
 };

@@ -14,7 +14,7 @@ namespace mlflow::sweep {
 
 /// One trial's latest attempt, as the final table shows it.
 struct TrialResult {
-  Trial trial;  ///< its parameters
+  Trial trial;  ///< the trial: index and parameters
   std::string run_id;               ///< empty: never attempted
   std::optional<RunStatus> status;  ///< of the latest attempt
   std::optional<double> metric;     ///< the spec's metric, when the run logged it
