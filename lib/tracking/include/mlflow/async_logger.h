@@ -19,6 +19,7 @@
 
 namespace mlflow {
 
+/// How an AsyncLogger batches, spools and retries.
 struct AsyncLoggerOptions {
   /// Where the spool lives (one session directory per logger under it). Empty: $MLFLOW_CPP_SPOOL_DIR,
   /// else $XDG_CACHE_HOME/mlflow-cpp/spool, else ~/.cache/mlflow-cpp/spool. Offline loggers use the
@@ -27,6 +28,7 @@ struct AsyncLoggerOptions {
   /// Records queued that wake the worker at once (the size trigger); otherwise it wakes every
   /// flush_interval.
   std::size_t batch_records = 1000;
+  /// longest wait between deliveries when fewer than batch_records are queued
   std::chrono::milliseconds flush_interval{1000};
   /// Memory bound: records queued in memory. A full queue is handed whole (O(1)) to a spill thread
   /// that writes it to the spool (never dropped), so a logging call does not wait for the disk or
@@ -74,14 +76,14 @@ struct LoggerCounters {
 struct RejectedRecord {
   std::string run;     ///< run id (or the logger's key for a run not yet created)
   std::string kind;    ///< "metric", "param", "tag", "run"
-  std::string key;
-  std::string reason;
+  std::string key;  ///< metric, param or tag key; for kind "run", the run name
+  std::string reason;  ///< why: the client-side check's or the server's message
 };
 
 /// Where the records a server refused were kept when their session was removed (by mlflowctl sync,
 /// or by a logger replaying what another process left): one line per record with the server's reason.
 struct RejectedFile {
-  std::string path;           ///< SPOOL/rejected-<session>.jsonl
+  std::string path;           ///< `SPOOL/rejected-<session>.jsonl`
   std::uint64_t records = 0;  ///< lines in it
 };
 
@@ -102,7 +104,7 @@ struct FlushReport {
   /// malformed response, the server unreachable), never holding a credential. OK when delivery has
   /// not failed since the server last answered.
   Status last_error;
-  LoggerCounters counters;
+  LoggerCounters counters;  ///< totals so far
   /// OK when complete and nothing was rejected. Rejections: kInvalidArgument, each named (run,
   /// key, reason), and the rejected files. Otherwise pending (safe in the spool): last_error's
   /// code and message (kUnauthenticated, kPermissionDenied, kFailedPrecondition for TLS,
@@ -119,7 +121,9 @@ class AsyncLogger;
 /// propagates. Movable; thread-safe (several threads may log to one run).
 class AsyncRun {
  public:
+  /// Takes over the other run; the moved-from object does nothing.
   AsyncRun(AsyncRun&&) noexcept;
+  /// Ends this run (FINISHED) if it is open, then takes over the other one.
   AsyncRun& operator=(AsyncRun&&) noexcept;
   AsyncRun(const AsyncRun&) = delete;
   AsyncRun& operator=(const AsyncRun&) = delete;
@@ -136,15 +140,18 @@ class AsyncRun {
 
   /// Timestamp taken now, at the call.
   Status log_metric(const std::string& key, double value, std::int64_t step = 0);
+  /// With an explicit timestamp (ms since the epoch).
   Status log_metric(const std::string& key, double value, std::int64_t step, TimestampMs timestamp);
   /// Params are write-once: re-logging the same value is fine, another value is rejected here.
   Status log_param(const std::string& key, const std::string& value);
+  /// Sets (or overwrites) a tag.
   Status set_tag(const std::string& key, const std::string& value);
 
   /// A nested run (mlflow.parentRunId), in the same experiment unless options say otherwise.
   StatusOr<AsyncRun> start_child(RunOptions options = {});
   /// Queues the end of the run (status, now). Idempotent.
   void end(RunStatus status = RunStatus::kFinished);
+  /// True once end() was called, or for a moved-from run.
   bool ended() const;
 
  private:
@@ -188,6 +195,7 @@ class AsyncLogger : public std::enable_shared_from_this<AsyncLogger> {
   /// request timeout (the request in flight when time runs out).
   FlushReport close(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  /// What the logger has done so far.
   LoggerCounters counters() const;
   /// True while the server is believed unreachable (records go to the spool).
   bool degraded() const;

@@ -13,13 +13,16 @@
 
 namespace mlflow {
 
+/// HTTP header fields as name/value pairs, in order.
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+/// One HTTP request, as MlflowClient hands it to an HttpTransport.
 struct HttpRequest {
   std::string method;  ///< GET, POST, PUT, PATCH, DELETE
   std::string url;     ///< full URL including the query string
-  Headers headers;
-  std::string body;
+  Headers headers;  ///< request header fields
+  std::string body;  ///< request body (empty for GET)
+  /// for the whole exchange; connecting gets at most 30 s of it
   std::chrono::milliseconds timeout{120'000};
   /// Send on a new connection. For requests that are not idempotent (creating a run): libcurl
   /// silently re-sends a request whose reused keep-alive connection died before any reply, which
@@ -27,9 +30,10 @@ struct HttpRequest {
   bool fresh_connection = false;
 };
 
+/// The answer to an HttpRequest.
 struct HttpResponse {
-  int status = 0;
-  std::string body;
+  int status = 0;  ///< HTTP status code
+  std::string body;  ///< response body
   Headers headers;  ///< names in lower case
 
   /// First header value with that (lower-case) name.
@@ -38,9 +42,9 @@ struct HttpResponse {
 
 /// TLS settings for a transport.
 struct TlsOptions {
-  bool insecure = false;
-  std::string ca_bundle_path;
-  std::string client_cert_path;
+  bool insecure = false;  ///< skip verification of the server's certificate and host name
+  std::string ca_bundle_path;  ///< CA bundle to verify the server with (empty: the system's)
+  std::string client_cert_path;  ///< client certificate for mutual TLS (empty: none)
 };
 
 /// Sends one request. A response with any HTTP status is success at this layer; failures are transport
@@ -51,6 +55,7 @@ struct TlsOptions {
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
+  /// Sends `request` and waits for the whole response.
   virtual StatusOr<HttpResponse> send(const HttpRequest& request) = 0;
 };
 
@@ -61,7 +66,9 @@ std::shared_ptr<HttpTransport> make_curl_transport(const TlsOptions& tls = {});
 class Clock {
  public:
   virtual ~Clock() = default;
+  /// Now, on a monotonic clock.
   virtual std::chrono::steady_clock::time_point now() = 0;
+  /// Blocks the calling thread for `duration`.
   virtual void sleep_for(std::chrono::milliseconds duration) = 0;
 };
 

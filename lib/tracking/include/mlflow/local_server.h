@@ -29,24 +29,25 @@ struct LocalServerOptions {
 /// A client for `options.tracking_uri`:
 ///  - http:// or https:// → that server (MlflowClient::make);
 ///  - empty, sqlite:///relative.db or sqlite:////absolute/path.db (SQLAlchemy's convention, as
-///    MLflow uses it) → local mode: the real MLflow server over that database (default
-///    ./mlflow.db), with artifacts proxied to <working_dir>/mlartifacts, on a free 127.0.0.1 port.
-///    `mlflow ui` run in the working directory afterwards shows the same runs and artifacts (with
-///    no flags for ./mlflow.db; with --backend-store-uri <the same URI> for another database);
+///    MLflow uses it) → local mode: the real MLflow server over that database (default:
+///    ./mlflow.db), with artifacts proxied to `<working_dir>/mlartifacts`, on a free 127.0.0.1
+///    port. `mlflow ui` run in the working directory afterwards shows the same runs and artifacts
+///    (with no flags for ./mlflow.db; with `--backend-store-uri <the same URI>` for another
+///    database);
 ///  - anything else (file:, a ./mlruns path, s3:, postgresql:, ...) → kInvalidArgument naming the
 ///    scheme and listing the supported ones.
 ///
 /// Local mode shares one server per database among processes: a server already started by this
 /// library for the same database (recorded in
-/// <working_dir>/.mlflow-cpp/<db file name>-<hash>/server.json, its output in server.log there) is
-/// reused when its process is alive and /health answers; otherwise one is started under an flock,
-/// so concurrent processes never start two. Each process registers itself there; at normal exit
-/// (std::exit / return from main) it deregisters, and the last live process stops the server
+/// `<working_dir>/.mlflow-cpp/<db file name>-<hash>/server.json`, its output in server.log there)
+/// is reused when its process is alive and /health answers; otherwise one is started under an
+/// flock, so concurrent processes never start two. Each process registers itself there; at normal
+/// exit (std::exit / return from main) it deregisters, and the last live process stops the server
 /// (SIGTERM to its process group, SIGKILL after 10 s). A process killed by a signal leaves the
 /// server running; the next local-mode process reuses it and stops it in turn. Servers started any
 /// other way are never stopped.
 ///
-/// On success MLFLOW_TRACKING_URI is set (setenv) to the server's http://127.0.0.1:<port> so that
+/// On success MLFLOW_TRACKING_URI is set (setenv) to the server's `http://127.0.0.1:<port>` so that
 /// child processes log to the same server; they connect over http and never stop it, so the parent
 /// should outlive them. Because of setenv, call this before starting threads that read the
 /// environment.
@@ -62,9 +63,9 @@ struct LocalServerOptions {
 StatusOr<MlflowClient> connect(const ClientOptions& options, ClientDeps deps = {},
                                const LocalServerOptions& local = {});
 
-/// connect() with ClientOptions::from_env() and default LocalServerOptions: local mode over
-/// ./mlflow.db when MLFLOW_TRACKING_URI is unset. kInvalidArgument when an MLFLOW_* variable does
-/// not parse; otherwise as connect().
+/// connect() with ClientOptions::from_env() and default LocalServerOptions: local mode over the
+/// database ./mlflow.db when MLFLOW_TRACKING_URI is unset. kInvalidArgument when an MLFLOW_*
+/// variable does not parse; otherwise as connect().
 StatusOr<MlflowClient> connect_from_env();
 
 }  // namespace mlflow

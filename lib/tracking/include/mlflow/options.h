@@ -34,12 +34,12 @@ struct ClientOptions {
   /// "http(s)://host:port[/prefix]", "sqlite:///path.db" or empty (local mode: sqlite:///mlflow.db).
   std::string tracking_uri;
   std::string username;  ///< Basic auth, used when both username and password are set
-  std::string password;
+  std::string password;  ///< Basic auth password
   std::string token;     ///< Bearer auth, used when Basic is not configured
   bool insecure_tls = false;        ///< skip TLS verification (MLFLOW_TRACKING_INSECURE_TLS)
   std::string server_cert_path;     ///< CA bundle (MLFLOW_TRACKING_SERVER_CERT_PATH)
   std::string client_cert_path;     ///< client certificate for mTLS (MLFLOW_TRACKING_CLIENT_CERT_PATH)
-  RetryOptions retry;
+  RetryOptions retry;  ///< how calls are retried
 
   /// Reads a variable; returns nullopt when unset. Defaults to std::getenv.
   using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -13,6 +13,7 @@
 
 namespace mlflow {
 
+/// How register_model_version() registers a logged model.
 struct RegisterModelOptions {
   std::string alias;                        ///< pointed at the new version when not empty
   std::map<std::string, std::string> tags;  ///< version tags
@@ -20,7 +21,7 @@ struct RegisterModelOptions {
 };
 
 /// Registers logged model `model_id` as a new version of `model_name` (creating the registered model
-/// if missing; a concurrent creator is fine), with source models:/<model_id>, and points
+/// if missing; a concurrent creator is fine), with source `models:/<model_id>`, and points
 /// `options.alias` at it. The source run is filled in by the client from the logged model. Errors:
 /// kInvalidArgument for an empty model_id or name; the client's errors with "registering ... as
 /// 'NAME'" in front (an alias failure says the version was created). Thread-safety: as the client's.

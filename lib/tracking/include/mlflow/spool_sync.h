@@ -13,6 +13,7 @@
 
 namespace mlflow {
 
+/// How sync_spool() replays.
 struct SyncOptions {
   /// Also replay sessions whose runs already have ids on another server (see sync_spool). Their
   /// records that name those runs are then refused by this server, and kept in the rejected file.
@@ -27,11 +28,13 @@ struct RefusedSession {
   std::string server;   ///< where its runs have ids (no credentials); empty when not recorded
 };
 
+/// What sync_spool() did.
 struct SyncReport {
   int sessions_synced = 0;    ///< replayed completely and removed
   int sessions_skipped = 0;   ///< in use by a running process (their lock is held)
   std::uint64_t records = 0;  ///< delivered
   std::vector<RejectedRecord> rejected;  ///< refused by the server during this call
+  /// rejected-SESSION.jsonl files written for sessions removed by this call
   std::vector<RejectedFile> rejected_files;
   std::vector<RefusedSession> refused;  ///< not replayed: their runs live on another server
   std::vector<std::string> run_ids;     ///< runs created by the replay
@@ -51,7 +54,7 @@ struct SyncReport {
 /// Offline sessions whose runs have no ids yet go anywhere.
 ///
 /// Records the server refuses are never lost: before a session is removed they are written, each
-/// with the server's reason, to PATH/rejected-<session>.jsonl (atomically; see
+/// with the server's reason, to `PATH/rejected-<session>.jsonl` (atomically; see
 /// SyncReport::rejected_files). Records it took are not in that file and are not sent again.
 ///
 /// Errors: kNotFound when `path` does not exist; kDataLoss naming file:line for a corrupt spool;

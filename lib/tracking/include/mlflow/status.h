@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Status and StatusOr<T>: how every fallible mlflow-cpp call reports failure without throwing.
+/// \file
+/// Status and StatusOr<T>: how every fallible mlflow-cpp call reports failure without throwing.
 #pragma once
 
 #include <stdexcept>
@@ -44,14 +45,18 @@ inline constexpr const char* kTransportErrorCode = "TRANSPORT_ERROR";
 class [[nodiscard]] Status {
  public:
   Status() = default;
+  /// A failure (or, with kOk, success); `http_status` and `error_code` as the accessors below say.
   Status(StatusCode code, std::string message, int http_status = 0, std::string error_code = {})
       : code_(code),
         message_(std::move(message)),
         http_status_(http_status),
         error_code_(std::move(error_code)) {}
 
+  /// True for kOk.
   bool ok() const noexcept { return code_ == StatusCode::kOk; }
+  /// The error class.
   StatusCode code() const noexcept { return code_; }
+  /// What went wrong, for people.
   const std::string& message() const noexcept { return message_; }
   /// HTTP status of the failed response, 0 when no response was received.
   int http_status() const noexcept { return http_status_; }
@@ -64,7 +69,7 @@ class [[nodiscard]] Status {
   /// One line for people: "INVALID_PARAMETER_VALUE (HTTP 400): Changing param values is not allowed ...".
   std::string to_string() const;
 
-  /// A copy with `context + ": "` put in front of the message.
+  /// A copy with `context + ": "` put in front of the message (an ok Status is returned as it is).
   Status with_context(const std::string& context) const;
 
  private:
@@ -74,13 +79,16 @@ class [[nodiscard]] Status {
   std::string error_code_;
 };
 
+/// The ok Status.
 inline Status ok_status() { return Status(); }
 
 /// Thrown only by StatusOr<T>::value() and Status-checking helpers for callers who prefer exceptions.
 class StatusError : public std::runtime_error {
  public:
+  /// Wraps `status` (not ok); what() is status.to_string().
   explicit StatusError(Status status)
       : std::runtime_error(status.to_string()), status_(std::move(status)) {}
+  /// The Status thrown.
   const Status& status() const noexcept { return status_; }
 
  private:
@@ -96,14 +104,18 @@ inline void throw_if_error(const Status& status) {
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
+  /// Holds `value`.
   StatusOr(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  /// Holds the failure `status`; an ok `status` becomes kInternal (there is no value to hold).
   StatusOr(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(v_).ok()) {
       v_ = Status(StatusCode::kInternal, "StatusOr constructed from an ok Status without a value");
     }
   }
 
+  /// True when a value is held.
   bool ok() const noexcept { return std::holds_alternative<T>(v_); }
+  /// ok().
   explicit operator bool() const noexcept { return ok(); }
 
   /// The failure; an ok Status when a value is held. The reference lives as long as this object.
@@ -117,19 +129,26 @@ class [[nodiscard]] StatusOr {
     check();
     return std::get<T>(v_);
   }
+  /// The value; throws StatusError when there is none.
   const T& value() const& {
     check();
     return std::get<T>(v_);
   }
+  /// The value, moved out; throws StatusError when there is none.
   T&& value() && {
     check();
     return std::get<T>(std::move(v_));
   }
 
+  /// value().
   T& operator*() & { return value(); }
+  /// value().
   const T& operator*() const& { return value(); }
+  /// value(), moved out.
   T&& operator*() && { return std::move(*this).value(); }
+  /// &value().
   T* operator->() { return &value(); }
+  /// &value().
   const T* operator->() const { return &value(); }
 
  private:

@@ -15,15 +15,15 @@ namespace mlflow::libtorch {
 
 /// What checkpoint.json records beside model.pt.
 struct CheckpointInfo {
-  std::string dir;
+  std::string dir;  ///< the checkpoint directory
   std::string weights_path;       ///< dir/model.pt
   std::string weights_sha256;     ///< of model.pt, checked by read_checkpoint()
   std::string model_config_json;  ///< ModelConfig::to_json()
   std::vector<std::pair<std::string, std::string>> settings;  ///< the training run's params
   std::vector<training::EpochMetrics> history;                         ///< every epoch, in order
-  std::int64_t best_epoch = 0;
+  std::int64_t best_epoch = 0;  ///< the epoch whose weights these are
   double linear_probe_val_accuracy = -1;   ///< -1 when not measured
-  double linear_probe_test_accuracy = -1;
+  double linear_probe_test_accuracy = -1;  ///< -1 when not measured
   std::string source;  ///< where it was made: the MLflow run id, the tracking server, the date
   std::string recipe;  ///< the command that makes it again
 };

@@ -18,9 +18,9 @@ inline constexpr std::uint32_t kIdxLabelsMagic = 0x00000801;
 /// Images of one IDX file: `n` images of `rows` x `cols` unsigned bytes, row-major, image after image.
 struct IdxImages {
   std::vector<std::uint8_t> pixels;  ///< n * rows * cols bytes, 0 = background
-  std::int64_t n = 0;
-  std::int64_t rows = 0;
-  std::int64_t cols = 0;
+  std::int64_t n = 0;  ///< number of images
+  std::int64_t rows = 0;  ///< height of each image
+  std::int64_t cols = 0;  ///< width of each image
 };
 
 /// Reads a gzip IDX image file and checks that every image is `rows` x `cols`.

@@ -24,10 +24,11 @@ struct LibtorchFlavor {
   /// stored as a YAML map, so a round trip gives equal JSON, not equal text.
   std::string config_json = "{}";
   std::vector<std::int64_t> input_shape;  ///< one sample, no batch dimension, e.g. {1, 28, 28}; required
-  std::string input_dtype = "float32";
+  std::string input_dtype = "float32";  ///< element type of the input, numpy-style
+  /// output class names, by class index (their number gives the output signature)
   std::vector<std::string> class_names;
   std::string weights_file = "model.pt";  ///< relative to the model directory
-  std::string libtorch_version;
+  std::string libtorch_version;  ///< LibTorch version that wrote the weights (as the caller says)
   /// mlflow-cpp's version; filled in by mlmodel_yaml(), read back by parse_mlmodel().
   std::string mlflow_cpp_version;
 };
@@ -48,12 +49,12 @@ std::string mlmodel_yaml(const LibtorchFlavor& flavor, const std::string& model_
 
 /// The MLmodel fields besides the flavor.
 struct MlmodelInfo {
-  LibtorchFlavor flavor;
+  LibtorchFlavor flavor;  ///< the libtorch flavor
   std::string model_id;  ///< empty for models saved outside a logged model
-  std::string run_id;
-  std::string artifact_path;
-  std::string mlflow_version;
-  std::string utc_time_created;
+  std::string run_id;  ///< the run that logged the model (empty when none)
+  std::string artifact_path;  ///< the MLmodel file's artifact_path (may be empty)
+  std::string mlflow_version;  ///< the MLflow version the MLmodel file names
+  std::string utc_time_created;  ///< when the MLmodel file was written (UTC)
 };
 
 /// Parses an MLmodel text. kInvalidArgument naming `source` (a file or URI) and the field when it
@@ -80,16 +81,16 @@ StatusOr<training::LoggedModelRef> log_libtorch_model(MlflowClient& client, cons
 struct LocalModel {
   std::string dir;           ///< the directory holding MLmodel
   std::string weights_path;  ///< dir + "/" + flavor.weights_file
-  LibtorchFlavor flavor;
+  LibtorchFlavor flavor;  ///< how to rebuild and feed the model
   std::string source_uri;  ///< the URI or path fetch_model() was given
   std::string model_id;    ///< the logged model's id when known (resolved, else from MLmodel)
 };
 
 /// Makes a model available locally. `uri` is one of
-///  * runs:/<run_id>/<name>[/sub]: the newest logged model `name` whose source run is <run_id>
-///    (READY ones first), as MLflow 3 resolves it; falls back to the run's artifacts at <name>;
-///  * models:/<model_id> (a logged model), models:/<name>/<version>, models:/<name>/latest,
-///    models:/<name>@<alias>;
+///  * `runs:/<run_id>/<name>[/sub]`: the newest logged model `name` whose source run is `<run_id>`
+///    (READY ones first), as MLflow 3 resolves it; falls back to the run's artifacts at `<name>`;
+///  * `models:/<model_id>` (a logged model), `models:/<name>/<version>`, `models:/<name>/latest`,
+///    `models:/<name>@<alias>`;
 ///  * a local directory holding an MLmodel (or the MLmodel file itself; file:// allowed): used in
 ///    place, dest_dir is not touched.
 /// Remote models are downloaded into dest_dir (MLmodel directly inside it) through a hidden

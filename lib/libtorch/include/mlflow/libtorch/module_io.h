@@ -31,9 +31,10 @@ Status load_module(torch::nn::Module& module, const std::string& path,
 StatusOr<training::LoggedModelRef> log_module(MlflowClient& client, const training::LogModelOptions& options,
                                               const torch::nn::Module& module, const LibtorchFlavor& flavor);
 
-/// Fetches the model at `uri` (fetch_model(): runs:/, models:/NAME@ALIAS, models:/NAME/VERSION, a
-/// local directory) into `dest_dir` and loads its weights into `module`, which the caller built
-/// with the architecture the model's flavor describes. Errors as fetch_model() and load_module().
+/// Fetches the model at `uri` (fetch_model(): `runs:/`, `models:/NAME@ALIAS`,
+/// `models:/NAME/VERSION`, a local directory) into `dest_dir` and loads its weights into `module`,
+/// which the caller built with the architecture the model's flavor describes. Errors as
+/// fetch_model() and load_module().
 StatusOr<LocalModel> load_module_from(MlflowClient& client, const std::string& uri, const std::string& dest_dir,
                                       torch::nn::Module& module);
 

@@ -26,21 +26,21 @@ namespace mlflow::plot {
 
 /// Image size in pixels.
 struct Size {
-  int width = 900;
-  int height = 600;
+  int width = 900;  ///< pixels
+  int height = 600;  ///< pixels
 };
 
 /// Texts around a chart; empty strings are left out.
 struct Labels {
-  std::string title;
-  std::string x_label;
-  std::string y_label;
+  std::string title;  ///< drawn above the chart
+  std::string x_label;  ///< under the x axis
+  std::string y_label;  ///< beside the y axis
 };
 
 /// A matrix drawn as coloured cells, e.g. a confusion matrix (rows = true class, columns =
 /// predicted).
 struct Heatmap {
-  Labels labels;
+  Labels labels;  ///< title and axis labels
   /// rows × columns values; every row has the same length.
   std::vector<std::vector<double>> values;
   /// One per row, drawn left of the matrix.
@@ -62,19 +62,19 @@ Status write_heatmap(const std::string& path, const Heatmap& heatmap, Size size 
 
 /// One named line: y over x, same length, at least one point.
 struct LineSeries {
-  std::string name;
-  std::vector<double> x;
-  std::vector<double> y;
+  std::string name;  ///< legend entry
+  std::vector<double> x;  ///< x values
+  std::vector<double> y;  ///< y values, one per x
 };
 
 /// One panel of a line chart, with a legend of the series names.
 struct LineChart {
-  Labels labels;
-  std::vector<LineSeries> series;
+  Labels labels;  ///< title and axis labels
+  std::vector<LineSeries> series;  ///< one or more lines
   /// When y_min < y_max, the y axis spans exactly [y_min, y_max] (e.g. 0..1 for accuracy);
   /// otherwise it is fitted to the data.
   double y_min = 0;
-  double y_max = 0;
+  double y_max = 0;  ///< see y_min
 };
 
 /// Writes one line chart.
@@ -87,13 +87,13 @@ Status write_line_charts(const std::string& path, const std::vector<LineChart>& 
 
 /// One named set of bar heights, one per category.
 struct BarSeries {
-  std::string name;
-  std::vector<double> values;
+  std::string name;  ///< legend entry
+  std::vector<double> values;  ///< one height (≥ 0) per category
 };
 
 /// Grouped bars: for each category one bar per series (e.g. train and test class counts).
 struct BarChart {
-  Labels labels;
+  Labels labels;  ///< title and axis labels
   /// Category names under the bars, rotated 45°.
   std::vector<std::string> categories;
   /// One or more series, each with one value (≥ 0) per category. A legend is drawn for two or more.
@@ -107,17 +107,17 @@ Status write_bar_chart(const std::string& path, const BarChart& chart, Size size
 
 /// Precomputed bin counts of one series.
 struct HistogramSeries {
-  std::string name;
+  std::string name;  ///< legend entry
   /// One count (≥ 0) per bin.
   std::vector<double> counts;
 };
 
 /// A histogram of precomputed counts; several series are overlaid, translucent.
 struct Histogram {
-  Labels labels;
+  Labels labels;  ///< title and axis labels
   /// Bin edges, strictly increasing: bins + 1 values.
   std::vector<double> bin_edges;
-  std::vector<HistogramSeries> series;
+  std::vector<HistogramSeries> series;  ///< one or more series, each with one count per bin
   /// Draw each series as the fraction of its total per bin, so splits of different sizes compare.
   bool normalize = false;
 };
@@ -127,12 +127,12 @@ Status write_histogram(const std::string& path, const Histogram& histogram, Size
 
 /// Points coloured by class, with a legend of class names (e.g. a 2-D PCA projection).
 struct Scatter {
-  Labels labels;
-  std::vector<double> x;
-  std::vector<double> y;
+  Labels labels;  ///< title and axis labels
+  std::vector<double> x;  ///< x of each point
+  std::vector<double> y;  ///< y of each point
   /// Class index of each point, in [0, class_names.size()).
   std::vector<int> classes;
-  std::vector<std::string> class_names;
+  std::vector<std::string> class_names;  ///< legend entries, by class index
 };
 
 /// Writes a scatter plot; up to 20 classes get distinct colours.
@@ -140,17 +140,17 @@ Status write_scatter(const std::string& path, const Scatter& scatter, Size size 
 
 /// A grayscale image: width × height bytes, row by row, 0 = black, 255 = white.
 struct GrayImage {
-  int width = 0;
-  int height = 0;
-  std::vector<std::uint8_t> pixels;
+  int width = 0;  ///< pixels
+  int height = 0;  ///< pixels
+  std::vector<std::uint8_t> pixels;  ///< width × height bytes, row by row
   /// Drawn under the image.
   std::string caption;
 };
 
 /// Layout of an image grid.
 struct ImageGrid {
-  std::string title;
-  std::vector<GrayImage> images;
+  std::string title;  ///< drawn above the grid (empty: none)
+  std::vector<GrayImage> images;  ///< the images, row by row
   /// Images per row; the grid has ceil(images / columns) rows.
   int columns = 10;
   /// Each image pixel becomes scale × scale PNG pixels (1..16).

@@ -17,16 +17,19 @@ namespace mlflow::sweep {
 
 /// One parameter a program accepts.
 struct ParamDef {
+  /// What values the parameter takes: an integer, a number, true/false, any text, or one of
+  /// `choices`.
   enum class Type { kInt, kFloat, kBool, kString, kChoice };
-  std::string name;
-  Type type = Type::kString;
+  std::string name;  ///< as the program's flag, without dashes
+  Type type = Type::kString;  ///< what values it takes
+  /// kInt / kFloat: the lower (`min`) and upper (`max`) bound, when bounded
   std::optional<double> min, max;  ///< kInt / kFloat: the range, when bounded
-  bool min_exclusive = false;
-  bool max_exclusive = false;
+  bool min_exclusive = false;  ///< `min` itself is not allowed
+  bool max_exclusive = false;  ///< `max` itself is not allowed
   std::vector<std::string> choices;  ///< kChoice
   bool required = false;             ///< the program refuses to run without it
   std::string default_value;         ///< as text; informational
-  std::string help;
+  std::string help;  ///< one line for people
   /// "int 1..65536", "float in (0, 10]", "one of adam, adamw, sgd", "true or false", "text".
   std::string allowed() const;
   /// Why `value` is not acceptable, or nullopt when it is.
@@ -35,8 +38,9 @@ struct ParamDef {
 
 /// What a program says of its parameters.
 struct ParamSchema {
-  std::vector<ParamDef> params;
+  std::vector<ParamDef> params;  ///< in the program's order
   bool other_parameters = false;  ///< names it does not list are accepted too (passed through)
+  /// The parameter called `name`, or null when the schema does not list it.
   const ParamDef* find(const std::string& name) const;
 };
 
@@ -54,9 +58,9 @@ enum class ParamStyle {
 struct ProgramDef {
   std::string name;        ///< what specs call it (`program: NAME`); empty for an executable a spec names
   std::string executable;  ///< empty: not available here; `unavailable` says why
-  std::string unavailable;
+  std::string unavailable;  ///< why `executable` is empty (shown when a spec names the program)
   std::vector<std::string> args;  ///< fixed arguments after the executable
-  ParamStyle style = ParamStyle::kSeparate;
+  ParamStyle style = ParamStyle::kSeparate;  ///< how parameters are passed
   /// Parameters passed unless the spec sets them (a program variant, e.g. task: rotation).
   std::vector<std::pair<std::string, std::string>> defaults;
   std::string threads_param;     ///< set to the trial's share of the cores unless the spec sets it; empty: none
@@ -74,10 +78,15 @@ struct ProgramDef {
 /// without `program:`.
 class ProgramTable {
  public:
+  /// Adds `def` under def.name, replacing a program of that name.
   void add(ProgramDef def);
+  /// Makes `name` the program of specs without `program:`.
   void set_default(std::string name) { default_ = std::move(name); }
+  /// The program called `name`, or null when there is none.
   const ProgramDef* find(const std::string& name) const;
+  /// The default program's name (empty: none).
   const std::string& default_name() const { return default_; }
+  /// The programs' names, sorted.
   std::vector<std::string> names() const;
 
  private:

@@ -20,10 +20,12 @@
 
 namespace mlflow::sweep {
 
+/// How run_sweep() and finalize_sweep() run a sweep: parallelism, sharding, timing.
 struct RunnerOptions {
   int parallel = 1;   ///< trial processes at once
   int cores = 0;      ///< cores to share between them (0: all of this machine's)
   Shard shard;        ///< which trials this worker runs
+  /// plan only: show the trials and their states; create, run and register nothing
   bool dry_run = false;
   bool no_deps = false;           ///< refuse (instead of running) specs whose inputs do not exist yet
   std::string log_dir;            ///< trial output files (default: a folder under the temp dir)
@@ -39,7 +41,7 @@ struct RunnerOptions {
   /// Finalizing: a claim younger than claim_fresh is left to its worker; one's own claim is read back
   /// after claim_settle (of two written at once the later one wins).
   std::chrono::milliseconds claim_fresh{std::chrono::minutes(1)};
-  std::chrono::milliseconds claim_settle{std::chrono::seconds(1)};
+  std::chrono::milliseconds claim_settle{std::chrono::seconds(1)};  ///< see claim_fresh
   /// Interrupted: how long trials get to end their runs after SIGINT before SIGKILL (they end KILLED
   /// either way), so that Ctrl-C or SIGTERM stops a sweep within about 2 s.
   std::chrono::milliseconds stop_grace{1500};
@@ -49,32 +51,36 @@ struct RunnerOptions {
 
 /// A trial whose process is running, for live status lines.
 struct RunningTrial {
-  const Trial* trial = nullptr;
-  std::string run_id;
-  double seconds = 0;
+  const Trial* trial = nullptr;  ///< the trial
+  std::string run_id;  ///< its run
+  double seconds = 0;  ///< since its process started
   std::string last_line;  ///< of its output
 };
 
+/// The outcome of registering a sweep's best trial.
 struct Registration {
-  std::string model_name;
-  std::string version;
-  std::string alias;
-  bool alias_moved = false;
+  std::string model_name;  ///< registered model name
+  std::string version;  ///< the version registered (or found registered) for the best trial
+  std::string alias;  ///< the spec's alias (RegisterSpec::alias)
+  bool alias_moved = false;  ///< the gate moved the alias to `version`
   bool existing = false;  ///< the best trial was already registered by an earlier finalize
   std::string reason;     ///< why the alias moved or stayed
 };
 
+/// What run_sweep() and finalize_sweep() did, trial by trial.
 struct SweepReport {
-  const SweepSpec* spec = nullptr;
+  const SweepSpec* spec = nullptr;  ///< the spec run
+  /// the sweep's experiment (empty in a dry run of a sweep never started)
   std::string experiment_id;
   std::string parent_run_id;  ///< empty in a dry run of a sweep never started
-  std::string ui_link;
+  std::string ui_link;  ///< the MLflow UI page of the parent run
   std::vector<TrialResult> trials;  ///< every trial of the sweep, in order
+  /// index into `trials` of the best trial (best_trial()), when there is one
   std::optional<std::size_t> best;
   bool complete = false;   ///< every trial has ended (FINISHED, FAILED or KILLED)
   bool finalized = false;  ///< this invocation selected (and registered) the best trial
-  bool interrupted = false;
-  std::optional<Registration> registration;
+  bool interrupted = false;  ///< stopped by interrupted() (Ctrl-C, SIGTERM) before it ended
+  std::optional<Registration> registration;  ///< set when the best trial was registered
   int failed() const;  ///< trials whose latest attempt FAILED or was KILLED
 };
 
@@ -82,13 +88,17 @@ struct SweepReport {
 class SweepObserver {
  public:
   virtual ~SweepObserver() = default;
+  /// A line for the user.
   virtual void message(const std::string& /*text*/) {}
   /// The plan: every trial with its current state, and how many this worker will run.
   virtual void planned(const SweepReport& /*report*/, const std::vector<TrialState>& /*states*/, int /*to_run*/) {}
+  /// A trial's process was started with `threads` cores.
   virtual void trial_started(const SweepSpec& /*spec*/, const TrialResult& /*trial*/, int /*threads*/) {}
+  /// A trial's process ended.
   virtual void trial_finished(const SweepSpec& /*spec*/, const TrialResult& /*trial*/) {}
   /// About once a second while trials run.
   virtual void tick(const SweepSpec& /*spec*/, const std::vector<RunningTrial>& /*running*/) {}
+  /// The sweep is over (or stopped); `report` is final.
   virtual void finished(const SweepReport& /*report*/) {}
 };
 

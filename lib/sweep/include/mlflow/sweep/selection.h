@@ -14,7 +14,7 @@ namespace mlflow::sweep {
 
 /// One trial's latest attempt, as the final table shows it.
 struct TrialResult {
-  Trial trial;
+  Trial trial;  ///< the trial: index and parameters
   std::string run_id;               ///< empty: never attempted
   std::optional<RunStatus> status;  ///< of the latest attempt
   std::optional<double> metric;     ///< the spec's metric, when the run logged it
@@ -32,12 +32,13 @@ std::optional<std::size_t> best_trial(const std::vector<TrialResult>& results, b
 
 /// The current holder of the alias, for the gate.
 struct Champion {
-  std::string version;
+  std::string version;  ///< the version the alias points at
   std::optional<double> metric;  ///< its run's value of the same metric, when it has one
 };
 
+/// The gate's verdict: whether the alias moves to the challenger, and why.
 struct GateDecision {
-  bool move_alias = false;
+  bool move_alias = false;  ///< move the alias to the challenger
   std::string reason;  ///< one sentence for the output and the version's description
 };
 

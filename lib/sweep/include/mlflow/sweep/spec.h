@@ -12,19 +12,22 @@ namespace mlflow::sweep {
 
 /// Where something is in a spec file (1-based), for messages of the form file:line:col.
 struct SourceLocation {
-  std::string file;
-  int line = 0;
-  int column = 0;
+  std::string file;  ///< spec file path
+  int line = 0;  ///< 0: unknown (to_string() gives the file only)
+  int column = 0;  ///< 1-based column
+  /// "file:line:col", or the file alone when the line is unknown.
   std::string to_string() const;
 };
 
+/// How a parameter is given: one `value`, a list of `values`, or taken from another sweep's best
+/// trial (`from_sweep`).
 enum class ParameterKind { kValue, kValues, kFromSweep };
 
 /// One entry of `parameters:`. Values keep the text written in the file (YAML scalars), so `1e-3`
 /// reaches the program as `1e-3`.
 struct ParameterSpec {
-  std::string name;
-  ParameterKind kind = ParameterKind::kValue;
+  std::string name;  ///< the program parameter's name
+  ParameterKind kind = ParameterKind::kValue;  ///< value, values or from_sweep
   std::vector<std::string> values;  ///< one for kValue, one or more for kValues
   std::string written_path;         ///< `{path: P}` as written; values[0] is P resolved from the spec's folder
   std::string from_sweep;           ///< kFromSweep: the sweep whose best trial gives the value
@@ -40,38 +43,43 @@ struct ProgramSpec {
   std::string name;                  ///< the table's program, or empty for an executable
   ProgramDef def;                    ///< how to run it (for an executable: --key value, params logged by us)
   std::vector<std::string> written;  ///< as the spec wrote it (what the spec hash covers: paths differ by machine)
-  SourceLocation where;
+  SourceLocation where;  ///< of the `program:` key
+  /// True when it names a program of the table.
   bool is_named() const { return !name.empty(); }
   /// The table's name, or the executable's path.
   std::string label() const { return is_named() ? name : def.executable; }
 };
 
+/// `metric:` the run metric that ranks trials.
 struct MetricSpec {
-  std::string name;
-  bool maximize = true;
-  SourceLocation where;
+  std::string name;  ///< the run metric's key
+  bool maximize = true;  ///< higher is better (`goal: maximize`); false for minimize
+  SourceLocation where;  ///< of the `metric:` key
 };
 
+/// `register:` what to do with the best trial's model.
 struct RegisterSpec {
   std::string model_name;  ///< empty: nothing is registered
-  std::string alias = "champion";
+  std::string alias = "champion";  ///< pointed at the registered version when the gate lets it move
+  /// move the alias only when the new version beats its current holder
   bool only_if_better = true;
-  SourceLocation where;
+  SourceLocation where;  ///< of the `register:` key
 };
 
+/// A sweep spec file, parsed and checked (see sweeps/README.md for the format).
 struct SweepSpec {
   std::string file;  ///< the path it was read from
-  std::string name;
+  std::string name;  ///< the sweep's name, also the parent run's
   std::string experiment;  ///< default: fashion-mnist
-  std::string description;
+  std::string description;  ///< free text, the parent run's description (mlflow.note.content)
   std::string method = "grid";  ///< grid | random
   int count = 0;                ///< random: how many trials
   long long seed = 0;           ///< random: sampling seed
-  MetricSpec metric;
+  MetricSpec metric;  ///< what ranks the trials
   std::vector<ParameterSpec> parameters;  ///< in file order
   SourceLocation parameters_where;        ///< of the `parameters:` mapping
-  ProgramSpec program;
-  RegisterSpec register_model;
+  ProgramSpec program;  ///< what each trial runs
+  RegisterSpec register_model;  ///< what gets registered
   /// Fingerprint of what defines the trials (name, method, parameters, program, metric), not of
   /// comments or layout: a sweep run again with the same hash resumes.
   std::string hash;

@@ -12,15 +12,20 @@
 
 namespace mlflow::sweep {
 
+/// Something a spec needs before its trials can be expanded: another sweep's best trial, or a
+/// registered model's alias.
 struct Dependency {
-  enum class Kind { kBestTrial, kModelAlias } kind = Kind::kBestTrial;
+  /// What is needed: another sweep's best trial (from_sweep) or a model alias
+  /// (`models:/NAME@ALIAS`).
+  enum class Kind { kBestTrial, kModelAlias } kind = Kind::kBestTrial;  ///< which of the two
   const SweepSpec* producer = nullptr;  ///< the spec that satisfies it (null: none found, alias only)
   std::string model_name;               ///< kModelAlias
   std::string alias;                    ///< kModelAlias
-  const ParameterSpec* parameter = nullptr;
+  const ParameterSpec* parameter = nullptr;  ///< the parameter that needs it
   std::string describe() const;  ///< "the best trial of sweep 'x' (sweeps/x.yaml)" / "model fmnist-backbone@pretrained"
 };
 
+/// A spec and the specs in its folder it may depend on (through from_sweep or a model alias).
 class SpecCatalog {
  public:
   /// Loads `spec_path` and every other *.yaml / *.yml in its folder. The spec itself must parse (its
@@ -30,7 +35,9 @@ class SpecCatalog {
   /// `program:` may name (see load_spec).
   static StatusOr<SpecCatalog> load(const std::string& spec_path, const ProgramTable& programs);
 
+  /// The spec load() was given.
   const SweepSpec& root() const { return *specs_.front(); }
+  /// The spec called `name`, or null when the folder has none.
   const SweepSpec* find(const std::string& name) const;
   /// What `spec` needs before its trials can be expanded, in parameter order.
   std::vector<Dependency> dependencies(const SweepSpec& spec) const;

@@ -19,19 +19,24 @@
 namespace mlflow::sweep {
 
 // Tags sweep_runner sets. On the parent run:
-inline constexpr const char* kTagSweepName = "sweep.name";
+inline constexpr const char* kTagSweepName = "sweep.name";  ///< the spec's name
+/// SweepSpec::hash, which tells a resumed sweep from a new one
 inline constexpr const char* kTagSpecHash = "sweep.spec_hash";
-inline constexpr const char* kTagSpecFile = "sweep.spec_file";
+inline constexpr const char* kTagSpecFile = "sweep.spec_file";  ///< the spec's file name
+/// the best trial's run id, once finalized
 inline constexpr const char* kTagBestRunId = "sweep.best_run_id";
+/// the best trial's index, once finalized
 inline constexpr const char* kTagBestTrial = "sweep.best_trial";
-inline constexpr const char* kTagFinalizer = "sweep.finalizer";  ///< the worker finalizing: identity@ms
+inline constexpr const char* kTagFinalizer = "sweep.finalizer";  ///< who finalizes, and since when
 // On each trial run:
-inline constexpr const char* kTagTrial = "sweep.trial";
+inline constexpr const char* kTagTrial = "sweep.trial";  ///< the trial's index
+/// Trial::config_hash, which finds earlier attempts of the trial
 inline constexpr const char* kTagConfigHash = "sweep.config_hash";
-inline constexpr const char* kTagHost = "sweep.host";
+inline constexpr const char* kTagHost = "sweep.host";  ///< the host it runs on
 inline constexpr const char* kTagRunnerPid = "sweep.runner_pid";  ///< process_identity() of the runner
 inline constexpr const char* kTagTrialPid = "sweep.trial_pid";    ///< process_identity() of the program
 inline constexpr const char* kTagHeartbeat = "sweep.heartbeat";  ///< ms since the epoch, refreshed while it runs
+/// why the trial (or, on the parent run, the sweep) failed
 inline constexpr const char* kTagError = "sweep.error";
 
 /// A trial's state as far as scheduling goes.
@@ -42,13 +47,14 @@ enum class TrialState {
   kRunning,       ///< latest attempt RUNNING with a live process (here or elsewhere): left alone
   kRunningStale,  ///< latest attempt RUNNING but its process is gone: mark FAILED, run again
 };
+/// The state's name, e.g. "pending", for tables and messages.
 const char* to_string(TrialState state);
 
 /// How to tell whether a RUNNING attempt is still alive.
 struct Liveness {
   std::string host;                       ///< this machine's name
   std::function<bool(long pid)> pid_alive;  ///< for attempts started on this host
-  std::int64_t now_ms = 0;
+  std::int64_t now_ms = 0;  ///< now (ms since the epoch), to compare heartbeats with
   std::chrono::milliseconds stale_after{std::chrono::minutes(5)};  ///< other hosts: no heartbeat for this long = dead
   /// The start time process_identity() records for a live pid: a pid reused by another process (a
   /// restarted container's pid 1) does not count as the trial's. Unset: pids alone decide.
@@ -60,7 +66,9 @@ TrialState classify_attempt(const Run* latest, const Liveness& liveness);
 
 /// Value of tag `key` on a run, empty when absent.
 std::string tag_value(const Run& run, const std::string& key);
+/// The latest value of metric `key` on a run, nullopt when absent.
 std::optional<double> metric_value(const Run& run, const std::string& key);
+/// The value of param `key` on a run, nullopt when absent.
 std::optional<std::string> param_value(const Run& run, const std::string& key);
 
 /// The sweep's parent run in `experiment_id` (the earliest with the sweep's name and spec hash), or

@@ -14,14 +14,18 @@
 
 namespace mlflow::sweep {
 
+/// How a trial process ended.
 struct ProcessExit {
   int code = -1;   ///< exit status when it exited
   int signal = 0;  ///< the signal that ended it, else 0
+  /// True for exit status 0 (not killed).
   bool ok() const { return signal == 0 && code == 0; }
   bool interrupted() const;       ///< ended by SIGINT/SIGTERM, or exit 130 (a handled Ctrl-C)
   std::string describe() const;  ///< "exit 0", "exit 1", "killed by signal 9 (Killed)"
 };
 
+/// A trial's program running as a child process in its own process group. Move-only; not
+/// thread-safe.
 class TrialProcess {
  public:
   /// Starts argv[0] (a path) with `env` overriding or adding environment variables; stdout goes to
@@ -30,17 +34,22 @@ class TrialProcess {
   static StatusOr<TrialProcess> spawn(const std::vector<std::string>& argv,
                                       const std::map<std::string, std::string>& env, const std::string& log_file,
                                       const std::string& err_file = {});
+  /// Takes over the process; the moved-from object owns none.
   TrialProcess(TrialProcess&& other) noexcept;
+  /// Kills (SIGKILL) and reaps this object's process if it still runs, then takes over `other`'s.
   TrialProcess& operator=(TrialProcess&& other) noexcept;
   TrialProcess(const TrialProcess&) = delete;
   TrialProcess& operator=(const TrialProcess&) = delete;
   /// Kills (SIGKILL) and reaps a process still running: a runner never leaves orphans behind by accident.
   ~TrialProcess();
 
+  /// The process id (also its process group's).
   pid_t pid() const { return pid_; }
   /// Reaps the process if it has ended, without blocking. True once it has.
   bool poll();
+  /// True once poll() has reaped the process.
   bool done() const { return done_; }
+  /// How the process ended; meaningful once done().
   const ProcessExit& exit() const { return exit_; }
   /// Sends `sig` to the process group.
   void signal(int sig) const;

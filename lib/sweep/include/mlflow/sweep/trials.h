@@ -14,6 +14,7 @@
 
 namespace mlflow::sweep {
 
+/// One combination of parameter values of a sweep.
 struct Trial {
   int index = 0;                                             ///< 0-based, in expansion order
   std::vector<std::pair<std::string, std::string>> params;  ///< in the spec's parameter order
@@ -32,9 +33,11 @@ StatusOr<std::vector<Trial>> expand_trials(const SweepSpec& spec, const Resolved
 
 /// Which part of the trials this worker runs: trial i belongs to shard i % count.
 struct Shard {
-  int index = 0;
-  int count = 1;
+  int index = 0;  ///< this worker's shard, 0-based
+  int count = 1;  ///< number of shards
+  /// True when trial `t` is this shard's.
   bool owns(const Trial& t) const { return t.index % count == index; }
+  /// True when the trials are split among several workers.
   bool sharded() const { return count > 1; }
 };
 

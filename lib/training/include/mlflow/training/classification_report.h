@@ -9,32 +9,32 @@
 
 #include "mlflow/status.h"
 
-/// Thread-safety: every function here is pure (or writes only its own file); call concurrently.
+// Thread-safety: every function here is pure (or writes only its own file); call concurrently.
 namespace mlflow::training {
 
 /// Scores of one class, sklearn-style with zero_division=0: precision is 0 when the class was never
 /// predicted, recall 0 when it never occurs, F1 0 when precision + recall is 0.
 struct ClassMetrics {
-  std::string name;
+  std::string name;  ///< class name as given
   std::string key;  ///< metric_safe_name(name), used in metric keys such as test_f1_<key>
-  double precision = 0;
-  double recall = 0;
-  double f1 = 0;
+  double precision = 0;  ///< of the predictions of this class, the fraction that are right
+  double recall = 0;  ///< of the samples of this class, the fraction predicted as it
+  double f1 = 0;  ///< harmonic mean of precision and recall
   std::int64_t support = 0;  ///< how many samples have this true class
 };
 
 /// The evaluation of a classifier on one data set.
 struct ClassificationReport {
-  std::vector<std::string> class_names;
+  std::vector<std::string> class_names;  ///< class names, by class index
   /// counts[true][predicted], class_names.size() square.
   std::vector<std::vector<std::int64_t>> counts;
-  std::vector<ClassMetrics> per_class;
-  double accuracy = 0;
+  std::vector<ClassMetrics> per_class;  ///< one per class, by class index
+  double accuracy = 0;  ///< fraction of all samples predicted right (0 when there are none)
   /// Unweighted means over all classes (also those with no samples), as sklearn's macro average.
   double macro_precision = 0;
-  double macro_recall = 0;
-  double macro_f1 = 0;
-  std::int64_t total = 0;
+  double macro_recall = 0;  ///< see macro_precision
+  double macro_f1 = 0;  ///< see macro_precision
+  std::int64_t total = 0;  ///< number of samples
 
   /// counts with each true-class row divided by its sum (rows sum to 1); empty rows stay 0.
   std::vector<std::vector<double>> normalized() const;
@@ -69,7 +69,7 @@ Status write_confusion_matrix_png(const ClassificationReport& report, const std:
 /// accuracy and the macro average, like sklearn's classification_report. Ends with a newline.
 std::string format_classification_table(const ClassificationReport& report);
 
-/// The confusion matrix (counts) as text: rows = true class, labelled "<index> <name>"; columns =
+/// The confusion matrix (counts) as text: rows = true class, labelled "INDEX NAME"; columns =
 /// predicted class, headed by the index so ten long names fit a terminal. Ends with a newline.
 std::string format_confusion_matrix(const ClassificationReport& report);
 

@@ -35,8 +35,8 @@ const char* dataset_context_name(DatasetContext context);
 /// One tensor of a schema: numpy-style dtype ("float32", "int64", "uint8", ...) and shape, -1 for a
 /// dimension of any size (the batch).
 struct TensorSpec {
-  std::string dtype;
-  std::vector<std::int64_t> shape;
+  std::string dtype;  ///< e.g. "float32"
+  std::vector<std::int64_t> shape;  ///< sizes of the dimensions; -1 for the batch
 };
 
 /// MLflow's tensor-spec dataset schema (as its NumpyDataset writes it) of samples `features` with labels
@@ -51,7 +51,8 @@ struct DatasetSpec {
   /// How the split was cut from the files, e.g. "part=train;train_val_split=0.8;seed=42"; empty when it is
   /// the whole file set. Changes the digest, because a different split is different data.
   std::string selection;
-  std::int64_t num_rows = 0;
+  std::int64_t num_rows = 0;  ///< samples in the split
+  /// the split's role: training, validation or test
   DatasetContext context = DatasetContext::kTraining;
   /// The dataset's schema, e.g. tensor_schema_json(...); empty logs none.
   std::string schema_json;

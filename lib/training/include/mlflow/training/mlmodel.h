@@ -18,7 +18,7 @@ inline constexpr const char* kMlmodelFormatVersion = "3.17.2";
 
 /// What goes into an MLmodel file.
 struct MlmodelSpec {
-  /// The flavors as a JSON object text, {"<flavor>": {<field>: <value>, ...}, ...}; values may be
+  /// The flavors as a JSON object text, `{"<flavor>": {<field>: <value>, ...}, ...}`; values may be
   /// strings, numbers, booleans, lists and maps.
   std::string flavors_json = "{}";
   std::string model_id;       ///< also written as model_uuid; left out when empty
@@ -26,7 +26,7 @@ struct MlmodelSpec {
   std::string artifact_path;  ///< left out when empty
   /// The signature's input and output tensors (shape with -1 for the batch); null when unset.
   std::optional<TensorSpec> signature_inputs;
-  std::optional<TensorSpec> signature_outputs;
+  std::optional<TensorSpec> signature_outputs;  ///< see signature_inputs
 };
 
 /// The MLmodel YAML (keys sorted, as PyYAML's safe_dump writes them): artifact_path, flavors,

@@ -13,7 +13,8 @@ namespace mlflow::training {
 
 /// How progress is shown.
 struct ProgressOptions {
-  /// Redraw a live bar with '\r' (a terminal); else print one plain line per epoch (logs, pipes).
+  /// Redraw a live bar with carriage returns (a terminal); else print one plain line per epoch
+  /// (logs, pipes).
   bool tty = false;
   /// Print nothing at all.
   bool quiet = false;
@@ -35,16 +36,17 @@ class ProgressBar {
   ProgressBar(std::string label, std::int64_t total_items, ProgressOptions options,
               std::FILE* out = stderr);
 
-  /// On a TTY redraws one line ('\r', erase to end of line): label, bar, percentage, done/total,
-  /// items/s ("it/s"), ETA and loss; at most every 0.1 s of elapsed_seconds (the first call and
-  /// reaching the total always draw). Not a TTY, or quiet: prints nothing.
+  /// On a TTY redraws one line (carriage return, erase to end of line): label, bar, percentage,
+  /// done/total, items/s ("it/s"), ETA and loss; at most every 0.1 s of elapsed_seconds (the first
+  /// call and reaching the total always draw). Not a TTY, or quiet: prints nothing.
   void update(std::int64_t done_items, double loss, double elapsed_seconds);
 
   /// Prints "label: summary (12.3 s)" and a newline: on a TTY over the bar line, otherwise as one
   /// plain line; nothing when quiet. Call once, at the end of the epoch.
   void finish(const std::string& summary, double elapsed_seconds);
 
-  /// The bar line update() would draw, without '\r' or escapes (for tests and custom output).
+  /// The bar line update() would draw, without carriage return or escapes (for tests and custom
+  /// output).
   std::string render(std::int64_t done_items, double loss, double elapsed_seconds) const;
 
  private:

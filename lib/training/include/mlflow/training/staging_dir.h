@@ -13,13 +13,16 @@ class StagingDir {
  public:
   /// `prefix` names the directory, e.g. "mlflow-training" -> /tmp/mlflow-training-AbC123.
   static StatusOr<StagingDir> make(const std::string& prefix = "mlflow-cpp");
+  /// Takes over the directory; the moved-from object removes nothing.
   StagingDir(StagingDir&& other) noexcept;
   StagingDir& operator=(StagingDir&&) = delete;
   StagingDir(const StagingDir&) = delete;
   StagingDir& operator=(const StagingDir&) = delete;
   ~StagingDir();
 
+  /// The directory's path.
   const std::string& path() const { return path_; }
+  /// The path of `name` inside the directory (not created).
   std::string file(const std::string& name) const { return path_ + "/" + name; }
 
  private:

@@ -21,13 +21,13 @@ namespace mlflow::training {
 /// What one epoch of training measured.
 struct EpochMetrics {
   std::int64_t epoch = 0;  ///< 1-based; the step of every metric of the epoch
-  double train_loss = 0;
+  double train_loss = 0;  ///< mean loss over the epoch's training batches
   double train_accuracy = 0;  ///< fraction in [0, 1]
-  double val_loss = 0;
+  double val_loss = 0;  ///< mean loss on the validation split
   double val_accuracy = 0;  ///< fraction in [0, 1]
-  double learning_rate = 0;
-  double epoch_seconds = 0;
-  double images_per_second = 0;
+  double learning_rate = 0;  ///< the optimizer's learning rate during the epoch
+  double epoch_seconds = 0;  ///< wall-clock time of the epoch
+  double images_per_second = 0;  ///< training throughput of the epoch
 };
 
 /// Logs a classifier's training in MLflow's usual shape: params, one step per epoch, curves.png,
@@ -49,7 +49,9 @@ class TrainingLogger {
   /// `run` must outlive the logger.
   TrainingLogger(AsyncRun& run, MlflowClient client,
                  std::chrono::milliseconds id_timeout = std::chrono::seconds(30));
+  /// Takes over the other logger's run and history.
   TrainingLogger(TrainingLogger&&) noexcept;
+  /// Takes over the other logger's run and history.
   TrainingLogger& operator=(TrainingLogger&&) noexcept;
   ~TrainingLogger();
 
@@ -70,13 +72,13 @@ class TrainingLogger {
   /// when no epoch was logged.
   Status log_curves();
 
-  /// Logs a final evaluation under `prefix` (e.g. "test"): <prefix>_accuracy, the macro F1 (key
-  /// "macro_f1" when prefix is "test", else "<prefix>_macro_f1"), and per class
-  /// <prefix>_precision_<key>, <prefix>_recall_<key>, <prefix>_f1_<key>, plus `extra_metrics` under
-  /// their own keys (e.g. test_loss, best_epoch), in one request at step 0. Artifacts:
-  /// confusion_matrix.json, confusion_matrix.png and class_names.json, named "<prefix>_..." when
-  /// the prefix is not "test". kInvalidArgument, sending nothing, for an empty prefix or two
-  /// classes with the same key.
+  /// Logs a final evaluation under `prefix` (e.g. "test"): PREFIX_accuracy, the macro F1 (key
+  /// "macro_f1" when prefix is "test", else "PREFIX_macro_f1"), and per class
+  /// PREFIX_precision_KEY, PREFIX_recall_KEY, PREFIX_f1_KEY (KEY: ClassMetrics::key), plus
+  /// `extra_metrics` under their own keys (e.g. test_loss, best_epoch), in one request at step 0.
+  /// Artifacts: confusion_matrix.json, confusion_matrix.png and class_names.json, named
+  /// "PREFIX_..." when the prefix is not "test". kInvalidArgument, sending nothing, for an empty
+  /// prefix or two classes with the same key.
   Status log_evaluation(const ClassificationReport& report, const std::string& prefix,
                         const std::map<std::string, double>& extra_metrics);
 
