@@ -38,8 +38,8 @@ ClientOptions test_options(const std::string& url) {
   ClientOptions o;
   o.tracking_uri = url;
   o.retry.max_retries = 3;
-  o.retry.backoff_factor = 0.1;
-  o.retry.backoff_jitter = 0.05;
+  o.retry.backoff_factor = std::chrono::milliseconds(100);
+  o.retry.backoff_jitter = std::chrono::milliseconds(50);
   o.retry.request_timeout = std::chrono::seconds(60);
   return o;
 }
