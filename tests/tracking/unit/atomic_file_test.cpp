@@ -2,7 +2,6 @@
 // The one atomic-write policy: whole files or none, no temporary file left, modes, paths named in
 // errors, and directories replaced by a staged sibling.
 #include <doctest/doctest.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -14,6 +13,7 @@
 
 using mlflow::AtomicFile;
 using mlflow::StatusCode;
+using mlflow::testing::file_mode;
 using mlflow::testing::read_file;
 using mlflow::testing::TempDir;
 using mlflow::testing::write_file;
@@ -28,12 +28,6 @@ std::vector<std::string> entries(const std::string& dir) {
   return names;
 }
 
-unsigned mode_of(const std::string& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 0777;
-}
-
 }  // namespace
 
 TEST_CASE("atomic file: written whole, replacing the old content, with the mode asked for") {
@@ -42,9 +36,9 @@ TEST_CASE("atomic file: written whole, replacing the old content, with the mode 
   write_file(path, "old");
   REQUIRE(mlflow::write_file_atomically(path, "new content").ok());
   CHECK(read_file(path) == "new content");
-  CHECK(mode_of(path) == mlflow::kSharedFileMode);
+  CHECK(file_mode(path) == mlflow::kSharedFileMode);
   REQUIRE(mlflow::write_file_atomically(path, "private", mlflow::kPrivateFileMode).ok());
-  CHECK(mode_of(path) == mlflow::kPrivateFileMode);
+  CHECK(file_mode(path) == mlflow::kPrivateFileMode);
   CHECK(entries(dir.path()) == std::vector<std::string>{"state.json"});
 }
 

@@ -28,6 +28,7 @@ using mlflow::detail::LogRecord;
 using mlflow::detail::SpoolSession;
 using mlflow::detail::SpoolWriter;
 using mlflow::testing::metric;
+using mlflow::testing::file_mode;
 using mlflow::testing::TempDir;
 namespace d = mlflow::detail;
 namespace fs = std::filesystem;
@@ -115,12 +116,6 @@ std::vector<std::string> segment_files(const std::string& dir) {
 }
 
 mlflow::Status ignore(const LogRecord&) { return mlflow::Status(); }
-
-unsigned mode_of(const std::string& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 0777;
-}
 
 }  // namespace
 
@@ -540,12 +535,12 @@ TEST_CASE("spool: directories are 0700 and files 0600") {
   auto w = new_writer(root);
   REQUIRE(w->append({metric(1)}).ok());
   REQUIRE(w->mark_acked(1).ok());
-  CHECK(mode_of(tmp.path() + "/cache") == 0700);
-  CHECK(mode_of(root) == 0700);
-  CHECK(mode_of(w->dir()) == 0700);
+  CHECK(file_mode(tmp.path() + "/cache") == 0700);
+  CHECK(file_mode(root) == 0700);
+  CHECK(file_mode(w->dir()) == 0700);
   for (const char* f : {"lock", "session.json", "seg-000001.jsonl", "progress.jsonl"}) {
     CAPTURE(f);
-    CHECK(mode_of(w->dir() + "/" + f) == 0600);
+    CHECK(file_mode(w->dir() + "/" + f) == 0600);
   }
 }
 
