@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // quickstart: logs one small fake training run (params, a per-epoch curve, two artifacts) to
 // MLflow.
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -11,14 +10,16 @@
 #include <sstream>
 #include <string>
 
+#include "app_support.h"
+#include "mlflow/ascii.h"
 #include "mlflow/local_server.h"
 #include "mlflow/run.h"
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitServer = 1;
-constexpr int kExitUsage = 2;
+using mlflow::apps::exit_code_for;
+using mlflow::apps::kExitOk;
+using mlflow::apps::kExitUsage;
 
 const char* kUsage = R"(Usage: quickstart [--experiment NAME] [--epochs N] [--help]
 
@@ -128,10 +129,6 @@ mlflow::Status log_training(mlflow::ActiveRun& run, const Args& args) {
   return run.log_json(summary.str(), "summary.json");
 }
 
-int exit_code_for(const mlflow::Status& status) {
-  return status.code() == mlflow::StatusCode::kInvalidArgument ? kExitUsage : kExitServer;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,8 +139,7 @@ int main(int argc, char** argv) {
   // connect_from_env(), which points MLFLOW_TRACKING_URI at the local server it started.
   const char* env_uri = std::getenv("MLFLOW_TRACKING_URI");
   const std::string uri = env_uri != nullptr ? env_uri : "";
-  std::string scheme = uri.substr(0, uri.find(':'));
-  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string scheme = mlflow::ascii_lower(uri.substr(0, uri.find(':')));
   const bool local = uri.empty() || scheme == "sqlite";
   if (local) std::cerr << "quickstart: local mode, starting or reusing the MLflow server...\n";
 

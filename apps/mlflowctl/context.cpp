@@ -26,14 +26,6 @@ std::string describe(const mlflow::Status& status) {
 
 }  // namespace
 
-int exit_code_for(const mlflow::Status& status) {
-  if (status.ok()) return kExitOk;
-  if (status.code() == mlflow::StatusCode::kInvalidArgument && status.http_status() == 0) {
-    return kExitUsage;
-  }
-  return kExitServer;
-}
-
 void usage_error(const std::string& message) { throw CliError(kExitUsage, message); }
 
 void check(const mlflow::Status& status, const std::string& what) {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "app_support.h"
 #include "mlflow/client.h"
 #include "mlflow/status.h"
 #include "mlflow/types.h"
@@ -19,10 +20,11 @@ class App;
 
 namespace mlflowctl {
 
-/// Process exit codes, the contract scripts rely on.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitServer = 1;  ///< server, network or server-side MLflow error
-inline constexpr int kExitUsage = 2;   ///< bad command line or bad input caught before sending
+/// Process exit codes, the contract scripts rely on (the apps' table, apps/support/app_support.h).
+using mlflow::apps::exit_code_for;
+using mlflow::apps::kExitOk;
+using mlflow::apps::kExitUsage;
+inline constexpr int kExitServer = mlflow::apps::kExitFailed;  ///< server, network or MLflow error
 
 /// A failure that ends the command with `exit_code` and one line on stderr.
 class CliError : public std::runtime_error {
@@ -34,11 +36,6 @@ class CliError : public std::runtime_error {
  private:
   int exit_code_;
 };
-
-/// Exit code for a failed Status: kInvalidArgument raised client-side (no HTTP response) is bad
-/// input (2); everything else, including the server rejecting a value, is a server/network failure
-/// (1).
-int exit_code_for(const mlflow::Status& status);
 
 /// Throws CliError(kExitUsage, message).
 [[noreturn]] void usage_error(const std::string& message);

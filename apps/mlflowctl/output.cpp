@@ -9,46 +9,18 @@
 #include <cstdio>
 #include <ctime>
 
+#include "mlflow/text_table.h"
+
 namespace mlflowctl {
 
-namespace {
-
-/// Display width of UTF-8 text: code points, so names with accents still line up.
-std::size_t width(const std::string& s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-void print_row(const std::vector<std::string>& cells, const std::vector<std::size_t>& widths) {
-  std::string line;
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    line += cells[i];
-    if (i + 1 < cells.size()) line.append(widths[i] - width(cells[i]) + 2, ' ');
-  }
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  fmt::print("{}\n", line);
-}
-
-}  // namespace
-
-void Table::print() const {
-  std::vector<std::size_t> widths(headers_.size(), 0);
-  for (std::size_t i = 0; i < headers_.size(); ++i) widths[i] = width(headers_[i]);
-  for (const auto& row : rows_) {
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
-      widths[i] = std::max(widths[i], width(row[i]));
-    }
-  }
-  print_row(headers_, widths);
-  for (const auto& row : rows_) print_row(row, widths);
-}
+void Table::print() const { fmt::print("{}", mlflow::format_table(headers_, rows_)); }
 
 void print_fields(const Fields& fields) {
   std::size_t w = 0;
-  for (const auto& f : fields) w = std::max(w, width(f.first) + 1);
+  for (const auto& f : fields) w = std::max(w, mlflow::display_width(f.first) + 1);
   for (const auto& f : fields) {
     std::string label = f.first + ":";
-    if (!f.second.empty()) label.append(w - width(label) + 2, ' ');
+    if (!f.second.empty()) label.append(w - mlflow::display_width(label) + 2, ' ');
     fmt::print("{}{}\n", label, f.second);
   }
 }

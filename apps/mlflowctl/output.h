@@ -11,7 +11,7 @@
 
 namespace mlflowctl {
 
-/// Columns padded to their widest cell; the last column is not padded. Printed to stdout.
+/// A table printed to stdout by mlflow::format_table (mlflow/text_table.h).
 class Table {
  public:
   explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the command-line apps share: exit codes, error lines, Ctrl-C as a flag the work polls.
+// What the command-line apps share: exit codes (and the one Status -> exit code mapping), error
+// lines, Ctrl-C as a flag the work polls.
 #pragma once
 
 #include <signal.h>
@@ -10,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "mlflow/status.h"
+
 namespace mlflow::apps {
 
 inline constexpr int kExitOk = 0;
@@ -17,6 +20,14 @@ inline constexpr int kExitFailed = 1;          ///< the work, a trial or the ser
 inline constexpr int kExitUsage = 2;           ///< bad usage or input, caught before anything was created
 inline constexpr int kExitTrialsFailed = 3;    ///< sweep_runner: it ran, but trials failed
 inline constexpr int kExitInterrupted = 130;  ///< Ctrl-C or SIGTERM
+
+/// The exit code for a failed Status: kInvalidArgument raised client-side (no HTTP response) is
+/// bad input (kExitUsage); everything else, the server refusing a value included, is kExitFailed.
+inline int exit_code_for(const Status& status) {
+  if (status.ok()) return kExitOk;
+  if (status.code() == StatusCode::kInvalidArgument && status.http_status() == 0) return kExitUsage;
+  return kExitFailed;
+}
 
 /// `return fail(code, "...")`: prints "PROGRAM: error: MESSAGE" on stderr and gives back the code.
 class ErrorExit {

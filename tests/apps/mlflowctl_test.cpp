@@ -235,7 +235,7 @@ TEST_CASE("mlflowctl: log a param, metric and tag, then read them back") {
   CHECK(human.exit_code == 0);
   CHECK(human.out.find("Run ID:") != std::string::npos);
   CHECK(human.out.find("Params (1)") != std::string::npos);
-  CHECK(human.out.find("\nlr   0.01\n") != std::string::npos);
+  CHECK(human.out.find("\nKEY  VALUE\n---  -----\nlr    0.01\n") != std::string::npos);
 
   // A param cannot change: the server refuses, which is a server-side error (exit 1).
   auto changed = run_ctl({"runs", "log-param", run_id, "lr", "0.02"});

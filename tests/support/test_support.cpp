@@ -3,6 +3,7 @@
 #include "support/test_support.h"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -38,8 +39,8 @@ ClientOptions test_options(const std::string& url) {
   ClientOptions o;
   o.tracking_uri = url;
   o.retry.max_retries = 3;
-  o.retry.backoff_factor = 0.1;
-  o.retry.backoff_jitter = 0.05;
+  o.retry.backoff_factor = std::chrono::milliseconds(100);
+  o.retry.backoff_jitter = std::chrono::milliseconds(50);
   o.retry.request_timeout = std::chrono::seconds(60);
   return o;
 }
@@ -81,6 +82,12 @@ void write_file(const std::string& path, const std::string& content) {
   fs::create_directories(fs::path(path).parent_path());
   std::ofstream out(path, std::ios::binary);
   out << content;
+}
+
+unsigned file_mode(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 0777;
 }
 
 std::string read_file(const std::string& path) {

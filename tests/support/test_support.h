@@ -57,6 +57,8 @@ class TempDir {
 /// Writes `content` to `path`, creating parent directories.
 void write_file(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);
+/// The permission bits of `path` (e.g. 0600); fails the test when it cannot be stat()ed.
+unsigned file_mode(const std::string& path);
 
 /// Scripted transport: answers from a queue (a response or a transport error) and records requests.
 class FakeTransport final : public HttpTransport {

@@ -50,8 +50,8 @@ mlflow::MlflowClient client_for(const std::string& url, mlflow::RetryOptions ret
 mlflow::RetryOptions fast_retry() {
   mlflow::RetryOptions r;
   r.max_retries = 3;
-  r.backoff_factor = 0.01;
-  r.backoff_jitter = 0;
+  r.backoff_factor = std::chrono::milliseconds(10);
+  r.backoff_jitter = std::chrono::milliseconds(0);
   r.request_timeout = 2s;
   return r;
 }

@@ -24,7 +24,7 @@
 #include <cmath>
 #include <string>
 
-#include "png_file.h"
+#include "mlflow/atomic_file.h"
 
 namespace mlflow::plot::internal {
 namespace {
@@ -163,7 +163,11 @@ Status Canvas::write_png(const std::string& path) {
     return Status(StatusCode::kInternal, std::string("cairo could not encode '") + path +
                                              "' as PNG: " + cairo_status_to_string(st));
   }
-  return write_file_atomically(path, png);
+  Status written = write_file_atomically(path, png);
+  if (written.ok() || written.code() == StatusCode::kInvalidArgument) return written;
+  // The plot functions promise kFailedPrecondition for any path they cannot write.
+  return Status(StatusCode::kFailedPrecondition,
+                "cannot write PNG '" + path + "': " + written.message());
 }
 
 }  // namespace mlflow::plot::internal

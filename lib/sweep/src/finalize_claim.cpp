@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "mlflow/system_tags.h"
 #include "sweep_run.h"
 
 namespace mlflow::sweep::detail {

@@ -117,12 +117,6 @@ StatusOr<std::map<std::string, Run>> latest_attempts(MlflowClient& client, const
   return latest;
 }
 
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
-  return buf;
-}
-
 std::string process_start_time(long pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <utility>
 
+#include "mlflow/ascii.h"
 #include "mlflow/validation.h"
 #include "url.h"
 
@@ -223,8 +224,7 @@ std::string guess_content_type(const std::string& file_name) {
   std::string base = slash == std::string::npos ? file_name : file_name.substr(slash + 1);
   auto dot = base.rfind('.');
   if (dot == std::string::npos || dot == 0) return "application/octet-stream";
-  std::string ext = base.substr(dot + 1);
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string ext = ascii_lower(base.substr(dot + 1));
   for (const auto& [e, type] : kTypes) {
     if (ext == e) return type;
   }

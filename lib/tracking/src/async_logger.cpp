@@ -91,22 +91,29 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open_offline(const std::stri
 }
 
 StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open_uri(const std::string& tracking_uri,
-                                                             AsyncLoggerOptions options) {
+                                                             AsyncLoggerOptions options,
+                                                             ClientOptions client_options,
+                                                             const LocalServerOptions& local) {
   if (tracking_uri.rfind(kOfflineScheme, 0) == 0) {
     return open_offline(tracking_uri.substr(std::char_traits<char>::length(kOfflineScheme)),
                         std::move(options));
   }
-  auto client_options = ClientOptions::from_env();
-  if (!client_options.ok()) return client_options.status();
-  client_options->tracking_uri = tracking_uri;
-  auto client = connect(*client_options);
+  client_options.tracking_uri = tracking_uri;
+  auto client = connect(client_options, {}, local);
   if (!client.ok()) return client.status();
   return open(std::move(*client), std::move(options));
 }
 
 StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open_from_env(AsyncLoggerOptions options) {
-  auto uri = process_env("MLFLOW_TRACKING_URI");
-  return open_uri(uri.value_or(""), std::move(options));
+  auto client_options = ClientOptions::from_env();
+  if (!client_options.ok()) return client_options.status();
+  auto local = LocalServerOptions::from_env();
+  if (!local.ok()) return local.status();
+  if (options.spool_dir.empty()) {
+    options.spool_dir = process_env("MLFLOW_CPP_SPOOL_DIR").value_or("");
+  }
+  const std::string uri = client_options->tracking_uri;
+  return open_uri(uri, std::move(options), std::move(*client_options), *local);
 }
 
 AsyncLogger::~AsyncLogger() {

@@ -7,20 +7,21 @@
 // are skipped. Every remote path is checked before the first request is sent.
 //
 // Downloads mirror the artifact path under the local directory, as the Python client does:
-// downloading "a/b.txt" into D writes D/a/b.txt. Each file is written to a temporary sibling and
-// renamed into place, so a failed download never leaves a half-written file (files completed before
-// a failure stay).
+// downloading "a/b.txt" into D writes D/a/b.txt. Each file is written by write_file_atomically
+// (mlflow/atomic_file.h), so a failed download never leaves a half-written file (files completed
+// before a failure stay).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <system_error>
 
 #include "artifact_uri.h"
+#include "mlflow/atomic_file.h"
+#include "mlflow/model_uri.h"
 #include "client_impl.h"
 #include "url.h"
 
@@ -56,13 +57,8 @@ StatusOr<std::string> read_local_file(const fs::path& p) {
   return s.str();
 }
 
-std::string temp_suffix() {
-  thread_local std::mt19937_64 gen{std::random_device{}()};
-  return fmt::format(".mlflow-cpp-{:016x}.part", gen());
-}
-
-/// Writes `bytes` to a temporary sibling of `target`, then renames it over `target`.
-Status write_file_atomically(const fs::path& target, const std::string& bytes) {
+/// Writes a downloaded file by the atomic-write policy (its directories created first).
+Status write_download(const fs::path& target, const std::string& bytes) {
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
   if (ec) return io_error("cannot create local directory", target.parent_path(), ec);
@@ -70,26 +66,7 @@ Status write_file_atomically(const fs::path& target, const std::string& bytes) {
     return Status(StatusCode::kFailedPrecondition,
                   "cannot write artifact to '" + target.string() + "': it is a directory");
   }
-  fs::path tmp = target;
-  tmp += temp_suffix();
-  {
-    errno = 0;
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::error_code why = last_error();
-      fs::remove(tmp, ec);
-      return io_error("cannot write local file", tmp, why);
-    }
-  }
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    return io_error("cannot move downloaded file into place at", target, ec);
-  }
-  return Status();
+  return write_file_atomically(target.string(), bytes);
 }
 
 /// The uploads for `local` (a file, or a directory tree when `tree`) under the normalised
@@ -220,7 +197,7 @@ StatusOr<std::string> download_tree(const MlflowClient::Impl& impl, const Artifa
     // A file, a missing path or an empty directory: the listing cannot tell them apart.
     auto bytes = get_bytes(impl, root, path);
     if (!bytes.ok()) return bytes.status();
-    MLFLOW_CPP_RETURN_IF_ERROR(write_file_atomically(dest, *bytes));
+    MLFLOW_CPP_RETURN_IF_ERROR(write_download(dest, *bytes));
     return dest.string();
   }
   std::error_code ec;
@@ -234,56 +211,14 @@ StatusOr<std::string> download_tree(const MlflowClient::Impl& impl, const Artifa
     }
     auto bytes = get_bytes(impl, root, e.path);
     if (!bytes.ok()) return bytes.status();
-    MLFLOW_CPP_RETURN_IF_ERROR(write_file_atomically(fs::path(local_dir) / e.path, *bytes));
+    MLFLOW_CPP_RETURN_IF_ERROR(write_download(fs::path(local_dir) / e.path, *bytes));
   }
   return dest.string();
 }
 
-/// runs:/<run_id>[/path] and models:/<model_id>, models:/<name>/<version>, models:/<name>@<alias>
-/// resolved to the artifact URI they name; any other URI is returned unchanged.
-StatusOr<std::string> resolve_indirect_uri(MlflowClient& client, const std::string& uri) {
-  auto after = [&](const char* prefix) {
-    std::string rest = uri.substr(std::string(prefix).size());
-    return rest.substr(std::min(rest.find_first_not_of('/'), rest.size()));
-  };
-  if (uri.rfind("runs:/", 0) == 0) {
-    std::string rest = after("runs:");
-    auto slash = rest.find('/');
-    std::string run_id = rest.substr(0, slash);
-    auto sub =
-        detail::normalize_artifact_path(slash == std::string::npos ? "" : rest.substr(slash + 1));
-    if (!sub.ok()) return sub.status();
-    auto run = client.get_run(run_id);
-    if (!run.ok()) return run.status();
-    return sub->empty() ? run->info.artifact_uri : run->info.artifact_uri + "/" + *sub;
-  }
-  if (uri.rfind("models:/", 0) == 0) {
-    std::string rest = after("models:");
-    auto at = rest.find('@');
-    auto slash = rest.rfind('/');
-    if (at == std::string::npos && slash == std::string::npos) {
-      auto model = client.get_logged_model(rest);
-      if (!model.ok()) return model.status();
-      return model->artifact_uri;
-    }
-    std::string name, version;
-    if (at != std::string::npos) {
-      auto mv = client.get_model_version_by_alias(rest.substr(0, at), rest.substr(at + 1));
-      if (!mv.ok()) return mv.status();
-      name = mv->name;
-      version = mv->version;
-    } else {
-      name = rest.substr(0, slash);
-      version = rest.substr(slash + 1);
-    }
-    return client.get_model_version_download_uri(name, version);
-  }
-  return uri;
-}
-
 StatusOr<ArtifactRoot> resolve_root(MlflowClient& client, const MlflowClient::Impl& impl,
                                     const std::string& root_uri) {
-  auto uri = resolve_indirect_uri(client, root_uri);
+  auto uri = resolve_artifact_location(client, root_uri);
   if (!uri.ok()) return uri.status();
   return detail::resolve_artifact_root(*uri, impl.base_url);
 }

@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "artifact_uri.h"
 #include "client_impl.h"
+#include "mlflow/ascii.h"
 #include "mlflow/validation.h"
 #include "url.h"
 
@@ -28,8 +28,7 @@ StatusOr<json> encode_order_by(const std::string& clause) {
   std::string field = clause, dir;
   auto space = clause.find_last_of(' ');
   if (space != std::string::npos) {
-    dir = clause.substr(space + 1);
-    for (auto& c : dir) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    dir = ascii_upper(clause.substr(space + 1));
     if (dir == "ASC" || dir == "DESC") {
       field = clause.substr(0, space);
     } else {

@@ -55,23 +55,21 @@ std::string find_checkout_venv_mlflow() {
   return {};
 }
 
+/// The executable `value` names (a path or a name on $PATH); `source` is where it came from.
+StatusOr<std::string> explicit_exe(const std::string& value, const std::string& source) {
+  std::string found = detail::find_executable(value);
+  if (found.empty()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  fmt::format("no MLflow server executable found: {} '{}' is not an executable "
+                              "file; {}",
+                              source, value, kInstallHint));
+  }
+  return found;
+}
+
 StatusOr<std::string> find_server_exe(const LocalServerOptions& local) {
-  auto explicit_exe = [](const std::string& value,
-                         const std::string& source) -> StatusOr<std::string> {
-    std::string found = detail::find_executable(value);
-    if (found.empty()) {
-      return Status(StatusCode::kFailedPrecondition,
-                    fmt::format("no MLflow server executable found: {} '{}' is not an executable "
-                                "file; {}",
-                                source, value, kInstallHint));
-    }
-    return found;
-  };
   if (!local.server_exe.empty()) {
     return explicit_exe(local.server_exe, "LocalServerOptions.server_exe");
-  }
-  if (const char* env = std::getenv("MLFLOW_CPP_SERVER_EXE"); env != nullptr && *env != '\0') {
-    return explicit_exe(env, "MLFLOW_CPP_SERVER_EXE");
   }
   if (std::string on_path = detail::find_executable("mlflow"); !on_path.empty()) return on_path;
   if (std::string venv = find_checkout_venv_mlflow(); !venv.empty()) return venv;
@@ -349,10 +347,23 @@ StatusOr<MlflowClient> connect(const ClientOptions& options, ClientDeps deps,
   return detail::ClientAccess::with_store(*client, store_of(target->db_path));
 }
 
+StatusOr<LocalServerOptions> LocalServerOptions::from_env(const ClientOptions::EnvLookup& env_in) {
+  const ClientOptions::EnvLookup env = env_in ? env_in : ClientOptions::EnvLookup(process_env);
+  LocalServerOptions local;
+  if (auto exe = env("MLFLOW_CPP_SERVER_EXE"); exe && !exe->empty()) {
+    auto found = explicit_exe(*exe, "MLFLOW_CPP_SERVER_EXE");
+    if (!found.ok()) return found.status();
+    local.server_exe = *exe;
+  }
+  return local;
+}
+
 StatusOr<MlflowClient> connect_from_env() {
   auto options = ClientOptions::from_env();
   if (!options.ok()) return options.status();
-  return connect(*options);
+  auto local = LocalServerOptions::from_env();
+  if (!local.ok()) return local.status();
+  return connect(*options, {}, *local);
 }
 
 }  // namespace mlflow

@@ -17,6 +17,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "mlflow/atomic_file.h"
+
 namespace mlflow::detail {
 
 namespace fs = std::filesystem;
@@ -62,18 +64,7 @@ Status write_server_record(const std::string& path, const ServerRecord& record) 
   j["db_path"] = record.db_path;
   j["artifacts_destination"] = record.artifacts;
   j["exe"] = record.exe;
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out.flush()) return Status(StatusCode::kFailedPrecondition, "cannot write " + tmp);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    return Status(StatusCode::kFailedPrecondition, "cannot write " + path + ": " + ec.message());
-  }
-  return Status();
+  return write_file_atomically(path, j.dump(2) + "\n");
 }
 
 StatusOr<FileLock> FileLock::acquire(const std::string& path) {

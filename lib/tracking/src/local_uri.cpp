@@ -5,6 +5,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "mlflow/ascii.h"
 #include "url.h"
 
 namespace mlflow::detail {
@@ -19,14 +20,12 @@ constexpr const char* kSupported =
 std::string scheme_of(const std::string& uri) {
   auto colon = uri.find(':');
   if (colon == std::string::npos || colon == 0) return {};
-  std::string scheme;
   for (size_t i = 0; i < colon; ++i) {
     unsigned char c = static_cast<unsigned char>(uri[i]);
     bool ok = std::isalpha(c) || (i > 0 && (std::isdigit(c) || c == '+' || c == '-' || c == '.'));
     if (!ok) return {};
-    scheme += static_cast<char>(std::tolower(c));
   }
-  return scheme;
+  return ascii_lower(uri.substr(0, colon));
 }
 
 Status invalid(const std::string& what) { return Status(StatusCode::kInvalidArgument, what); }

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "mlflow/ascii.h"
+
 namespace mlflow {
 
 std::optional<std::string> process_env(const std::string& name) {
@@ -22,13 +24,8 @@ Status bad_env(const std::string& name, const std::string& value, const std::str
                 "environment variable " + name + "='" + value + "' is not " + expected);
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 Status parse_bool(const std::string& name, const std::string& value, bool* out) {
-  std::string v = lower(value);
+  std::string v = ascii_lower(value);
   if (v == "true" || v == "1" || v == "yes") {
     *out = true;
   } else if (v == "false" || v == "0" || v == "no" || v.empty()) {
@@ -82,12 +79,16 @@ StatusOr<ClientOptions> ClientOptions::from_env(const EnvLookup& env_in) {
     o.retry.max_retries = static_cast<int>(d);
   }
   if (auto v = env("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR")) {
+    double secs = 0;
     MLFLOW_CPP_RETURN_IF_ERROR(
-        parse_double("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", *v, 0, 120, &o.retry.backoff_factor));
+        parse_double("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", *v, 0, 120, &secs));
+    o.retry.backoff_factor = std::chrono::milliseconds(std::llround(secs * 1000));
   }
   if (auto v = env("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER")) {
+    double secs = 0;
     MLFLOW_CPP_RETURN_IF_ERROR(
-        parse_double("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", *v, 0, 3600, &o.retry.backoff_jitter));
+        parse_double("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", *v, 0, 3600, &secs));
+    o.retry.backoff_jitter = std::chrono::milliseconds(std::llround(secs * 1000));
   }
   if (auto v = env("MLFLOW_HTTP_REQUEST_TIMEOUT")) {
     double secs = 0;

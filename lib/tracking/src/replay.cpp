@@ -3,15 +3,13 @@
 // server refused of a replayed session kept in a file before the session is removed.
 #include "replay.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <map>
 #include <set>
 #include <tuple>
 #include <utility>
 #include <vector>
 
+#include "mlflow/atomic_file.h"
 #include "replay_progress.h"
 #include "spool_internal.h"
 
@@ -22,8 +20,8 @@ namespace {
 std::string base_name(const std::string& dir) { return dir.substr(dir.find_last_of('/') + 1); }
 
 /// The records `s`'s progress lists as refused, found again by window and (kind, key, run), written
-/// with their reasons to ROOT/rejected-<session>.jsonl through a temporary file and a rename, so
-/// the file is either complete or absent. A refusal names (run, kind, key), not the record: when
+/// with their reasons to ROOT/rejected-<session>.jsonl as an AtomicFile, so the file is either
+/// complete or absent. A refusal names (run, kind, key), not the record: when
 /// the server refused only some of several such records of one window, all of them are kept (a
 /// metric or param it took, sent again, adds nothing: it keeps one copy of an identical row).
 StatusOr<RejectedFile> keep_rejected(const SpoolSession& s, const std::string& root,
@@ -33,12 +31,8 @@ StatusOr<RejectedFile> keep_rejected(const SpoolSession& s, const std::string& r
   const std::string session = base_name(s.info().dir);
   RejectedFile out;
   out.path = root + "/rejected-" + session + ".jsonl";
-  const std::string tmp = out.path + ".tmp";
-  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) {
-    return spool::errno_status(errno, "cannot remove", tmp);
-  }
-  spool::AppendFile file;
-  MLFLOW_CPP_RETURN_IF_ERROR(file.open(tmp, /*create_new=*/true));
+  auto file = AtomicFile::create(out.path, kPrivateFileMode);
+  if (!file.ok()) return file.status();
 
   using Match = std::tuple<std::string, std::string, std::string>;  // kind, key, run
   std::map<Match, std::string> reasons;  // of the current window
@@ -79,17 +73,13 @@ StatusOr<RejectedFile> keep_rejected(const SpoolSession& s, const std::string& r
     buffer += spool::rejected_file_line(r, it->second, run_id, server, session) + "\n";
     ++out.records;
     if (buffer.size() < (1u << 20)) return Status();
-    Status written = file.append(buffer);
+    Status written = file->append(buffer);
     buffer.clear();
     return written;
   });
   if (!st.ok() && !done) return st;
-  if (!buffer.empty()) MLFLOW_CPP_RETURN_IF_ERROR(file.append(buffer));
-  file.close();
-  if (::rename(tmp.c_str(), out.path.c_str()) != 0) {
-    return spool::errno_status(errno, "cannot rename " + tmp + " to", out.path);
-  }
-  MLFLOW_CPP_RETURN_IF_ERROR(spool::sync_dir(root));
+  if (!buffer.empty()) MLFLOW_CPP_RETURN_IF_ERROR(file->append(buffer));
+  MLFLOW_CPP_RETURN_IF_ERROR(file->commit());
   return out;
 }
 

@@ -21,8 +21,9 @@ bool is_retryable_http_status(int status) noexcept {
 milliseconds backoff_delay(const RetryOptions& o, int retry, double uniform01) {
   // urllib3: no wait before the first retry, then factor * 2^(n-1); MLflow's JitteredRetry adds jitter.
   if (retry <= 1) return milliseconds(0);
-  double secs = o.backoff_factor * std::pow(2.0, retry - 1) + o.backoff_jitter * uniform01;
-  auto ms = milliseconds(static_cast<long long>(secs * 1000.0));
+  const double ms_wait = static_cast<double>(o.backoff_factor.count()) * std::pow(2.0, retry - 1) +
+                        static_cast<double>(o.backoff_jitter.count()) * uniform01;
+  auto ms = milliseconds(static_cast<long long>(std::min(ms_wait, 1e15)));
   return std::min(ms, o.max_backoff);
 }
 

@@ -16,7 +16,7 @@ namespace mlflow::detail {
 bool is_retryable_http_status(int status) noexcept;
 
 /// Wait before retry number `retry` (1-based) without Retry-After: 0 for the first retry, then
-/// backoff_factor * 2^(retry-1) seconds plus jitter * uniform01, capped at max_backoff.
+/// backoff_factor * 2^(retry-1) plus backoff_jitter * uniform01, capped at max_backoff.
 std::chrono::milliseconds backoff_delay(const RetryOptions& options, int retry, double uniform01);
 
 /// Parses a Retry-After value: delta-seconds or an HTTP-date (relative to `now_epoch_s`).

@@ -163,8 +163,8 @@ bool session_in_store(const SpoolSessionInfo& session, const std::string& store,
 /// empty list. Does not lock or validate them.
 StatusOr<std::vector<std::string>> list_spool_sessions(const std::string& root);
 
-/// The default spool root: $MLFLOW_CPP_SPOOL_DIR, else $XDG_CACHE_HOME/mlflow-cpp/spool, else
-/// $HOME/.cache/mlflow-cpp/spool.
+/// The default spool root: $XDG_CACHE_HOME/mlflow-cpp/spool, else $HOME/.cache/mlflow-cpp/spool
+/// (MLFLOW_CPP_SPOOL_DIR is read at the edge: AsyncLogger::open_from_env).
 std::string default_spool_root();
 
 /// One record as a JSON line (no trailing newline) and back. from_json errors say which field is bad.

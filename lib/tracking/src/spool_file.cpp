@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The spool's POSIX layer: durable appends and renames, directory fsyncs, the session lock, and
-// reading files line by line.
+// The spool's POSIX layer: durable appends, session directories and their lock, and reading files
+// line by line (atomic whole-file writes are mlflow/atomic_file.h's).
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <system_error>
 
+#include "mlflow/atomic_file.h"
 #include "spool_internal.h"
 
 namespace mlflow::detail::spool {
@@ -20,31 +20,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The directory holding `path` ("." for a bare name).
-std::string parent_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
+using detail::parent_of;
 
 std::string without_trailing_slashes(std::string path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   return path;
-}
-
-// 0 or the errno of the failed write(); loops over short writes and EINTR.
-int write_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return 0;
 }
 
 }  // namespace
@@ -55,39 +35,6 @@ bool is_segment_name(const std::string& name) {
   constexpr std::string_view kPrefix = "seg-", kSuffix = ".jsonl";
   return name.size() > kPrefix.size() + kSuffix.size() && name.compare(0, 4, kPrefix) == 0 &&
          name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
-}
-
-Status errno_status(int err, const std::string& what, const std::string& path) {
-  StatusCode code = StatusCode::kInternal;
-  if (err == ENOSPC || err == EDQUOT) {
-    code = StatusCode::kResourceExhausted;
-  } else if (err == ENOENT) {
-    code = StatusCode::kNotFound;
-  } else if (err == EACCES || err == EPERM || err == EROFS) {
-    code = StatusCode::kPermissionDenied;
-  }
-  return Status(code, what + " " + path + ": " + std::strerror(err));
-}
-
-Fd& Fd::operator=(Fd&& other) noexcept {
-  if (this != &other) {
-    reset();
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-void Fd::reset() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
-Status sync_dir(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return errno_status(errno, "cannot open directory", dir);
-  // EINVAL: the file system cannot sync directories (nothing more can be done there).
-  if (::fsync(fd.get()) != 0 && errno != EINVAL) return errno_status(errno, "cannot sync", dir);
-  return Status();
 }
 
 Status make_dirs(const std::string& path) {
@@ -105,33 +52,9 @@ Status make_dirs(const std::string& path) {
       if (errno == EEXIST) continue;  // made by someone else meanwhile
       return errno_status(errno, "cannot create directory", prefix);
     }
-    MLFLOW_CPP_RETURN_IF_ERROR(sync_dir(parent_of(prefix)));
+    MLFLOW_CPP_RETURN_IF_ERROR(sync_directory(parent_of(prefix)));
   }
   return Status();
-}
-
-Status write_file_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd.valid()) return errno_status(errno, "cannot create", tmp);
-    Status st;
-    if (int err = write_all(fd.get(), content.data(), content.size()); err != 0) {
-      st = errno_status(err, "cannot write", tmp);
-    } else if (::fsync(fd.get()) != 0) {
-      st = errno_status(errno, "cannot sync", tmp);
-    }
-    if (!st.ok()) {
-      ::unlink(tmp.c_str());
-      return st;
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status st = errno_status(errno, "cannot rename " + tmp + " to", path);
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  return sync_dir(parent_of(path));
 }
 
 StatusOr<Fd> lock_session(const std::string& dir) {
@@ -169,7 +92,7 @@ Status remove_session_dir(const std::string& dir) {
   std::error_code ec;
   fs::remove_all(target, ec);
   if (ec) return Status(StatusCode::kInternal, "cannot remove " + target + ": " + ec.message());
-  return sync_dir(parent);
+  return sync_directory(parent);
 }
 
 Status AppendFile::open(const std::string& path, bool create_new, std::uint64_t valid_size) {
@@ -184,7 +107,7 @@ Status AppendFile::open(const std::string& path, bool create_new, std::uint64_t 
   good_size_ = created ? 0 : valid_size;
   // A new file's directory entry is durable only once its directory is synced.
   if (created) {
-    if (Status st = sync_dir(parent_of(path)); !st.ok()) {
+    if (Status st = sync_directory(parent_of(path)); !st.ok()) {
       fd_.reset();
       return st;
     }

@@ -200,7 +200,6 @@ std::string default_spool_root() {
     const char* v = std::getenv(name);
     return v != nullptr ? v : "";
   };
-  if (std::string dir = env("MLFLOW_CPP_SPOOL_DIR"); !dir.empty()) return dir;
   // The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
   if (std::string cache = env("XDG_CACHE_HOME"); !cache.empty() && cache[0] == '/') {
     return cache + "/mlflow-cpp/spool";

@@ -5,10 +5,10 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "mlflow/status.h"
+#include "posix_file.h"
 #include "spool.h"
 
 namespace mlflow::detail::spool {
@@ -22,35 +22,11 @@ inline constexpr int kFormat = 1;
 std::string segment_name(std::uint64_t index);
 bool is_segment_name(const std::string& name);
 
-/// `what` + " " + path + ": " + strerror(err), with a code for the errno (a full disk is
-/// kResourceExhausted, a missing file kNotFound, a denied one kPermissionDenied, else kInternal).
-Status errno_status(int err, const std::string& what, const std::string& path);
-
-/// An owned file descriptor, closed on destruction.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept;
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  void reset();
-
- private:
-  int fd_ = -1;
-};
+using detail::errno_status;
+using detail::Fd;
 
 /// mkdir -p; directories it creates get mode 0700 and are made durable in their parent.
 Status make_dirs(const std::string& path);
-/// fsync of a directory: makes the creation, rename or removal of its entries durable.
-Status sync_dir(const std::string& dir);
-/// Writes `content` to path.tmp (mode 0600), fsyncs it, renames it over `path`, fsyncs the
-/// directory.
-Status write_file_atomically(const std::string& path, const std::string& content);
 /// Takes DIR/lock (created 0600 if missing) without waiting; kUnavailable when another open file
 /// description holds it.
 StatusOr<Fd> lock_session(const std::string& dir);

@@ -14,6 +14,8 @@
 #include <random>
 #include <system_error>
 
+#include "mlflow/atomic_file.h"
+#include "mlflow/system_tags.h"
 #include "spool.h"
 #include "spool_internal.h"
 #include "url.h"
@@ -63,12 +65,6 @@ std::string new_session_name() {
                      ::getpid(), salt);
 }
 
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
-}
-
 Status unusable_root(const Status& st) {
   return Status(StatusCode::kInvalidArgument, "spool: " + st.message());
 }
@@ -114,15 +110,15 @@ StatusOr<std::unique_ptr<SpoolWriter>> SpoolWriter::create(const std::string& ro
   info.created_ms = now_ms();
   info.pid = static_cast<long>(::getpid());
   info.host = host_name();
-  if (Status st = spool::write_file_atomically(hidden + "/" + spool::kSessionFile,
-                                               spool::session_json(info));
+  if (Status st = write_file_atomically(hidden + "/" + spool::kSessionFile,
+                                       spool::session_json(info), kPrivateFileMode);
       !st.ok()) {
     return fail(st);
   }
   if (::rename(hidden.c_str(), state->dir.c_str()) != 0) {
     return fail(spool::errno_status(errno, "cannot rename " + hidden + " to", state->dir));
   }
-  if (Status st = spool::sync_dir(base); !st.ok()) {
+  if (Status st = sync_directory(base); !st.ok()) {
     std::error_code ec;
     std::filesystem::remove_all(state->dir, ec);
     return st;
@@ -234,12 +230,12 @@ Status SpoolWriter::compact() {
   }
   s.segments = std::move(kept);
   MLFLOW_CPP_RETURN_IF_ERROR(failed);
-  if (removed) MLFLOW_CPP_RETURN_IF_ERROR(spool::sync_dir(s.dir));
+  if (removed) MLFLOW_CPP_RETURN_IF_ERROR(sync_directory(s.dir));
   // progress.jsonl gains a line per ack; rewritten as its summary it stays small.
   if (s.progress_file.is_open()) {
     s.progress_file.close();
     const std::string content = spool::progress_lines(s.progress);
-    MLFLOW_CPP_RETURN_IF_ERROR(spool::write_file_atomically(s.progress_path(), content));
+    MLFLOW_CPP_RETURN_IF_ERROR(write_file_atomically(s.progress_path(), content, kPrivateFileMode));
     MLFLOW_CPP_RETURN_IF_ERROR(
         s.progress_file.open(s.progress_path(), /*create_new=*/false, content.size()));
   }

@@ -33,6 +33,12 @@ std::string current_user(const ClientOptions::EnvLookup& env_in) {
   return "unknown";
 }
 
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "unknown-host";
+  return buf;
+}
+
 std::string executable_path() {
   std::error_code ec;
   auto p = fs::read_symlink("/proc/self/exe", ec);

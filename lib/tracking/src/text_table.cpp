@@ -17,6 +17,11 @@ bool is_number(const std::string& s) {
 
 }  // namespace
 
+std::size_t display_width(const std::string& s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
 std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows) {
   std::size_t columns = header.size();
@@ -24,10 +29,10 @@ std::string format_table(const std::vector<std::string>& header,
   std::vector<std::size_t> width(columns, 0);
   std::vector<bool> numeric(columns, true);
   std::vector<bool> any(columns, false);
-  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (std::size_t c = 0; c < header.size(); ++c) width[c] = display_width(header[c]);
   for (const auto& r : rows) {
     for (std::size_t c = 0; c < r.size(); ++c) {
-      width[c] = std::max(width[c], r[c].size());
+      width[c] = std::max(width[c], display_width(r[c]));
       if (r[c].empty()) continue;
       any[c] = true;
       numeric[c] = numeric[c] && is_number(r[c]);
@@ -37,7 +42,7 @@ std::string format_table(const std::vector<std::string>& header,
     std::string out;
     for (std::size_t c = 0; c < columns; ++c) {
       const std::string cell = c < cells.size() ? cells[c] : std::string();
-      const std::string pad(width[c] - cell.size(), ' ');
+      const std::string pad(width[c] - display_width(cell), ' ');
       if (c > 0) out += "  ";
       out += (numeric[c] && any[c]) ? pad + cell : cell + pad;
     }

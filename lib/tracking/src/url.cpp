@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "mlflow/ascii.h"
+
 namespace mlflow::detail {
 
 std::string ParsedUrl::authority() const {
@@ -23,8 +25,8 @@ StatusOr<ParsedUrl> parse_url(const std::string& url) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
       return Status(StatusCode::kInvalidArgument, "not a URI (bad scheme): '" + redact_url(url) + "'");
     }
-    out.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
+  out.scheme = ascii_lower(url.substr(0, colon));
   std::string rest = url.substr(colon + 1);
   if (rest.rfind("//", 0) == 0) {
     rest = rest.substr(2);
@@ -106,8 +108,7 @@ bool same_server(const std::string& a, const std::string& b) {
   auto pa = parse_url(a), pb = parse_url(b);
   if (!pa.ok() || !pb.ok()) return redact_url(a) == redact_url(b);
   auto key = [](const ParsedUrl& u) {
-    std::string host;
-    for (char c : u.host) host += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string host = ascii_lower(u.host);
     int port = u.port;
     if (port == 0) port = u.scheme == "https" ? 443 : u.scheme == "http" ? 80 : 0;
     std::string path = u.path;

@@ -10,6 +10,8 @@
 #include <cctype>
 #include <vector>
 
+#include "mlflow/ascii.h"
+
 namespace mlflow {
 
 namespace {
@@ -201,8 +203,7 @@ Status validate_alias(const std::string& alias) {
   if (chars > kMaxAliasLength) {
     return invalid(fmt::format("alias is {} characters long; MLflow allows at most {}", chars, kMaxAliasLength));
   }
-  std::string lower = alias;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = ascii_lower(alias);
   if (lower == "latest") {
     return invalid("alias '" + alias + "' is reserved by MLflow (models:/NAME/latest); choose another, e.g. champion");
   }

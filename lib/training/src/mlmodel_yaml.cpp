@@ -14,6 +14,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "mlflow/ascii.h"
 #include "mlflow/training/mlmodel.h"
 
 namespace mlflow::training {
@@ -30,8 +31,7 @@ bool plain_safe(const std::string& s) {
     if (!std::isalnum(c) && c != '_' && c != '-' && c != '.' && c != '/') return false;
   }
   static const char* const kWords[] = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"};
-  std::string l = s;
-  for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string l = ascii_lower(s);
   return std::none_of(std::begin(kWords), std::end(kWords), [&](const char* w) { return l == w; });
 }
 

@@ -110,7 +110,7 @@ TEST_CASE("every fault the proxy injects still gives each record exactly once") 
   o.probe_interval = 200ms;
   o.retry.request_timeout = 2s;  // shorter than the proxy's stall
   o.retry.max_retries = 3;
-  o.retry.backoff_factor = 0.1;
+  o.retry.backoff_factor = 100ms;
   auto logger = AsyncLogger::open(*through, o);
   REQUIRE(logger.ok());
   Logged logged;

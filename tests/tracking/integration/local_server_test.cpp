@@ -313,7 +313,8 @@ TEST_CASE("local mode: no mlflow executable gives kFailedPrecondition with the i
   SUBCASE("from $MLFLOW_CPP_SERVER_EXE (a file that is not executable)") {
     write_file(dir.path() + "/not-executable", "text");
     ScopedEnv env("MLFLOW_CPP_SERVER_EXE", dir.path() + "/not-executable");
-    auto client = mlflow::connect(with_uri("sqlite:///runs.db"), {}, in_dir(dir.path()));
+    // Read at the edge (LocalServerOptions::from_env), before anything is started.
+    auto client = mlflow::connect_from_env();
     REQUIRE_FALSE(client.ok());
     CHECK(client.status().code() == StatusCode::kFailedPrecondition);
     CHECK(client.status().message().find("MLFLOW_CPP_SERVER_EXE '" + dir.path() +

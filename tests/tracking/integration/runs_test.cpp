@@ -282,8 +282,8 @@ TEST_CASE("runs: unreachable server fails within the retry budget with host:port
   mlflow::ClientOptions o;
   o.tracking_uri = "http://127.0.0.1:9";  // discard port: nothing listens
   o.retry.max_retries = 2;
-  o.retry.backoff_factor = 0.01;
-  o.retry.backoff_jitter = 0;
+  o.retry.backoff_factor = std::chrono::milliseconds(10);
+  o.retry.backoff_jitter = std::chrono::milliseconds(0);
   auto c = mlflow::MlflowClient::make(o);
   REQUIRE(c.ok());
   auto r = c->get_run("abc");

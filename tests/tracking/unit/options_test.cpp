@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "mlflow/local_server.h"
 #include "mlflow/options.h"
 #include "mlflow/run.h"
 
@@ -24,8 +25,8 @@ TEST_CASE("options: defaults match the official client") {
   REQUIRE(o.ok());
   CHECK(o->tracking_uri.empty());
   CHECK(o->retry.max_retries == 7);
-  CHECK(o->retry.backoff_factor == 2.0);
-  CHECK(o->retry.backoff_jitter == 1.0);
+  CHECK(o->retry.backoff_factor == 2s);
+  CHECK(o->retry.backoff_jitter == 1s);
   CHECK(o->retry.request_timeout == 120s);
   CHECK(o->retry.respect_retry_after);
   CHECK_FALSE(o->insecure_tls);
@@ -53,8 +54,8 @@ TEST_CASE("options: every variable is read") {
   CHECK(o->client_cert_path == "/c.pem");
   CHECK(o->server_cert_path == "/ca.pem");
   CHECK(o->retry.max_retries == 3);
-  CHECK(o->retry.backoff_factor == 0.5);
-  CHECK(o->retry.backoff_jitter == 0.0);
+  CHECK(o->retry.backoff_factor == 500ms);
+  CHECK(o->retry.backoff_jitter == 0ms);
   CHECK(o->retry.request_timeout == 2500ms);
   CHECK_FALSE(o->retry.respect_retry_after);
 }
@@ -81,4 +82,19 @@ TEST_CASE("options: run defaults from the environment - explicit values win") {
   CHECK(e.experiment_name.empty());
   auto id_env = env_of({{"MLFLOW_EXPERIMENT_ID", "3"}, {"MLFLOW_EXPERIMENT_NAME", "n"}});
   CHECK(mlflow::RunOptions{}.with_env_defaults(id_env).experiment_id == "3");
+}
+
+TEST_CASE("options: LocalServerOptions::from_env takes MLFLOW_CPP_SERVER_EXE, checked") {
+  auto none = mlflow::LocalServerOptions::from_env(env_of({}));
+  REQUIRE(none.ok());
+  CHECK(none->server_exe.empty());
+  auto set = mlflow::LocalServerOptions::from_env(env_of({{"MLFLOW_CPP_SERVER_EXE", "/bin/sh"}}));
+  REQUIRE(set.ok());
+  CHECK(set->server_exe == "/bin/sh");
+  auto bad = mlflow::LocalServerOptions::from_env(
+      env_of({{"MLFLOW_CPP_SERVER_EXE", "/no/such/mlflow"}}));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == mlflow::StatusCode::kFailedPrecondition);
+  CHECK(bad.status().message().find("MLFLOW_CPP_SERVER_EXE '/no/such/mlflow'") !=
+        std::string::npos);
 }

@@ -111,7 +111,7 @@ TEST_CASE("retry: stops after max_retries") {
   });
   RetryOptions o;
   o.max_retries = 3;
-  o.backoff_factor = 0.5;
+  o.backoff_factor = 500ms;
   auto r = d::send_with_retry(t, clock, half, o, req());
   CHECK_FALSE(r.response.ok());
   CHECK(r.attempts == 4);
@@ -128,8 +128,8 @@ TEST_CASE("retry: the deadline bounds attempts, waits and per-request timeouts")
   RetryOptions o;
   o.request_timeout = 10s;
   o.deadline = 25s;
-  o.backoff_factor = 0;
-  o.backoff_jitter = 0;
+  o.backoff_factor = 0ms;
+  o.backoff_jitter = 0ms;
   auto r = d::send_with_retry(t, clock, half, o, req());
   CHECK_FALSE(r.response.ok());
   // 10 s + 10 s, then the third attempt gets only the 5 s left; the wait before a 4th would overrun.

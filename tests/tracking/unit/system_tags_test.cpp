@@ -107,3 +107,10 @@ TEST_CASE("system tags: extra tags follow, replacing a system tag of the same ke
   CHECK(tags.back().value == "nlp");
   CHECK(mlflow::find_value(tags, "mlflow.source.name") == "tool");
 }
+
+TEST_CASE("system tags: the host name is gethostname's (one helper for the spool and the sweeps)") {
+  char buf[256] = {};
+  REQUIRE(::gethostname(buf, sizeof buf - 1) == 0);
+  CHECK(mlflow::host_name() == std::string(buf));
+  CHECK_FALSE(mlflow::host_name().empty());
+}

@@ -138,6 +138,16 @@ TEST_CASE("format_table: header, dashes, padded columns, numbers right-aligned")
         "   11\n");
 }
 
+TEST_CASE("format_table: UTF-8 cells are as wide as their code points (mlflowctl's names)") {
+  CHECK(display_width("caf\xC3\xA9") == 4);
+  const std::string t = format_table({"NAME", "ID"}, {{"caf\xC3\xA9", "7"}, {"tea", "12"}});
+  CHECK(t ==
+        "NAME  ID\n"
+        "----  --\n"
+        "caf\xC3\xA9   7\n"
+        "tea   12\n");
+}
+
 TEST_CASE("format_table: a cell wider than its header widens the column") {
   const std::string t = format_table({"k", "v"}, {{"learning_rate", "0.001"}});
   CHECK(t ==

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mlflow/client.h"
+#include "mlflow/local_server.h"
 #include "mlflow/options.h"
 #include "mlflow/run.h"
 #include "mlflow/status.h"
@@ -21,9 +22,9 @@ namespace mlflow {
 
 /// How an AsyncLogger batches, spools and retries.
 struct AsyncLoggerOptions {
-  /// Where the spool lives (one session directory per logger under it). Empty: $MLFLOW_CPP_SPOOL_DIR,
-  /// else $XDG_CACHE_HOME/mlflow-cpp/spool, else ~/.cache/mlflow-cpp/spool. Offline loggers use the
-  /// path of their offline: URI instead.
+  /// Where the spool lives (one session directory per logger under it). Empty:
+  /// $XDG_CACHE_HOME/mlflow-cpp/spool, else ~/.cache/mlflow-cpp/spool (open_from_env():
+  /// $MLFLOW_CPP_SPOOL_DIR first). Offline loggers use the path of their offline: URI instead.
   std::string spool_dir;
   /// Records queued that wake the worker at once (the size trigger); otherwise it wakes every
   /// flush_interval.
@@ -41,8 +42,8 @@ struct AsyncLoggerOptions {
   RetryOptions retry = [] {
     RetryOptions r;
     r.max_retries = 4;
-    r.backoff_factor = 0.5;
-    r.backoff_jitter = 0.25;
+    r.backoff_factor = std::chrono::milliseconds(500);
+    r.backoff_jitter = std::chrono::milliseconds(250);
     r.request_timeout = std::chrono::seconds(10);
     r.deadline = std::chrono::seconds(20);
     return r;
@@ -174,10 +175,14 @@ class AsyncLogger : public std::enable_shared_from_this<AsyncLogger> {
   /// to be replayed later with `mlflowctl sync PATH --to URI`.
   static StatusOr<std::shared_ptr<AsyncLogger>> open_offline(const std::string& path,
                                                              AsyncLoggerOptions options = {});
-  /// `offline:PATH` → open_offline; anything else → connect() (local_server.h) then open().
+  /// `offline:PATH` → open_offline; anything else → connect(client_options with `tracking_uri`,
+  /// local) (local_server.h) then open().
   static StatusOr<std::shared_ptr<AsyncLogger>> open_uri(const std::string& tracking_uri,
-                                                         AsyncLoggerOptions options = {});
-  /// open_uri(MLFLOW_TRACKING_URI) with ClientOptions::from_env for credentials and TLS.
+                                                         AsyncLoggerOptions options = {},
+                                                         ClientOptions client_options = {},
+                                                         const LocalServerOptions& local = {});
+  /// open_uri(MLFLOW_TRACKING_URI) with ClientOptions::from_env() for credentials and TLS,
+  /// LocalServerOptions::from_env(), and $MLFLOW_CPP_SPOOL_DIR when options.spool_dir is empty.
   static StatusOr<std::shared_ptr<AsyncLogger>> open_from_env(AsyncLoggerOptions options = {});
 
   ~AsyncLogger();  ///< close(10 s) unless closed

@@ -174,7 +174,8 @@ class MlflowClient {
   StatusOr<std::string> download_artifacts(const std::string& run_id, const std::string& path,
                                            const std::string& local_dir);
 
-  /// The same four for any artifact root URI (a logged model's artifact_uri, a version's source).
+  /// The same four for any artifact root URI (a logged model's artifact_uri, a version's source,
+  /// or a runs:/ or models:/ URI, resolved by resolve_artifact_location in mlflow/model_uri.h).
   Status upload_artifacts_to(const std::string& root_uri, const std::string& local_path,
                              const std::string& artifact_path = {});
   /// As log_artifact_bytes(), under an artifact root URI.

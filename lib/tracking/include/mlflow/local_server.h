@@ -17,13 +17,19 @@ struct LocalServerOptions {
   /// Directory that relative sqlite:/// paths resolve against and that holds mlartifacts/ and the
   /// local-mode state (.mlflow-cpp/); default: the current directory.
   std::string working_dir;
-  /// Path (or name on $PATH) of the `mlflow` executable; default: $MLFLOW_CPP_SERVER_EXE, then
-  /// `mlflow` on $PATH, then mlflow/.venv/bin/mlflow in the nearest ancestor directory of the
-  /// running program (the venv cmake/install-deps.sh makes, for programs built inside the checkout).
+  /// Path (or name on $PATH) of the `mlflow` executable (from_env(): $MLFLOW_CPP_SERVER_EXE);
+  /// default: `mlflow` on $PATH, then mlflow/.venv/bin/mlflow in the nearest ancestor directory of
+  /// the running program (the venv cmake/install-deps.sh makes, for programs built inside the
+  /// checkout).
   std::string server_exe;
   /// How long a newly started server may take to answer GET /health (the first start over a new
   /// database runs MLflow's schema migrations and takes several seconds).
   std::chrono::milliseconds startup_timeout{180'000};
+
+  /// Options from MLFLOW_CPP_SERVER_EXE (server_exe), defaults otherwise; read through `env`
+  /// (empty: the process's environment). kFailedPrecondition naming the variable when it names no
+  /// executable file. The library reads no variable itself: this is for programs' edges.
+  static StatusOr<LocalServerOptions> from_env(const ClientOptions::EnvLookup& env = {});
 };
 
 /// A client for `options.tracking_uri`:
@@ -63,9 +69,10 @@ struct LocalServerOptions {
 StatusOr<MlflowClient> connect(const ClientOptions& options, ClientDeps deps = {},
                                const LocalServerOptions& local = {});
 
-/// connect() with ClientOptions::from_env() and default LocalServerOptions: local mode over the
-/// database ./mlflow.db when MLFLOW_TRACKING_URI is unset. kInvalidArgument when an MLFLOW_*
-/// variable does not parse; otherwise as connect().
+/// connect() with ClientOptions::from_env() and LocalServerOptions::from_env(): local mode over
+/// ./mlflow.db when MLFLOW_TRACKING_URI is unset. kInvalidArgument when an MLFLOW_* variable does
+/// not parse; kFailedPrecondition when MLFLOW_CPP_SERVER_EXE is not an executable; otherwise as
+/// connect().
 StatusOr<MlflowClient> connect_from_env();
 
 }  // namespace mlflow

@@ -15,10 +15,11 @@ namespace mlflow {
 struct RetryOptions {
   /// Retries after the first attempt (MLFLOW_HTTP_REQUEST_MAX_RETRIES, 0..10).
   int max_retries = 7;
-  /// Seconds; the n-th retry (n >= 2) waits backoff_factor * 2^(n-1) (MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR).
-  double backoff_factor = 2.0;
-  /// Seconds of uniform random jitter added to each backoff (MLFLOW_HTTP_REQUEST_BACKOFF_JITTER).
-  double backoff_jitter = 1.0;
+  /// The n-th retry (n >= 2) waits backoff_factor * 2^(n-1) (MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR,
+  /// seconds).
+  std::chrono::milliseconds backoff_factor{2'000};
+  /// Most uniform random jitter added to each backoff (MLFLOW_HTTP_REQUEST_BACKOFF_JITTER, seconds).
+  std::chrono::milliseconds backoff_jitter{1'000};
   /// Longest single backoff, as urllib3's BACKOFF_MAX.
   std::chrono::milliseconds max_backoff{120'000};
   /// Per-request timeout (MLFLOW_HTTP_REQUEST_TIMEOUT, seconds).

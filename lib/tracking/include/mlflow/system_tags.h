@@ -19,6 +19,8 @@ inline constexpr const char* kExperimentKindTraining = "custom_model_development
 /// of LOGNAME, USER, LNAME and USERNAME (read through `env`; empty: the process's environment),
 /// else the password-database name of the real uid, else "unknown". Thread-safe when `env` is.
 std::string current_user(const ClientOptions::EnvLookup& env = {});
+/// This machine's host name (gethostname), "unknown-host" when it cannot be read.
+std::string host_name();
 /// Absolute path of the running executable (empty when /proc/self/exe cannot be read).
 std::string executable_path();
 /// HEAD commit of the git checkout containing `dir` (the working directory when empty), walking up;

@@ -10,9 +10,9 @@
 
 /// Every function here renders one chart and writes it to `path` as a PNG file.
 ///
-/// Files: the PNG is written to a temporary file in the same directory and renamed over `path`, so
-/// readers never see a half-written image and a failure leaves no file behind (an existing file at
-/// `path` is only replaced on success). The parent directory must exist.
+/// Files: the PNG is written by mlflow::write_file_atomically (mlflow/atomic_file.h), so readers
+/// never see a half-written image and a failure leaves no file behind (an existing file at `path`
+/// is only replaced on success). The parent directory must exist.
 ///
 /// Errors (no exceptions): kInvalidArgument for bad input (empty data, sizes that do not match,
 /// non-finite values, a size outside [64, 8192] pixels, an empty path); kFailedPrecondition when

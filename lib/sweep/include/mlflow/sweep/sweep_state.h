@@ -80,8 +80,6 @@ StatusOr<std::optional<Run>> find_parent_run(MlflowClient& client, const std::st
 StatusOr<std::map<std::string, Run>> latest_attempts(MlflowClient& client, const std::string& experiment_id,
                                                      const std::string& parent_run_id);
 
-/// This machine's host name.
-std::string host_name();
 /// Whether a process with this pid exists on this machine (zombies do not count).
 bool process_alive(long pid);
 /// When the process started, in clock ticks since boot (/proc/PID/stat); empty when unknown.
