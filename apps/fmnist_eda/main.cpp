@@ -126,10 +126,7 @@ int main(int argc, char** argv) {
   options.all = args.all;
   options.seed = args.seed;
   auto result = fm::analyse_fmnist(*train, *test, options);
-  if (!result.ok()) {
-    const bool bad_data = result.status().code() == mlflow::StatusCode::kInvalidArgument;
-    return fail(bad_data ? kExitUsage : kExitFailed, result.status().to_string());
-  }
+  if (!result.ok()) return fail(mlflow::apps::exit_code_for(result.status()), result.status().to_string());
   auto staging = training::StagingDir::make("fmnist-eda");
   if (!staging.ok()) return fail(kExitFailed, staging.status().message());
   auto files = fm::write_eda_files(*result, staging->path());

@@ -45,9 +45,9 @@ struct Args {
 };
 
 // Bad input (a missing or malformed model) is a usage error; the rest are failures.
+// The apps' mapping, plus: the model or data the user named is not there is bad input too.
 int exit_code_for(const mlflow::Status& s) {
-  const bool usage = s.code() == mlflow::StatusCode::kInvalidArgument || s.code() == mlflow::StatusCode::kNotFound;
-  return usage ? kExitUsage : kExitFailed;
+  return s.code() == mlflow::StatusCode::kNotFound ? kExitUsage : mlflow::apps::exit_code_for(s);
 }
 
 // A bare weights archive (save_weights) has no MLmodel: the architecture comes from the flags.
@@ -140,14 +140,14 @@ int main(int argc, char** argv) {
   if (!data.ok()) return fail(kExitUsage, data.status().message());
 
   std::optional<mlflow::MlflowClient> client;
-  if (ml::is_model_uri(args.model) || args.log) {
+  if (mlflow::is_model_uri(args.model) || args.log) {
     auto c = mlflow::connect_from_env();
     if (!c.ok()) return fail(kExitFailed, "cannot reach MLflow: " + c.status().to_string());
     client = std::move(*c);
   }
   auto scratch = training::StagingDir::make("fmnist-evaluate");
   if (!scratch.ok()) return fail(kExitFailed, scratch.status().message());
-  auto model = ml::is_model_uri(args.model)         ? ml::fetch_model(*client, args.model, scratch->file("model"))
+  auto model = mlflow::is_model_uri(args.model)         ? ml::fetch_model(*client, args.model, scratch->file("model"))
                : is_bare_weights_file(args.model) ? mlflow::StatusOr<ml::LocalModel>(bare_weights_model(args))
                                                   : ml::open_local_model(args.model);
   if (!model.ok()) return fail(exit_code_for(model.status()), model.status().to_string());

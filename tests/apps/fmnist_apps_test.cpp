@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // Runs the built fmnist_train and fmnist_evaluate against the test server: usage errors create no run, a short
-// training run is evaluated back from MLflow.
+// training run is evaluated back from MLflow, SIGTERM during feature extraction ends the run at once.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <functional>
 #include <map>
+#include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/process.h"
@@ -160,4 +167,46 @@ TEST_CASE("fmnist_train: a SimCLR checkpoint ships, is imported with its history
                                     "--no-register"}));
   CHECK(tampered.exit_code != 0);
   CHECK(tampered.err.find("model.pt") != std::string::npos);
+}
+
+TEST_CASE("fmnist_train: SIGTERM while the frozen backbone's features are computed ends the run KILLED within 2 s") {
+  TempDir dir;
+  const std::string experiment = unique_name("fmnist-sigterm");
+  // MobileNetV2's features of all 70,000 images, a fresh cache: tens of seconds of extraction.
+  mlflow::testing::BackgroundProcess p(
+      FMNIST_TRAIN_PATH,
+      {"--experiment", experiment, "--model", "mobilenet_v2", "--frozen_backbone", "true", "--max_epochs", "1",
+       "--threads", "1", "--feature-cache-dir", dir.path() + "/cache"},
+      server_env(), dir.path() + "/out.log");
+  auto wait_for = [&](const std::function<bool()>& done, std::chrono::seconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  };
+  // The run line comes once the data is loaded and the run created; the features are computed next.
+  REQUIRE(wait_for([&] { return p.output().find("epochs at most") != std::string::npos || !p.running(); },
+                   std::chrono::seconds(120)));
+  REQUIRE(p.running());
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  REQUIRE_MESSAGE(p.output().find("epoch 1/1") == std::string::npos, "training started before the signal");
+  const auto sent = std::chrono::steady_clock::now();
+  ::kill(static_cast<pid_t>(p.pid()), SIGTERM);
+  const bool exited = wait_for([&] { return !p.running(); }, std::chrono::seconds(30));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+  const std::string out = p.output();
+  INFO(out);
+  MESSAGE("fmnist_train exited ", seconds, " s after SIGTERM");
+  REQUIRE(exited);
+  CHECK(seconds < 2.0);
+  const int status = p.stop();
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  std::smatch m;
+  REQUIRE(std::regex_search(out, m, std::regex("(^|\\n)run ([0-9a-f]{32}):")));
+  auto run = mlflow::testing::test_client().get_run(m[2].str());
+  REQUIRE(run.ok());
+  CHECK(run->info.status == mlflow::RunStatus::kKilled);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The on-disk feature cache: content-addressed LibTorch archives, flock for concurrent processes, LRU by mtime.
 #include "fmnist/feature_cache.h"
+#include "mlflow/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -84,7 +85,8 @@ StatusOr<std::vector<TensorSet>> read_entry(const fs::path& archive_path, const 
 }
 
 Status write_entry(const fs::path& archive_path, const fs::path& digest_path, const std::vector<TensorSet>& sets) {
-  const fs::path part = archive_path.string() + ".part";
+  auto file = AtomicFile::create(archive_path.string());
+  if (!file.ok()) return file.status();
   try {
     torch::serialize::OutputArchive archive;
     archive.write("count", at::scalar_tensor(static_cast<std::int64_t>(sets.size()), at::kLong));
@@ -92,35 +94,16 @@ Status write_entry(const fs::path& archive_path, const fs::path& digest_path, co
       archive.write("features" + std::to_string(i), sets[i].images);
       archive.write("labels" + std::to_string(i), sets[i].labels);
     }
-    archive.save_to(part.string());
+    archive.save_to(file->temp_path());
   } catch (const std::exception& e) {
-    std::error_code ec;
-    fs::remove(part, ec);
     std::string msg = e.what();
-    return Status(StatusCode::kInternal, "cannot write " + part.string() + ": " + msg.substr(0, msg.find('\n')));
+    return Status(StatusCode::kInternal, "cannot write " + archive_path.string() + ": " + msg.substr(0, msg.find('\n')));
   }
-  auto digest = file_sha256(part);
-  std::error_code ec;
-  if (!digest.ok()) {
-    fs::remove(part, ec);
-    return digest.status();
-  }
+  auto digest = file_sha256(file->temp_path());
+  if (!digest.ok()) return digest.status();
   // The archive first, its digest last: a reader trusts an entry only once both are there and agree.
-  fs::rename(part, archive_path, ec);
-  const fs::path digest_part = digest_path.string() + ".part";
-  if (!ec) {
-    std::ofstream out(digest_part);
-    out << *digest << "\n";
-    out.close();
-    if (!out) ec = std::make_error_code(std::errc::io_error);
-  }
-  if (!ec) fs::rename(digest_part, digest_path, ec);
-  if (ec) {
-    fs::remove(part, ec);
-    fs::remove(digest_part, ec);
-    return Status(StatusCode::kInternal, "cannot write " + archive_path.string() + ": " + ec.message());
-  }
-  return ok_status();
+  MLFLOW_CPP_RETURN_IF_ERROR(file->commit());
+  return write_file_atomically(digest_path.string(), *digest + "\n");
 }
 
 // Removes the least recently used entries (by the archive's mtime, which a read refreshes) beyond max_bytes.

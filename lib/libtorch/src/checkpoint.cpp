@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Checkpoint directories: model.pt + checkpoint.json, written through a temporary sibling and a rename.
+// Checkpoint directories: model.pt + checkpoint.json, staged in a sibling and swapped in whole (atomic_file.h).
 #include "mlflow/libtorch/checkpoint.h"
+#include "mlflow/atomic_file.h"
 
 #include <filesystem>
 #include <fstream>
@@ -61,34 +62,24 @@ Status save_checkpoint(const std::string& dir, const std::string& weights_path, 
                   {"source", info.source},
                   {"recipe", info.recipe}};
 
+  // Staged in a hidden sibling and swapped in whole (atomic_file.h's policy).
   const fs::path target = fs::absolute(dir);
-  const fs::path part = target.string() + ".part", old = target.string() + ".old";
   std::error_code ec;
-  fs::remove_all(part, ec);
-  if (!fs::create_directories(part, ec) || ec) return io_error(part, "cannot create: " + ec.message());
+  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
+  auto staged = make_staging_directory(target.string());
+  if (!staged.ok()) return staged.status();
+  const fs::path part(*staged);
+  auto fail = [&](Status st) {
+    std::error_code ignored;
+    fs::remove_all(part, ignored);
+    return st;
+  };
   fs::copy_file(weights_path, part / "model.pt", ec);
-  if (ec) {
-    fs::remove_all(part, ec);
-    return io_error(part / "model.pt", "cannot write: " + ec.message());
+  if (ec) return fail(io_error(target / "model.pt", "cannot write: " + ec.message()));
+  if (Status st = write_file_atomically((part / "checkpoint.json").string(), j.dump(2) + "\n"); !st.ok()) {
+    return fail(st);
   }
-  {
-    std::ofstream out(part / "checkpoint.json");
-    out << j.dump(2) << "\n";
-    if (!out.flush()) {
-      fs::remove_all(part, ec);
-      return io_error(part / "checkpoint.json", "cannot write");
-    }
-  }
-  // Swap: the old directory aside, the new one in, the old one removed.
-  fs::remove_all(old, ec);
-  if (fs::exists(target, ec)) fs::rename(target, old, ec);
-  if (!ec) fs::rename(part, target, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    fs::remove_all(part, ec);
-    return io_error(target, "cannot replace: " + why);
-  }
-  fs::remove_all(old, ec);
+  if (Status st = replace_directory(part.string(), target.string()); !st.ok()) return fail(st);
   return ok_status();
 }
 

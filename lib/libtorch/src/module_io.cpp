@@ -2,6 +2,7 @@
 // Weights of any module: Module::save's archive, written atomically and read back with every tensor
 // checked first, so a mismatch names the tensor instead of failing half way through a load.
 #include "mlflow/libtorch/module_io.h"
+#include "mlflow/atomic_file.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -72,22 +73,16 @@ Status check(torch::nn::Module& module, torch::serialize::InputArchive& archive,
 }  // namespace
 
 Status save_module(const torch::nn::Module& module, const std::string& path) {
-  const std::string part = path + ".part";
+  auto file = AtomicFile::create(path);
+  if (!file.ok()) return Status(file.status().code(), "cannot write weights: " + file.status().message());
   try {
     torch::serialize::OutputArchive archive;
     module.save(archive);
-    archive.save_to(part);
+    archive.save_to(file->temp_path());
   } catch (const std::exception& e) {
-    std::remove(part.c_str());
     return Status(StatusCode::kInternal, "cannot write weights '" + path + "': " + first_line(e));
   }
-  std::error_code ec;
-  std::filesystem::rename(part, path, ec);
-  if (ec) {
-    std::remove(part.c_str());
-    return Status(StatusCode::kInternal, "cannot write weights '" + path + "': " + ec.message());
-  }
-  return ok_status();
+  return file->commit();
 }
 
 Status load_module(torch::nn::Module& module, const std::string& path, const std::string& what) {

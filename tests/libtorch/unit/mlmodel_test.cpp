@@ -182,16 +182,6 @@ TEST_CASE("mlmodel: validate_flavor refuses what could not be loaded back") {
   CHECK(validate_flavor(empty_config).ok());
 }
 
-TEST_CASE("model uris: runs:/ and models:/ are URIs, anything else is a local path") {
-  CHECK(is_model_uri("runs:/abc/model"));
-  CHECK(is_model_uri("models:/m-123"));
-  CHECK(is_model_uri("models:/name@champion"));
-  CHECK_FALSE(is_model_uri("/tmp/model"));
-  CHECK_FALSE(is_model_uri("model"));
-  CHECK_FALSE(is_model_uri("file:///tmp/model"));
-  CHECK_FALSE(is_model_uri("runs:"));
-}
-
 // ---- a hostile or broken server (fake transport) -------------------------------------------------
 
 HttpResponse respond(int status, std::string body) {

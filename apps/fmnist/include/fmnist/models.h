@@ -90,8 +90,8 @@ StatusOr<Classifier> make_classifier(const ModelConfig& config, std::uint64_t se
 /// Number of parameters (all, or only those requiring a gradient).
 std::int64_t count_parameters(const torch::nn::Module& module, bool trainable_only = false);
 
-/// Writes the whole model's parameters and buffers as a LibTorch archive (written to `path`.part, then
-/// renamed). kInternal naming the path on failure.
+/// Writes the whole model's parameters and buffers as a LibTorch archive (save_module: written
+/// atomically). kInternal naming the path on failure.
 Status save_weights(Classifier& model, const std::string& path);
 /// Loads an archive written by save_weights() into a model of the same config; kInvalidArgument naming the
 /// path when it is missing, not an archive, or of another architecture.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mlflow/client.h"
+#include "mlflow/model_uri.h"
 #include "mlflow/status.h"
 #include "mlflow/training/logged_model.h"
 
@@ -107,7 +108,5 @@ StatusOr<LocalModel> fetch_model(MlflowClient& client, const std::string& uri,
 /// kNotFound naming the path when it is not a directory holding an MLmodel; parse errors as fetch_model().
 StatusOr<LocalModel> open_local_model(const std::string& path);
 
-/// True when `s` looks like a model URI (runs:/ or models:/) rather than a local path.
-bool is_model_uri(const std::string& s);
 
 }  // namespace mlflow::libtorch

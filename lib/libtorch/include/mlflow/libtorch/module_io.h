@@ -15,7 +15,7 @@
 namespace mlflow::libtorch {
 
 /// Writes every parameter and buffer of `module` (torch::nn::Module::save's archive) to `path`:
-/// to path + ".part" first, renamed over `path` once complete. kInternal naming the path on failure.
+/// atomically (mlflow/atomic_file.h's policy). kInternal naming the path on failure.
 Status save_module(const torch::nn::Module& module, const std::string& path);
 
 /// Loads weights written by save_module() into `module`. Every tensor is checked before any is
