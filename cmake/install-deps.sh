@@ -68,10 +68,12 @@ core_packages=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libfmt-dev doctest-dev zlib1g-dev libicu-dev
   libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libcairo2-dev fonts-dejavu-core pkg-config libgoogle-perftools-dev
-  python3 python3-venv shellcheck doxygen
+  python3 python3-venv shellcheck doxygen clang clang-tidy clang-format
 )
-# CI (.ci/run) lints every shell script with the shellcheck package and builds the API reference
-# with doxygen (target api_docs).
+# CI (.ci/run) lints every shell script with the shellcheck package, builds the API reference with
+# doxygen (target api_docs), builds a second time with clang (CMakePresets.json's "clang"), runs
+# clang-tidy (with run-clang-tidy, which the clang-tidy package ships) and checks the formatting
+# with clang-format.
 # libgoogle-perftools-dev: tcmalloc for the apps that train or infer (apps/support/caching_allocator.cpp).
 # LibTorch integration and the Fashion-MNIST trainer. Installed by default (the product's trainer
 # and its tests need them); --without-torch skips them for tracking-only work. On Debian 12

@@ -46,7 +46,7 @@ Environment:
   CI                when true, a new build directory is configured with -DMLFLOW_CPP_WERROR=ON
 
 CMakePresets.json holds the same configurations for IDEs and plain CMake:
-  cmake --preset dev|release|asan|tsan|ci && cmake --build --preset <same> && ctest --preset <same>
+  cmake --preset dev|release|asan|tsan|ci|clang && cmake --build --preset <same> && ctest --preset <same>
 EOF
 }
 

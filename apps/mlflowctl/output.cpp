@@ -34,7 +34,7 @@ void print_json(const nlohmann::json& value) {
 
 std::string format_time(mlflow::TimestampMs ms) {
   if (ms <= 0) return {};
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  auto secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   if (gmtime_r(&secs, &tm) == nullptr) return std::to_string(ms);
   char buf[32];

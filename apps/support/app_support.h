@@ -3,7 +3,7 @@
 // lines, Ctrl-C as a flag the work polls.
 #pragma once
 
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill/sigaction, not in <csignal>
 
 #include <csignal>
 #include <cstdio>

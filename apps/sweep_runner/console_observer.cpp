@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "console_observer.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "mlflow/text_table.h"
@@ -10,7 +12,7 @@ namespace sw = mlflow::sweep;
 namespace {
 
 std::string duration(double seconds) {
-  const long s = static_cast<long>(seconds + 0.5);
+  const long s = std::lround(seconds);
   return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
 }
 

@@ -41,7 +41,9 @@ int exit_code_for(const mlflow::Status& s) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// An exception that still escapes (an allocation failure, a bug) ends the program through
+// std::terminate, which names it: what we want. Errors a user can cause become exit codes below.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   CLI::App app{
       "Runs a hyper-parameter sweep (a YAML spec, see sweeps/README.md) as nested MLflow runs: one parent run per\n"
       "sweep, one child run per trial. Running the same spec again resumes it: finished trials are skipped, failed,\n"

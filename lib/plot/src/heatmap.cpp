@@ -2,6 +2,7 @@
 // Heatmaps (confusion matrices) with row/column labels, cell values and a colour bar.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -62,7 +63,7 @@ Status write_heatmap(const std::string& path, const Heatmap& heatmap, Size size)
     return internal::invalid(path, "value_decimals must be in 0..6");
   }
 
-  double lo = INFINITY, hi = -INFINITY;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto& row : heatmap.values) {
     for (double v : row) {
       lo = std::min(lo, v);

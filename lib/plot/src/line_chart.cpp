@@ -2,6 +2,7 @@
 // Line charts (learning curves), one panel or several side by side.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,8 @@ Status check_chart(const std::string& path, const LineChart& chart, std::size_t 
 }
 
 void draw_chart(Canvas& canvas, const Rect& panel, const LineChart& chart) {
-  double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  double x_lo = kInf, x_hi = -kInf, y_lo = kInf, y_hi = -kInf;
   bool integer_x = true;
   for (const LineSeries& s : chart.series) {
     for (double v : s.x) {

@@ -43,6 +43,7 @@ Status write_scatter(const std::string& path, const Scatter& scatter, Size size)
   axes.x = internal::nice_ticks(*x_lo, *x_hi, 8, true);
   axes.y = internal::nice_ticks(*y_lo, *y_hi, 8, true);
   std::vector<LegendEntry> legend;
+  legend.reserve(static_cast<std::size_t>(classes));
   for (int c = 0; c < classes; ++c) {
     legend.push_back({scatter.class_names[static_cast<std::size_t>(c)], internal::palette(c),
                       LegendEntry::Kind::kDot});

@@ -41,7 +41,7 @@ std::string ParamDef::allowed() const {
     case Type::kInt:
     case Type::kFloat: break;
   }
-  const std::string kind = type == Type::kInt ? "an integer" : "a number";
+  std::string kind = type == Type::kInt ? "an integer" : "a number";  // not const: moved out
   if (!min && !max) return kind;
   if (min && max) {
     return fmt::format("{} in {}{}, {}{}", kind, min_exclusive ? "(" : "[", bound(*min), bound(*max),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mlflow/sweep/sweep_state.h"
 
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill/sigaction, not in <csignal>
 #include <unistd.h>
 
 #include <cerrno>

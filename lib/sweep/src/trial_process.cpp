@@ -2,7 +2,7 @@
 #include "mlflow/sweep/trial_process.h"
 
 #include <fcntl.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill/sigaction, not in <csignal>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,11 +72,13 @@ StatusOr<TrialProcess> TrialProcess::spawn(const std::vector<std::string>& argv,
     const std::string entry(*e);
     if (env.count(entry.substr(0, entry.find('='))) == 0) env_strings.push_back(entry);
   }
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  for (const auto& [k, v] : env) env_strings.push_back(fmt::format("{}={}", k, v));
   std::vector<char*> envp, args;
+  envp.reserve(env_strings.size() + 1);
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_copy = argv;
+  args.reserve(argv_copy.size() + 1);
   for (auto& s : argv_copy) args.push_back(s.data());
   args.push_back(nullptr);
 

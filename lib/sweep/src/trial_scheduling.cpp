@@ -215,6 +215,7 @@ Status SweepRun::execute() {
     }
     if (timers.status_due(now) && !active.empty()) {
       std::vector<RunningTrial> running;
+      running.reserve(active.size());
       for (auto& a : active) {
         running.push_back({a.trial, a.run_id, std::chrono::duration<double>(now - a.started).count(),
                            last_line(a.log_file)});

@@ -40,7 +40,7 @@ std::string Trial::label(const SweepSpec& spec) const {
     if (spec.parameters[i].kind != ParameterKind::kValue) parts.push_back(params[i].first + "=" + params[i].second);
   }
   if (parts.empty()) {
-    for (const auto& [k, v] : params) parts.push_back(k + "=" + v);
+    for (const auto& [k, v] : params) parts.push_back(fmt::format("{}={}", k, v));
   }
   return fmt::format("{}", fmt::join(parts, " "));
 }
@@ -87,7 +87,7 @@ StatusOr<std::vector<Trial>> expand_trials(const SweepSpec& spec, const Resolved
     t.index = static_cast<int>(trials.size());
     t.params = combination(n);
     std::string canon = spec.name + "\n";
-    for (const auto& [k, v] : t.params) canon += k + "=" + v + "\n";
+    for (const auto& [k, v] : t.params) canon += fmt::format("{}={}\n", k, v);
     t.config_hash = fingerprint(canon);
     trials.push_back(std::move(t));
   }

@@ -50,7 +50,7 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::start(std::unique_ptr<Impl> 
 
 AsyncLogger::AsyncLogger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open(MlflowClient client,
+StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open(const MlflowClient& client,
                                                          AsyncLoggerOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = with_defaults(std::move(options));
@@ -68,7 +68,8 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open(MlflowClient client,
   });
   RetryOptions once = impl->options.retry;
   once.max_retries = 0;
-  MlflowClient single = client.derive(once, [&](std::shared_ptr<HttpTransport>) { return gate; });
+  MlflowClient single =
+      client.derive(once, [&](const std::shared_ptr<HttpTransport>&) { return gate; });
   impl->gate = gate;
   impl->delivery = std::make_unique<detail::Delivery>(std::move(retrying), std::move(single),
                                                       [gate] { return gate->attempts(); });

@@ -6,7 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill/sigaction, not in <csignal>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -20,6 +20,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include <fmt/format.h>
 
 extern char** environ;
 
@@ -133,6 +135,7 @@ StatusOr<pid_t> spawn_detached(const SpawnSpec& spec) {
   argv_s.push_back(spec.exe);
   argv_s.insert(argv_s.end(), spec.args.begin(), spec.args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_s.size() + 1);
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
 
@@ -144,8 +147,9 @@ StatusOr<pid_t> spawn_detached(const SpawnSpec& spec) {
     for (const auto& u : spec.unset_env) drop = drop || u == name;
     if (!drop) env_s.push_back(std::move(entry));
   }
-  for (const auto& [k, v] : spec.set_env) env_s.push_back(k + "=" + v);
+  for (const auto& [k, v] : spec.set_env) env_s.push_back(fmt::format("{}={}", k, v));
   std::vector<char*> envp;
+  envp.reserve(env_s.size() + 1);
   for (auto& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);
 

@@ -106,7 +106,7 @@ struct Registry {
 
 // Never destroyed: release_all() runs from atexit, possibly after static destructors.
 Registry& registry() {
-  static Registry* r = new Registry();
+  static auto* r = new Registry();
   return *r;
 }
 

@@ -21,7 +21,7 @@ std::string scheme_of(const std::string& uri) {
   auto colon = uri.find(':');
   if (colon == std::string::npos || colon == 0) return {};
   for (size_t i = 0; i < colon; ++i) {
-    unsigned char c = static_cast<unsigned char>(uri[i]);
+    const auto c = static_cast<unsigned char>(uri[i]);
     bool ok = std::isalpha(c) || (i > 0 && (std::isdigit(c) || c == '+' || c == '-' || c == '.'));
     if (!ok) return {};
   }

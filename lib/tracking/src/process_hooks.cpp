@@ -48,7 +48,7 @@ std::terminate_handler g_previous_terminate = nullptr;
 
 void on_signal(int sig) {
   // Async-signal-safe: hand the signal to the hook thread.
-  unsigned char b = static_cast<unsigned char>(sig);
+  const auto b = static_cast<unsigned char>(sig);
   ssize_t ignored = ::write(g_pipe[1], &b, 1);
   (void)ignored;
 }

@@ -39,7 +39,7 @@ std::optional<milliseconds> parse_retry_after(const std::string& value, long lon
   std::tm tm{};
   const char* end = strptime(v.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (end == nullptr || *end != '\0') return std::nullopt;
-  long long when = static_cast<long long>(timegm(&tm));
+  const auto when = static_cast<long long>(timegm(&tm));
   return milliseconds(std::max(0LL, when - now_epoch_s) * 1000);
 }
 

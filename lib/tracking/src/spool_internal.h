@@ -61,7 +61,7 @@ class LineReader {
   /// kNotFound when the file is missing. `keep_open` = false closes the descriptor between reads
   /// (a merge of many segments must not run out of descriptors); a file removed meanwhile then
   /// reads as ended.
-  Status open(const std::string& path, std::size_t buffer_size = 64 * 1024, bool keep_open = true);
+  Status open(const std::string& path, std::size_t buffer_size = std::size_t{64} * 1024, bool keep_open = true);
   /// The next complete line, without its '\n', in *line; false at the end. A last fragment with
   /// no '\n' (a write cut short) is never returned. Errors: read failures, a line over kMaxLine.
   StatusOr<bool> next(std::string* line);

@@ -126,11 +126,11 @@ Status SpoolSession::for_each_since(std::uint64_t after,
   const bool keep_open = names.size() <= kMaxOpenSegments;
   const std::size_t buffer =
       std::clamp<std::size_t>(kMergeBufferBudget / std::max<std::size_t>(names.size(), 1), 4096,
-                              64 * 1024);
+                              std::size_t{64} * 1024);
   std::vector<SegmentCursor> cursors(names.size());
   // (seq, cursor index): equal seqs come from the older segment first.
   using Head = std::pair<std::uint64_t, std::size_t>;
-  std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heads;
+  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
   for (std::size_t i = 0; i < names.size(); ++i) {
     Status st = cursors[i].reader.open(dir + "/" + names[i], buffer, keep_open);
     if (st.code() == StatusCode::kNotFound) continue;  // compacted away since the listing

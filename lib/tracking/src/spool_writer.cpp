@@ -51,7 +51,7 @@ namespace {
 // sessions of concurrent processes (or of one process in the same millisecond) apart.
 std::string new_session_name() {
   const TimestampMs ms = now_ms();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  const auto secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   ::gmtime_r(&secs, &tm);
   std::uint32_t salt = 0;

@@ -34,7 +34,7 @@ StatusOr<std::string> finish(EVP_MD_CTX* ctx) {
   if (EVP_DigestFinal_ex(ctx, md, &len) != 1) return Status(StatusCode::kInternal, "OpenSSL: sha256 failed");
   static const char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(2 * len);
+  out.reserve(std::size_t{2} * len);
   for (unsigned int i = 0; i < len; ++i) {
     out += kHex[md[i] >> 4];
     out += kHex[md[i] & 0xF];

@@ -25,7 +25,7 @@ using json = nlohmann::json;
 /// True when `s` can be a plain scalar that every YAML resolver reads back as this string.
 bool plain_safe(const std::string& s) {
   if (s.empty()) return false;
-  const unsigned char first = static_cast<unsigned char>(s.front());
+  const auto first = static_cast<unsigned char>(s.front());
   if (!std::isalpha(first) && first != '_') return false;
   for (unsigned char c : s) {
     if (!std::isalnum(c) && c != '_' && c != '-' && c != '.' && c != '/') return false;
@@ -47,7 +47,7 @@ void emit_string(YAML::Emitter& out, const std::string& s) {
 /// "1.0e-05").
 std::string float_text(const json& number) {
   std::string t = number.dump();
-  if (t.find_first_of(".") != std::string::npos) return t;
+  if (t.find('.') != std::string::npos) return t;
   auto e = t.find_first_of("eE");
   if (e == std::string::npos) return t + ".0";
   return t.substr(0, e) + ".0" + t.substr(e);
@@ -109,7 +109,7 @@ std::string tensor_spec_json(const TensorSpec& t) {
 std::string utc_now_text() {
   const auto now = std::chrono::system_clock::now();
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  const auto secs = static_cast<std::time_t>(us / 1000000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[32];

@@ -26,7 +26,7 @@ std::string format(const char* fmt, double v) {
 // "0:07", "12:34" or "1:02:03".
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const auto s = static_cast<long long>(seconds + 0.5);
+  const long long s = std::llround(seconds);
   char buf[64];
   if (s >= 3600) {
     std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);

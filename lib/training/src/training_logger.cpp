@@ -10,6 +10,7 @@
 #include <set>
 #include <utility>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "mlflow/plot/charts.h"
@@ -135,8 +136,8 @@ Status TrainingLogger::log_params(const std::vector<std::pair<std::string, std::
   for (const auto& [k, v] : params) {
     auto [it, inserted] = batch.emplace(k, v);
     if (!inserted && it->second != v) {
-      return Status(StatusCode::kInvalidArgument, "log_params: param '" + k + "' given twice ('" +
-                                                      it->second + "' and '" + v + "')");
+      return Status(StatusCode::kInvalidArgument, fmt::format("log_params: param '{}' given twice "
+                                                              "('{}' and '{}')", k, it->second, v));
     }
   }
   MLFLOW_CPP_RETURN_IF_ERROR(run_->log_params(batch));

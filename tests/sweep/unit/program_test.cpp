@@ -96,7 +96,10 @@ TEST_CASE("program: a description that is not one is refused, naming the source 
       {R"({"parameters": [{"name": "n", "type": "int"}, {"name": "n", "type": "int"}]})", "listed twice"},
       {R"({"parameters": [], "other_parameters": "yes"})", "'other_parameters' must be true or false"},
   };
-  for (const auto& [json, expect] : bad) {
+  // Not a structured binding: CAPTURE's lambda may not capture one in C++17 (clang refuses).
+  for (const auto& c : bad) {
+    const std::string& json = c.first;
+    const std::string& expect = c.second;
     CAPTURE(json);
     auto s = parse_param_schema(json, "prog --describe-params");
     REQUIRE_FALSE(s.ok());

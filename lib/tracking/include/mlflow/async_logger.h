@@ -170,7 +170,8 @@ class AsyncRun {
 class AsyncLogger : public std::enable_shared_from_this<AsyncLogger> {
  public:
   /// A logger for `client`'s server. Fails only when the spool directory cannot be created.
-  static StatusOr<std::shared_ptr<AsyncLogger>> open(MlflowClient client, AsyncLoggerOptions options = {});
+  static StatusOr<std::shared_ptr<AsyncLogger>> open(const MlflowClient& client,
+                                                     AsyncLoggerOptions options = {});
   /// A logger for a machine with no server: everything goes to the spool under `path` (created),
   /// to be replayed later with `mlflowctl sync PATH --to URI`.
   static StatusOr<std::shared_ptr<AsyncLogger>> open_offline(const std::string& path,
