@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// bench_fmnist: measures the trainer's targets (accuracy, frozen-epoch cost, images per second) with real,
-// tracked runs, and prints a Markdown report plus JSON. --quick keeps it working in CI in about a minute.
+// bench_fmnist: measures the trainer's targets (accuracy, frozen-epoch cost, images per second)
+// with real, tracked runs, and prints a Markdown report plus JSON. --quick keeps it working in CI
+// in about a minute.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -53,11 +54,16 @@ json to_json(const Measured& m) {
 
 class Bench {
  public:
-  Bench(mlflow::MlflowClient client, const fm::FmnistSplits& data, std::string data_dir, std::string experiment)
-      : client_(std::move(client)), data_(data), data_dir_(std::move(data_dir)), experiment_(std::move(experiment)) {}
+  Bench(mlflow::MlflowClient client, const fm::FmnistSplits& data, std::string data_dir,
+        std::string experiment)
+      : client_(std::move(client)),
+        data_(data),
+        data_dir_(std::move(data_dir)),
+        experiment_(std::move(experiment)) {}
 
   mlflow::StatusOr<Measured> run(const std::string& name, const fm::TrainConfig& config,
-                                 const std::string& register_name = {}, const std::string& alias = {}) {
+                                 const std::string& register_name = {},
+                                 const std::string& alias = {}) {
     fmt::print(stderr, "[bench] {} ...\n", name);
     mlflow::RunOptions ro;
     ro.experiment_name = experiment_;
@@ -82,14 +88,15 @@ class Bench {
     m.epochs = static_cast<std::int64_t>(r->outcome.history.size());
     m.best_epoch = r->outcome.best_epoch;
     std::vector<double> secs, ips;
-    for (std::size_t i = r->outcome.history.size() > 1 ? 1 : 0; i < r->outcome.history.size(); ++i) {
+    for (std::size_t i = r->outcome.history.size() > 1 ? 1 : 0; i < r->outcome.history.size();
+         ++i) {
       secs.push_back(r->outcome.history[i].epoch_seconds);
       ips.push_back(r->outcome.history[i].images_per_second);
     }
     m.epoch_seconds_median = median(secs);
     m.images_per_second_median = median(ips);
-    fmt::print(stderr, "[bench] {}: test accuracy {:.2f}%, median epoch {:.1f} s, {:.0f} img/s\n", name,
-               100 * m.test_accuracy, m.epoch_seconds_median, m.images_per_second_median);
+    fmt::print(stderr, "[bench] {}: test accuracy {:.2f}%, median epoch {:.1f} s, {:.0f} img/s\n",
+               name, 100 * m.test_accuracy, m.epoch_seconds_median, m.images_per_second_median);
     return m;
   }
 
@@ -103,10 +110,13 @@ class Bench {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Measures the Fashion-MNIST trainer's targets with tracked runs: SmallCNN accuracy and images per\n"
-               "second, rotation pretraining of a MobileNetV2 backbone, MobileNetV2 frozen and fine-tuned from it,\n"
-               "and the cost of a cached frozen epoch against an unfrozen one.",
-               "bench_fmnist"};
+  CLI::App app{
+      "Measures the Fashion-MNIST trainer's targets with tracked runs: SmallCNN accuracy and "
+      "images per\n"
+      "second, rotation pretraining of a MobileNetV2 backbone, MobileNetV2 frozen and fine-tuned "
+      "from it,\n"
+      "and the cost of a cached frozen epoch against an unfrozen one.",
+      "bench_fmnist"};
   bool quick = false;
   int threads = 2;
   std::int64_t epochs = 15;
@@ -114,15 +124,19 @@ int main(int argc, char** argv) {
   std::int64_t pretrain_limit = 12000;
   std::string out_file;
   std::string experiment = "fmnist-bench";
-  app.add_flag("--quick", quick, "tiny subsets and one epoch: checks the program works, figures mean nothing");
+  app.add_flag("--quick", quick,
+               "tiny subsets and one epoch: checks the program works, figures mean nothing");
   app.add_option("--threads", threads, "intra-op threads (default 2)")->check(CLI::Range(1, 1024));
-  app.add_option("--epochs", epochs, "epochs of the classifier runs (default 15)")->check(CLI::Range(1, 1000));
+  app.add_option("--epochs", epochs, "epochs of the classifier runs (default 15)")
+      ->check(CLI::Range(1, 1000));
   app.add_option("--pretrain-epochs", pretrain_epochs, "epochs of rotation pretraining (default 3)")
       ->check(CLI::Range(1, 1000));
-  app.add_option("--pretrain-limit", pretrain_limit, "training images for pretraining (default 12000)")
+  app.add_option("--pretrain-limit", pretrain_limit,
+                 "training images for pretraining (default 12000)")
       ->check(CLI::Range(100, 60000));
   app.add_option("--out", out_file, "also write the figures as JSON to this file");
-  app.add_option("--experiment", experiment, "MLflow experiment of the runs (default fmnist-bench)");
+  app.add_option("--experiment", experiment,
+                 "MLflow experiment of the runs (default fmnist-bench)");
   CLI11_PARSE(app, argc, argv);
 
   const std::string data_dir = fm::fmnist_data_dir();
@@ -166,30 +180,41 @@ int main(int argc, char** argv) {
     results.push_back(*m);
     return true;
   };
-  if (!add(bench.run("small_cnn", small)) || !add(bench.run("pretrain_mobilenet_v2", pre, backbone_name, "pretrained")) ||
-      !add(bench.run("mobilenet_v2_frozen", frozen)) || !add(bench.run("mobilenet_v2_finetuned", tuned))) {
+  if (!add(bench.run("small_cnn", small)) ||
+      !add(bench.run("pretrain_mobilenet_v2", pre, backbone_name, "pretrained")) ||
+      !add(bench.run("mobilenet_v2_frozen", frozen)) ||
+      !add(bench.run("mobilenet_v2_finetuned", tuned))) {
     return 1;
   }
   const Measured& s = results[0];
   const Measured& f = results[2];
   const Measured& t = results[3];
-  const double frozen_ratio = t.epoch_seconds_median > 0 ? f.epoch_seconds_median / t.epoch_seconds_median : 0;
+  const double frozen_ratio =
+      t.epoch_seconds_median > 0 ? f.epoch_seconds_median / t.epoch_seconds_median : 0;
 
   fmt::print("| run | epochs (best) | test accuracy | median epoch s | median img/s | run id |\n");
   fmt::print("|---|---|---|---|---|---|\n");
   for (const auto& m : results) {
-    fmt::print("| {} | {} ({}) | {:.2f}% | {:.2f} | {:.0f} | {} |\n", m.name, m.epochs, m.best_epoch,
-               100 * m.test_accuracy, m.epoch_seconds_median, m.images_per_second_median, m.run_id);
+    fmt::print("| {} | {} ({}) | {:.2f}% | {:.2f} | {:.0f} | {} |\n", m.name, m.epochs,
+               m.best_epoch, 100 * m.test_accuracy, m.epoch_seconds_median,
+               m.images_per_second_median, m.run_id);
   }
   fmt::print("\nSmallCNN: {:.2f}% test accuracy (target >= 92.0%), {:.0f} images/s at {} threads\n",
              100 * s.test_accuracy, s.images_per_second_median, threads);
-  fmt::print("MobileNetV2 fine-tuned: {:.2f}% (target >= 92.0%); frozen with the rotation backbone: {:.2f}%\n",
-             100 * t.test_accuracy, 100 * f.test_accuracy);
-  fmt::print("Cached frozen epoch / unfrozen epoch: {:.3f} (target <= 0.10); feature cache built once in {:.1f} s\n",
-             frozen_ratio, f.feature_cache_seconds);
+  fmt::print(
+      "MobileNetV2 fine-tuned: {:.2f}% (target >= 92.0%); frozen with the rotation backbone: "
+      "{:.2f}%\n",
+      100 * t.test_accuracy, 100 * f.test_accuracy);
+  fmt::print(
+      "Cached frozen epoch / unfrozen epoch: {:.3f} (target <= 0.10); feature cache built once in "
+      "{:.1f} s\n",
+      frozen_ratio, f.feature_cache_seconds);
 
   if (!out_file.empty()) {
-    json j = {{"threads", threads}, {"quick", quick}, {"frozen_epoch_ratio", frozen_ratio}, {"runs", json::array()}};
+    json j = {{"threads", threads},
+              {"quick", quick},
+              {"frozen_epoch_ratio", frozen_ratio},
+              {"runs", json::array()}};
     for (const auto& m : results) j["runs"].push_back(to_json(m));
     std::ofstream(out_file) << j.dump(2) << "\n";
   }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // bench_tracking: the async logger's targets, measured against a real server.
-//  - latency of AsyncRun::log_metric on the calling thread (p50, p99, max), server up and server down;
+//  - latency of AsyncRun::log_metric on the calling thread (p50, p99, max), server up and server
+//  down;
 //  - throughput into the server: the async logger against the floor, a loop posting pre-serialised
 //    1000-metric log-batch bodies over one keep-alive connection (what the server can ingest).
 // Every contender's metrics are counted back through the API. Median of --reps repetitions.
@@ -67,11 +68,13 @@ Stats stats(std::vector<double> v) {
   const std::size_t n = v.size();
   return {v.front(), n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.back()};
 }
-nlohmann::json to_json(const Stats& s) { return {{"min", s.min}, {"median", s.median}, {"max", s.max}}; }
+nlohmann::json to_json(const Stats& s) {
+  return {{"min", s.min}, {"median", s.median}, {"max", s.max}};
+}
 
 std::string temp_dir(const std::string& tag) {
-  auto p = std::filesystem::temp_directory_path() /
-           fmt::format("bench-tracking-{}-{}", tag, ::getpid());
+  auto p =
+      std::filesystem::temp_directory_path() / fmt::format("bench-tracking-{}-{}", tag, ::getpid());
   std::filesystem::create_directories(p);
   return p.string();
 }
@@ -96,7 +99,8 @@ std::string new_run(mlflow::MlflowClient& client, const std::string& name) {
 }
 
 /// Per-call latency (ns) of log_metric; `client` unreachable or not.
-std::vector<double> measure_latency(mlflow::MlflowClient client, int calls, const std::string& tag) {
+std::vector<double> measure_latency(mlflow::MlflowClient client, int calls,
+                                    const std::string& tag) {
   const std::string spool = temp_dir(tag);
   auto logger = unwrap(AsyncLogger::open(client, logger_options(spool)), "open logger");
   mlflow::RunOptions o;
@@ -108,7 +112,8 @@ std::vector<double> measure_latency(mlflow::MlflowClient client, int calls, cons
   for (int i = 0; i < calls; ++i) {
     const auto t0 = Clock::now();
     (void)run.log_metric("m", i * 0.5, i);
-    ns.push_back(static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count()));
+    ns.push_back(static_cast<double>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count()));
   }
   run.end();
   // Server down: nothing to wait for, the records are in the spool (deleted below).
@@ -117,7 +122,8 @@ std::vector<double> measure_latency(mlflow::MlflowClient client, int calls, cons
   return ns;
 }
 
-/// Metrics per second through the async logger, first call to close() done; checks they all arrived.
+/// Metrics per second through the async logger, first call to close() done; checks they all
+/// arrived.
 double async_throughput(mlflow::MlflowClient client, int metrics) {
   const std::string spool = temp_dir("throughput");
   auto logger = unwrap(AsyncLogger::open(client, logger_options(spool)), "open logger");
@@ -130,11 +136,13 @@ double async_throughput(mlflow::MlflowClient client, int metrics) {
   for (int i = 0; i < metrics; ++i) (void)run.log_metric("m", i * 0.5, i);
   auto report = logger->flush(std::chrono::seconds(600));
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (!report.complete) die("async logger did not deliver everything: " + report.status().message());
+  if (!report.complete)
+    die("async logger did not deliver everything: " + report.status().message());
   run.end();
   (void)logger->close(std::chrono::seconds(60));
   std::filesystem::remove_all(spool);
-  if (count_metrics(client, run_id) != static_cast<std::size_t>(metrics)) die("async: metrics missing");
+  if (count_metrics(client, run_id) != static_cast<std::size_t>(metrics))
+    die("async: metrics missing");
   return metrics / seconds;
 }
 
@@ -156,7 +164,8 @@ double client_batch_throughput(mlflow::MlflowClient client, int metrics) {
     }
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (count_metrics(client, run_id) != static_cast<std::size_t>(metrics)) die("client: metrics missing");
+  if (count_metrics(client, run_id) != static_cast<std::size_t>(metrics))
+    die("client: metrics missing");
   return metrics / seconds;
 }
 
@@ -184,7 +193,8 @@ double floor_throughput(mlflow::MlflowClient client, int metrics) {
     if (!r.ok() || r->status != 200) die("floor: log-batch failed");
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (count_metrics(client, run_id) != static_cast<std::size_t>(metrics)) die("floor: metrics missing");
+  if (count_metrics(client, run_id) != static_cast<std::size_t>(metrics))
+    die("floor: metrics missing");
   return metrics / seconds;
 }
 
@@ -201,19 +211,21 @@ double client_single_throughput(mlflow::MlflowClient client, int metrics) {
     if (!client.log_metric(run_id, m).ok()) die("client log_metric failed");
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (count_metrics(client, run_id) != static_cast<std::size_t>(metrics)) die("single: metrics missing");
+  if (count_metrics(client, run_id) != static_cast<std::size_t>(metrics))
+    die("single: metrics missing");
   return metrics / seconds;
 }
 
 /// One mode of the official Python client (apps/bench/python_tracking.py) in its own process.
-nlohmann::json run_python(const std::string& python, const std::string& uri, const std::string& mode,
-                          int metrics, int buffering_seconds) {
+nlohmann::json run_python(const std::string& python, const std::string& uri,
+                          const std::string& mode, int metrics, int buffering_seconds) {
   // Python's warnings go to a file: shown only when the contender fails.
   const std::string err_file = temp_dir("python") + "/stderr.txt";
   std::string cmd = fmt::format("MLFLOW_TRACKING_URI='{}' ", uri);
-  if (buffering_seconds > 0) cmd += fmt::format("MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS={} ", buffering_seconds);
-  cmd += fmt::format("'{}' '{}' --mode {} --metrics {} 2>'{}'", python, MLFLOW_CPP_PYTHON_TRACKING_SCRIPT, mode,
-                     metrics, err_file);
+  if (buffering_seconds > 0)
+    cmd += fmt::format("MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS={} ", buffering_seconds);
+  cmd += fmt::format("'{}' '{}' --mode {} --metrics {} 2>'{}'", python,
+                     MLFLOW_CPP_PYTHON_TRACKING_SCRIPT, mode, metrics, err_file);
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (!pipe) die("cannot run " + python);
   std::string out;
@@ -239,15 +251,17 @@ nlohmann::json run_python(const std::string& python, const std::string& uri, con
 
 int main(int argc, char** argv) {
   Settings s;
-  CLI::App app{"Measures tracking throughput and overhead against one server: the C++ client (one request "
-               "per value, one log-batch per 1000, the async logger), the official Python client (the "
-               "same three, async with default settings and with MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS), "
-               "and the floor (pre-serialised 1000-metric log-batch bodies over one keep-alive "
-               "connection); log_metric latency on the caller's thread for both async loggers, ours also "
-               "with the server down. Every contender's metrics are counted back through the API. Uses "
-               "MLFLOW_TRACKING_URI, or a local server over ./mlflow.db.",
-               "bench_tracking"};
-  app.add_option("--reps", s.reps, "Repetitions; figures are min/median/max")->check(CLI::Range(1, 100));
+  CLI::App app{
+      "Measures tracking throughput and overhead against one server: the C++ client (one request "
+      "per value, one log-batch per 1000, the async logger), the official Python client (the "
+      "same three, async with default settings and with MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS), "
+      "and the floor (pre-serialised 1000-metric log-batch bodies over one keep-alive "
+      "connection); log_metric latency on the caller's thread for both async loggers, ours also "
+      "with the server down. Every contender's metrics are counted back through the API. Uses "
+      "MLFLOW_TRACKING_URI, or a local server over ./mlflow.db.",
+      "bench_tracking"};
+  app.add_option("--reps", s.reps, "Repetitions; figures are min/median/max")
+      ->check(CLI::Range(1, 100));
   app.add_option("--latency-calls", s.latency_calls, "C++ log_metric calls timed per repetition")
       ->check(CLI::Range(100, 100'000'000));
   app.add_option("--metrics", s.throughput_metrics,
@@ -256,9 +270,11 @@ int main(int argc, char** argv) {
   app.add_option("--single-metrics", s.single_metrics,
                  "Metrics per repetition for one-request-per-value and Python's default async")
       ->check(CLI::Range(10, 10'000'000));
-  app.add_option("--python", s.python, "Python with mlflow installed (default: the project's venv)");
+  app.add_option("--python", s.python,
+                 "Python with mlflow installed (default: the project's venv)");
   app.add_option("--buffering-seconds", s.buffering_seconds,
-                 "MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS (whole seconds) for Python's buffered async contender")
+                 "MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS (whole seconds) for Python's buffered "
+                 "async contender")
       ->check(CLI::Range(1, 3600));
   app.add_flag("--no-python", s.no_python, "Skip the Python contenders");
   app.add_option("--out", s.out, "JSON results file");
@@ -298,15 +314,18 @@ int main(int argc, char** argv) {
     if (!s.no_python) {
       const std::string uri = client.tracking_uri();
       contenders.push_back([&, uri] {
-        add("python_single", run_python(s.python, uri, "single", s.single_metrics, 0)["metrics_per_s"]);
+        add("python_single",
+            run_python(s.python, uri, "single", s.single_metrics, 0)["metrics_per_s"]);
       });
       contenders.push_back([&, uri] {
-        add("python_batch", run_python(s.python, uri, "batch", s.throughput_metrics, 0)["metrics_per_s"]);
+        add("python_batch",
+            run_python(s.python, uri, "batch", s.throughput_metrics, 0)["metrics_per_s"]);
       });
       contenders.push_back([&, uri] {
         auto j = run_python(s.python, uri, "async", s.single_metrics, 0);
         add("python_async", j["metrics_per_s"]);
-        for (const char* k : {"p50", "p99", "max"}) add(std::string("python_async_latency_") + k + "_ns", j["latency_ns"][k]);
+        for (const char* k : {"p50", "p99", "max"})
+          add(std::string("python_async_latency_") + k + "_ns", j["latency_ns"][k]);
       });
       contenders.push_back([&, uri] {
         auto j = run_python(s.python, uri, "async", s.throughput_metrics, s.buffering_seconds);
@@ -358,9 +377,11 @@ int main(int argc, char** argv) {
                         "python_async", "python_batch", "python_single"}) {
     if (series.count(k)) fmt::print("  {:<24} {:>10.0f}\n", k, med(k));
   }
-  fmt::print("C++ async log_metric: p50 {:.0f} ns, p99 {:.0f} ns, max {:.0f} ns (server down: p99 {:.0f} ns)\n",
-             med("cpp_async_latency_server_up_p50_ns"), med("cpp_async_latency_server_up_p99_ns"),
-             med("cpp_async_latency_server_up_max_ns"), med("cpp_async_latency_server_down_p99_ns"));
+  fmt::print(
+      "C++ async log_metric: p50 {:.0f} ns, p99 {:.0f} ns, max {:.0f} ns (server down: p99 {:.0f} "
+      "ns)\n",
+      med("cpp_async_latency_server_up_p50_ns"), med("cpp_async_latency_server_up_p99_ns"),
+      med("cpp_async_latency_server_up_max_ns"), med("cpp_async_latency_server_down_p99_ns"));
   if (series.count("python_async_latency_p50_ns")) {
     fmt::print("Python async log_metric: p50 {:.0f} ns, p99 {:.0f} ns, max {:.0f} ns\n",
                med("python_async_latency_p50_ns"), med("python_async_latency_p99_ns"),

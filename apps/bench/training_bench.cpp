@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// bench_training: one SmallCNN epoch of the C++ trainer (train_fmnist) against the same epoch in PyTorch-in-Python
-// (apps/bench/pytorch_smallcnn.py, run as a subprocess), and the trainer with MLflow tracking on against off.
-// The three contenders take turns rep by rep, each going first in turn, so machine drift hits all of them.
+// bench_training: one SmallCNN epoch of the C++ trainer (train_fmnist) against the same epoch in
+// PyTorch-in-Python (apps/bench/pytorch_smallcnn.py, run as a subprocess), and the trainer with
+// MLflow tracking on against off. The three contenders take turns rep by rep, each going first in
+// turn, so machine drift hits all of them.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -10,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,14 +25,14 @@
 #include <torch/version.h>
 #include <unistd.h>
 
-#include "mlflow/async_logger.h"
 #include "fmnist/fmnist_data.h"
 #include "fmnist/fmnist_tensors.h"
 #include "fmnist/models.h"
-#include "mlflow/training/staging_dir.h"
 #include "fmnist/trainer.h"
-#include "mlflow/training/training_logger.h"
+#include "mlflow/async_logger.h"
 #include "mlflow/local_server.h"
+#include "mlflow/training/staging_dir.h"
+#include "mlflow/training/training_logger.h"
 
 #ifndef MLFLOW_CPP_BENCH_PYTHON
 #define MLFLOW_CPP_BENCH_PYTHON "/usr/bin/python3"
@@ -47,10 +48,11 @@ namespace training = mlflow::training;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// Images of the validation and test splits kept: train_fmnist evaluates them after the timed training pass,
-// which this benchmark does not measure, so a small slice only saves time.
+// Images of the validation and test splits kept: train_fmnist evaluates them after the timed
+// training pass, which this benchmark does not measure, so a small slice only saves time.
 constexpr std::int64_t kEvalImages = 1000;
-constexpr std::int64_t kWarmupBatches = 5;  // as pytorch_smallcnn.py: one-time costs of a process's first batches
+constexpr std::int64_t kWarmupBatches =
+    5;  // as pytorch_smallcnn.py: one-time costs of a process's first batches
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -73,14 +75,16 @@ std::string shell_quote(const std::string& s) {
 // Standard output of `command` (standard error passes through); kInternal naming it when it fails.
 mlflow::StatusOr<std::string> run_command(const std::string& command) {
   std::FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return mlflow::Status(mlflow::StatusCode::kInternal, "cannot run: " + command);
+  if (pipe == nullptr)
+    return mlflow::Status(mlflow::StatusCode::kInternal, "cannot run: " + command);
   std::string out;
   std::array<char, 4096> buf{};
   std::size_t n = 0;
   while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
   const int rc = ::pclose(pipe);
   if (rc != 0) {
-    return mlflow::Status(mlflow::StatusCode::kInternal, fmt::format("exit status {}: {}", rc, command));
+    return mlflow::Status(mlflow::StatusCode::kInternal,
+                          fmt::format("exit status {}: {}", rc, command));
   }
   return out;
 }
@@ -99,7 +103,8 @@ json machine_facts() {
   std::string key;
   double kb = 0;
   if (mem >> key >> kb && key == "MemTotal:") m["memory_gib"] = kb / (1024.0 * 1024.0);
-  auto packages = run_command("dpkg-query -W -f='${Package} ${Version}\\n' libtorch1.13 python3-torch 2>/dev/null");
+  auto packages = run_command(
+      "dpkg-query -W -f='${Package} ${Version}\\n' libtorch1.13 python3-torch 2>/dev/null");
   if (packages.ok()) m["debian_packages"] = *packages;
   return m;
 }
@@ -112,8 +117,8 @@ double process_cpu_seconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// CPU seconds (utime + stime from /proc/PID/stat) of the live processes of process group `pgid`: the
-// server's `mlflow server` wrapper and its uvicorn worker. 0 when pgid is 0.
+// CPU seconds (utime + stime from /proc/PID/stat) of the live processes of process group `pgid`:
+// the server's `mlflow server` wrapper and its uvicorn worker. 0 when pgid is 0.
 double group_cpu_seconds(long pgid) {
   if (pgid <= 0) return 0;
   double ticks = 0;
@@ -144,27 +149,35 @@ json load_average() {
   return load;
 }
 
-// One timed C++ epoch, as the trainer reports it (the training pass only: validation is timed apart).
+// One timed C++ epoch, as the trainer reports it (the training pass only: validation is timed
+// apart).
 struct CppEpoch {
   double seconds = 0;
   double images_per_second = 0;
   double train_loss = 0;
   double train_accuracy = 0;
-  // Tracking on only: the trainer's per-epoch log_epoch call, and waiting for the per-batch metrics to arrive.
+  // Tracking on only: the trainer's per-epoch log_epoch call, and waiting for the per-batch metrics
+  // to arrive.
   double epoch_log_seconds = 0;
   double batch_log_seconds = 0;  // all the log_metric calls of the epoch, on the training thread
   double flush_seconds = 0;
-  double setup_seconds = 0;  // starting the run and attaching the async logger, before the epoch (not in `seconds`)
+  double setup_seconds =
+      0;  // starting the run and attaching the async logger, before the epoch (not in `seconds`)
   std::int64_t batch_metrics_delivered = 0;
-  // CPU over the whole train_fmnist call (plus the flush when tracked): this process, and the server when known.
+  // CPU over the whole train_fmnist call (plus the flush when tracked): this process, and the
+  // server when known.
   double cpu_seconds = 0;
   double server_cpu_seconds = 0;
 };
 
 class Bench {
  public:
-  Bench(fm::TrainConfig config, const fm::FmnistSplits& data, std::string experiment, long server_pid)
-      : config_(std::move(config)), data_(data), experiment_(std::move(experiment)), server_pid_(server_pid) {}
+  Bench(fm::TrainConfig config, const fm::FmnistSplits& data, std::string experiment,
+        long server_pid)
+      : config_(std::move(config)),
+        data_(data),
+        experiment_(std::move(experiment)),
+        server_pid_(server_pid) {}
 
   mlflow::Status open_work_dir() {
     auto dir = training::StagingDir::make("bench-training");
@@ -184,9 +197,10 @@ class Bench {
     return e;
   }
 
-  // Tracking on: the trainer's own per-epoch metrics (TrainingLogger::log_epoch, one synchronous request, as
-  // run_tracked_training does) plus the running training loss after every batch through the AsyncLogger, into
-  // the same run. The epoch's time adds the log_epoch call and the wait until every record is delivered.
+  // Tracking on: the trainer's own per-epoch metrics (TrainingLogger::log_epoch, one synchronous
+  // request, as run_tracked_training does) plus the running training loss after every batch through
+  // the AsyncLogger, into the same run. The epoch's time adds the log_epoch call and the wait until
+  // every record is delivered.
   mlflow::StatusOr<CppEpoch> tracked(mlflow::MlflowClient& client, int rep) {
     mlflow::RunOptions ro;
     ro.experiment_name = experiment_;
@@ -202,10 +216,13 @@ class Bench {
     mlflow::RunOptions same;
     same.run_id = run->id();
     auto async_run = (*logger)->start_run(same);
-    if (!async_run.ok()) return async_run.status().with_context("attaching the async logger to the run");
-    // Run setup is a cost per run, not per epoch: finish it (the worker attaching to the run) before timing.
+    if (!async_run.ok())
+      return async_run.status().with_context("attaching the async logger to the run");
+    // Run setup is a cost per run, not per epoch: finish it (the worker attaching to the run)
+    // before timing.
     auto attached = async_run->wait_for_id(std::chrono::seconds(60));
-    if (!attached.ok()) return attached.status().with_context("attaching the async logger to the run");
+    if (!attached.ok())
+      return attached.status().with_context("attaching the async logger to the run");
     const double setup_seconds = seconds_since(setup_start);
 
     training::TrainingLogger epoch_logger(*run);
@@ -250,14 +267,15 @@ class Bench {
     e.batch_metrics_delivered = static_cast<std::int64_t>(history->size());
     if (e.batch_metrics_delivered != step) {
       return mlflow::Status(mlflow::StatusCode::kInternal,
-                            fmt::format("run {}: {} batch_loss values logged, {} on the server", run->id(), step,
-                                        e.batch_metrics_delivered));
+                            fmt::format("run {}: {} batch_loss values logged, {} on the server",
+                                        run->id(), step, e.batch_metrics_delivered));
     }
     return e;
   }
 
   std::int64_t images(const fm::TrainConfig& config) const {
-    return config.train_limit > 0 ? std::min(config.train_limit, data_.train.size()) : data_.train.size();
+    return config.train_limit > 0 ? std::min(config.train_limit, data_.train.size())
+                                  : data_.train.size();
   }
 
   const fm::TrainConfig& config() const { return config_; }
@@ -286,16 +304,19 @@ struct PythonSide {
 };
 
 // One epoch of pytorch_smallcnn.py in a fresh process (its own warm-up, data loaded before timing).
-mlflow::StatusOr<json> python_epoch(const PythonSide& py, const fm::TrainConfig& c, std::int64_t limit) {
+mlflow::StatusOr<json> python_epoch(const PythonSide& py, const fm::TrainConfig& c,
+                                    std::int64_t limit) {
   const std::string command = fmt::format(
-      "{} {} --threads {} --batch-size {} --lr {} --seed {} --train-val-split {} --limit {} --reps 1 --data-dir {}",
-      shell_quote(py.python), shell_quote(py.script), c.threads, c.batch_size, c.learning_rate, c.seed,
-      c.train_val_split, limit, shell_quote(py.data_dir));
+      "{} {} --threads {} --batch-size {} --lr {} --seed {} --train-val-split {} --limit {} --reps "
+      "1 --data-dir {}",
+      shell_quote(py.python), shell_quote(py.script), c.threads, c.batch_size, c.learning_rate,
+      c.seed, c.train_val_split, limit, shell_quote(py.data_dir));
   auto out = run_command(command);
   if (!out.ok()) return out.status().with_context("PyTorch-in-Python epoch");
   json j = json::parse(*out, nullptr, false);
   if (j.is_discarded() || !j.contains("reps") || j["reps"].empty()) {
-    return mlflow::Status(mlflow::StatusCode::kInternal, "PyTorch-in-Python epoch: no JSON result from " + command);
+    return mlflow::Status(mlflow::StatusCode::kInternal,
+                          "PyTorch-in-Python epoch: no JSON result from " + command);
   }
   return j;
 }
@@ -308,10 +329,13 @@ int fail(const mlflow::Status& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"One SmallCNN epoch (48k training images, batch 64, Adam 1e-3) of the C++ trainer against the same\n"
-               "epoch in PyTorch-in-Python (Debian's python3-torch), and the trainer with MLflow tracking on\n"
-               "against off. Tracking logs to $MLFLOW_TRACKING_URI (local mode when unset).",
-               "bench_training"};
+  CLI::App app{
+      "One SmallCNN epoch (48k training images, batch 64, Adam 1e-3) of the C++ trainer against "
+      "the same\n"
+      "epoch in PyTorch-in-Python (Debian's python3-torch), and the trainer with MLflow tracking "
+      "on\n"
+      "against off. Tracking logs to $MLFLOW_TRACKING_URI (local mode when unset).",
+      "bench_training"};
   bool quick = false;
   int threads = 2;
   int reps = 5;
@@ -321,20 +345,28 @@ int main(int argc, char** argv) {
   std::string experiment = "training-bench";
   long server_pid = 0;
   PythonSide py{MLFLOW_CPP_BENCH_PYTHON, MLFLOW_CPP_BENCH_SCRIPT, ""};
-  app.add_flag("--quick", quick, "2 reps over 2000 images at 1 thread: checks the program works, figures mean nothing");
+  app.add_flag(
+      "--quick", quick,
+      "2 reps over 2000 images at 1 thread: checks the program works, figures mean nothing");
   app.add_option("--threads", threads, "intra-op (and inter-op) threads on both sides (default 2)")
       ->check(CLI::Range(1, 1024));
-  app.add_option("--reps", reps, "repetitions of each contender (default 5)")->check(CLI::Range(1, 1000));
+  app.add_option("--reps", reps, "repetitions of each contender (default 5)")
+      ->check(CLI::Range(1, 1000));
   app.add_option("--batch-size", batch_size, "images per batch on both sides (default 64)")
       ->check(CLI::Range(1, 4096));
-  app.add_option("--limit", limit, "train on the first N images of the split only (default 0: all 48000)")
+  app.add_option("--limit", limit,
+                 "train on the first N images of the split only (default 0: all 48000)")
       ->check(CLI::Range(0, 60000));
-  app.add_option("--python", py.python, "Python interpreter with torch (default " MLFLOW_CPP_BENCH_PYTHON ")");
-  app.add_option("--script", py.script, "the PyTorch script (default: apps/bench/pytorch_smallcnn.py of the source)");
+  app.add_option("--python", py.python,
+                 "Python interpreter with torch (default " MLFLOW_CPP_BENCH_PYTHON ")");
+  app.add_option("--script", py.script,
+                 "the PyTorch script (default: apps/bench/pytorch_smallcnn.py of the source)");
   app.add_option("--out", out_file, "also write every figure as JSON to this file");
-  app.add_option("--experiment", experiment, "MLflow experiment of the tracked runs (default training-bench)");
+  app.add_option("--experiment", experiment,
+                 "MLflow experiment of the tracked runs (default training-bench)");
   app.add_option("--server-pid", server_pid,
-                 "the tracking server's process group (server.pid of mlflow/server.sh), to report the CPU time of its\n"
+                 "the tracking server's process group (server.pid of mlflow/server.sh), to report "
+                 "the CPU time of its\n"
                  "processes per epoch (same machine only)");
   CLI11_PARSE(app, argc, argv);
   if (quick) {
@@ -348,8 +380,10 @@ int main(int argc, char** argv) {
   py.data_dir = fm::fmnist_data_dir();
   auto data = fm::load_fmnist_splits(py.data_dir, {});
   if (!data.ok()) return fail(data.status());
-  data->validation = {data->validation.images.narrow(0, 0, kEvalImages), data->validation.labels.narrow(0, 0, kEvalImages)};
-  data->test = {data->test.images.narrow(0, 0, kEvalImages), data->test.labels.narrow(0, 0, kEvalImages)};
+  data->validation = {data->validation.images.narrow(0, 0, kEvalImages),
+                      data->validation.labels.narrow(0, 0, kEvalImages)};
+  data->test = {data->test.images.narrow(0, 0, kEvalImages),
+                data->test.labels.narrow(0, 0, kEvalImages)};
   auto client = mlflow::connect_from_env();
   if (!client.ok()) return fail(client.status());
 
@@ -366,10 +400,13 @@ int main(int argc, char** argv) {
   warmup.train_limit = kWarmupBatches * config.batch_size;
   if (auto w = bench.untracked(warmup); !w.ok()) return fail(w.status());
 
-  std::vector<double> cpp_ips, cpp_s, py_ips, py_s, on_s, ratio, overhead, epoch_log_s, flush_s, setup_s;
+  std::vector<double> cpp_ips, cpp_s, py_ips, py_s, on_s, ratio, overhead, epoch_log_s, flush_s,
+      setup_s;
   std::vector<double> extra_cpu, extra_server_cpu;  // tracked minus untracked, per rep
-  std::vector<double> direct;  // % of the untracked epoch spent in logging calls on the training thread
-  json cpp_reps = json::array(), py_reps = json::array(), on_reps = json::array(), order = json::array();
+  std::vector<double>
+      direct;  // % of the untracked epoch spent in logging calls on the training thread
+  json cpp_reps = json::array(), py_reps = json::array(), on_reps = json::array(),
+       order = json::array();
   json py_info;
   const std::array<std::string, 3> names = {"cpp", "python", "cpp_tracked"};
   for (int rep = 0; rep < reps; ++rep) {
@@ -405,20 +442,31 @@ int main(int argc, char** argv) {
     flush_s.push_back(on.flush_seconds);
     setup_s.push_back(on.setup_seconds);
     extra_cpu.push_back(on.cpu_seconds - off.cpu_seconds);
-    direct.push_back(100.0 * (on.batch_log_seconds + on.epoch_log_seconds + on.flush_seconds) / off.seconds);
+    direct.push_back(100.0 * (on.batch_log_seconds + on.epoch_log_seconds + on.flush_seconds) /
+                     off.seconds);
     extra_server_cpu.push_back(on.server_cpu_seconds - off.server_cpu_seconds);
     ratio.push_back(off.images_per_second / py_ips.back());
     overhead.push_back(100.0 * (on.seconds - off.seconds) / off.seconds);
-    cpp_reps.push_back({{"seconds", off.seconds}, {"images_per_second", off.images_per_second},
-                        {"cpu_seconds", off.cpu_seconds}, {"server_cpu_seconds", off.server_cpu_seconds},
-                        {"train_loss", off.train_loss}, {"train_accuracy", off.train_accuracy}});
+    cpp_reps.push_back({{"seconds", off.seconds},
+                        {"images_per_second", off.images_per_second},
+                        {"cpu_seconds", off.cpu_seconds},
+                        {"server_cpu_seconds", off.server_cpu_seconds},
+                        {"train_loss", off.train_loss},
+                        {"train_accuracy", off.train_accuracy}});
     py_reps.push_back(pj);
-    on_reps.push_back({{"seconds", on.seconds}, {"images_per_second", on.images_per_second},
-                       {"train_loss", on.train_loss}, {"epoch_log_seconds", on.epoch_log_seconds},
+    on_reps.push_back({{"seconds", on.seconds},
+                       {"images_per_second", on.images_per_second},
+                       {"train_loss", on.train_loss},
+                       {"epoch_log_seconds", on.epoch_log_seconds},
                        {"flush_seconds", on.flush_seconds},
-                       {"batch_log_seconds", on.batch_log_seconds}, {"setup_seconds", on.setup_seconds},
-                       {"cpu_seconds", on.cpu_seconds}, {"server_cpu_seconds", on.server_cpu_seconds}, {"batch_metrics_delivered", on.batch_metrics_delivered}});
-    fmt::print(stderr, "[bench_training] rep {}: C++ {:.0f} img/s, Python {:.0f} img/s (x{:.3f}), tracked {:+.2f}%\n",
+                       {"batch_log_seconds", on.batch_log_seconds},
+                       {"setup_seconds", on.setup_seconds},
+                       {"cpu_seconds", on.cpu_seconds},
+                       {"server_cpu_seconds", on.server_cpu_seconds},
+                       {"batch_metrics_delivered", on.batch_metrics_delivered}});
+    fmt::print(stderr,
+               "[bench_training] rep {}: C++ {:.0f} img/s, Python {:.0f} img/s (x{:.3f}), tracked "
+               "{:+.2f}%\n",
                rep + 1, off.images_per_second, py_ips.back(), ratio.back(), overhead.back());
   }
   const json load_end = load_average();
@@ -428,56 +476,88 @@ int main(int argc, char** argv) {
   for (const json& r : on_reps) batch_log_s.push_back(r["batch_log_seconds"].get<double>());
   const json overhead_sum = summary(overhead), on_sum = summary(on_s), off_sum = summary(cpp_s);
   const std::int64_t batches = (images + config.batch_size - 1) / config.batch_size;
-  const double epoch_log_share = 100.0 * summary(epoch_log_s)["median"].get<double>() / off_sum["median"].get<double>();
+  const double epoch_log_share =
+      100.0 * summary(epoch_log_s)["median"].get<double>() / off_sum["median"].get<double>();
   json j = {
       {"benchmark", "training"},
       {"quick", quick},
       {"settings",
-       {{"model", config.model}, {"threads", threads}, {"interop_threads", threads}, {"batch_size", config.batch_size},
-        {"optimizer", config.optimizer}, {"learning_rate", config.learning_rate}, {"seed", config.seed},
-        {"images_per_epoch", images}, {"batches_per_epoch", batches}, {"reps", reps}, {"warmup_batches", kWarmupBatches}}},
+       {{"model", config.model},
+        {"threads", threads},
+        {"interop_threads", threads},
+        {"batch_size", config.batch_size},
+        {"optimizer", config.optimizer},
+        {"learning_rate", config.learning_rate},
+        {"seed", config.seed},
+        {"images_per_epoch", images},
+        {"batches_per_epoch", batches},
+        {"reps", reps},
+        {"warmup_batches", kWarmupBatches}}},
       {"machine", machine_facts()},
       {"load_average", {{"start", load_start}, {"end", load_end}}},
       {"versions",
-       {{"cpp_torch_version", TORCH_VERSION}, {"cpp_libtorch_version", fm::libtorch_version()},
+       {{"cpp_torch_version", TORCH_VERSION},
+        {"cpp_libtorch_version", fm::libtorch_version()},
         {"python_torch_version", py_info.value("torch_version", "")},
-        {"python_version", py_info.value("python_version", "")}, {"python", py.python}, {"script", py.script}}},
+        {"python_version", py_info.value("python_version", "")},
+        {"python", py.python},
+        {"script", py.script}}},
       {"order", order},
       {"cpp", {{"reps", cpp_reps}, {"images_per_second", cpp_sum}, {"seconds", off_sum}}},
-      {"python", {{"reps", py_reps}, {"images_per_second", py_sum}, {"seconds", summary(py_s)},
-                  {"parallel_info", py_info.value("parallel_info", "")}}},
+      {"python",
+       {{"reps", py_reps},
+        {"images_per_second", py_sum},
+        {"seconds", summary(py_s)},
+        {"parallel_info", py_info.value("parallel_info", "")}}},
       {"cpp_over_python",
-       {{"per_rep", ratio}, {"summary", ratio_sum},
-        {"ratio_of_medians", cpp_sum["median"].get<double>() / py_sum["median"].get<double>()}, {"target", 1.2}}},
+       {{"per_rep", ratio},
+        {"summary", ratio_sum},
+        {"ratio_of_medians", cpp_sum["median"].get<double>() / py_sum["median"].get<double>()},
+        {"target", 1.2}}},
       {"tracking",
-       {{"what", "on: the trainer's per-epoch metrics (TrainingLogger::log_epoch, one synchronous request after the "
-                 "epoch) plus the running training loss after every batch through AsyncLogger into the same run; "
-                 "time = training pass + log_epoch call + flush until every batch_loss record is delivered. off: "
-                 "train_fmnist with no callbacks. Run setup (start the run, attach the logger) is per run, not per "
-                 "epoch: done before the epoch and reported apart. direct_overhead_percent: time in the logging calls on the "
-                 "training thread. extra_*_cpu_seconds: CPU of the tracked call minus the untracked one, this process "
-                 "(includes OpenMP's spin-waiting, which grows with the epoch's length) and the server's process "
-                 "group (--server-pid)."},
-        {"reps", on_reps}, {"on_seconds", on_sum}, {"off_seconds", off_sum},
-        {"overhead_percent_per_rep", overhead}, {"overhead_percent", overhead_sum},
-        {"epoch_log_seconds", summary(epoch_log_s)}, {"flush_seconds", summary(flush_s)}, {"run_setup_seconds", summary(setup_s)},
+       {{"what",
+         "on: the trainer's per-epoch metrics (TrainingLogger::log_epoch, one synchronous request "
+         "after the "
+         "epoch) plus the running training loss after every batch through AsyncLogger into the "
+         "same run; "
+         "time = training pass + log_epoch call + flush until every batch_loss record is "
+         "delivered. off: "
+         "train_fmnist with no callbacks. Run setup (start the run, attach the logger) is per run, "
+         "not per "
+         "epoch: done before the epoch and reported apart. direct_overhead_percent: time in the "
+         "logging calls on the "
+         "training thread. extra_*_cpu_seconds: CPU of the tracked call minus the untracked one, "
+         "this process "
+         "(includes OpenMP's spin-waiting, which grows with the epoch's length) and the server's "
+         "process "
+         "group (--server-pid)."},
+        {"reps", on_reps},
+        {"on_seconds", on_sum},
+        {"off_seconds", off_sum},
+        {"overhead_percent_per_rep", overhead},
+        {"overhead_percent", overhead_sum},
+        {"epoch_log_seconds", summary(epoch_log_s)},
+        {"flush_seconds", summary(flush_s)},
+        {"run_setup_seconds", summary(setup_s)},
         {"batch_log_seconds", summary(batch_log_s)},
         {"direct_overhead_percent", summary(direct)},
         {"extra_process_cpu_seconds", summary(extra_cpu)},
         {"extra_server_cpu_seconds", server_pid > 0 ? summary(extra_server_cpu) : json(nullptr)},
-        {"epoch_log_only_overhead_percent", epoch_log_share}, {"target_percent", 1.0}}}};
+        {"epoch_log_only_overhead_percent", epoch_log_share},
+        {"target_percent", 1.0}}}};
   if (!out_file.empty()) {
     std::ofstream f(out_file);
     f << j.dump(2) << "\n";
-    if (!f) return fail(mlflow::Status(mlflow::StatusCode::kInternal, "cannot write '" + out_file + "'"));
+    if (!f)
+      return fail(mlflow::Status(mlflow::StatusCode::kInternal, "cannot write '" + out_file + "'"));
   }
 
   auto row = [](const std::string& name, const json& s, const char* unit) {
-    fmt::print("| {} | {:.1f} | {:.1f} | {:.1f} | {} |\n", name, s["min"].get<double>(), s["median"].get<double>(),
-               s["max"].get<double>(), unit);
+    fmt::print("| {} | {:.1f} | {:.1f} | {:.1f} | {} |\n", name, s["min"].get<double>(),
+               s["median"].get<double>(), s["max"].get<double>(), unit);
   };
-  fmt::print("\nSmallCNN, one epoch of {} images, batch {}, {} thread(s), {} reps{}\n", images, config.batch_size,
-             threads, reps, quick ? " (quick: figures mean nothing)" : "");
+  fmt::print("\nSmallCNN, one epoch of {} images, batch {}, {} thread(s), {} reps{}\n", images,
+             config.batch_size, threads, reps, quick ? " (quick: figures mean nothing)" : "");
   fmt::print("| contender | min | median | max | unit |\n|---|---|---|---|---|\n");
   row("C++ trainer (LibTorch " + fm::libtorch_version() + ")", cpp_sum, "images/s");
   row("PyTorch in Python (torch " + py_info.value("torch_version", "?") + ")", py_sum, "images/s");
@@ -487,23 +567,38 @@ int main(int argc, char** argv) {
         return v;
       }()),
       "images/s");
-  fmt::print("\nC++ / Python: x{:.3f} (median of per-rep ratios; min {:.3f}, max {:.3f}; target >= 1.2)\n",
-             ratio_sum["median"].get<double>(), ratio_sum["min"].get<double>(), ratio_sum["max"].get<double>());
-  fmt::print("Tracking overhead: {:+.2f}% of the epoch (median of per-rep differences; min {:+.2f}%, max {:+.2f}%; "
-             "target <= 1%)\n",
-             overhead_sum["median"].get<double>(), overhead_sum["min"].get<double>(), overhead_sum["max"].get<double>());
-  fmt::print("  per-epoch log_epoch call alone: {:.1f} ms ({:.3f}% of the epoch); flush of {} batch_loss values "
-             "after the epoch: {:.1f} ms\n",
-             1000 * summary(epoch_log_s)["median"].get<double>(), epoch_log_share, batches,
-             1000 * summary(flush_s)["median"].get<double>());
-  fmt::print("  on the training thread: {} log_metric calls {:.2f} ms in all; with log_epoch and flush {:.3f}% of the "
-             "epoch (direct cost; the rest of the wall-clock difference is CPU taken by the logger's worker and the "
-             "server, and noise)\n",
-             batches, 1000 * summary(batch_log_s)["median"].get<double>(), summary(direct)["median"].get<double>());
-  fmt::print("  run setup before the epoch (start the run, attach the async logger): {:.1f} ms, not counted\n",
-             1000 * summary(setup_s)["median"].get<double>());
-  fmt::print("  extra CPU while tracking: {:.2f} s in this process{}\n", summary(extra_cpu)["median"].get<double>(),
-             server_pid > 0 ? fmt::format(", {:.2f} s in the server", summary(extra_server_cpu)["median"].get<double>())
+  fmt::print(
+      "\nC++ / Python: x{:.3f} (median of per-rep ratios; min {:.3f}, max {:.3f}; target >= 1.2)\n",
+      ratio_sum["median"].get<double>(), ratio_sum["min"].get<double>(),
+      ratio_sum["max"].get<double>());
+  fmt::print(
+      "Tracking overhead: {:+.2f}% of the epoch (median of per-rep differences; min {:+.2f}%, max "
+      "{:+.2f}%; "
+      "target <= 1%)\n",
+      overhead_sum["median"].get<double>(), overhead_sum["min"].get<double>(),
+      overhead_sum["max"].get<double>());
+  fmt::print(
+      "  per-epoch log_epoch call alone: {:.1f} ms ({:.3f}% of the epoch); flush of {} batch_loss "
+      "values "
+      "after the epoch: {:.1f} ms\n",
+      1000 * summary(epoch_log_s)["median"].get<double>(), epoch_log_share, batches,
+      1000 * summary(flush_s)["median"].get<double>());
+  fmt::print(
+      "  on the training thread: {} log_metric calls {:.2f} ms in all; with log_epoch and flush "
+      "{:.3f}% of the "
+      "epoch (direct cost; the rest of the wall-clock difference is CPU taken by the logger's "
+      "worker and the "
+      "server, and noise)\n",
+      batches, 1000 * summary(batch_log_s)["median"].get<double>(),
+      summary(direct)["median"].get<double>());
+  fmt::print(
+      "  run setup before the epoch (start the run, attach the async logger): {:.1f} ms, not "
+      "counted\n",
+      1000 * summary(setup_s)["median"].get<double>());
+  fmt::print("  extra CPU while tracking: {:.2f} s in this process{}\n",
+             summary(extra_cpu)["median"].get<double>(),
+             server_pid > 0 ? fmt::format(", {:.2f} s in the server",
+                                          summary(extra_server_cpu)["median"].get<double>())
                             : std::string(" (--server-pid adds the server's)"));
   fmt::print("Load average at start {} and end {}\n", load_start.dump(), load_end.dump());
   return 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What fmnist_eda records in its MLflow run: params, metrics, verdict tags, dataset inputs and the files.
+// What fmnist_eda records in its MLflow run: params, metrics, verdict tags, dataset inputs and the
+// files.
 #pragma once
 
 #include <map>

@@ -15,6 +15,7 @@ Status prepare_out_dir(const std::string& dir);
 
 /// Copies `files` (names) from `from` into `to`, replacing files of the same name.
 /// kFailedPrecondition naming the file that could not be copied.
-Status copy_files(const std::vector<std::string>& files, const std::string& from, const std::string& to);
+Status copy_files(const std::vector<std::string>& files, const std::string& from,
+                  const std::string& to);
 
 }  // namespace mlflow::apps

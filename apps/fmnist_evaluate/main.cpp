@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// fmnist_evaluate: a model from a directory, a run or the registry, evaluated on the Fashion-MNIST test set.
+// fmnist_evaluate: a model from a directory, a run or the registry, evaluated on the Fashion-MNIST
+// test set.
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -10,16 +11,16 @@
 #include <nlohmann/json.hpp>
 
 #include "app_support.h"
-#include "fmnist/fmnist_lineage.h"
-#include "mlflow/training/dataset_lineage.h"
 #include "fmnist/fmnist_data.h"
+#include "fmnist/fmnist_lineage.h"
 #include "fmnist/fmnist_tensors.h"
-#include "mlflow/libtorch/model_store.h"
-#include "mlflow/training/staging_dir.h"
 #include "fmnist/trainer.h"
-#include "mlflow/training/mlmodel.h"
-#include "mlflow/training/training_logger.h"
+#include "mlflow/libtorch/model_store.h"
 #include "mlflow/local_server.h"
+#include "mlflow/training/dataset_lineage.h"
+#include "mlflow/training/mlmodel.h"
+#include "mlflow/training/staging_dir.h"
+#include "mlflow/training/training_logger.h"
 
 namespace {
 
@@ -67,13 +68,16 @@ ml::LocalModel bare_weights_model(const Args& args) {
 
 bool is_bare_weights_file(const std::string& path) {
   std::error_code ec;
-  return std::filesystem::is_regular_file(path, ec) && std::filesystem::path(path).filename() != training::kMlmodelFileName;
+  return std::filesystem::is_regular_file(path, ec) &&
+         std::filesystem::path(path).filename() != training::kMlmodelFileName;
 }
 
 // Records an evaluation run: the model it evaluated, the test data set, test metrics and artifacts.
-mlflow::Status log_evaluation_run(mlflow::MlflowClient& client, const Args& args, const ml::LocalModel& model,
-                                  const std::string& data_dir, const fm::FmnistSplits& data,
-                                  const training::ClassificationReport& report, double loss, std::string& run_id) {
+mlflow::Status log_evaluation_run(mlflow::MlflowClient& client, const Args& args,
+                                  const ml::LocalModel& model, const std::string& data_dir,
+                                  const fm::FmnistSplits& data,
+                                  const training::ClassificationReport& report, double loss,
+                                  std::string& run_id) {
   mlflow::RunOptions options;
   options.experiment_name = args.experiment;
   options.run_name = args.run_name;
@@ -88,7 +92,8 @@ mlflow::Status log_evaluation_run(mlflow::MlflowClient& client, const Args& args
                                                   {"model_id", model.model_id},
                                                   {"architecture", model.flavor.architecture},
                                                   {"data_dir", data_dir}}));
-    auto inputs = fm::fmnist_dataset_inputs(data_dir, {}, {data.train.size(), data.validation.size(), data.test.size()});
+    auto inputs = fm::fmnist_dataset_inputs(
+        data_dir, {}, {data.train.size(), data.validation.size(), data.test.size()});
     if (!inputs.ok()) return inputs.status();
     std::vector<mlflow::DatasetInput> test_only = {inputs->back()};
     std::vector<std::string> model_ids;
@@ -108,26 +113,35 @@ mlflow::Status log_evaluation_run(mlflow::MlflowClient& client, const Args& args
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Evaluates a Fashion-MNIST model on the 10 000 test images: accuracy, per-class precision/recall/F1\n"
-               "and the confusion matrix. With --log, records an evaluation run with the same artifacts as training.",
-               "fmnist_evaluate"};
+  CLI::App app{
+      "Evaluates a Fashion-MNIST model on the 10 000 test images: accuracy, per-class "
+      "precision/recall/F1\n"
+      "and the confusion matrix. With --log, records an evaluation run with the same artifacts as "
+      "training.",
+      "fmnist_evaluate"};
   Args args;
   app.add_option("model", args.model,
-                 "the model: runs:/RUN_ID/model, models:/MODEL_ID, models:/NAME/VERSION, models:/NAME@ALIAS,\n"
+                 "the model: runs:/RUN_ID/model, models:/MODEL_ID, models:/NAME/VERSION, "
+                 "models:/NAME@ALIAS,\n"
                  "a directory with an MLmodel file, or a weights file (with --architecture)")
       ->required();
-  app.add_option("--architecture", args.architecture, "for a bare weights file: small_cnn or mobilenet_v2")
+  app.add_option("--architecture", args.architecture,
+                 "for a bare weights file: small_cnn or mobilenet_v2")
       ->check(CLI::IsMember({fm::kSmallCnn, fm::kMobileNetV2}));
   app.add_option("--width-multiplier,--width_multiplier", args.width_multiplier,
                  "for a bare mobilenet_v2 weights file (default 1.0)");
-  app.add_option("--data-dir,--data_dir", args.data_dir, "directory of the Fashion-MNIST IDX files");
-  app.add_option("--threads", args.threads, "intra-op threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  app.add_option("--data-dir,--data_dir", args.data_dir,
+                 "directory of the Fashion-MNIST IDX files");
+  app.add_option("--threads", args.threads, "intra-op threads (0 = all cores)")
+      ->check(CLI::Range(0, 1024));
   app.add_flag("--log", args.log, "record an evaluation run in MLflow");
-  app.add_option("--experiment", args.experiment, "with --log: experiment of the run (default fashion-mnist)");
+  app.add_option("--experiment", args.experiment,
+                 "with --log: experiment of the run (default fashion-mnist)");
   app.add_option("--run-name", args.run_name, "with --log: name of the run (default evaluate)");
   app.add_flag("-q,--quiet", args.quiet, "print only the accuracy");
-  app.footer("Model URIs and --log use MLFLOW_TRACKING_URI (unset: local mode over ./mlflow.db).\n"
-             "Exit codes: 0 ok, 1 server or evaluation failure, 2 bad usage or input.");
+  app.footer(
+      "Model URIs and --log use MLFLOW_TRACKING_URI (unset: local mode over ./mlflow.db).\n"
+      "Exit codes: 0 ok, 1 server or evaluation failure, 2 bad usage or input.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -147,27 +161,34 @@ int main(int argc, char** argv) {
   }
   auto scratch = training::StagingDir::make("fmnist-evaluate");
   if (!scratch.ok()) return fail(kExitFailed, scratch.status().message());
-  auto model = mlflow::is_model_uri(args.model)         ? ml::fetch_model(*client, args.model, scratch->file("model"))
-               : is_bare_weights_file(args.model) ? mlflow::StatusOr<ml::LocalModel>(bare_weights_model(args))
-                                                  : ml::open_local_model(args.model);
+  auto model = mlflow::is_model_uri(args.model)
+                   ? ml::fetch_model(*client, args.model, scratch->file("model"))
+               : is_bare_weights_file(args.model)
+                   ? mlflow::StatusOr<ml::LocalModel>(bare_weights_model(args))
+                   : ml::open_local_model(args.model);
   if (!model.ok()) return fail(exit_code_for(model.status()), model.status().to_string());
 
-  auto eval = fm::evaluate_saved_model({model->flavor.config_json, model->weights_path}, *data, args.threads);
+  auto eval = fm::evaluate_saved_model({model->flavor.config_json, model->weights_path}, *data,
+                                       args.threads);
   if (!eval.ok()) return fail(exit_code_for(eval.status()), eval.status().to_string());
-  auto report = training::make_classification_report(eval->predictions, eval->labels, model->flavor.class_names);
+  auto report = training::make_classification_report(eval->predictions, eval->labels,
+                                                     model->flavor.class_names);
   if (!report.ok()) return fail(kExitFailed, report.status().to_string());
 
   if (args.quiet) {
     fmt::print("{:.4f}\n", report->accuracy);
   } else {
-    fmt::print("model {} ({}, {} test images)\n\n", args.model, model->flavor.architecture, report->total);
-    fmt::print("test accuracy {:.2f}%  macro F1 {:.4f}  test loss {:.4f}\n\n", 100 * report->accuracy,
-               report->macro_f1, eval->loss);
-    fmt::print("{}\n{}", training::format_classification_table(*report), training::format_confusion_matrix(*report));
+    fmt::print("model {} ({}, {} test images)\n\n", args.model, model->flavor.architecture,
+               report->total);
+    fmt::print("test accuracy {:.2f}%  macro F1 {:.4f}  test loss {:.4f}\n\n",
+               100 * report->accuracy, report->macro_f1, eval->loss);
+    fmt::print("{}\n{}", training::format_classification_table(*report),
+               training::format_confusion_matrix(*report));
   }
   if (args.log) {
     std::string run_id;
-    auto s = log_evaluation_run(*client, args, *model, data_dir, *data, *report, eval->loss, run_id);
+    auto s =
+        log_evaluation_run(*client, args, *model, data_dir, *data, *report, eval->loss, run_id);
     if (!s.ok()) return fail(kExitFailed, "logging the evaluation run: " + s.to_string());
     if (!args.quiet) fmt::print("\nevaluation run {}\n", run_id);
   }

@@ -113,8 +113,9 @@ void add_sync_command(CLI::App& app, Context& ctx) {
       "Replay a spool directory (an offline:PATH logger's, or what crashed processes left) into a "
       "server. Safe to interrupt and run again: nothing is lost or logged twice.");
   cmd->add_option("PATH", args->path, "Spool directory (the PATH of offline:PATH)")->required();
-  cmd->add_option("--to", args->to, "Tracking server to replay into (default: --tracking-uri / "
-                                    "MLFLOW_TRACKING_URI)");
+  cmd->add_option("--to", args->to,
+                  "Tracking server to replay into (default: --tracking-uri / "
+                  "MLFLOW_TRACKING_URI)");
   cmd->add_flag("--force", args->force,
                 "Also replay sessions whose runs already have ids on another server (a crashed "
                 "online logger's, or one partly synced elsewhere); without it they are refused "

@@ -16,9 +16,9 @@
 namespace mlflow::apps {
 
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;          ///< the work, a trial or the server failed
-inline constexpr int kExitUsage = 2;           ///< bad usage or input, caught before anything was created
-inline constexpr int kExitTrialsFailed = 3;    ///< sweep_runner: it ran, but trials failed
+inline constexpr int kExitFailed = 1;  ///< the work, a trial or the server failed
+inline constexpr int kExitUsage = 2;   ///< bad usage or input, caught before anything was created
+inline constexpr int kExitTrialsFailed = 3;   ///< sweep_runner: it ran, but trials failed
 inline constexpr int kExitInterrupted = 130;  ///< Ctrl-C or SIGTERM
 
 /// The exit code for a failed Status: kInvalidArgument raised client-side (no HTTP response) is

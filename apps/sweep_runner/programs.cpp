@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The programs sweep specs may name, and where fmnist_train is: found at run time (beside sweep_runner
-// when installed, in the build tree's apps/fmnist_train/ otherwise), so no build path is compiled in.
+// The programs sweep specs may name, and where fmnist_train is: found at run time (beside
+// sweep_runner when installed, in the build tree's apps/fmnist_train/ otherwise), so no build path
+// is compiled in.
 #include "programs.h"
 
 #include <unistd.h>
@@ -36,8 +37,10 @@ sw::ProgramTable sweep_programs(const char* argv0) {
   sw::ProgramDef train;
   train.name = "fmnist_train";
   train.executable = find_fmnist_train(argv0);
-  train.unavailable = "fmnist_train was not found next to sweep_runner; set MLFLOW_CPP_FMNIST_TRAIN to its path";
-  train.threads_param = "threads";  // results depend on the thread count, so a trial's is pinned and logged
+  train.unavailable =
+      "fmnist_train was not found next to sweep_runner; set MLFLOW_CPP_FMNIST_TRAIN to its path";
+  train.threads_param =
+      "threads";  // results depend on the thread count, so a trial's is pinned and logged
   train.experiment_param = "experiment";
   train.logs_params = true;  // every effective setting, defaults included
 

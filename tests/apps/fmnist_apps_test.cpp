@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Runs the built fmnist_train and fmnist_evaluate against the test server: usage errors create no run, a short
-// training run is evaluated back from MLflow, SIGTERM during feature extraction ends the run at once.
+// Runs the built fmnist_train and fmnist_evaluate against the test server: usage errors create no
+// run, a short training run is evaluated back from MLflow, SIGTERM during feature extraction ends
+// the run at once.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -27,7 +28,9 @@ using mlflow::testing::write_file;
 
 namespace {
 
-ProcessResult train(const std::vector<std::string>& args) { return run_process(FMNIST_TRAIN_PATH, args, server_env()); }
+ProcessResult train(const std::vector<std::string>& args) {
+  return run_process(FMNIST_TRAIN_PATH, args, server_env());
+}
 ProcessResult evaluate(const std::vector<std::string>& args) {
   return run_process(FMNIST_EVALUATE_PATH, args, server_env());
 }
@@ -37,8 +40,9 @@ ProcessResult evaluate(const std::vector<std::string>& args) {
 TEST_CASE("fmnist_train: --help lists every setting") {
   const auto r = train({"--help"});
   CHECK(r.exit_code == 0);
-  for (const char* key : {"--batch_size", "--learning_rate", "--max_epochs", "--optimizer", "--frozen_backbone",
-                          "--backbone_weights", "--early_stopping_patience", "--augmentation", "--config"}) {
+  for (const char* key :
+       {"--batch_size", "--learning_rate", "--max_epochs", "--optimizer", "--frozen_backbone",
+        "--backbone_weights", "--early_stopping_patience", "--augmentation", "--config"}) {
     CHECK_MESSAGE(r.out.find(key) != std::string::npos, key);
   }
 }
@@ -50,24 +54,26 @@ TEST_CASE("fmnist_train: bad input exits 2 with a clear error and creates no run
   };
   TempDir dir;
   write_file(dir.path() + "/bad.yaml", "batch_size: 64\nmodel: resnet\n");
-  for (const Case& c : {Case{{"--batch_size", "0"}, "batch_size"}, Case{{"--learning_rate", "-1"}, "learning_rate"},
-                        Case{{"--model", "resnet"}, "resnet"}, Case{{"--no-such-flag", "1"}, "no-such-flag"},
-                        Case{{"--config", dir.path() + "/bad.yaml"}, "bad.yaml:2"},
-                        Case{{"--data_dir", dir.path()}, "train-images-idx3-ubyte.gz"}}) {
+  for (const Case& c :
+       {Case{{"--batch_size", "0"}, "batch_size"}, Case{{"--learning_rate", "-1"}, "learning_rate"},
+        Case{{"--model", "resnet"}, "resnet"}, Case{{"--no-such-flag", "1"}, "no-such-flag"},
+        Case{{"--config", dir.path() + "/bad.yaml"}, "bad.yaml:2"},
+        Case{{"--data_dir", dir.path()}, "train-images-idx3-ubyte.gz"}}) {
     mlflow::testing::check_usage_error(FMNIST_TRAIN_PATH, "fmnist_train", c.args, c.expected);
   }
 }
 
 TEST_CASE("fmnist_train then fmnist_evaluate: the logged model is evaluated back from MLflow") {
   const std::string experiment = unique_name("fmnist-apps");
-  const auto t = train({"--experiment", experiment, "--train_limit", "500", "--max_epochs", "1", "--threads", "2",
-                        "--quiet"});
+  const auto t = train({"--experiment", experiment, "--train_limit", "500", "--max_epochs", "1",
+                        "--threads", "2", "--quiet"});
   INFO(t.err);
   REQUIRE(t.exit_code == 0);
   const std::string run_id = t.out.substr(0, t.out.find('\n'));
   REQUIRE(run_id.size() == 32);
 
-  const auto e = evaluate({"runs:/" + run_id + "/model", "--threads", "2", "--log", "--experiment", experiment});
+  const auto e = evaluate(
+      {"runs:/" + run_id + "/model", "--threads", "2", "--log", "--experiment", experiment});
   INFO(e.err);
   REQUIRE(e.exit_code == 0);
   CHECK(e.out.find("test accuracy") != std::string::npos);
@@ -110,8 +116,9 @@ std::string run_id_of(const ProcessResult& r) { return r.out.substr(0, r.out.fin
 
 TEST_CASE("fmnist_train: the same settings in two processes log exactly the same metrics") {
   const std::string experiment = unique_name("fmnist-repro");
-  const std::vector<std::string> args = {"--experiment", experiment, "--train_limit", "600", "--max_epochs", "2",
-                                         "--threads", "2", "--seed", "7", "--quiet"};
+  const std::vector<std::string> args = {"--experiment", experiment, "--train_limit", "600",
+                                         "--max_epochs", "2",        "--threads",     "2",
+                                         "--seed",       "7",        "--quiet"};
   const auto a = train(args);
   const auto b = train(args);
   INFO(a.err, b.err);
@@ -123,19 +130,31 @@ TEST_CASE("fmnist_train: the same settings in two processes log exactly the same
   CHECK(ma == untimed_metrics(run_id_of(b)));
 }
 
-TEST_CASE("fmnist_train: a SimCLR checkpoint ships, is imported with its history and feeds frozen runs' cache") {
+TEST_CASE(
+    "fmnist_train: a SimCLR checkpoint ships, is imported with its history and feeds frozen runs' "
+    "cache") {
   TempDir dir;
   const std::string experiment = unique_name("fmnist-ship");
   const std::string cache = dir.path() + "/cache", checkpoint = dir.path() + "/backbone";
-  const std::vector<std::string> common = {"--experiment", experiment, "--model", "mobilenet_v2",
-                                           "--width_multiplier", "0.25", "--train_limit", "512", "--threads", "2",
-                                           "--feature-cache-dir", cache, "--quiet"};
+  const std::vector<std::string> common = {"--experiment",
+                                           experiment,
+                                           "--model",
+                                           "mobilenet_v2",
+                                           "--width_multiplier",
+                                           "0.25",
+                                           "--train_limit",
+                                           "512",
+                                           "--threads",
+                                           "2",
+                                           "--feature-cache-dir",
+                                           cache,
+                                           "--quiet"};
   auto with = [&](std::vector<std::string> extra) {
     extra.insert(extra.end(), common.begin(), common.end());
     return extra;
   };
-  const auto pre = train(with({"--task", "simclr", "--max_epochs", "1", "--batch_size", "128", "--no-register",
-                               "--save-checkpoint", checkpoint}));
+  const auto pre = train(with({"--task", "simclr", "--max_epochs", "1", "--batch_size", "128",
+                               "--no-register", "--save-checkpoint", checkpoint}));
   INFO(pre.err);
   REQUIRE(pre.exit_code == 0);
   const auto imported = train(with({"--task", "simclr", "--max_epochs", "0", "--batch_size", "128",
@@ -151,32 +170,36 @@ TEST_CASE("fmnist_train: a SimCLR checkpoint ships, is imported with its history
   auto run = client.get_run(run_id_of(imported));
   REQUIRE(run.ok());
   bool has_digest = false;
-  for (const auto& p : run->data.params) has_digest = has_digest || (p.key == "initial_weights_sha256" && p.value.size() == 64);
+  for (const auto& p : run->data.params)
+    has_digest = has_digest || (p.key == "initial_weights_sha256" && p.value.size() == 64);
   CHECK(has_digest);
 
   // A frozen run on that backbone finds the probe's features in the cache.
-  const auto frozen = train(with({"--frozen_backbone", "true", "--max_epochs", "1", "--backbone_weights",
-                                  "runs:/" + run_id_of(imported) + "/model"}));
+  const auto frozen =
+      train(with({"--frozen_backbone", "true", "--max_epochs", "1", "--backbone_weights",
+                  "runs:/" + run_id_of(imported) + "/model"}));
   INFO(frozen.err);
   REQUIRE(frozen.exit_code == 0);
   CHECK(untimed_metrics(run_id_of(frozen)).at("feature_cache_hit@0") == 1.0);
 
   // Weights that do not match their recorded digest are refused, naming the file.
   write_file(checkpoint + "/model.pt", "tampered");
-  const auto tampered = train(with({"--task", "simclr", "--max_epochs", "0", "--initial_weights", checkpoint,
-                                    "--no-register"}));
+  const auto tampered = train(with(
+      {"--task", "simclr", "--max_epochs", "0", "--initial_weights", checkpoint, "--no-register"}));
   CHECK(tampered.exit_code != 0);
   CHECK(tampered.err.find("model.pt") != std::string::npos);
 }
 
-TEST_CASE("fmnist_train: SIGTERM while the frozen backbone's features are computed ends the run KILLED within 2 s") {
+TEST_CASE(
+    "fmnist_train: SIGTERM while the frozen backbone's features are computed ends the run KILLED "
+    "within 2 s") {
   TempDir dir;
   const std::string experiment = unique_name("fmnist-sigterm");
   // MobileNetV2's features of all 70,000 images, a fresh cache: tens of seconds of extraction.
   mlflow::testing::BackgroundProcess p(
       FMNIST_TRAIN_PATH,
-      {"--experiment", experiment, "--model", "mobilenet_v2", "--frozen_backbone", "true", "--max_epochs", "1",
-       "--threads", "1", "--feature-cache-dir", dir.path() + "/cache"},
+      {"--experiment", experiment, "--model", "mobilenet_v2", "--frozen_backbone", "true",
+       "--max_epochs", "1", "--threads", "1", "--feature-cache-dir", dir.path() + "/cache"},
       server_env(), dir.path() + "/out.log");
   auto wait_for = [&](const std::function<bool()>& done, std::chrono::seconds limit) {
     const auto until = std::chrono::steady_clock::now() + limit;
@@ -187,15 +210,18 @@ TEST_CASE("fmnist_train: SIGTERM while the frozen backbone's features are comput
     return true;
   };
   // The run line comes once the data is loaded and the run created; the features are computed next.
-  REQUIRE(wait_for([&] { return p.output().find("epochs at most") != std::string::npos || !p.running(); },
-                   std::chrono::seconds(120)));
+  REQUIRE(wait_for(
+      [&] { return p.output().find("epochs at most") != std::string::npos || !p.running(); },
+      std::chrono::seconds(120)));
   REQUIRE(p.running());
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  REQUIRE_MESSAGE(p.output().find("epoch 1/1") == std::string::npos, "training started before the signal");
+  REQUIRE_MESSAGE(p.output().find("epoch 1/1") == std::string::npos,
+                  "training started before the signal");
   const auto sent = std::chrono::steady_clock::now();
   ::kill(static_cast<pid_t>(p.pid()), SIGTERM);
   const bool exited = wait_for([&] { return !p.running(); }, std::chrono::seconds(30));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
   const std::string out = p.output();
   INFO(out);
   MESSAGE("fmnist_train exited ", seconds, " s after SIGTERM");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Runs the built fmnist_eda on generated IDX files against the test server: the run has every artifact, the
-// metrics and the trainer's dataset inputs; bad input exits 2 and creates no run; a failure after the start ends
-// the run FAILED.
+// Runs the built fmnist_eda on generated IDX files against the test server: the run has every
+// artifact, the metrics and the trainer's dataset inputs; bad input exits 2 and creates no run; a
+// failure after the start ends the run FAILED.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "idx_test_files.h"
 #include "fmnist/fmnist_lineage.h"
+#include "idx_test_files.h"
 #include "mlflow/training/dataset_lineage.h"
 #include "support/fault_proxy.h"
 #include "support/process.h"
@@ -30,11 +30,14 @@ using mlflow::testing::write_file;
 
 namespace {
 
-const std::vector<std::string> kFiles = {"class_distribution.png", "sample_grid.png",     "pixel_histogram.png",
-                                         "class_mean_images.png",  "pca_scatter.png",     "pca_explained_variance.png",
+const std::vector<std::string> kFiles = {"class_distribution.png", "sample_grid.png",
+                                         "pixel_histogram.png",    "class_mean_images.png",
+                                         "pca_scatter.png",        "pca_explained_variance.png",
                                          "summary.json",           "eda_report.html"};
 
-ProcessResult eda(const std::vector<std::string>& args) { return run_process(FMNIST_EDA_PATH, args, server_env()); }
+ProcessResult eda(const std::vector<std::string>& args) {
+  return run_process(FMNIST_EDA_PATH, args, server_env());
+}
 
 std::optional<double> metric(const mlflow::Run& run, const std::string& key) {
   for (const auto& m : run.data.metrics) {
@@ -48,7 +51,8 @@ std::optional<double> metric(const mlflow::Run& run, const std::string& key) {
 TEST_CASE("fmnist_eda: --help names the flags") {
   const auto r = eda({"--help"});
   CHECK(r.exit_code == 0);
-  for (const char* flag : {"--sample-size", "--all", "--seed", "--data-dir", "--experiment", "--out", "--split-seed"}) {
+  for (const char* flag : {"--sample-size", "--all", "--seed", "--data-dir", "--experiment",
+                           "--out", "--split-seed"}) {
     CHECK_MESSAGE(r.out.find(flag) != std::string::npos, flag);
   }
 }
@@ -57,8 +61,8 @@ TEST_CASE("fmnist_eda: the run eda has every artifact, the metrics and the datas
   TempDir data, out;
   mlflow::testing::write_fmnist_dir(data.path(), 200, 100);
   const std::string experiment = unique_name("fmnist-eda");
-  const auto r = eda({"--data-dir", data.path(), "--sample-size", "60", "--experiment", experiment, "--out",
-                      out.path() + "/report", "--quiet"});
+  const auto r = eda({"--data-dir", data.path(), "--sample-size", "60", "--experiment", experiment,
+                      "--out", out.path() + "/report", "--quiet"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const std::string run_id = r.out.substr(0, r.out.find('\n'));
@@ -93,19 +97,23 @@ TEST_CASE("fmnist_eda: the run eda has every artifact, the metrics and the datas
     CHECK_MESSAGE(html->find("alt=\"" + kFiles[i] + "\"") != std::string::npos, kFiles[i]);
   }
 
-  for (const char* key : {"train_class_imbalance", "test_class_imbalance", "train_pixel_mean", "train_pixel_std",
-                          "test_pixel_mean", "test_pixel_std", "normalisation_mean_difference",
-                          "pca_explained_variance_pc1", "pca_explained_variance_2d", "drift_class_frequency_psi",
-                          "drift_pixel_intensity_psi", "drift_pixel_intensity_ks", "drift_level"}) {
+  for (const char* key :
+       {"train_class_imbalance", "test_class_imbalance", "train_pixel_mean", "train_pixel_std",
+        "test_pixel_mean", "test_pixel_std", "normalisation_mean_difference",
+        "pca_explained_variance_pc1", "pca_explained_variance_2d", "drift_class_frequency_psi",
+        "drift_pixel_intensity_psi", "drift_pixel_intensity_ks", "drift_level"}) {
     CHECK_MESSAGE(metric(*run, key).has_value(), key);
   }
   CHECK(metric(*run, "train_images_analysed") == 60.0);
   bool sample_param = false;
-  for (const auto& p : run->data.params) sample_param = sample_param || (p.key == "sample_size" && p.value == "60");
+  for (const auto& p : run->data.params)
+    sample_param = sample_param || (p.key == "sample_size" && p.value == "60");
   CHECK(sample_param);
-  CHECK(mlflow::find_value(run->data.tags, "eda.drift_verdict") == j["drift"]["verdict"].get<std::string>());
+  CHECK(mlflow::find_value(run->data.tags, "eda.drift_verdict") ==
+        j["drift"]["verdict"].get<std::string>());
 
-  // The same data versions as a training run with the trainer's default split: same names and digests.
+  // The same data versions as a training run with the trainer's default split: same names and
+  // digests.
   auto expected = mlflow::fmnist::fmnist_dataset_inputs(data.path(), {}, {160, 40, 100});
   REQUIRE(expected.ok());
   REQUIRE(run->dataset_inputs.size() == expected->size());
@@ -129,18 +137,23 @@ TEST_CASE("fmnist_eda: bad input exits 2 naming the file or flag and creates no 
     std::string expected;
   };
   const std::vector<Case> cases = {
-      {{"--data-dir", scratch.path() + "/missing"}, scratch.path() + "/missing/train-images-idx3-ubyte.gz"},
+      {{"--data-dir", scratch.path() + "/missing"},
+       scratch.path() + "/missing/train-images-idx3-ubyte.gz"},
       {{"--data-dir", corrupt.path()}, corrupt.path() + "/t10k-images-idx3-ubyte.gz"},
-      {{"--data-dir", data.path(), "--sample-size", "35"}, "--sample-size 35 is larger than the test split"},
-      {{"--data-dir", data.path(), "--sample-size", "10", "--out", scratch.path() + "/a-file/out"}, "--out"},
+      {{"--data-dir", data.path(), "--sample-size", "35"},
+       "--sample-size 35 is larger than the test split"},
+      {{"--data-dir", data.path(), "--sample-size", "10", "--out", scratch.path() + "/a-file/out"},
+       "--out"},
       {{"--data-dir", data.path(), "--sample-size", "0"}, "--sample-size"},
       {{"--data-dir", data.path(), "--all", "--sample-size", "10"}, "--all"},
   };
-  for (const Case& c : cases) mlflow::testing::check_usage_error(FMNIST_EDA_PATH, "fmnist_eda", c.args, c.expected);
+  for (const Case& c : cases)
+    mlflow::testing::check_usage_error(FMNIST_EDA_PATH, "fmnist_eda", c.args, c.expected);
   // Bad data with --out: the --out directory is not created either.
-  mlflow::testing::check_usage_error(FMNIST_EDA_PATH, "fmnist_eda",
-                                     {"--data-dir", corrupt.path(), "--out", scratch.path() + "/new-out"},
-                                     corrupt.path() + "/t10k-images-idx3-ubyte.gz");
+  mlflow::testing::check_usage_error(
+      FMNIST_EDA_PATH, "fmnist_eda",
+      {"--data-dir", corrupt.path(), "--out", scratch.path() + "/new-out"},
+      corrupt.path() + "/t10k-images-idx3-ubyte.gz");
   CHECK_FALSE(std::filesystem::exists(scratch.path() + "/new-out"));
 }
 
@@ -148,12 +161,13 @@ TEST_CASE("fmnist_eda: a failure after the run started ends it FAILED with the r
   TempDir data;
   mlflow::testing::write_fmnist_dir(data.path(), 30, 30);
   // Every artifact upload fails; the params, metrics and the run's end still reach the server.
-  auto proxy = mlflow::testing::FaultProxy::start(mlflow::testing::server_url(),
-                                                  {"--faults", "500:1", "--fault-paths", "mlflow-artifacts"});
+  auto proxy = mlflow::testing::FaultProxy::start(
+      mlflow::testing::server_url(), {"--faults", "500:1", "--fault-paths", "mlflow-artifacts"});
   const std::string experiment = unique_name("fmnist-eda-fail");
-  const auto r = run_process(FMNIST_EDA_PATH,
-                             {"--data-dir", data.path(), "--sample-size", "20", "--experiment", experiment},
-                             {"MLFLOW_TRACKING_URI=" + proxy.url(), "MLFLOW_HTTP_REQUEST_MAX_RETRIES=0"});
+  const auto r =
+      run_process(FMNIST_EDA_PATH,
+                  {"--data-dir", data.path(), "--sample-size", "20", "--experiment", experiment},
+                  {"MLFLOW_TRACKING_URI=" + proxy.url(), "MLFLOW_HTTP_REQUEST_MAX_RETRIES=0"});
   INFO(r.err);
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("uploading the pictures and report") != std::string::npos);

@@ -32,9 +32,10 @@ using CtlResult = mlflow::testing::ProcessResult;
 
 /// Runs mlflowctl with `args`, MLFLOW_TRACKING_URI set to `tracking_uri` and one retry at most.
 CtlResult run_ctl_at(const std::string& tracking_uri, const std::vector<std::string>& args) {
-  return mlflow::testing::run_process(MLFLOWCTL_PATH, args,
-                                      {"MLFLOW_TRACKING_URI=" + tracking_uri, "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1",
-                                       "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=0.1"});
+  return mlflow::testing::run_process(
+      MLFLOWCTL_PATH, args,
+      {"MLFLOW_TRACKING_URI=" + tracking_uri, "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1",
+       "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=0.1"});
 }
 
 CtlResult run_ctl(const std::vector<std::string>& args) { return run_ctl_at(server_url(), args); }

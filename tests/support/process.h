@@ -18,8 +18,9 @@ struct ProcessResult {
 /// `s` quoted for /bin/sh.
 std::string shell_quote(const std::string& s);
 
-/// Runs `exe args...` through /bin/sh with `env` ("NAME=value" entries) added to the environment and
-/// stdin from /dev/null. Fails the current test (REQUIRE) when the program cannot be run or is killed.
+/// Runs `exe args...` through /bin/sh with `env` ("NAME=value" entries) added to the environment
+/// and stdin from /dev/null. Fails the current test (REQUIRE) when the program cannot be run or is
+/// killed.
 ProcessResult run_process(const std::string& exe, const std::vector<std::string>& args,
                           const std::vector<std::string>& env = {});
 

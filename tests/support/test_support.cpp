@@ -120,7 +120,8 @@ StatusOr<HttpResponse> FakeTransport::send(const HttpRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
   requests_.push_back(request);
   if (handler_) return handler_(request);
-  if (queue_.empty()) return Status(StatusCode::kUnavailable, "FakeTransport: no scripted response");
+  if (queue_.empty())
+    return Status(StatusCode::kUnavailable, "FakeTransport: no scripted response");
   auto r = std::move(queue_.front());
   queue_.pop_front();
   return r;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The curl transport against a loopback server: keep-alive reuse, timeouts, Retry-After, bad bodies.
+// The curl transport against a loopback server: keep-alive reuse, timeouts, Retry-After, bad
+// bodies.
 #include <doctest/doctest.h>
 #include <httplib.h>
 
@@ -64,13 +65,14 @@ TEST_CASE("curl transport: sequential requests reuse one keep-alive connection")
   LoopbackServer srv;
   std::set<int> ports;
   std::mutex mu;
-  srv.server().Get("/api/2.0/mlflow/runs/get", [&](const httplib::Request& req, httplib::Response& res) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      ports.insert(req.remote_port);
-    }
-    res.set_content(kRunJson, "application/json");
-  });
+  srv.server().Get("/api/2.0/mlflow/runs/get",
+                   [&](const httplib::Request& req, httplib::Response& res) {
+                     {
+                       std::lock_guard<std::mutex> lock(mu);
+                       ports.insert(req.remote_port);
+                     }
+                     res.set_content(kRunJson, "application/json");
+                   });
   auto c = client_for(srv.url(), fast_retry());
   for (int i = 0; i < 10; ++i) REQUIRE(c.get_run("r1").ok());
   CHECK(ports.size() == 1);
@@ -81,17 +83,18 @@ TEST_CASE("curl transport: 429 with Retry-After is waited out, then succeeds") {
   std::atomic<int> calls{0};
   std::mutex mu;
   std::vector<std::chrono::steady_clock::time_point> at;
-  srv.server().Get("/api/2.0/mlflow/runs/get", [&](const httplib::Request&, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    at.push_back(std::chrono::steady_clock::now());
-    if (calls++ == 0) {
-      res.status = 429;
-      res.set_header("Retry-After", "1");
-      res.set_content("slow down", "text/plain");
-      return;
-    }
-    res.set_content(kRunJson, "application/json");
-  });
+  srv.server().Get("/api/2.0/mlflow/runs/get",
+                   [&](const httplib::Request&, httplib::Response& res) {
+                     std::lock_guard<std::mutex> lock(mu);
+                     at.push_back(std::chrono::steady_clock::now());
+                     if (calls++ == 0) {
+                       res.status = 429;
+                       res.set_header("Retry-After", "1");
+                       res.set_content("slow down", "text/plain");
+                       return;
+                     }
+                     res.set_content(kRunJson, "application/json");
+                   });
   auto c = client_for(srv.url(), fast_retry());
   auto r = c.get_run("r1");
   REQUIRE_MESSAGE(r.ok(), r.status().to_string());
@@ -102,10 +105,11 @@ TEST_CASE("curl transport: 429 with Retry-After is waited out, then succeeds") {
 
 TEST_CASE("curl transport: a stalled server times out and the call ends within its deadline") {
   LoopbackServer srv;
-  srv.server().Get("/api/2.0/mlflow/runs/get", [&](const httplib::Request&, httplib::Response& res) {
-    std::this_thread::sleep_for(1500ms);
-    res.set_content(kRunJson, "application/json");
-  });
+  srv.server().Get("/api/2.0/mlflow/runs/get",
+                   [&](const httplib::Request&, httplib::Response& res) {
+                     std::this_thread::sleep_for(1500ms);
+                     res.set_content(kRunJson, "application/json");
+                   });
   auto retry = fast_retry();
   retry.request_timeout = 300ms;
   retry.max_retries = 1;
@@ -121,11 +125,12 @@ TEST_CASE("curl transport: a stalled server times out and the call ends within i
 TEST_CASE("curl transport: 503 retried up to the limit, then the server's status is reported") {
   LoopbackServer srv;
   std::atomic<int> calls{0};
-  srv.server().Post("/api/2.0/mlflow/runs/log-batch", [&](const httplib::Request&, httplib::Response& res) {
-    ++calls;
-    res.status = 503;
-    res.set_content("<html><h1>503 Service Unavailable</h1></html>", "text/html");
-  });
+  srv.server().Post("/api/2.0/mlflow/runs/log-batch",
+                    [&](const httplib::Request&, httplib::Response& res) {
+                      ++calls;
+                      res.status = 503;
+                      res.set_content("<html><h1>503 Service Unavailable</h1></html>", "text/html");
+                    });
   auto c = client_for(srv.url(), fast_retry());
   auto st = c.log_batch("r1", {{"m", 1.0, 1, 0, {}, {}, {}, {}}});
   CHECK(calls == 4);
@@ -138,24 +143,27 @@ TEST_CASE("curl transport: 503 retried up to the limit, then the server's status
 
 TEST_CASE("curl transport: 200 with malformed JSON is a clear error, not a crash") {
   LoopbackServer srv;
-  srv.server().Get("/api/2.0/mlflow/runs/get", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"run": {"info": {"run_id": "r1")", "application/json");
-  });
+  srv.server().Get("/api/2.0/mlflow/runs/get",
+                   [&](const httplib::Request&, httplib::Response& res) {
+                     res.set_content(R"({"run": {"info": {"run_id": "r1")", "application/json");
+                   });
   auto c = client_for(srv.url(), fast_retry());
   auto r = c.get_run("r1");
   CHECK(r.status().code() == StatusCode::kInternal);
-  CHECK(r.status().message().find("malformed response from GET /api/2.0/mlflow/runs/get") != std::string::npos);
+  CHECK(r.status().message().find("malformed response from GET /api/2.0/mlflow/runs/get") !=
+        std::string::npos);
 }
 
 TEST_CASE("curl transport: credentials go in the Authorization header only") {
   LoopbackServer srv;
   std::string auth, target;
-  srv.server().Get("/api/2.0/mlflow/runs/get", [&](const httplib::Request& req, httplib::Response& res) {
-    auth = req.get_header_value("Authorization");
-    target = req.target;
-    res.status = 403;
-    res.set_content("Permission denied", "text/plain");
-  });
+  srv.server().Get("/api/2.0/mlflow/runs/get",
+                   [&](const httplib::Request& req, httplib::Response& res) {
+                     auth = req.get_header_value("Authorization");
+                     target = req.target;
+                     res.status = 403;
+                     res.set_content("Permission denied", "text/plain");
+                   });
   mlflow::ClientOptions o;
   o.tracking_uri = srv.url();
   o.username = "alice";
@@ -167,5 +175,6 @@ TEST_CASE("curl transport: credentials go in the Authorization header only") {
   CHECK(target.find("secret") == std::string::npos);
   CHECK(r.status().code() == StatusCode::kPermissionDenied);
   CHECK(r.status().to_string().find("hunter2") == std::string::npos);
-  CHECK(r.status().to_string().find("HTTP 403 from GET /api/2.0/mlflow/runs/get") != std::string::npos);
+  CHECK(r.status().to_string().find("HTTP 403 from GET /api/2.0/mlflow/runs/get") !=
+        std::string::npos);
 }

@@ -23,8 +23,8 @@
 namespace mlflow::fmnist {
 namespace {
 
-// Uniform in [lo, hi) from the generator's top 53 bits: the same numbers with every standard library
-// (std::uniform_real_distribution is not specified bit for bit).
+// Uniform in [lo, hi) from the generator's top 53 bits: the same numbers with every standard
+// library (std::uniform_real_distribution is not specified bit for bit).
 double uniform(std::mt19937_64& gen, double lo, double hi) {
   return lo + (hi - lo) * static_cast<double>(gen() >> 11) * 0x1.0p-53;
 }
@@ -35,9 +35,11 @@ at::Tensor float_tensor(std::vector<float>& v, at::IntArrayRef shape) {
 
 }  // namespace
 
-at::Tensor contrastive_view(const at::Tensor& images, std::uint64_t seed, const ViewAugmentation& o) {
+at::Tensor contrastive_view(const at::Tensor& images, std::uint64_t seed,
+                            const ViewAugmentation& o) {
   const std::int64_t b = images.size(0);
-  // Per image: the affine map from output to input coordinates (a crop, maybe mirrored), contrast, brightness.
+  // Per image: the affine map from output to input coordinates (a crop, maybe mirrored), contrast,
+  // brightness.
   std::mt19937_64 gen(seed);
   std::vector<float> theta(static_cast<std::size_t>(b) * 6), contrast(static_cast<std::size_t>(b)),
       brightness(static_cast<std::size_t>(b));
@@ -58,9 +60,12 @@ at::Tensor contrastive_view(const at::Tensor& images, std::uint64_t seed, const 
   }
   // Sampled relative to the background, so that what lies outside the image reads as background.
   const double background = (0.0 - kFmnistPixelMean) / kFmnistPixelStd;
-  const at::Tensor grid = at::affine_grid_generator(float_tensor(theta, {b, 2, 3}), images.sizes(), false);
-  const at::Tensor moved = at::grid_sampler(images - background, grid, /*bilinear*/ 0, /*zeros*/ 0, false);
-  return moved * float_tensor(contrast, {b, 1, 1, 1}) + background + float_tensor(brightness, {b, 1, 1, 1});
+  const at::Tensor grid =
+      at::affine_grid_generator(float_tensor(theta, {b, 2, 3}), images.sizes(), false);
+  const at::Tensor moved =
+      at::grid_sampler(images - background, grid, /*bilinear*/ 0, /*zeros*/ 0, false);
+  return moved * float_tensor(contrast, {b, 1, 1, 1}) + background +
+         float_tensor(brightness, {b, 1, 1, 1});
 }
 
 ContrastiveLoss nt_xent_loss(const at::Tensor& z, double temperature) {

@@ -8,7 +8,8 @@
 namespace mlflow::fmnist {
 namespace {
 
-StatusOr<EdaSplit> analyse_split(const std::string& name, const FmnistRaw& part, const EdaOptions& options) {
+StatusOr<EdaSplit> analyse_split(const std::string& name, const FmnistRaw& part,
+                                 const EdaOptions& options) {
   EdaSplit split;
   split.name = name;
   split.part_rows = part.n;
@@ -42,8 +43,9 @@ NormalisationCheck check_normalisation(const SplitStats& train, double tolerance
 StatusOr<EdaResult> analyse_fmnist(const FmnistRaw& train_part, const FmnistRaw& test_part,
                                    const EdaOptions& options) {
   if (options.pca_components < 2 || !(options.normalisation_tolerance >= 0)) {
-    return Status(StatusCode::kInvalidArgument, "EDA options: pca_components must be at least 2 and the "
-                                                "normalisation tolerance not negative");
+    return Status(StatusCode::kInvalidArgument,
+                  "EDA options: pca_components must be at least 2 and the "
+                  "normalisation tolerance not negative");
   }
   if (train_part.rows != test_part.rows || train_part.cols != test_part.cols) {
     return Status(StatusCode::kInvalidArgument, "the train and test images differ in size");
@@ -58,8 +60,8 @@ StatusOr<EdaResult> analyse_fmnist(const FmnistRaw& train_part, const FmnistRaw&
   r.test = std::move(*test);
 
   r.normalisation = check_normalisation(r.train.stats, options.normalisation_tolerance);
-  auto pca = pca_2d(r.train.sample.pixels, r.train.sample.n, r.train.sample.rows * r.train.sample.cols,
-                    options.pca_components);
+  auto pca = pca_2d(r.train.sample.pixels, r.train.sample.n,
+                    r.train.sample.rows * r.train.sample.cols, options.pca_components);
   if (!pca.ok()) return pca.status().with_context("train split");
   r.pca = std::move(*pca);
   auto drift = compare_splits({r.train.classes.counts, r.train.stats.pixel_histogram},

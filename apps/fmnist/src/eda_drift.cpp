@@ -10,20 +10,24 @@ namespace mlflow::fmnist {
 namespace {
 
 // Each bin's share of the total, after checking the pair of histograms is comparable.
-StatusOr<std::vector<double>> shares(const std::vector<double>& counts, std::size_t bins, const char* which) {
+StatusOr<std::vector<double>> shares(const std::vector<double>& counts, std::size_t bins,
+                                     const char* which) {
   if (counts.empty() || counts.size() != bins) {
-    return Status(StatusCode::kInvalidArgument, "histograms to compare need the same, non-zero number of bins; got " +
-                                                    std::to_string(bins) + " and " + std::to_string(counts.size()));
+    return Status(StatusCode::kInvalidArgument,
+                  "histograms to compare need the same, non-zero number of bins; got " +
+                      std::to_string(bins) + " and " + std::to_string(counts.size()));
   }
   double total = 0;
   for (double c : counts) {
     if (!std::isfinite(c) || c < 0) {
-      return Status(StatusCode::kInvalidArgument, std::string("the ") + which + " histogram has a count of " +
-                                                      std::to_string(c));
+      return Status(StatusCode::kInvalidArgument,
+                    std::string("the ") + which + " histogram has a count of " + std::to_string(c));
     }
     total += c;
   }
-  if (total <= 0) return Status(StatusCode::kInvalidArgument, std::string("the ") + which + " histogram is empty");
+  if (total <= 0)
+    return Status(StatusCode::kInvalidArgument,
+                  std::string("the ") + which + " histogram is empty");
   std::vector<double> out(counts.size());
   for (std::size_t i = 0; i < counts.size(); ++i) out[i] = counts[i] / total;
   return out;
@@ -31,21 +35,26 @@ StatusOr<std::vector<double>> shares(const std::vector<double>& counts, std::siz
 
 std::vector<double> as_doubles(const std::vector<std::int64_t>& v) { return {v.begin(), v.end()}; }
 
-DriftLevel worse(DriftLevel a, DriftLevel b) { return static_cast<int>(a) >= static_cast<int>(b) ? a : b; }
+DriftLevel worse(DriftLevel a, DriftLevel b) {
+  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+}
 
 }  // namespace
 
 const char* drift_level_name(DriftLevel level) {
   switch (level) {
-    case DriftLevel::kNone: return "no drift";
-    case DriftLevel::kMinor: return "minor";
-    case DriftLevel::kSignificant: return "significant";
+    case DriftLevel::kNone:
+      return "no drift";
+    case DriftLevel::kMinor:
+      return "minor";
+    case DriftLevel::kSignificant:
+      return "significant";
   }
   return "no drift";
 }
 
-StatusOr<double> population_stability_index(const std::vector<double>& expected, const std::vector<double>& actual,
-                                            double floor) {
+StatusOr<double> population_stability_index(const std::vector<double>& expected,
+                                            const std::vector<double>& actual, double floor) {
   auto e = shares(expected, actual.size(), "first");
   if (!e.ok()) return e.status();
   auto a = shares(actual, expected.size(), "second");
@@ -86,19 +95,22 @@ StatusOr<DriftReport> compare_splits(const DriftInput& reference, const DriftInp
                                      const DriftThresholds& thresholds) {
   DriftReport r;
   r.thresholds = thresholds;
-  auto class_psi = population_stability_index(as_doubles(reference.class_counts), as_doubles(current.class_counts));
+  auto class_psi = population_stability_index(as_doubles(reference.class_counts),
+                                              as_doubles(current.class_counts));
   if (!class_psi.ok()) return class_psi.status().with_context("class frequencies");
   r.class_frequency.psi = *class_psi;
   r.class_frequency.level = psi_level(*class_psi, thresholds);
 
-  const auto ref_px = as_doubles(reference.pixel_histogram), cur_px = as_doubles(current.pixel_histogram);
+  const auto ref_px = as_doubles(reference.pixel_histogram),
+             cur_px = as_doubles(current.pixel_histogram);
   auto pixel_psi = population_stability_index(ref_px, cur_px);
   if (!pixel_psi.ok()) return pixel_psi.status().with_context("pixel intensities");
   auto pixel_ks = ks_statistic(ref_px, cur_px);
   if (!pixel_ks.ok()) return pixel_ks.status().with_context("pixel intensities");
   r.pixel_intensity.psi = *pixel_psi;
   r.pixel_intensity.ks = *pixel_ks;
-  r.pixel_intensity.level = worse(psi_level(*pixel_psi, thresholds), ks_level(*pixel_ks, thresholds));
+  r.pixel_intensity.level =
+      worse(psi_level(*pixel_psi, thresholds), ks_level(*pixel_ks, thresholds));
   r.overall = worse(r.class_frequency.level, r.pixel_intensity.level);
   return r;
 }

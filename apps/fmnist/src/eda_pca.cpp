@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// PCA of the centred data: by the eigenvectors of its covariance when there are more images than pixels (the
-// usual case: a 784 x 784 problem after one GEMM, about twice as fast as an SVD of 60000 x 784), by SVD otherwise.
-// Per-operator ATen headers only: <torch/torch.h> would cost ~25 s to compile.
+// PCA of the centred data: by the eigenvectors of its covariance when there are more images than
+// pixels (the usual case: a 784 x 784 problem after one GEMM, about twice as fast as an SVD of
+// 60000 x 784), by SVD otherwise. Per-operator ATen headers only: <torch/torch.h> would cost ~25 s
+// to compile.
 #include "fmnist/eda_pca.h"
 
 #include <algorithm>
@@ -28,33 +29,39 @@ bool all_images_equal(const std::vector<std::uint8_t>& pixels, std::size_t image
 
 }  // namespace
 
-StatusOr<PcaResult> pca_2d(const std::vector<std::uint8_t>& pixels, std::int64_t n, std::int64_t dim,
-                           int components) {
-  const bool sized = n >= 2 && dim >= 2 && pixels.size() == static_cast<std::size_t>(n) * static_cast<std::size_t>(dim);
+StatusOr<PcaResult> pca_2d(const std::vector<std::uint8_t>& pixels, std::int64_t n,
+                           std::int64_t dim, int components) {
+  const bool sized = n >= 2 && dim >= 2 &&
+                     pixels.size() == static_cast<std::size_t>(n) * static_cast<std::size_t>(dim);
   if (!sized || components < 2) {
     return Status(StatusCode::kInvalidArgument,
-                  "PCA needs at least 2 images of at least 2 pixels and 2 components; got " + std::to_string(n) +
-                      " images of " + std::to_string(dim) + " pixels (" + std::to_string(pixels.size()) +
-                      " bytes) and " + std::to_string(components) + " components");
+                  "PCA needs at least 2 images of at least 2 pixels and 2 components; got " +
+                      std::to_string(n) + " images of " + std::to_string(dim) + " pixels (" +
+                      std::to_string(pixels.size()) + " bytes) and " + std::to_string(components) +
+                      " components");
   }
-  // Identical images have no variance; in float arithmetic the centred data would be rounding noise, not zeros.
+  // Identical images have no variance; in float arithmetic the centred data would be rounding
+  // noise, not zeros.
   if (all_images_equal(pixels, static_cast<std::size_t>(dim))) {
     PcaResult flat;
-    flat.explained_variance_ratio.assign(static_cast<std::size_t>(std::min<std::int64_t>({components, n, dim})), 0.0);
+    flat.explained_variance_ratio.assign(
+        static_cast<std::size_t>(std::min<std::int64_t>({components, n, dim})), 0.0);
     flat.x.assign(static_cast<std::size_t>(n), 0.0);
     flat.y.assign(static_cast<std::size_t>(n), 0.0);
     return flat;
   }
   try {
-    at::Tensor x = at::from_blob(const_cast<std::uint8_t*>(pixels.data()), {n, dim}, at::kByte).to(at::kFloat);
+    at::Tensor x =
+        at::from_blob(const_cast<std::uint8_t*>(pixels.data()), {n, dim}, at::kByte).to(at::kFloat);
     x.div_(255.0);
     x.sub_(x.mean({0}, /*keepdim=*/true));
-    // variance: the squared singular values of x, descending (n - 1 cancels in the ratios); top: the first two
-    // components as rows (dim values each); scores: the images' coordinates on them (n x 2).
+    // variance: the squared singular values of x, descending (n - 1 cancels in the ratios); top:
+    // the first two components as rows (dim values each); scores: the images' coordinates on them
+    // (n x 2).
     at::Tensor variance, top, scores;
     if (n >= dim) {
-      // x^T x in float (relative error ~1e-5 over 60000 images: far below the 0.1% the ratios are shown with),
-      // its eigen-decomposition in double; eigenvalues ascending.
+      // x^T x in float (relative error ~1e-5 over 60000 images: far below the 0.1% the ratios are
+      // shown with), its eigen-decomposition in double; eigenvalues ascending.
       at::Tensor eigenvalues, eigenvectors;
       std::tie(eigenvalues, eigenvectors) = at::linalg_eigh(at::matmul(x.t(), x).to(at::kDouble));
       variance = eigenvalues.flip({0}).clamp_min(0.0);  // rounding can leave tiny negative ones
@@ -89,7 +96,8 @@ StatusOr<PcaResult> pca_2d(const std::vector<std::uint8_t>& pixels, std::int64_t
     }
     return r;
   } catch (const c10::Error& e) {
-    return Status(StatusCode::kInternal, std::string("PCA failed in LibTorch: ") + e.what_without_backtrace());
+    return Status(StatusCode::kInternal,
+                  std::string("PCA failed in LibTorch: ") + e.what_without_backtrace());
   }
 }
 

@@ -10,13 +10,16 @@
 
 namespace mlflow::fmnist {
 
-StatusOr<std::vector<std::int64_t>> sample_rows(std::int64_t n, std::int64_t count, std::uint64_t seed) {
+StatusOr<std::vector<std::int64_t>> sample_rows(std::int64_t n, std::int64_t count,
+                                                std::uint64_t seed) {
   if (count < 1) {
-    return Status(StatusCode::kInvalidArgument, "a sample needs at least 1 image, not " + std::to_string(count));
+    return Status(StatusCode::kInvalidArgument,
+                  "a sample needs at least 1 image, not " + std::to_string(count));
   }
   if (count > n) {
     return Status(StatusCode::kInvalidArgument, "a sample of " + std::to_string(count) +
-                                                    " images is larger than the " + std::to_string(n) + " available");
+                                                    " images is larger than the " +
+                                                    std::to_string(n) + " available");
   }
   std::vector<std::int64_t> rows = libtorch::seeded_permutation(n, seed);
   rows.resize(static_cast<std::size_t>(count));
@@ -34,14 +37,16 @@ FmnistRaw select_rows(const FmnistRaw& part, const std::vector<std::int64_t>& ro
   out.pixels.reserve(rows.size() * image_bytes);
   out.labels.reserve(rows.size());
   for (std::int64_t r : rows) {
-    const auto first = part.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * image_bytes);
+    const auto first = part.pixels.begin() +
+                       static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * image_bytes);
     out.pixels.insert(out.pixels.end(), first, first + static_cast<std::ptrdiff_t>(image_bytes));
     out.labels.push_back(part.labels[static_cast<std::size_t>(r)]);
   }
   return out;
 }
 
-StatusOr<ClassDistribution> class_distribution(const std::vector<std::uint8_t>& labels, int num_classes) {
+StatusOr<ClassDistribution> class_distribution(const std::vector<std::uint8_t>& labels,
+                                               int num_classes) {
   if (labels.empty() || num_classes < 1) {
     return Status(StatusCode::kInvalidArgument, "no labels, or fewer than one class");
   }
@@ -67,13 +72,16 @@ StatusOr<ClassDistribution> class_distribution(const std::vector<std::uint8_t>& 
 }
 
 StatusOr<SplitStats> compute_split_stats(const FmnistRaw& split, int num_classes) {
-  const auto image_bytes = static_cast<std::size_t>(std::max<std::int64_t>(split.rows * split.cols, 0));
-  if (split.n < 1 || image_bytes == 0) return Status(StatusCode::kInvalidArgument, "the split has no image");
+  const auto image_bytes =
+      static_cast<std::size_t>(std::max<std::int64_t>(split.rows * split.cols, 0));
+  if (split.n < 1 || image_bytes == 0)
+    return Status(StatusCode::kInvalidArgument, "the split has no image");
   const auto n = static_cast<std::size_t>(split.n);
   if (split.pixels.size() != n * image_bytes || split.labels.size() != n || num_classes < 1) {
     return Status(StatusCode::kInvalidArgument,
                   "the split has " + std::to_string(split.pixels.size()) + " pixels and " +
-                      std::to_string(split.labels.size()) + " labels for " + std::to_string(n) + " images");
+                      std::to_string(split.labels.size()) + " labels for " + std::to_string(n) +
+                      " images");
   }
   auto classes = class_distribution(split.labels, num_classes);
   if (!classes.ok()) return classes.status();
@@ -94,15 +102,19 @@ StatusOr<SplitStats> compute_split_stats(const FmnistRaw& split, int num_classes
     }
   }
 
-  // Moments from the histogram: integer sums, exact in double up to far more pixels than any split holds.
+  // Moments from the histogram: integer sums, exact in double up to far more pixels than any split
+  // holds.
   double sum = 0, sum_sq = 0;
   for (int v = 0; v < kPixelLevels; ++v) {
-    sum += static_cast<double>(v) * static_cast<double>(s.pixel_histogram[static_cast<std::size_t>(v)]);
-    sum_sq += static_cast<double>(v) * v * static_cast<double>(s.pixel_histogram[static_cast<std::size_t>(v)]);
+    sum += static_cast<double>(v) *
+           static_cast<double>(s.pixel_histogram[static_cast<std::size_t>(v)]);
+    sum_sq += static_cast<double>(v) * v *
+              static_cast<double>(s.pixel_histogram[static_cast<std::size_t>(v)]);
   }
   const double pixels = static_cast<double>(n * image_bytes);
   s.pixel_mean = sum / pixels / 255.0;
-  s.pixel_std = std::sqrt(std::max(0.0, sum_sq / pixels / (255.0 * 255.0) - s.pixel_mean * s.pixel_mean));
+  s.pixel_std =
+      std::sqrt(std::max(0.0, sum_sq / pixels / (255.0 * 255.0) - s.pixel_mean * s.pixel_mean));
   s.background_fraction = static_cast<double>(s.pixel_histogram[0]) / pixels;
 
   for (int c = 0; c < num_classes; ++c) {
@@ -110,7 +122,8 @@ StatusOr<SplitStats> compute_split_stats(const FmnistRaw& split, int num_classes
     std::vector<double> mean(image_bytes, 0.0);
     if (count > 0) {
       const std::vector<std::int64_t>& sums = class_sums[static_cast<std::size_t>(c)];
-      for (std::size_t p = 0; p < image_bytes; ++p) mean[p] = static_cast<double>(sums[p]) / static_cast<double>(count);
+      for (std::size_t p = 0; p < image_bytes; ++p)
+        mean[p] = static_cast<double>(sums[p]) / static_cast<double>(count);
     }
     s.class_mean_images.push_back(std::move(mean));
   }

@@ -18,7 +18,8 @@ json class_json(const std::vector<std::int64_t>& counts) {
 
 json split_json(const EdaSplit& s) {
   std::vector<std::string> empty;
-  for (int c : s.classes.empty_classes) empty.emplace_back(kFmnistClassNames[static_cast<std::size_t>(c)]);
+  for (int c : s.classes.empty_classes)
+    empty.emplace_back(kFmnistClassNames[static_cast<std::size_t>(c)]);
   return {{"images_in_files", s.part_rows},
           {"images_analysed", s.stats.images},
           {"files", {s.sample.files.images, s.sample.files.labels}},
@@ -67,8 +68,9 @@ std::string eda_summary_json(const EdaResult& r, const std::vector<EdaPicture>& 
   json pics = json::array();
   for (const auto& p : pictures) pics.push_back(p.file);
   const json j = {
-      {"options", {{"sample_size", r.options.all ? json("all") : json(r.options.sample_size)},
-                   {"seed", r.options.seed}}},
+      {"options",
+       {{"sample_size", r.options.all ? json("all") : json(r.options.sample_size)},
+        {"seed", r.options.seed}}},
       {"splits", {{"train", split_json(r.train)}, {"test", split_json(r.test)}}},
       {"normalisation",
        {{"trainer_mean", n.trainer_mean},
@@ -79,9 +81,11 @@ std::string eda_summary_json(const EdaResult& r, const std::vector<EdaPicture>& 
         {"std_difference", n.std_difference},
         {"tolerance", n.tolerance},
         {"agree", n.agree},
-        {"note", "training-split pixels in [0, 1] against the constants the trainer normalises with"}}},
+        {"note",
+         "training-split pixels in [0, 1] against the constants the trainer normalises with"}}},
       {"pca",
-       {{"fitted_on", "train split (" + std::to_string(r.train.stats.images) + " images), pixels in [0, 1], centred"},
+       {{"fitted_on", "train split (" + std::to_string(r.train.stats.images) +
+                          " images), pixels in [0, 1], centred"},
         {"explained_variance_ratio", r.pca.explained_variance_ratio},
         {"explained_variance_2d", r.pca.explained_variance_2d()}}},
       {"drift",
@@ -95,8 +99,11 @@ std::string eda_summary_json(const EdaResult& r, const std::vector<EdaPicture>& 
           {"psi_significant", t.psi_significant},
           {"ks_minor", t.ks_minor},
           {"ks_significant", t.ks_significant},
-          {"rule", "per statistic: below the minor limit 'no drift', from it 'minor', from the significant limit "
-                   "'significant'; a comparison takes its worse statistic, the verdict the worse comparison"}}}}},
+          {"rule",
+           "per statistic: below the minor limit 'no drift', from it 'minor', from the significant "
+           "limit "
+           "'significant'; a comparison takes its worse statistic, the verdict the worse "
+           "comparison"}}}}},
       {"pictures", pics}};
   return j.dump(2);
 }

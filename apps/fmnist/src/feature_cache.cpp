@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The on-disk feature cache: content-addressed LibTorch archives, flock for concurrent processes, LRU by mtime.
+// The on-disk feature cache: content-addressed LibTorch archives, flock for concurrent processes,
+// LRU by mtime.
 #include "fmnist/feature_cache.h"
 #include "mlflow/atomic_file.h"
 
@@ -33,7 +34,8 @@ std::string tensor_digest(const at::Tensor& t) {
 
 StatusOr<std::string> file_sha256(const fs::path& p) { return training::sha256_file(p.string()); }
 
-// An exclusive flock held for the object's life; released (and the descriptor closed) on destruction.
+// An exclusive flock held for the object's life; released (and the descriptor closed) on
+// destruction.
 class FileLock {
  public:
   static StatusOr<FileLock> acquire(const fs::path& path, const std::function<bool()>& cancelled,
@@ -42,7 +44,8 @@ class FileLock {
     if (fd < 0) return Status(StatusCode::kPermissionDenied, "cannot open lock " + path.string());
     FileLock lock(fd);
     while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      if (cancelled && cancelled()) return Status(StatusCode::kCancelled, "cancelled while waiting for " + path.string());
+      if (cancelled && cancelled())
+        return Status(StatusCode::kCancelled, "cancelled while waiting for " + path.string());
       std::this_thread::sleep_for(poll);
     }
     return lock;
@@ -58,14 +61,16 @@ class FileLock {
   int fd_;
 };
 
-StatusOr<std::vector<TensorSet>> read_entry(const fs::path& archive_path, const fs::path& digest_path) {
+StatusOr<std::vector<TensorSet>> read_entry(const fs::path& archive_path,
+                                            const fs::path& digest_path) {
   std::ifstream in(digest_path);
   std::string expected;
   if (!(in >> expected)) return Status(StatusCode::kNotFound, "no complete entry");
   auto actual = file_sha256(archive_path);
   if (!actual.ok()) return actual.status();
   if (*actual != expected) {
-    return Status(StatusCode::kDataLoss, archive_path.string() + " is corrupt or truncated (sha256 differs)");
+    return Status(StatusCode::kDataLoss,
+                  archive_path.string() + " is corrupt or truncated (sha256 differs)");
   }
   try {
     torch::serialize::InputArchive archive;
@@ -80,11 +85,13 @@ StatusOr<std::vector<TensorSet>> read_entry(const fs::path& archive_path, const 
     return sets;
   } catch (const std::exception& e) {
     std::string msg = e.what();
-    return Status(StatusCode::kDataLoss, archive_path.string() + ": " + msg.substr(0, msg.find('\n')));
+    return Status(StatusCode::kDataLoss,
+                  archive_path.string() + ": " + msg.substr(0, msg.find('\n')));
   }
 }
 
-Status write_entry(const fs::path& archive_path, const fs::path& digest_path, const std::vector<TensorSet>& sets) {
+Status write_entry(const fs::path& archive_path, const fs::path& digest_path,
+                   const std::vector<TensorSet>& sets) {
   auto file = AtomicFile::create(archive_path.string());
   if (!file.ok()) return file.status();
   try {
@@ -97,16 +104,19 @@ Status write_entry(const fs::path& archive_path, const fs::path& digest_path, co
     archive.save_to(file->temp_path());
   } catch (const std::exception& e) {
     std::string msg = e.what();
-    return Status(StatusCode::kInternal, "cannot write " + archive_path.string() + ": " + msg.substr(0, msg.find('\n')));
+    return Status(StatusCode::kInternal,
+                  "cannot write " + archive_path.string() + ": " + msg.substr(0, msg.find('\n')));
   }
   auto digest = file_sha256(file->temp_path());
   if (!digest.ok()) return digest.status();
-  // The archive first, its digest last: a reader trusts an entry only once both are there and agree.
+  // The archive first, its digest last: a reader trusts an entry only once both are there and
+  // agree.
   MLFLOW_CPP_RETURN_IF_ERROR(file->commit());
   return write_file_atomically(digest_path.string(), *digest + "\n");
 }
 
-// Removes the least recently used entries (by the archive's mtime, which a read refreshes) beyond max_bytes.
+// Removes the least recently used entries (by the archive's mtime, which a read refreshes) beyond
+// max_bytes.
 void evict(const fs::path& dir, std::uint64_t max_bytes, const std::string& keep) {
   struct Entry {
     fs::file_time_type used;
@@ -123,7 +133,8 @@ void evict(const fs::path& dir, std::uint64_t max_bytes, const std::string& keep
     entries.push_back({fs::last_write_time(f.path(), ec), bytes, f.path()});
     total += bytes;
   }
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; });
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.used < b.used; });
   for (const Entry& e : entries) {
     if (total <= max_bytes) break;
     if (e.archive.stem() == keep) continue;
@@ -147,11 +158,14 @@ std::string default_feature_cache_dir() {
   return {};
 }
 
-std::string feature_cache_key(const std::string& model_config_json, const std::vector<at::Tensor>& backbone_state,
-                              const std::vector<const TensorSet*>& inputs, const std::string& extra) {
+std::string feature_cache_key(const std::string& model_config_json,
+                              const std::vector<at::Tensor>& backbone_state,
+                              const std::vector<const TensorSet*>& inputs,
+                              const std::string& extra) {
   std::string text = "mlflow-cpp features v1\n" + model_config_json + "\n" + extra + "\n";
   for (const at::Tensor& t : backbone_state) text += tensor_digest(t) + "\n";
-  for (const TensorSet* s : inputs) text += tensor_digest(s->images) + " " + tensor_digest(s->labels) + "\n";
+  for (const TensorSet* s : inputs)
+    text += tensor_digest(s->images) + " " + tensor_digest(s->labels) + "\n";
   return training::sha256_hex(text);
 }
 
@@ -159,8 +173,9 @@ void FeatureCache::warn(const std::string& message) const {
   if (options_.warn) options_.warn("feature cache: " + message);
 }
 
-StatusOr<std::vector<TensorSet>> FeatureCache::get_or_compute(const std::string& key, const Compute& compute,
-                                                               const std::function<bool()>& cancelled, bool* hit) {
+StatusOr<std::vector<TensorSet>> FeatureCache::get_or_compute(
+    const std::string& key, const Compute& compute, const std::function<bool()>& cancelled,
+    bool* hit) {
   if (hit != nullptr) *hit = false;
   if (options_.dir.empty()) return compute();
   const fs::path dir(options_.dir);

@@ -43,8 +43,8 @@ StatusOr<FmnistRaw> load_fmnist_raw(const std::string& dir, FmnistPart part) {
   if (!labels.ok()) return labels.status();
   if (static_cast<std::int64_t>(labels->size()) != images->n) {
     return Status(StatusCode::kInvalidArgument,
-                  raw.files.images + " holds " + std::to_string(images->n) + " images but " + raw.files.labels +
-                      " holds " + std::to_string(labels->size()) + " labels");
+                  raw.files.images + " holds " + std::to_string(images->n) + " images but " +
+                      raw.files.labels + " holds " + std::to_string(labels->size()) + " labels");
   }
   raw.n = images->n;
   raw.rows = images->rows;
@@ -69,7 +69,8 @@ StatusOr<SplitIndices> split_indices(std::int64_t n, const SplitOptions& options
   SplitIndices out;
   out.train.assign(order.begin(), order.begin() + n_train);
   out.validation.assign(order.begin() + n_train, order.end());
-  // Sorted rows keep memory access sequential when the tensors are gathered; the epoch order is shuffled later.
+  // Sorted rows keep memory access sequential when the tensors are gathered; the epoch order is
+  // shuffled later.
   std::sort(out.train.begin(), out.train.end());
   std::sort(out.validation.begin(), out.validation.end());
   return out;

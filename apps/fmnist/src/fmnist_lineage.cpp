@@ -14,7 +14,8 @@ std::string fmnist_schema_json() {
   return training::tensor_schema_json({"float32", {-1, 1, 28, 28}}, {"int64", {-1}});
 }
 
-StatusOr<std::vector<DatasetInput>> fmnist_dataset_inputs(const std::string& dir, const SplitOptions& options,
+StatusOr<std::vector<DatasetInput>> fmnist_dataset_inputs(const std::string& dir,
+                                                          const SplitOptions& options,
                                                           const FmnistSplitSizes& sizes) {
   const FmnistFiles train_files = fmnist_files(dir, FmnistPart::kTrain);
   const FmnistFiles test_files = fmnist_files(dir, FmnistPart::kTest);
@@ -25,18 +26,19 @@ StatusOr<std::vector<DatasetInput>> fmnist_dataset_inputs(const std::string& dir
 
   char fraction[32];
   std::snprintf(fraction, sizeof fraction, "%g", options.train_val_split);
-  const std::string split = std::string(";train_val_split=") + fraction + ";seed=" + std::to_string(options.seed);
+  const std::string split =
+      std::string(";train_val_split=") + fraction + ";seed=" + std::to_string(options.seed);
   const std::string schema = fmnist_schema_json();
 
   std::vector<DatasetInput> out;
   out.push_back(training::make_dataset_input({"fashion-mnist-train", dir, *train_sha,
                                               "part=train;subset=training" + split, sizes.train,
                                               training::DatasetContext::kTraining, schema}));
-  out.push_back(training::make_dataset_input({"fashion-mnist-validation", dir, *train_sha,
-                                              "part=train;subset=validation" + split, sizes.validation,
-                                              training::DatasetContext::kValidation, schema}));
   out.push_back(training::make_dataset_input(
-      {"fashion-mnist-test", dir, *test_sha, "", sizes.test, training::DatasetContext::kTest, schema}));
+      {"fashion-mnist-validation", dir, *train_sha, "part=train;subset=validation" + split,
+       sizes.validation, training::DatasetContext::kValidation, schema}));
+  out.push_back(training::make_dataset_input({"fashion-mnist-test", dir, *test_sha, "", sizes.test,
+                                              training::DatasetContext::kTest, schema}));
   return out;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fashion-MNIST tensors: normalisation, the seeded split, batch slicing and batched augmentation.
-// The only TU of the library that sees LibTorch; it includes per-operator headers, not <torch/torch.h>.
+// The only TU of the library that sees LibTorch; it includes per-operator headers, not
+// <torch/torch.h>.
 #include "fmnist/fmnist_tensors.h"
 
 #include <algorithm>
@@ -20,7 +21,8 @@ namespace {
 
 // A CPU int64 tensor holding a copy of `v`.
 at::Tensor to_index_tensor(const std::vector<std::int64_t>& v) {
-  return at::from_blob(const_cast<std::int64_t*>(v.data()), {static_cast<std::int64_t>(v.size())}, at::kLong)
+  return at::from_blob(const_cast<std::int64_t*>(v.data()), {static_cast<std::int64_t>(v.size())},
+                       at::kLong)
       .clone();
 }
 
@@ -31,16 +33,19 @@ at::Tensor normalise(const at::Tensor& bytes) {
 
 // Views of the raw bytes, without copying; valid while `raw` lives.
 at::Tensor raw_images(const FmnistRaw& raw) {
-  return at::from_blob(const_cast<std::uint8_t*>(raw.pixels.data()), {raw.n, 1, raw.rows, raw.cols}, at::kByte);
+  return at::from_blob(const_cast<std::uint8_t*>(raw.pixels.data()), {raw.n, 1, raw.rows, raw.cols},
+                       at::kByte);
 }
 at::Tensor raw_labels(const FmnistRaw& raw) {
   return at::from_blob(const_cast<std::uint8_t*>(raw.labels.data()), {raw.n}, at::kByte);
 }
 
-// Rows `rows` of `raw`, selected as bytes before conversion so that only the subset is ever held as floats.
+// Rows `rows` of `raw`, selected as bytes before conversion so that only the subset is ever held as
+// floats.
 TensorSet select_rows(const FmnistRaw& raw, const std::vector<std::int64_t>& rows) {
   const at::Tensor idx = to_index_tensor(rows);
-  return {normalise(raw_images(raw).index_select(0, idx)), raw_labels(raw).index_select(0, idx).to(at::kLong)};
+  return {normalise(raw_images(raw).index_select(0, idx)),
+          raw_labels(raw).index_select(0, idx).to(at::kLong)};
 }
 
 }  // namespace
@@ -86,7 +91,8 @@ at::Tensor augment(const at::Tensor& images, const Augmentation& augmentation, s
   const std::int64_t pad = std::max<std::int64_t>(augmentation.crop_padding, 0);
   const std::int64_t hp = h + 2 * pad, wp = w + 2 * pad;
 
-  // Per image: crop offsets in [0, 2 * pad] and a flip bit, drawn on the host (3 numbers per image).
+  // Per image: crop offsets in [0, 2 * pad] and a flip bit, drawn on the host (3 numbers per
+  // image).
   std::mt19937_64 gen(seed);
   std::vector<std::int64_t> dy(b), dx(b), flip(b);
   for (std::int64_t i = 0; i < b; ++i) {
@@ -100,7 +106,8 @@ at::Tensor augment(const at::Tensor& images, const Augmentation& augmentation, s
 
   // Padding uses the normalised value of a background (0) pixel, so a shifted image shows no seam.
   const double background = (0.0 - kFmnistPixelMean) / kFmnistPixelStd;
-  const at::Tensor padded = at::constant_pad_nd(images.reshape({b, h, w}), {pad, pad, pad, pad}, background);
+  const at::Tensor padded =
+      at::constant_pad_nd(images.reshape({b, h, w}), {pad, pad, pad, pad}, background);
 
   // One gather for crop and flip: flat index of output pixel (k, i, j) in the padded batch.
   const at::Tensor i_idx = at::arange(h, at::kLong).view({1, h, 1});
@@ -112,7 +119,8 @@ at::Tensor augment(const at::Tensor& images, const Augmentation& augmentation, s
   return padded.reshape({-1}).index_select(0, flat).view({b, 1, h, w});
 }
 
-BatchLoader::BatchLoader(const TensorSet& set, BatchOptions options) : set_(&set), options_(std::move(options)) {
+BatchLoader::BatchLoader(const TensorSet& set, BatchOptions options)
+    : set_(&set), options_(std::move(options)) {
   options_.batch_size = std::max<std::int64_t>(options_.batch_size, 1);
   set_epoch(0);
 }
@@ -120,8 +128,9 @@ BatchLoader::BatchLoader(const TensorSet& set, BatchOptions options) : set_(&set
 void BatchLoader::set_epoch(std::int64_t epoch) {
   epoch_ = epoch;
   if (options_.shuffle) {
-    order_ = to_index_tensor(
-        libtorch::seeded_permutation(set_->size(), libtorch::mix_seed({options_.seed, static_cast<std::uint64_t>(epoch), 0x5EEDu})));
+    order_ = to_index_tensor(libtorch::seeded_permutation(
+        set_->size(),
+        libtorch::mix_seed({options_.seed, static_cast<std::uint64_t>(epoch), 0x5EEDu})));
   }
 }
 
@@ -133,14 +142,17 @@ Batch BatchLoader::batch(std::int64_t index) const {
   const std::int64_t start = index * options_.batch_size;
   Batch b;
   if (options_.shuffle) {
-    const std::int64_t count = std::clamp<std::int64_t>(set_->size() - start, 0, options_.batch_size);
-    b = gather_batch(*set_, order_.narrow(0, std::clamp<std::int64_t>(start, 0, set_->size()), count));
+    const std::int64_t count =
+        std::clamp<std::int64_t>(set_->size() - start, 0, options_.batch_size);
+    b = gather_batch(*set_,
+                     order_.narrow(0, std::clamp<std::int64_t>(start, 0, set_->size()), count));
   } else {
     b = slice_batch(*set_, start, options_.batch_size);
   }
   if (options_.augmentation.enabled) {
     b.images = augment(b.images, options_.augmentation,
-                       libtorch::mix_seed({options_.seed, static_cast<std::uint64_t>(epoch_), static_cast<std::uint64_t>(index)}));
+                       libtorch::mix_seed({options_.seed, static_cast<std::uint64_t>(epoch_),
+                                           static_cast<std::uint64_t>(index)}));
   }
   return b;
 }

@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <ATen/ops/adaptive_avg_pool2d.h>
 #include <ATen/ops/cat.h>
+#include <nlohmann/json.hpp>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
@@ -42,7 +42,8 @@ nn::Sequential conv_bn(std::int64_t in, std::int64_t out, std::int64_t kernel, s
   return s;
 }
 
-// MobileNetV2's block: 1x1 expansion, 3x3 depthwise, linear 1x1 projection; a residual when shapes match.
+// MobileNetV2's block: 1x1 expansion, 3x3 depthwise, linear 1x1 projection; a residual when shapes
+// match.
 class InvertedResidualImpl : public nn::Module {
  public:
   InvertedResidualImpl(std::int64_t in, std::int64_t out, std::int64_t stride, std::int64_t expand)
@@ -54,7 +55,9 @@ class InvertedResidualImpl : public nn::Module {
     layers->extend(*conv_bn(hidden, out, 1, 1, 1, false));
     block_ = register_module("block", layers);
   }
-  at::Tensor forward(const at::Tensor& x) { return residual_ ? x + block_->forward(x) : block_->forward(x); }
+  at::Tensor forward(const at::Tensor& x) {
+    return residual_ ? x + block_->forward(x) : block_->forward(x);
+  }
 
  private:
   bool residual_;
@@ -70,37 +73,43 @@ std::int64_t scaled(std::int64_t channels, double width) {
 
 // Two conv blocks (conv, batch norm, ReLU, 2x2 max pool): 28x28 -> 14x14 -> 7x7, 64 channels.
 std::pair<nn::Sequential, std::int64_t> small_cnn_backbone() {
-  nn::Sequential s(nn::Conv2d(nn::Conv2dOptions(1, 32, 3).padding(1).bias(false)), nn::BatchNorm2d(32), nn::ReLU(),
-                   nn::MaxPool2d(2),
-                   nn::Conv2d(nn::Conv2dOptions(32, 64, 3).padding(1).bias(false)), nn::BatchNorm2d(64), nn::ReLU(),
-                   nn::MaxPool2d(2), nn::Flatten());
+  nn::Sequential s(nn::Conv2d(nn::Conv2dOptions(1, 32, 3).padding(1).bias(false)),
+                   nn::BatchNorm2d(32), nn::ReLU(), nn::MaxPool2d(2),
+                   nn::Conv2d(nn::Conv2dOptions(32, 64, 3).padding(1).bias(false)),
+                   nn::BatchNorm2d(64), nn::ReLU(), nn::MaxPool2d(2), nn::Flatten());
   return {s, 64 * 7 * 7};
 }
 
-// MobileNetV2's stages (expansion, channels, blocks, first block's stride) and the strides of each layout.
+// MobileNetV2's stages (expansion, channels, blocks, first block's stride) and the strides of each
+// layout.
 struct Stage {
   std::int64_t expand, channels, repeats;
 };
-constexpr Stage kStages[] = {{1, 16, 1}, {6, 24, 2}, {6, 32, 3}, {6, 64, 4}, {6, 96, 3}, {6, 160, 3}, {6, 320, 1}};
+constexpr Stage kStages[] = {{1, 16, 1}, {6, 24, 2},  {6, 32, 3}, {6, 64, 4},
+                             {6, 96, 3}, {6, 160, 3}, {6, 320, 1}};
 struct Layout {
   std::int64_t stem_stride;
   std::int64_t stage_strides[7];
 };
 // The paper's (ImageNet, 224x224): 28x28 is 1x1 before the last stage.
 constexpr Layout kImagenetLayout = {2, {1, 2, 2, 2, 1, 2, 1}};
-// For 28x28 images (as CIFAR-style MobileNetV2s do for 32x32): a stride-1 stem, total stride 16, so the stages
-// see 28, 28, 14, 7, 4, 4, 2, 2 pixels; 4.4x the multiply-adds of the paper's layout at width 0.5.
+// For 28x28 images (as CIFAR-style MobileNetV2s do for 32x32): a stride-1 stem, total stride 16, so
+// the stages see 28, 28, 14, 7, 4, 4, 2, 2 pixels; 4.4x the multiply-adds of the paper's layout at
+// width 0.5.
 constexpr Layout kSmallLayout = {1, {1, 2, 2, 2, 1, 2, 1}};
 
-// Where a stage ends: its last block's index in the Sequential, its channels and its side in pixels (28x28 in).
+// Where a stage ends: its last block's index in the Sequential, its channels and its side in pixels
+// (28x28 in).
 struct StageEnd {
   std::int64_t index, channels, side;
 };
 
 // Stem and inverted-residual blocks; `ends` gets each stage's end.
-nn::Sequential mobilenet_v2_blocks(double width, const Layout& layout, std::vector<StageEnd>& ends) {
+nn::Sequential mobilenet_v2_blocks(double width, const Layout& layout,
+                                   std::vector<StageEnd>& ends) {
   std::int64_t in = scaled(32, width);
-  std::int64_t side = (28 + layout.stem_stride - 1) / layout.stem_stride;  // 3x3, padding 1: ceil(n / stride)
+  std::int64_t side =
+      (28 + layout.stem_stride - 1) / layout.stem_stride;  // 3x3, padding 1: ceil(n / stride)
   nn::Sequential s;
   s->extend(*conv_bn(1, in, 3, layout.stem_stride, 1, true));
   for (std::size_t k = 0; k < std::size(kStages); ++k) {
@@ -116,7 +125,8 @@ nn::Sequential mobilenet_v2_blocks(double width, const Layout& layout, std::vect
   return s;
 }
 
-// The paper's network: a 1x1 convolution to 1280 channels and global average pooling after the last stage.
+// The paper's network: a 1x1 convolution to 1280 channels and global average pooling after the last
+// stage.
 std::pair<nn::Sequential, std::int64_t> mobilenet_v2_imagenet(double width) {
   std::vector<StageEnd> ends;
   nn::Sequential s = mobilenet_v2_blocks(width, kImagenetLayout, ends);
@@ -128,11 +138,15 @@ std::pair<nn::Sequential, std::int64_t> mobilenet_v2_imagenet(double width) {
   return {s, last};
 }
 
-// No backbone: the head sees the 784 normalised pixels (the controls of the frozen-backbone experiment).
-std::pair<nn::Sequential, std::int64_t> pixels_backbone() { return {nn::Sequential(nn::Flatten()), 28 * 28}; }
+// No backbone: the head sees the 784 normalised pixels (the controls of the frozen-backbone
+// experiment).
+std::pair<nn::Sequential, std::int64_t> pixels_backbone() {
+  return {nn::Sequential(nn::Flatten()), 28 * 28};
+}
 
-// Features pooled from several stages need a common scale before a head trained on them: the head starts with
-// a batch norm there (and on raw pixels, so that the pixel control has exactly the same head).
+// Features pooled from several stages need a common scale before a head trained on them: the head
+// starts with a batch norm there (and on raw pixels, so that the pixel control has exactly the same
+// head).
 bool head_normalises_input(const ModelConfig& c) {
   return c.architecture == kPixels || (c.architecture == kMobileNetV2 && c.layout == kLayoutSmall);
 }
@@ -165,7 +179,8 @@ std::string ModelConfig::to_json() const {
       .dump();
 }
 
-StatusOr<ModelConfig> ModelConfig::from_json(const std::string& json_text, const std::string& source) {
+StatusOr<ModelConfig> ModelConfig::from_json(const std::string& json_text,
+                                             const std::string& source) {
   ModelConfig c;
   try {
     const auto j = nlohmann::json::parse(json_text);
@@ -188,10 +203,12 @@ StatusOr<ModelConfig> ModelConfig::from_json(const std::string& json_text, const
 Status validate_model_config(const ModelConfig& c) {
   auto bad = [](const std::string& m) { return Status(StatusCode::kInvalidArgument, m); };
   if (c.architecture != kSmallCnn && c.architecture != kMobileNetV2 && c.architecture != kPixels) {
-    return bad("model: unknown architecture '" + c.architecture + "' (expected small_cnn, mobilenet_v2 or pixels)");
+    return bad("model: unknown architecture '" + c.architecture +
+               "' (expected small_cnn, mobilenet_v2 or pixels)");
   }
   if (c.layout != kLayoutSmall && c.layout != kLayoutImagenet) {
-    return bad("layout: unknown MobileNetV2 layout '" + c.layout + "' (expected small or imagenet)");
+    return bad("layout: unknown MobileNetV2 layout '" + c.layout +
+               "' (expected small or imagenet)");
   }
   if (c.head != kHeadMlp && c.head != kHeadLinear) {
     return bad("head: unknown head '" + c.head + "' (expected mlp or linear)");
@@ -199,7 +216,8 @@ Status validate_model_config(const ModelConfig& c) {
   if (!(c.width_multiplier >= 0.25 && c.width_multiplier <= 2.0)) {
     return bad("width_multiplier: " + std::to_string(c.width_multiplier) + " is outside [0.25, 2]");
   }
-  if (c.num_classes < 2) return bad("num_classes: must be at least 2, got " + std::to_string(c.num_classes));
+  if (c.num_classes < 2)
+    return bad("num_classes: must be at least 2, got " + std::to_string(c.num_classes));
   if (!(c.dropout >= 0.0 && c.dropout < 1.0)) {
     return bad("dropout: " + std::to_string(c.dropout) + " is outside [0, 1)");
   }
@@ -207,7 +225,8 @@ Status validate_model_config(const ModelConfig& c) {
 }
 
 ClassifierImpl::ClassifierImpl(ModelConfig config) : config_(std::move(config)) {
-  if (!validate_model_config(config_).ok()) throw std::invalid_argument(validate_model_config(config_).message());
+  if (!validate_model_config(config_).ok())
+    throw std::invalid_argument(validate_model_config(config_).message());
   nn::Sequential b{nullptr};
   if (config_.architecture == kSmallCnn) {
     std::tie(b, feature_size_) = small_cnn_backbone();
@@ -216,9 +235,10 @@ ClassifierImpl::ClassifierImpl(ModelConfig config) : config_(std::move(config)) 
   } else if (config_.layout == kLayoutImagenet) {
     std::tie(b, feature_size_) = mobilenet_v2_imagenet(config_.width_multiplier);
   } else {
-    // The last five stages' outputs, each average-pooled to at most kTapPool x kTapPool, concatenated: a
-    // pretext task shapes the last stages most, earlier ones keep more general information, and Fashion-MNIST's
-    // classes differ by where things are (sleeves, collars, heels), which global pooling would average away.
+    // The last five stages' outputs, each average-pooled to at most kTapPool x kTapPool,
+    // concatenated: a pretext task shapes the last stages most, earlier ones keep more general
+    // information, and Fashion-MNIST's classes differ by where things are (sleeves, collars,
+    // heels), which global pooling would average away.
     std::vector<StageEnd> ends;
     b = mobilenet_v2_blocks(config_.width_multiplier, kSmallLayout, ends);
     for (std::size_t k = 2; k < ends.size(); ++k) {
@@ -290,9 +310,15 @@ std::int64_t count_parameters(const torch::nn::Module& module, bool trainable_on
   return n;
 }
 
-Status save_weights(Classifier& model, const std::string& path) { return libtorch::save_module(*model, path); }
-Status load_weights(Classifier& model, const std::string& path) { return libtorch::load_module(*model, path, "model weights"); }
-Status save_backbone(Classifier& model, const std::string& path) { return libtorch::save_module(*model->backbone, path); }
+Status save_weights(Classifier& model, const std::string& path) {
+  return libtorch::save_module(*model, path);
+}
+Status load_weights(Classifier& model, const std::string& path) {
+  return libtorch::load_module(*model, path, "model weights");
+}
+Status save_backbone(Classifier& model, const std::string& path) {
+  return libtorch::save_module(*model->backbone, path);
+}
 Status load_backbone(Classifier& model, const std::string& path) {
   return libtorch::load_module(*model->backbone, path, "backbone weights");
 }
@@ -315,12 +341,13 @@ Status copy_backbone(Classifier& from, Classifier& to) {
     for (const auto& item : src) {
       const at::Tensor* d = dst.find(item.key());
       if (d == nullptr) {
-        return Status(StatusCode::kInvalidArgument,
-                      "backbones differ: the weights have '" + item.key() + "', the model does not");
+        return Status(StatusCode::kInvalidArgument, "backbones differ: the weights have '" +
+                                                        item.key() + "', the model does not");
       }
       if (!d->sizes().equals(item.value().sizes())) {
-        return Status(StatusCode::kInvalidArgument, "backbones differ at '" + item.key() + "': the weights' shape " +
-                                                        shape_text(item.value()) + ", the model's " + shape_text(*d));
+        return Status(StatusCode::kInvalidArgument,
+                      "backbones differ at '" + item.key() + "': the weights' shape " +
+                          shape_text(item.value()) + ", the model's " + shape_text(*d));
       }
     }
     for (const auto& item : dst) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// fmnist_train's run, as a library call: everything a reviewer needs to judge the run ends up in MLflow.
+// fmnist_train's run, as a library call: everything a reviewer needs to judge the run ends up in
+// MLflow.
 #include "fmnist/tracked_training.h"
 
 #include <map>
@@ -8,13 +9,13 @@
 
 #include <fmt/format.h>
 
-#include "mlflow/libtorch/checkpoint.h"
-#include "fmnist/fmnist_lineage.h"
-#include "mlflow/training/dataset_lineage.h"
 #include "fmnist/feature_cache.h"
 #include "fmnist/fmnist_data.h"
+#include "fmnist/fmnist_lineage.h"
 #include "fmnist/fmnist_tensors.h"
 #include "fmnist/models.h"
+#include "mlflow/libtorch/checkpoint.h"
+#include "mlflow/training/dataset_lineage.h"
 #include "mlflow/training/staging_dir.h"
 
 #ifndef MLFLOW_CPP_BUILD_TYPE
@@ -26,14 +27,17 @@ namespace {
 
 std::string percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }
 
-// "train_loss 0.3123 train_acc 88.51% ... lr 0.001, 3900 img/s": an epoch's figures, for bars and logs.
+// "train_loss 0.3123 train_acc 88.51% ... lr 0.001, 3900 img/s": an epoch's figures, for bars and
+// logs.
 std::string epoch_figures(const training::EpochMetrics& m) {
-  return fmt::format("train_loss {:.4f} train_acc {} val_loss {:.4f} val_acc {} lr {:.3g}, {:.0f} img/s",
-                     m.train_loss, percent(m.train_accuracy), m.val_loss, percent(m.val_accuracy), m.learning_rate,
-                     m.images_per_second);
+  return fmt::format(
+      "train_loss {:.4f} train_acc {} val_loss {:.4f} val_acc {} lr {:.3g}, {:.0f} img/s",
+      m.train_loss, percent(m.train_accuracy), m.val_loss, percent(m.val_accuracy), m.learning_rate,
+      m.images_per_second);
 }
 
-// Lines for train.log, echoed to the terminal unless it shows progress bars (which print their own).
+// Lines for train.log, echoed to the terminal unless it shows progress bars (which print their
+// own).
 class TrainLog {
  public:
   void add(const std::string& line) { text_ += line + "\n"; }
@@ -62,7 +66,8 @@ BackboneResolver model_uri_resolver(MlflowClient& client, const std::string& scr
   };
 }
 
-StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, const FmnistSplits& data,
+StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config,
+                                                     const FmnistSplits& data,
                                                      const std::string& data_dir, ActiveRun& run,
                                                      const TrackedTrainingOptions& options) {
   MLFLOW_CPP_RETURN_IF_ERROR(validate_train_config(config));
@@ -98,11 +103,14 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
   if (config.train_limit > 0 && config.train_limit < sizes.train) sizes.train = config.train_limit;
   auto inputs = fmnist_dataset_inputs(data_dir, split, sizes);
   if (!inputs.ok()) return inputs.status().with_context("dataset lineage");
-  MLFLOW_CPP_RETURN_IF_ERROR(run.client().log_inputs(run.id(), *inputs).with_context("logging dataset inputs"));
+  MLFLOW_CPP_RETURN_IF_ERROR(
+      run.client().log_inputs(run.id(), *inputs).with_context("logging dataset inputs"));
 
-  log.add(fmt::format("run {}: {} on {} training / {} validation / {} test images, {} epochs at most",
-                      run.id(), is_pretraining_task(config.task) ? config.task + " pretraining of " + config.model : config.model,
-                      sizes.train, sizes.validation, sizes.test, config.max_epochs));
+  log.add(fmt::format(
+      "run {}: {} on {} training / {} validation / {} test images, {} epochs at most", run.id(),
+      is_pretraining_task(config.task) ? config.task + " pretraining of " + config.model
+                                       : config.model,
+      sizes.train, sizes.validation, sizes.test, config.max_epochs));
   const training::ProgressOptions& po = options.progress;
   const bool plain = !po.tty && !po.quiet;
   if (plain) std::fprintf(options.out, "%s\n", log.text().c_str());
@@ -110,14 +118,17 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
   std::unique_ptr<training::ProgressBar> bar;
   TrainCallbacks cb;
   cb.cancelled = options.cancelled;
-  cb.on_batch = [&](std::int64_t epoch, std::int64_t done, std::int64_t total, double loss, double seconds) {
-    if (!bar) bar = std::make_unique<training::ProgressBar>(fmt::format("epoch {}/{}", epoch, config.max_epochs), total, po,
-                                                  options.out);
+  cb.on_batch = [&](std::int64_t epoch, std::int64_t done, std::int64_t total, double loss,
+                    double seconds) {
+    if (!bar)
+      bar = std::make_unique<training::ProgressBar>(
+          fmt::format("epoch {}/{}", epoch, config.max_epochs), total, po, options.out);
     bar->update(done, loss, seconds);
   };
   cb.on_epoch = [&](const training::EpochMetrics& m) -> Status {
     const std::string figures = epoch_figures(m);
-    log.add(fmt::format("epoch {}/{}: {} ({:.1f} s)", m.epoch, config.max_epochs, figures, m.epoch_seconds));
+    log.add(fmt::format("epoch {}/{}: {} ({:.1f} s)", m.epoch, config.max_epochs, figures,
+                        m.epoch_seconds));
     if (bar) {
       bar->finish(figures, m.epoch_seconds);
       bar.reset();
@@ -132,29 +143,32 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
     std::fprintf(options.out, "warning: %s\n", message.c_str());
   };
   FeatureCache cache(cache_options);
-  auto trained = train_fmnist(config, data, scratch->path(), cb, model_uri_resolver(run.client(), scratch->path()),
-                              &cache);
+  auto trained = train_fmnist(config, data, scratch->path(), cb,
+                              model_uri_resolver(run.client(), scratch->path()), &cache);
   if (!trained.ok()) {
     log.add("training failed: " + trained.status().to_string());
-    (void)run.log_text(log.text(), "train.log");  // keep what happened; the caller ends the run FAILED
+    (void)run.log_text(log.text(),
+                       "train.log");  // keep what happened; the caller ends the run FAILED
     return trained.status();
   }
   TrackedTrainingResult result;
   result.outcome = std::move(*trained);
   const TrainOutcome& out = result.outcome;
 
-  auto report = training::make_classification_report(out.test.predictions, out.test.labels, out.class_names);
+  auto report =
+      training::make_classification_report(out.test.predictions, out.test.labels, out.class_names);
   if (!report.ok()) return report.status().with_context("test evaluation");
   result.report = std::move(*report);
   // The epoch whose model is kept: what sweeps compare trials by.
   const auto& best = out.history[static_cast<std::size_t>(out.best_epoch - 1)];
-  std::map<std::string, double> extra = {{"test_loss", out.test.loss},
-                                         {"best_epoch", static_cast<double>(out.best_epoch)},
-                                         {"best_val_accuracy", best.val_accuracy},
-                                         {"best_val_loss", best.val_loss},
-                                         {"epochs_run", static_cast<double>(out.history.size())},
-                                         {"parameters", static_cast<double>(out.parameters)},
-                                         {"trainable_parameters", static_cast<double>(out.trainable_parameters)}};
+  std::map<std::string, double> extra = {
+      {"test_loss", out.test.loss},
+      {"best_epoch", static_cast<double>(out.best_epoch)},
+      {"best_val_accuracy", best.val_accuracy},
+      {"best_val_loss", best.val_loss},
+      {"epochs_run", static_cast<double>(out.history.size())},
+      {"parameters", static_cast<double>(out.parameters)},
+      {"trainable_parameters", static_cast<double>(out.trainable_parameters)}};
   if (out.feature_cache_seconds > 0) {
     extra["feature_cache_seconds"] = out.feature_cache_seconds;
     extra["feature_cache_hit"] = out.feature_cache_hit ? 1.0 : 0.0;
@@ -164,7 +178,8 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
     extra["linear_probe_val_accuracy"] = out.linear_probe_val_accuracy;
     extra["linear_probe_test_accuracy"] = result.report.accuracy;
   }
-  MLFLOW_CPP_RETURN_IF_ERROR(logger.log_evaluation(result.report, "test", extra).with_context("logging evaluation"));
+  MLFLOW_CPP_RETURN_IF_ERROR(
+      logger.log_evaluation(result.report, "test", extra).with_context("logging evaluation"));
   MLFLOW_CPP_RETURN_IF_ERROR(logger.log_curves().with_context("logging curves"));
   MLFLOW_CPP_RETURN_IF_ERROR(logger.log_metrics_json().with_context("logging metrics.json"));
 
@@ -174,21 +189,23 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
   flavor.input_shape = {1, kFmnistRows, kFmnistCols};
   flavor.class_names = out.class_names;
   flavor.libtorch_version = libtorch_version();
-  std::map<std::string, std::string> model_params = {{"task", config.task},
-                                                     {"best_epoch", std::to_string(out.best_epoch)},
-                                                     {"test_accuracy", fmt::format("{}", result.report.accuracy)}};
-  auto model = libtorch::log_libtorch_model(run.client(), run.experiment_id(), run.id(), "model", flavor, out.weights_path,
-                                  model_params, out.best_epoch);
+  std::map<std::string, std::string> model_params = {
+      {"task", config.task},
+      {"best_epoch", std::to_string(out.best_epoch)},
+      {"test_accuracy", fmt::format("{}", result.report.accuracy)}};
+  auto model = libtorch::log_libtorch_model(run.client(), run.experiment_id(), run.id(), "model",
+                                            flavor, out.weights_path, model_params, out.best_epoch);
   if (!model.ok()) return model.status().with_context("logging the model");
   result.model = std::move(*model);
   if (!options.register_model_name.empty()) {
     const std::string what =
         config.task == kTaskSimclr
-            ? "Self-supervised (SimCLR, contrastive; linear probe test accuracy " + percent(result.report.accuracy) +
-                  ") " + config.model + " backbone for Fashion-MNIST"
-        : config.task == kTaskRotation
-            ? "Self-supervised (rotation prediction) " + config.model + " backbone for Fashion-MNIST"
-            : config.model + " Fashion-MNIST classifier";
+            ? "Self-supervised (SimCLR, contrastive; linear probe test accuracy " +
+                  percent(result.report.accuracy) + ") " + config.model +
+                  " backbone for Fashion-MNIST"
+        : config.task == kTaskRotation ? "Self-supervised (rotation prediction) " + config.model +
+                                             " backbone for Fashion-MNIST"
+                                       : config.model + " Fashion-MNIST classifier";
     auto version = training::register_logged_model(
         run.client(), result.model, options.register_model_name, options.register_alias,
         {{"run_id", run.id()}, {"test_accuracy", fmt::format("{}", result.report.accuracy)}},
@@ -211,17 +228,19 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config, 
     info.source = fmt::format("run {} of experiment {} on {}", run.id(), run.experiment_id(),
                               run.client().store_uri());
     info.recipe = options.recipe;
-    MLFLOW_CPP_RETURN_IF_ERROR(libtorch::save_checkpoint(options.save_checkpoint_dir, out.weights_path, info)
-                                   .with_context("saving the checkpoint"));
+    MLFLOW_CPP_RETURN_IF_ERROR(
+        libtorch::save_checkpoint(options.save_checkpoint_dir, out.weights_path, info)
+            .with_context("saving the checkpoint"));
     log.add("checkpoint written to " + options.save_checkpoint_dir);
   }
-  log.add(fmt::format("best epoch {} (val_acc {}), test_acc {}, macro_f1 {:.4f}, test_loss {:.4f}{}", out.best_epoch,
-                      percent(best.val_accuracy),
-                      percent(result.report.accuracy), result.report.macro_f1, out.test.loss,
-                      out.stopped_early ? " (early stop)" : ""));
+  log.add(
+      fmt::format("best epoch {} (val_acc {}), test_acc {}, macro_f1 {:.4f}, test_loss {:.4f}{}",
+                  out.best_epoch, percent(best.val_accuracy), percent(result.report.accuracy),
+                  result.report.macro_f1, out.test.loss, out.stopped_early ? " (early stop)" : ""));
   log.add(training::format_classification_table(result.report));
   log.add(training::format_confusion_matrix(result.report));
-  MLFLOW_CPP_RETURN_IF_ERROR(run.log_text(log.text(), "train.log").with_context("logging train.log"));
+  MLFLOW_CPP_RETURN_IF_ERROR(
+      run.log_text(log.text(), "train.log").with_context("logging train.log"));
   return result;
 }
 

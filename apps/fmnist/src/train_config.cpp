@@ -13,12 +13,12 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-
 namespace mlflow::fmnist {
 namespace {
 
 Status bad_value(const std::string& key, const std::string& value, const std::string& why) {
-  return Status(StatusCode::kInvalidArgument, fmt::format("{}: invalid value '{}': {}", key, value, why));
+  return Status(StatusCode::kInvalidArgument,
+                fmt::format("{}: invalid value '{}': {}", key, value, why));
 }
 
 StatusOr<double> parse_double(const std::string& key, const std::string& v) {
@@ -62,8 +62,8 @@ struct Field {
 };
 
 template <typename T>
-Field number_field(const char* name, const char* help, T TrainConfig::*member, double min, double max,
-                   bool min_inclusive = true) {
+Field number_field(const char* name, const char* help, T TrainConfig::*member, double min,
+                   double max, bool min_inclusive = true) {
   Field f;
   f.key = key(name, help, std::is_floating_point_v<T> ? "float" : "int");
   f.key.min = min;
@@ -81,8 +81,9 @@ Field number_field(const char* name, const char* help, T TrainConfig::*member, d
       d = static_cast<double>(*r);
     }
     if (d < min || (!min_inclusive && d == min) || d > max) {
-      return bad_value(name, v,
-                       fmt::format("must be {} {} and <= {}", min_inclusive ? ">=" : ">", fmt_double(min), max));
+      return bad_value(
+          name, v,
+          fmt::format("must be {} {} and <= {}", min_inclusive ? ">=" : ">", fmt_double(min), max));
     }
     c.*member = static_cast<T>(d);
     return ok_status();
@@ -138,55 +139,71 @@ const std::vector<Field>& fields() {
   constexpr double kMaxInt = 1e9;
   static const std::vector<Field> f = {
       choice_field("task",
-                   "classify (the 10 classes), or pretrain a backbone without labels: simclr (contrastive) or "
+                   "classify (the 10 classes), or pretrain a backbone without labels: simclr "
+                   "(contrastive) or "
                    "rotation (predict the rotation)",
                    &TrainConfig::task, {kTaskClassify, kTaskSimclr, kTaskRotation}),
-      choice_field("model", "small_cnn, mobilenet_v2, or pixels (no backbone: the head on raw pixels)",
+      choice_field("model",
+                   "small_cnn, mobilenet_v2, or pixels (no backbone: the head on raw pixels)",
                    &TrainConfig::model, {kSmallCnn, kMobileNetV2, kPixels}),
-      number_field("width_multiplier", "MobileNetV2 channel multiplier, 0.25..2", &TrainConfig::width_multiplier,
-                   0.25, 2.0),
+      number_field("width_multiplier", "MobileNetV2 channel multiplier, 0.25..2",
+                   &TrainConfig::width_multiplier, 0.25, 2.0),
       choice_field("layout",
-                   "MobileNetV2 layout: small (strides for 28x28, features pooled from five stages) or imagenet "
+                   "MobileNetV2 layout: small (strides for 28x28, features pooled from five "
+                   "stages) or imagenet "
                    "(the paper's strides and last layer)",
                    &TrainConfig::layout, {kLayoutSmall, kLayoutImagenet}),
-      choice_field("head", "mlp (hidden layer, ReLU, dropout) or linear (logistic regression on the features)",
-                   &TrainConfig::head, {kHeadMlp, kHeadLinear}),
+      choice_field(
+          "head",
+          "mlp (hidden layer, ReLU, dropout) or linear (logistic regression on the features)",
+          &TrainConfig::head, {kHeadMlp, kHeadLinear}),
       number_field("batch_size", "images per optimizer step", &TrainConfig::batch_size, 1, 65536),
-      number_field("learning_rate", "initial learning rate", &TrainConfig::learning_rate, 0.0, 10.0, false),
-      number_field("max_epochs", "epochs to train at most (0: only with initial_weights)", &TrainConfig::max_epochs, 0,
-                   100000),
+      number_field("learning_rate", "initial learning rate", &TrainConfig::learning_rate, 0.0, 10.0,
+                   false),
+      number_field("max_epochs", "epochs to train at most (0: only with initial_weights)",
+                   &TrainConfig::max_epochs, 0, 100000),
       choice_field("optimizer", "adam, adamw or sgd (with momentum)", &TrainConfig::optimizer,
                    {"adam", "adamw", "sgd"}),
       number_field("momentum", "sgd momentum", &TrainConfig::momentum, 0.0, 0.999999),
-      number_field("weight_decay", "L2 penalty (decoupled for adamw)", &TrainConfig::weight_decay, 0.0, 1.0),
-      choice_field("lr_schedule", "none or cosine (annealed over max_epochs)", &TrainConfig::lr_schedule,
-                   {"none", "cosine"}),
-      number_field("dropout", "dropout before the last layer, 0..0.95", &TrainConfig::dropout, 0.0, 0.95),
-      number_field("seed", "seeds the weights, shuffling, dropout and augmentation", &TrainConfig::seed, 0,
+      number_field("weight_decay", "L2 penalty (decoupled for adamw)", &TrainConfig::weight_decay,
+                   0.0, 1.0),
+      choice_field("lr_schedule", "none or cosine (annealed over max_epochs)",
+                   &TrainConfig::lr_schedule, {"none", "cosine"}),
+      number_field("dropout", "dropout before the last layer, 0..0.95", &TrainConfig::dropout, 0.0,
+                   0.95),
+      number_field("seed", "seeds the weights, shuffling, dropout and augmentation",
+                   &TrainConfig::seed, 0,
                    static_cast<double>(std::numeric_limits<std::uint32_t>::max())),
       number_field("split_seed", "seeds which training images are held out for validation",
-                   &TrainConfig::split_seed, 0, static_cast<double>(std::numeric_limits<std::uint32_t>::max())),
+                   &TrainConfig::split_seed, 0,
+                   static_cast<double>(std::numeric_limits<std::uint32_t>::max())),
       number_field("train_val_split", "fraction of the 60k training images used for training",
                    &TrainConfig::train_val_split, 0.0, 0.999, false),
       bool_field("frozen_backbone", "train only the head; the backbone keeps its weights",
                  &TrainConfig::frozen_backbone),
-      text_field("backbone_weights", "backbone from a file, runs:/RUN/model, models:/NAME/VERSION or models:/NAME@ALIAS",
-                 &TrainConfig::backbone_weights),
+      text_field(
+          "backbone_weights",
+          "backbone from a file, runs:/RUN/model, models:/NAME/VERSION or models:/NAME@ALIAS",
+          &TrainConfig::backbone_weights),
       text_field("initial_weights",
-                 "a checkpoint directory (model.pt + checkpoint.json) to start from: its weights and its recorded "
+                 "a checkpoint directory (model.pt + checkpoint.json) to start from: its weights "
+                 "and its recorded "
                  "epochs; max_epochs more are trained",
                  &TrainConfig::initial_weights),
-      number_field("early_stopping_patience", "stop after N epochs without a val_accuracy gain (0 = off)",
+      number_field("early_stopping_patience",
+                   "stop after N epochs without a val_accuracy gain (0 = off)",
                    &TrainConfig::early_stopping_patience, 0, kMaxInt),
-      number_field("temperature", "simclr: temperature of the contrastive softmax", &TrainConfig::temperature, 0.0,
-                   10.0, false),
-      number_field("threads", "intra-op threads (0 = all cores; results depend on it, so sweeps pin it)",
+      number_field("temperature", "simclr: temperature of the contrastive softmax",
+                   &TrainConfig::temperature, 0.0, 10.0, false),
+      number_field("threads",
+                   "intra-op threads (0 = all cores; results depend on it, so sweeps pin it)",
                    &TrainConfig::threads, 0, 1024),
-      bool_field("augmentation", "random crop with padding and horizontal flip", &TrainConfig::augmentation),
+      bool_field("augmentation", "random crop with padding and horizontal flip",
+                 &TrainConfig::augmentation),
       bool_field("feature_cache", "frozen backbone without augmentation: compute its features once",
                  &TrainConfig::feature_cache),
-      number_field("train_limit", "train on the first N training images only (0 = all)", &TrainConfig::train_limit,
-                   0, kMaxInt),
+      number_field("train_limit", "train on the first N training images only (0 = all)",
+                   &TrainConfig::train_limit, 0, kMaxInt),
       text_field("data_dir", "directory of the Fashion-MNIST IDX files", &TrainConfig::data_dir),
   };
   return f;
@@ -232,12 +249,14 @@ Status apply_config_file(TrainConfig& config, const std::string& path) {
                   fmt::format("{}:{}: not valid YAML: {}", path, e.mark.line + 1, e.msg));
   }
   if (root.IsNull()) return ok_status();
-  if (!root.IsMap()) return Status(StatusCode::kInvalidArgument, path + ": expected a mapping of settings");
+  if (!root.IsMap())
+    return Status(StatusCode::kInvalidArgument, path + ": expected a mapping of settings");
   for (const auto& item : root) {
     const std::string key = item.first.as<std::string>();
     const int line = item.first.Mark().line + 1;
     if (!item.second.IsScalar()) {
-      return Status(StatusCode::kInvalidArgument, fmt::format("{}:{}: {}: expected a single value", path, line, key));
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("{}:{}: {}: expected a single value", path, line, key));
     }
     const Status s = set_config_value(config, key, item.second.as<std::string>());
     if (!s.ok()) return s.with_context(fmt::format("{}:{}", path, line));
@@ -256,14 +275,18 @@ Status validate_train_config(const TrainConfig& c) {
                   "frozen_backbone: pretraining (task " + c.task + ") trains the backbone");
   }
   if (c.max_epochs == 0 && c.initial_weights.empty()) {
-    return Status(StatusCode::kInvalidArgument, "max_epochs: 0 needs initial_weights (there is nothing to train)");
+    return Status(StatusCode::kInvalidArgument,
+                  "max_epochs: 0 needs initial_weights (there is nothing to train)");
   }
   if (!c.initial_weights.empty() && !c.backbone_weights.empty()) {
-    return Status(StatusCode::kInvalidArgument, "initial_weights and backbone_weights: give one of them");
-  }
-  if (c.model == kPixels && (c.frozen_backbone || !c.backbone_weights.empty() || is_pretraining_task(c.task))) {
     return Status(StatusCode::kInvalidArgument,
-                  "model pixels has no backbone: frozen_backbone, backbone_weights and pretraining do not apply");
+                  "initial_weights and backbone_weights: give one of them");
+  }
+  if (c.model == kPixels &&
+      (c.frozen_backbone || !c.backbone_weights.empty() || is_pretraining_task(c.task))) {
+    return Status(StatusCode::kInvalidArgument,
+                  "model pixels has no backbone: frozen_backbone, backbone_weights and pretraining "
+                  "do not apply");
   }
   return ok_status();
 }

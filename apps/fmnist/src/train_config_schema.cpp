@@ -11,8 +11,10 @@ std::string train_config_schema_json() {
   const TrainConfig defaults;
   nlohmann::json params = nlohmann::json::array();
   for (const ConfigKey& k : train_config_keys()) {
-    nlohmann::json p = {
-        {"name", k.name}, {"type", k.type}, {"help", k.help}, {"default", config_value(defaults, k.name)}};
+    nlohmann::json p = {{"name", k.name},
+                        {"type", k.type},
+                        {"help", k.help},
+                        {"default", config_value(defaults, k.name)}};
     if (k.min) p["min"] = *k.min;
     if (k.max) p["max"] = *k.max;
     if (k.min_exclusive) p["min_exclusive"] = true;

@@ -25,12 +25,12 @@
 #include <torch/optim/sgd.h>
 #include <torch/utils.h>
 
-#include "mlflow/libtorch/checkpoint.h"
 #include "fmnist/contrastive.h"
 #include "fmnist/feature_cache.h"
 #include "fmnist/fmnist_data.h"
 #include "fmnist/fmnist_tensors.h"
 #include "fmnist/models.h"
+#include "mlflow/libtorch/checkpoint.h"
 #include "mlflow/libtorch/seeded_shuffle.h"
 
 namespace mlflow::fmnist {
@@ -41,9 +41,11 @@ using Clock = std::chrono::steady_clock;
 // passes, and one cannot be interrupted: 1000 MobileNetV2 images took 10 s on one loaded core, 100
 // keep the answer to a signal well under 2 s at the same throughput.
 constexpr std::int64_t kEvalBatch = 100;
-constexpr std::int64_t kProjectionSize = 128;      // SimCLR's projection head output
-constexpr std::int64_t kSimclrValImages = 2048;    // validation images per epoch of contrastive pretraining
-constexpr std::int64_t kProbeEpochs = 15;          // linear probe: epochs of logistic regression on features
+constexpr std::int64_t kProjectionSize = 128;  // SimCLR's projection head output
+constexpr std::int64_t kSimclrValImages =
+    2048;  // validation images per epoch of contrastive pretraining
+constexpr std::int64_t kProbeEpochs =
+    15;  // linear probe: epochs of logistic regression on features
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -55,11 +57,13 @@ Status torch_error(const std::string& what, const std::exception& e) {
 }
 
 void set_threads(int threads) {
-  const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int n =
+      threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(n);
 }
 
-// Rotation pretraining: every image four times, rotated by 0/90/180/270 degrees; the label is the rotation.
+// Rotation pretraining: every image four times, rotated by 0/90/180/270 degrees; the label is the
+// rotation.
 Batch rotate_batch(const at::Tensor& images) {
   std::vector<at::Tensor> rotated;
   std::vector<at::Tensor> labels;
@@ -93,7 +97,9 @@ struct Tally {
     count += n;
   }
   double mean_loss() const { return count > 0 ? loss_sum / static_cast<double>(count) : 0.0; }
-  double accuracy() const { return count > 0 ? static_cast<double>(correct) / static_cast<double>(count) : 0.0; }
+  double accuracy() const {
+    return count > 0 ? static_cast<double>(correct) / static_cast<double>(count) : 0.0;
+  }
 };
 
 Batch task_batch(const Batch& b, bool rotation) { return rotation ? rotate_batch(b.images) : b; }
@@ -104,7 +110,8 @@ at::Tensor run_model(Classifier& model, const at::Tensor& x, bool features) {
 
 // kCancelled once `cancelled` says so (polled every batch: a whole split takes seconds).
 StatusOr<Evaluation> evaluate_source(Classifier& model, const Source& src, bool rotation,
-                                     const std::function<bool()>& cancelled, std::int64_t limit = 0) {
+                                     const std::function<bool()>& cancelled,
+                                     std::int64_t limit = 0) {
   torch::NoGradGuard no_grad;
   model->eval();
   Tally tally;
@@ -112,22 +119,25 @@ StatusOr<Evaluation> evaluate_source(Classifier& model, const Source& src, bool 
   const std::int64_t n = limit > 0 ? std::min(limit, src.set->size()) : src.set->size();
   for (std::int64_t start = 0; start < n; start += kEvalBatch) {
     if (cancelled && cancelled()) return Status(StatusCode::kCancelled, "training cancelled");
-    const Batch b = task_batch(slice_batch(*src.set, start, std::min(kEvalBatch, n - start)), rotation && !src.features);
+    const Batch b = task_batch(slice_batch(*src.set, start, std::min(kEvalBatch, n - start)),
+                               rotation && !src.features);
     const at::Tensor logits = run_model(model, b.images, src.features);
     tally.add(logits, b.labels, torch::nn::functional::cross_entropy(logits, b.labels));
     const at::Tensor pred = logits.argmax(1).contiguous();
     const at::Tensor lab = b.labels.contiguous();
     out.predictions.insert(out.predictions.end(), pred.data_ptr<std::int64_t>(),
                            pred.data_ptr<std::int64_t>() + pred.numel());
-    out.labels.insert(out.labels.end(), lab.data_ptr<std::int64_t>(), lab.data_ptr<std::int64_t>() + lab.numel());
+    out.labels.insert(out.labels.end(), lab.data_ptr<std::int64_t>(),
+                      lab.data_ptr<std::int64_t>() + lab.numel());
   }
   out.loss = tally.mean_loss();
   out.accuracy = tally.accuracy();
   return out;
 }
 
-// Backbone features of a whole split, computed once in eval mode (the frozen backbone's batch norm is fixed).
-// Nothing when cancelled: caching all splits takes about a minute, too long to ignore Ctrl-C.
+// Backbone features of a whole split, computed once in eval mode (the frozen backbone's batch norm
+// is fixed). Nothing when cancelled: caching all splits takes about a minute, too long to ignore
+// Ctrl-C.
 std::optional<TensorSet> cache_features(Classifier& model, const TensorSet& set, bool rotation,
                                         const std::function<bool()>& cancelled) {
   torch::NoGradGuard no_grad;
@@ -145,21 +155,24 @@ std::optional<TensorSet> cache_features(Classifier& model, const TensorSet& set,
 
 // SimCLR's projection head: trained with the backbone, thrown away after pretraining.
 torch::nn::Sequential make_projector(std::int64_t inputs) {
-  return torch::nn::Sequential(torch::nn::Linear(inputs, 256), torch::nn::BatchNorm1d(256), torch::nn::ReLU(),
-                               torch::nn::Linear(256, kProjectionSize));
+  return torch::nn::Sequential(torch::nn::Linear(inputs, 256), torch::nn::BatchNorm1d(256),
+                               torch::nn::ReLU(), torch::nn::Linear(256, kProjectionSize));
 }
 
-// The contrastive task on one batch: two views of every image, NT-Xent over their projected embeddings.
-ContrastiveLoss simclr_step(Classifier& model, torch::nn::Sequential& projector, const at::Tensor& images,
-                            std::uint64_t seed, double temperature) {
+// The contrastive task on one batch: two views of every image, NT-Xent over their projected
+// embeddings.
+ContrastiveLoss simclr_step(Classifier& model, torch::nn::Sequential& projector,
+                            const at::Tensor& images, std::uint64_t seed, double temperature) {
   const at::Tensor views = at::cat({contrastive_view(images, libtorch::mix_seed({seed, 1})),
                                     contrastive_view(images, libtorch::mix_seed({seed, 2}))});
   return nt_xent_loss(projector->forward(model->embedding(views)), temperature);
 }
 
-// Contrastive loss and partner accuracy on the first kSimclrValImages validation images, same views every epoch.
-std::pair<double, double> simclr_validation(Classifier& model, torch::nn::Sequential& projector, const TensorSet& set,
-                                            std::int64_t batch_size, double temperature) {
+// Contrastive loss and partner accuracy on the first kSimclrValImages validation images, same views
+// every epoch.
+std::pair<double, double> simclr_validation(Classifier& model, torch::nn::Sequential& projector,
+                                            const TensorSet& set, std::int64_t batch_size,
+                                            double temperature) {
   torch::NoGradGuard no_grad;
   model->eval();
   projector->eval();
@@ -168,8 +181,9 @@ std::pair<double, double> simclr_validation(Classifier& model, torch::nn::Sequen
   std::int64_t correct = 0, count = 0;
   for (std::int64_t start = 0; start + 1 < n; start += batch_size) {
     const Batch b = slice_batch(set, start, std::min(batch_size, n - start));
-    const ContrastiveLoss l = simclr_step(model, projector, b.images,
-                                          libtorch::mix_seed({0x7A1u, static_cast<std::uint64_t>(start)}), temperature);
+    const ContrastiveLoss l =
+        simclr_step(model, projector, b.images,
+                    libtorch::mix_seed({0x7A1u, static_cast<std::uint64_t>(start)}), temperature);
     loss_sum += l.loss.item<double>() * static_cast<double>(l.count);
     correct += l.correct;
     count += l.count;
@@ -178,10 +192,12 @@ std::pair<double, double> simclr_validation(Classifier& model, torch::nn::Sequen
           count > 0 ? static_cast<double>(correct) / static_cast<double>(count) : 0.0};
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, std::vector<at::Tensor> params) {
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c,
+                                                        std::vector<at::Tensor> params) {
   if (c.optimizer == "sgd") {
-    return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(c.learning_rate).momentum(c.momentum).weight_decay(c.weight_decay));
+    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(c.learning_rate)
+                                                           .momentum(c.momentum)
+                                                           .weight_decay(c.weight_decay));
   }
   if (c.optimizer == "adamw") {
     return std::make_unique<torch::optim::AdamW>(
@@ -220,10 +236,11 @@ void restore(Classifier& model, const std::vector<at::Tensor>& s) {
   for (auto& b : model->buffers()) b.copy_(s[i++]);
 }
 
-// The backbone's features of each input set, from `cache` when it has them (keyed by the backbone's config
-// and tensors and the inputs' tensors), else computed (and stored there).
+// The backbone's features of each input set, from `cache` when it has them (keyed by the backbone's
+// config and tensors and the inputs' tensors), else computed (and stored there).
 StatusOr<std::vector<TensorSet>> split_features(Classifier& model, bool rotation,
-                                                const std::vector<const TensorSet*>& inputs, FeatureCache* cache,
+                                                const std::vector<const TensorSet*>& inputs,
+                                                FeatureCache* cache,
                                                 const std::function<bool()>& cancelled, bool* hit) {
   auto compute = [&]() -> StatusOr<std::vector<TensorSet>> {
     std::vector<TensorSet> sets;
@@ -239,16 +256,19 @@ StatusOr<std::vector<TensorSet>> split_features(Classifier& model, bool rotation
   for (const auto& p : model->backbone->parameters()) state.push_back(p);
   for (const auto& b : model->backbone->buffers()) state.push_back(b);
   const ModelConfig& mc = model->config();
-  const std::string key = feature_cache_key(
-      nlohmann::json{{"architecture", mc.architecture}, {"width_multiplier", mc.width_multiplier},
-                     {"layout", mc.layout}, {"rotation", rotation}, {"eval_batch", kEvalBatch}}
-          .dump(),
-      state, inputs);
+  const std::string key =
+      feature_cache_key(nlohmann::json{{"architecture", mc.architecture},
+                                       {"width_multiplier", mc.width_multiplier},
+                                       {"layout", mc.layout},
+                                       {"rotation", rotation},
+                                       {"eval_batch", kEvalBatch}}
+                            .dump(),
+                        state, inputs);
   return cache->get_or_compute(key, compute, cancelled, hit);
 }
 
-// How good a backbone's features are, the usual way: a logistic regression (batch norm + linear layer) on
-// the frozen features of the training split, scored on the validation and test splits.
+// How good a backbone's features are, the usual way: a logistic regression (batch norm + linear
+// layer) on the frozen features of the training split, scored on the validation and test splits.
 struct ProbeResult {
   double val_accuracy = 0;
   Evaluation test;
@@ -303,14 +323,17 @@ Status load_backbone_into(Classifier& model, const TrainConfig& c, const Backbon
     source = w;
     return load_backbone(model, w).with_context("backbone_weights");
   }
-  if (!resolver) return Status(StatusCode::kInvalidArgument, "backbone_weights: cannot resolve '" + w + "' here");
+  if (!resolver)
+    return Status(StatusCode::kInvalidArgument,
+                  "backbone_weights: cannot resolve '" + w + "' here");
   auto saved = resolver(w);
   if (!saved.ok()) return saved.status().with_context("backbone_weights '" + w + "'");
   auto cfg = ModelConfig::from_json(saved->model_config_json, w);
   if (!cfg.ok()) return cfg.status();
   const ModelConfig& mine = model->config();
   if (cfg->input != mine.input) {
-    return Status(StatusCode::kInvalidArgument, "backbone_weights '" + w + "' was pretrained on input '" + cfg->input +
+    return Status(StatusCode::kInvalidArgument, "backbone_weights '" + w +
+                                                    "' was pretrained on input '" + cfg->input +
                                                     "', this model reads '" + mine.input +
                                                     "': its features would not mean anything here");
   }
@@ -320,22 +343,27 @@ Status load_backbone_into(Classifier& model, const TrainConfig& c, const Backbon
       return m.architecture + " (width " + fmt::format("{}", m.width_multiplier) +
              (m.architecture == kMobileNetV2 ? ", layout " + m.layout : std::string()) + ")";
     };
-    return Status(StatusCode::kInvalidArgument, "backbone_weights '" + w + "' is a " + describe(*cfg) +
-                                                    ", the model is a " + describe(mine));
+    return Status(StatusCode::kInvalidArgument, "backbone_weights '" + w + "' is a " +
+                                                    describe(*cfg) + ", the model is a " +
+                                                    describe(mine));
   }
   Classifier donor(*cfg);
-  MLFLOW_CPP_RETURN_IF_ERROR(load_weights(donor, saved->weights_path).with_context("backbone_weights '" + w + "'"));
+  MLFLOW_CPP_RETURN_IF_ERROR(
+      load_weights(donor, saved->weights_path).with_context("backbone_weights '" + w + "'"));
   source = w;
   return copy_backbone(donor, model);
 }
 
-StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data, const std::string& work_dir,
-                                  const TrainCallbacks& cb, const BackboneResolver& resolver, FeatureCache* cache) {
+StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data,
+                                  const std::string& work_dir, const TrainCallbacks& cb,
+                                  const BackboneResolver& resolver, FeatureCache* cache) {
   set_threads(c.threads);
   const bool rotation = c.task == kTaskRotation;
   const bool simclr = c.task == kTaskSimclr;
-  // SimCLR trains the backbone through a projector of its own; the classifier's head stays untrained.
-  ModelConfig mc{c.model, c.width_multiplier, rotation ? 4 : kFmnistNumClasses, c.dropout, c.layout, c.head};
+  // SimCLR trains the backbone through a projector of its own; the classifier's head stays
+  // untrained.
+  ModelConfig mc{c.model,   c.width_multiplier, rotation ? 4 : kFmnistNumClasses,
+                 c.dropout, c.layout,           c.head};
   auto made = make_classifier(mc, c.seed);
   if (!made.ok()) return made.status();
   Classifier model = *made;
@@ -358,10 +386,12 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
     auto cfg = ModelConfig::from_json(info->model_config_json, info->dir);
     if (!cfg.ok()) return cfg.status();
     if (cfg->to_json() != mc.to_json()) {
-      return Status(StatusCode::kInvalidArgument, "initial_weights '" + c.initial_weights + "' is a model " +
-                                                      cfg->to_json() + ", these settings make " + mc.to_json());
+      return Status(StatusCode::kInvalidArgument, "initial_weights '" + c.initial_weights +
+                                                      "' is a model " + cfg->to_json() +
+                                                      ", these settings make " + mc.to_json());
     }
-    MLFLOW_CPP_RETURN_IF_ERROR(load_weights(model, info->weights_path).with_context("initial_weights"));
+    MLFLOW_CPP_RETURN_IF_ERROR(
+        load_weights(model, info->weights_path).with_context("initial_weights"));
     out.backbone_source = c.initial_weights;
     start_from = std::move(*info);
   }
@@ -374,13 +404,14 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
     train = {train.images.narrow(0, 0, c.train_limit), train.labels.narrow(0, 0, c.train_limit)};
   }
 
-  // A frozen backbone without augmentation sees the same images every epoch: compute its features once.
+  // A frozen backbone without augmentation sees the same images every epoch: compute its features
+  // once.
   const bool cached = c.frozen_backbone && !c.augmentation && c.feature_cache;
   TensorSet train_src = train, val_src = data.validation, test_src = data.test;
   if (cached) {
     const auto start = Clock::now();
-    auto sets = split_features(model, rotation, {&train, &data.validation, &data.test}, cache, cb.cancelled,
-                               &out.feature_cache_hit);
+    auto sets = split_features(model, rotation, {&train, &data.validation, &data.test}, cache,
+                               cb.cancelled, &out.feature_cache_hit);
     if (!sets.ok()) return sets.status();
     train_src = std::move((*sets)[0]);
     val_src = std::move((*sets)[1]);
@@ -419,14 +450,18 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
     }
     first_epoch = static_cast<std::int64_t>(start_from->history.size()) + 1;
     out.best_epoch = start_from->best_epoch;
-    best_val = start_from->best_epoch > 0 ? start_from->history[static_cast<std::size_t>(out.best_epoch - 1)].val_accuracy
-                                          : -1;
+    best_val = start_from->best_epoch > 0
+                   ? start_from->history[static_cast<std::size_t>(out.best_epoch - 1)].val_accuracy
+                   : -1;
     best = snapshot(model);
   }
-  const std::int64_t images_per_epoch = train_src.size() * (rotation && !cached ? 4 : simclr ? 2 : 1);
+  const std::int64_t images_per_epoch = train_src.size() * (rotation && !cached ? 4
+                                                            : simclr            ? 2
+                                                                                : 1);
   for (std::int64_t epoch = first_epoch; epoch < first_epoch + c.max_epochs; ++epoch) {
     const auto start = Clock::now();
-    for (auto& group : optimizer->param_groups()) group.options().set_lr(scheduled_lr(c, epoch - first_epoch + 1));
+    for (auto& group : optimizer->param_groups())
+      group.options().set_lr(scheduled_lr(c, epoch - first_epoch + 1));
     training::EpochMetrics r;
     r.epoch = epoch;
     r.learning_rate = optimizer->param_groups().front().options().get_lr();
@@ -436,13 +471,16 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
     if (simclr) projector->train();
     Tally tally;
     for (std::int64_t i = 0; i < loader.num_batches(); ++i) {
-      if (cb.cancelled && cb.cancelled()) return Status(StatusCode::kCancelled, "training cancelled");
+      if (cb.cancelled && cb.cancelled())
+        return Status(StatusCode::kCancelled, "training cancelled");
       const Batch b = task_batch(loader.batch(i), rotation && !cached);
       optimizer->zero_grad();
       if (simclr) {
-        const ContrastiveLoss l = simclr_step(
-            model, projector, b.images,
-            libtorch::mix_seed({c.seed, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(i)}), c.temperature);
+        const ContrastiveLoss l =
+            simclr_step(model, projector, b.images,
+                        libtorch::mix_seed({c.seed, static_cast<std::uint64_t>(epoch),
+                                            static_cast<std::uint64_t>(i)}),
+                        c.temperature);
         l.loss.backward();
         optimizer->step();
         tally.add(l.loss.item<double>(), l.correct, l.count);
@@ -453,7 +491,8 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
         optimizer->step();
         tally.add(logits.detach(), b.labels, loss.detach());
       }
-      if (cb.on_batch) cb.on_batch(epoch, tally.count, images_per_epoch, tally.mean_loss(), seconds_since(start));
+      if (cb.on_batch)
+        cb.on_batch(epoch, tally.count, images_per_epoch, tally.mean_loss(), seconds_since(start));
     }
     const double train_seconds = seconds_since(start);
     r.train_loss = tally.mean_loss();
@@ -490,7 +529,8 @@ StatusOr<TrainOutcome> train_impl(const TrainConfig& c, const FmnistSplits& data
   restore(model, best);
   if (simclr) {
     // The pretext task has no test set of its own: the backbone is judged by a linear probe.
-    auto probe = linear_probe(model, train, data.validation, data.test, c.seed, cache, cb.cancelled);
+    auto probe =
+        linear_probe(model, train, data.validation, data.test, c.seed, cache, cb.cancelled);
     if (!probe.ok()) return probe.status();
     out.test = std::move(probe->test);
     out.linear_probe_val_accuracy = probe->val_accuracy;
@@ -511,9 +551,9 @@ const std::vector<std::string>& rotation_class_names() {
   return names;
 }
 
-StatusOr<TrainOutcome> train_fmnist(const TrainConfig& config, const FmnistSplits& data, const std::string& work_dir,
-                                    const TrainCallbacks& callbacks, const BackboneResolver& resolver,
-                                    FeatureCache* cache) {
+StatusOr<TrainOutcome> train_fmnist(const TrainConfig& config, const FmnistSplits& data,
+                                    const std::string& work_dir, const TrainCallbacks& callbacks,
+                                    const BackboneResolver& resolver, FeatureCache* cache) {
   MLFLOW_CPP_RETURN_IF_ERROR(validate_train_config(config));
   try {
     return train_impl(config, data, work_dir, callbacks, resolver, cache);
@@ -522,8 +562,8 @@ StatusOr<TrainOutcome> train_fmnist(const TrainConfig& config, const FmnistSplit
   }
 }
 
-StatusOr<Evaluation> evaluate_saved_model(const SavedModel& saved, const FmnistSplits& data, int threads,
-                                          std::int64_t limit) {
+StatusOr<Evaluation> evaluate_saved_model(const SavedModel& saved, const FmnistSplits& data,
+                                          int threads, std::int64_t limit) {
   try {
     set_threads(threads);
     auto cfg = ModelConfig::from_json(saved.model_config_json, saved.weights_path);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Checkpoint directories: model.pt + checkpoint.json, staged in a sibling and swapped in whole (atomic_file.h).
+// Checkpoint directories: model.pt + checkpoint.json, staged in a sibling and swapped in whole
+// (atomic_file.h).
 #include "mlflow/libtorch/checkpoint.h"
 #include "mlflow/atomic_file.h"
 
@@ -18,9 +19,14 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 json epoch_json(const training::EpochMetrics& m) {
-  return {{"epoch", m.epoch},           {"train_loss", m.train_loss},       {"train_accuracy", m.train_accuracy},
-          {"val_loss", m.val_loss},     {"val_accuracy", m.val_accuracy},   {"learning_rate", m.learning_rate},
-          {"epoch_seconds", m.epoch_seconds}, {"images_per_second", m.images_per_second}};
+  return {{"epoch", m.epoch},
+          {"train_loss", m.train_loss},
+          {"train_accuracy", m.train_accuracy},
+          {"val_loss", m.val_loss},
+          {"val_accuracy", m.val_accuracy},
+          {"learning_rate", m.learning_rate},
+          {"epoch_seconds", m.epoch_seconds},
+          {"images_per_second", m.images_per_second}};
 }
 
 training::EpochMetrics epoch_from(const json& j) {
@@ -42,7 +48,8 @@ Status io_error(const fs::path& p, const std::string& what) {
 
 }  // namespace
 
-Status save_checkpoint(const std::string& dir, const std::string& weights_path, CheckpointInfo info) {
+Status save_checkpoint(const std::string& dir, const std::string& weights_path,
+                       CheckpointInfo info) {
   auto digest = training::sha256_file(weights_path);
   if (!digest.ok()) return digest.status().with_context("checkpoint weights");
   info.weights_sha256 = *digest;
@@ -76,7 +83,8 @@ Status save_checkpoint(const std::string& dir, const std::string& weights_path, 
   };
   fs::copy_file(weights_path, part / "model.pt", ec);
   if (ec) return fail(io_error(target / "model.pt", "cannot write: " + ec.message()));
-  if (Status st = write_file_atomically((part / "checkpoint.json").string(), j.dump(2) + "\n"); !st.ok()) {
+  if (Status st = write_file_atomically((part / "checkpoint.json").string(), j.dump(2) + "\n");
+      !st.ok()) {
     return fail(st);
   }
   if (Status st = replace_directory(part.string(), target.string()); !st.ok()) return fail(st);
@@ -86,7 +94,8 @@ Status save_checkpoint(const std::string& dir, const std::string& weights_path, 
 StatusOr<CheckpointInfo> read_checkpoint(const std::string& dir) {
   const fs::path json_path = fs::path(dir) / "checkpoint.json";
   std::ifstream in(json_path);
-  if (!in) return Status(StatusCode::kNotFound, "checkpoint " + json_path.string() + ": cannot open");
+  if (!in)
+    return Status(StatusCode::kNotFound, "checkpoint " + json_path.string() + ": cannot open");
   CheckpointInfo info;
   info.dir = dir;
   try {
@@ -94,7 +103,8 @@ StatusOr<CheckpointInfo> read_checkpoint(const std::string& dir) {
     info.weights_path = (fs::path(dir) / j.at("weights").get<std::string>()).string();
     info.weights_sha256 = j.at("weights_sha256").get<std::string>();
     info.model_config_json = j.at("model_config").dump();
-    for (const auto& [k, v] : j.at("settings").items()) info.settings.emplace_back(k, v.get<std::string>());
+    for (const auto& [k, v] : j.at("settings").items())
+      info.settings.emplace_back(k, v.get<std::string>());
     for (const auto& e : j.at("history")) info.history.push_back(epoch_from(e));
     info.best_epoch = j.at("best_epoch").get<std::int64_t>();
     info.linear_probe_val_accuracy = j.value("linear_probe_val_accuracy", -1.0);
@@ -102,7 +112,8 @@ StatusOr<CheckpointInfo> read_checkpoint(const std::string& dir) {
     info.source = j.value("source", "");
     info.recipe = j.value("recipe", "");
   } catch (const std::exception& e) {
-    return Status(StatusCode::kInvalidArgument, "checkpoint " + json_path.string() + ": " + e.what());
+    return Status(StatusCode::kInvalidArgument,
+                  "checkpoint " + json_path.string() + ": " + e.what());
   }
   auto digest = training::sha256_file(info.weights_path);
   if (!digest.ok()) return digest.status().with_context("checkpoint " + dir);

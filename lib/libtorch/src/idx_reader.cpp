@@ -42,10 +42,12 @@ class IdxStream {
   static StatusOr<IdxStream> open(const std::string& path, std::uint32_t magic, const char* kind) {
     std::error_code ec;
     auto st = std::filesystem::status(path, ec);
-    if (!std::filesystem::exists(st)) return file_error(path, StatusCode::kNotFound, "no such file");
+    if (!std::filesystem::exists(st))
+      return file_error(path, StatusCode::kNotFound, "no such file");
     if (!std::filesystem::is_regular_file(st)) return corrupt(path, "not a regular file");
     // Checked before zlib sees it: gzread would silently pass an uncompressed file through.
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> raw(std::fopen(path.c_str(), "rb"), &std::fclose);
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> raw(std::fopen(path.c_str(), "rb"),
+                                                        &std::fclose);
     if (!raw) {
       int err = errno;
       return file_error(path, err == EACCES ? StatusCode::kPermissionDenied : StatusCode::kInternal,
@@ -53,7 +55,8 @@ class IdxStream {
     }
     unsigned char id[2] = {0, 0};
     if (std::fread(id, 1, 2, raw.get()) != 2 || id[0] != 0x1f || id[1] != 0x8b) {
-      return corrupt(path, "not a gzip file (IDX files are read gzip-compressed, as Debian installs them)");
+      return corrupt(
+          path, "not a gzip file (IDX files are read gzip-compressed, as Debian installs them)");
     }
     raw.reset();
     IdxStream s(path);
@@ -62,7 +65,8 @@ class IdxStream {
     std::uint32_t got = 0;
     MLFLOW_CPP_RETURN_IF_ERROR(s.read_u32("magic number", &got));
     if (got != magic) {
-      return corrupt(path, "wrong magic number " + hex32(got) + ", expected " + hex32(magic) + " (" + kind + ")");
+      return corrupt(path, "wrong magic number " + hex32(got) + ", expected " + hex32(magic) +
+                               " (" + kind + ")");
     }
     return s;
   }
@@ -73,7 +77,8 @@ class IdxStream {
     std::int64_t got = 0;
     MLFLOW_CPP_RETURN_IF_ERROR(read_bytes(b, 4, &got));
     if (got != 4) return corrupt(path_, std::string("truncated header: no ") + what);
-    *out = (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
+    *out = (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
+           b[3];
     return ok_status();
   }
 
@@ -83,8 +88,8 @@ class IdxStream {
     std::int64_t got = 0;
     MLFLOW_CPP_RETURN_IF_ERROR(read_bytes(out->data(), count, &got));
     if (got != count) {
-      return corrupt(path_, "truncated: expected " + std::to_string(count) + " bytes of " + what + ", got " +
-                                std::to_string(got));
+      return corrupt(path_, "truncated: expected " + std::to_string(count) + " bytes of " + what +
+                                ", got " + std::to_string(got));
     }
     unsigned char extra[4096];
     std::int64_t trailing = 0;
@@ -95,8 +100,8 @@ class IdxStream {
       trailing += n;
     }
     if (trailing > 0) {
-      return corrupt(path_, std::to_string(trailing) + " bytes of trailing data after " + std::to_string(count) +
-                                " bytes of " + what);
+      return corrupt(path_, std::to_string(trailing) + " bytes of trailing data after " +
+                                std::to_string(count) + " bytes of " + what);
     }
     return ok_status();
   }
@@ -121,7 +126,8 @@ class IdxStream {
       int errnum = Z_OK;
       const char* msg = gzerror(gz_.get(), &errnum);
       if (n < 0 && errnum != Z_BUF_ERROR) {
-        return corrupt(path_, std::string("corrupt gzip data: ") + (msg ? msg : "unknown zlib error"));
+        return corrupt(path_,
+                       std::string("corrupt gzip data: ") + (msg ? msg : "unknown zlib error"));
       }
       break;
     }
@@ -142,8 +148,8 @@ StatusOr<IdxImages> read_idx_images(const std::string& path, std::int64_t rows, 
   MLFLOW_CPP_RETURN_IF_ERROR(stream->read_u32("row count", &r));
   MLFLOW_CPP_RETURN_IF_ERROR(stream->read_u32("column count", &c));
   if (r != rows || c != cols) {
-    return corrupt(path, "images are " + std::to_string(r) + "x" + std::to_string(c) + ", expected " +
-                             std::to_string(rows) + "x" + std::to_string(cols));
+    return corrupt(path, "images are " + std::to_string(r) + "x" + std::to_string(c) +
+                             ", expected " + std::to_string(rows) + "x" + std::to_string(cols));
   }
   IdxImages out;
   out.n = n;

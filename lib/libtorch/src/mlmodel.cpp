@@ -60,10 +60,9 @@ json scalar_to_json(const YAML::Node& n) {
   if (s.empty() || s == "~" || l == "null") return nullptr;
   if (l == "true") return true;
   if (l == "false") return false;
-  const bool numeric_start =
-      std::isdigit(static_cast<unsigned char>(s[0])) ||
-      ((s[0] == '-' || s[0] == '+' || s[0] == '.') && s.size() > 1 &&
-       (std::isdigit(static_cast<unsigned char>(s[1])) || s[1] == '.'));
+  const bool numeric_start = std::isdigit(static_cast<unsigned char>(s[0])) ||
+                             ((s[0] == '-' || s[0] == '+' || s[0] == '.') && s.size() > 1 &&
+                              (std::isdigit(static_cast<unsigned char>(s[1])) || s[1] == '.'));
   if (numeric_start && s.find_first_of("xXnNiI") == std::string::npos) {
     char* end = nullptr;
     errno = 0;
@@ -163,16 +162,16 @@ StatusOr<MlmodelInfo> parse_document(const YAML::Node& root, const std::string& 
     std::string* out;
   };
   const std::string top;
-  for (const Field& fld : {Field{&lt, "architecture", &where, &f.architecture},
-                           Field{&lt, "input_dtype", &where, &f.input_dtype},
-                           Field{&lt, "weights_file", &where, &f.weights_file},
-                           Field{&lt, "libtorch_version", &where, &f.libtorch_version},
-                           Field{&lt, "mlflow_cpp_version", &where, &f.mlflow_cpp_version},
-                           Field{&root, "model_id", &top, &info.model_id},
-                           Field{&root, "run_id", &top, &info.run_id},
-                           Field{&root, "artifact_path", &top, &info.artifact_path},
-                           Field{&root, "mlflow_version", &top, &info.mlflow_version},
-                           Field{&root, "utc_time_created", &top, &info.utc_time_created}}) {
+  for (const Field& fld :
+       {Field{&lt, "architecture", &where, &f.architecture},
+        Field{&lt, "input_dtype", &where, &f.input_dtype},
+        Field{&lt, "weights_file", &where, &f.weights_file},
+        Field{&lt, "libtorch_version", &where, &f.libtorch_version},
+        Field{&lt, "mlflow_cpp_version", &where, &f.mlflow_cpp_version},
+        Field{&root, "model_id", &top, &info.model_id}, Field{&root, "run_id", &top, &info.run_id},
+        Field{&root, "artifact_path", &top, &info.artifact_path},
+        Field{&root, "mlflow_version", &top, &info.mlflow_version},
+        Field{&root, "utc_time_created", &top, &info.utc_time_created}}) {
     auto v = scalar_field(*fld.map, fld.key, *fld.where, source);
     if (!v.ok()) return v.status();
     *fld.out = std::move(*v);

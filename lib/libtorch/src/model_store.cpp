@@ -14,8 +14,8 @@
 #include <system_error>
 #include <utility>
 
-#include "mlflow/libtorch/model_store.h"
 #include "mlflow/atomic_file.h"
+#include "mlflow/libtorch/model_store.h"
 #include "mlflow/model_uri.h"
 #include "mlflow/registry.h"
 #include "mlflow/training/mlmodel.h"
@@ -82,7 +82,8 @@ Status check_dest(const fs::path& dest) {
                     "' is a non-empty directory without an MLmodel file; refusing to replace it");
 }
 
-/// Moves the staged model directory to `dest`, replacing an earlier model there (atomic_file.h's policy).
+/// Moves the staged model directory to `dest`, replacing an earlier model there (atomic_file.h's
+/// policy).
 Status install(const fs::path& staged, const fs::path& dest) {
   MLFLOW_CPP_RETURN_IF_ERROR(check_dest(dest));
   return replace_directory(staged.string(), dest.string());
@@ -131,12 +132,10 @@ StatusOr<LocalModel> open_local_model(const std::string& uri) {
   return load_local(p, uri);
 }
 
-StatusOr<training::LoggedModelRef> log_libtorch_model(MlflowClient& client, const std::string& experiment_id,
-                                                      const std::string& run_id, const std::string& name,
-                                                      const LibtorchFlavor& flavor,
-                                                      const std::string& weights_path,
-                                                      const std::map<std::string, std::string>& params,
-                                                      std::int64_t step) {
+StatusOr<training::LoggedModelRef> log_libtorch_model(
+    MlflowClient& client, const std::string& experiment_id, const std::string& run_id,
+    const std::string& name, const LibtorchFlavor& flavor, const std::string& weights_path,
+    const std::map<std::string, std::string>& params, std::int64_t step) {
   const std::string context = "logging LibTorch model '" + name + "'";
   if (name.empty()) {
     return Status(StatusCode::kInvalidArgument, "logged model name must not be empty");
@@ -145,7 +144,8 @@ StatusOr<training::LoggedModelRef> log_libtorch_model(MlflowClient& client, cons
   auto weights = read_whole_file(weights_path, "weights file");
   if (!weights.ok()) return weights.status().with_context(context);
   return training::log_model(
-      client, {experiment_id, run_id, name, params, step}, {{flavor.weights_file, std::move(*weights)}},
+      client, {experiment_id, run_id, name, params, step},
+      {{flavor.weights_file, std::move(*weights)}},
       [&](const std::string& model_id, const std::string& artifact_uri) -> StatusOr<std::string> {
         return mlmodel_yaml(flavor, model_id, run_id, artifact_uri);
       });
@@ -179,8 +179,7 @@ StatusOr<LocalModel> fetch_model(MlflowClient& client, const std::string& uri,
     Status st = got.status();
     if (st.code() == StatusCode::kNotFound) {
       return Status(StatusCode::kNotFound,
-                    fmt::format("{}: nothing at '{}'{}: {}", context,
-                                where->artifact_uri(),
+                    fmt::format("{}: nothing at '{}'{}: {}", context, where->artifact_uri(),
                                 where->note, st.message()),
                     st.http_status(), st.error_code());
     }

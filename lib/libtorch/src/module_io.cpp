@@ -33,8 +33,8 @@ Status mismatch(const std::string& what, const std::string& message) {
 
 /// Checks `archive` against `module` the way Module::load reads it: this module's own parameters
 /// and buffers by name, then each child from its sub-archive. `prefix` is the dotted path so far.
-Status check(torch::nn::Module& module, torch::serialize::InputArchive& archive, const std::string& prefix,
-             const std::string& what) {
+Status check(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+             const std::string& prefix, const std::string& what) {
   std::set<std::string> known;
   auto check_tensors = [&](const auto& tensors, bool is_buffer) -> Status {
     for (const auto& item : tensors) {
@@ -42,8 +42,9 @@ Status check(torch::nn::Module& module, torch::serialize::InputArchive& archive,
       const std::string name = prefix + item.key();
       at::Tensor stored;
       if (!archive.try_read(item.key(), stored, is_buffer)) {
-        return mismatch(what, "the model has " + std::string(is_buffer ? "buffer" : "parameter") + " '" + name +
-                                  "' " + shape_text(item.value()) + ", the weights do not");
+        return mismatch(what, "the model has " + std::string(is_buffer ? "buffer" : "parameter") +
+                                  " '" + name + "' " + shape_text(item.value()) +
+                                  ", the weights do not");
       }
       if (!stored.sizes().equals(item.value().sizes())) {
         return mismatch(what, "'" + name + "' is " + shape_text(stored) + " in the weights and " +
@@ -58,7 +59,8 @@ Status check(torch::nn::Module& module, torch::serialize::InputArchive& archive,
     known.insert(child.key());
     torch::serialize::InputArchive sub;
     if (!archive.try_read(child.key(), sub)) {
-      return mismatch(what, "the model has submodule '" + prefix + child.key() + "', the weights do not");
+      return mismatch(what,
+                      "the model has submodule '" + prefix + child.key() + "', the weights do not");
     }
     MLFLOW_CPP_RETURN_IF_ERROR(check(*child.value(), sub, prefix + child.key() + ".", what));
   }
@@ -74,7 +76,8 @@ Status check(torch::nn::Module& module, torch::serialize::InputArchive& archive,
 
 Status save_module(const torch::nn::Module& module, const std::string& path) {
   auto file = AtomicFile::create(path);
-  if (!file.ok()) return Status(file.status().code(), "cannot write weights: " + file.status().message());
+  if (!file.ok())
+    return Status(file.status().code(), "cannot write weights: " + file.status().message());
   try {
     torch::serialize::OutputArchive archive;
     module.save(archive);
@@ -102,19 +105,22 @@ Status load_module(torch::nn::Module& module, const std::string& path, const std
   return ok_status();
 }
 
-StatusOr<training::LoggedModelRef> log_module(MlflowClient& client, const training::LogModelOptions& options,
-                                              const torch::nn::Module& module, const LibtorchFlavor& flavor) {
-  MLFLOW_CPP_RETURN_IF_ERROR(validate_flavor(flavor).with_context("logging module '" + options.name + "'"));
+StatusOr<training::LoggedModelRef> log_module(MlflowClient& client,
+                                              const training::LogModelOptions& options,
+                                              const torch::nn::Module& module,
+                                              const LibtorchFlavor& flavor) {
+  MLFLOW_CPP_RETURN_IF_ERROR(
+      validate_flavor(flavor).with_context("logging module '" + options.name + "'"));
   auto dir = training::StagingDir::make("mlflow-module");
   if (!dir.ok()) return dir.status();
   const std::string weights = dir->file("weights");
   MLFLOW_CPP_RETURN_IF_ERROR(save_module(module, weights));
-  return log_libtorch_model(client, options.experiment_id, options.run_id, options.name, flavor, weights,
-                            options.params, options.step);
+  return log_libtorch_model(client, options.experiment_id, options.run_id, options.name, flavor,
+                            weights, options.params, options.step);
 }
 
-StatusOr<LocalModel> load_module_from(MlflowClient& client, const std::string& uri, const std::string& dest_dir,
-                                      torch::nn::Module& module) {
+StatusOr<LocalModel> load_module_from(MlflowClient& client, const std::string& uri,
+                                      const std::string& dest_dir, torch::nn::Module& module) {
   auto model = fetch_model(client, uri, dest_dir);
   if (!model.ok()) return model.status();
   MLFLOW_CPP_RETURN_IF_ERROR(load_module(module, model->weights_path, "weights of " + uri));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Portable seeded permutations: mt19937_64 plus our own unbiased bounded draw (std distributions vary by library).
+// Portable seeded permutations: mt19937_64 plus our own unbiased bounded draw (std distributions
+// vary by library).
 #include "mlflow/libtorch/seeded_shuffle.h"
 
 #include <numeric>

@@ -44,8 +44,8 @@ Status write_bar_chart(const std::string& path, const BarChart& chart, Size size
   const double W = size.width;
   internal::Axes axes;
   axes.x = internal::Ticks{0, static_cast<double>(n), {}, 0};
-  // Headroom above the tallest bar for its value label, and a little without one so that bars of a round
-  // height (10% of a balanced split) do not end in the frame.
+  // Headroom above the tallest bar for its value label, and a little without one so that bars of a
+  // round height (10% of a balanced split) do not end in the frame.
   axes.y =
       internal::nice_ticks(0, hi > 0 ? hi * (chart.value_decimals >= 0 ? 1.08 : 1.02) : 1, 6, true);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What a sweep needs first: the value a dependency stands for, running the specs that produce it, and
-// waiting for other shards to produce it.
+// What a sweep needs first: the value a dependency stands for, running the specs that produce it,
+// and waiting for other shards to produce it.
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -29,37 +29,44 @@ StatusOr<std::optional<std::string>> dependency_value(MlflowClient& client, cons
   const std::string best = tag_value(**parent, kTagBestRunId);
   if (best.empty()) return std::optional<std::string>();
   auto run = client.get_run(best);
-  if (!run.ok()) return run.status().with_context("reading the best trial of sweep '" + producer.name + "'");
+  if (!run.ok())
+    return run.status().with_context("reading the best trial of sweep '" + producer.name + "'");
   auto value = param_value(*run, dep.parameter->from_parameter);
   if (!value) {
     return Status(StatusCode::kFailedPrecondition,
                   fmt::format("{}: the best trial of sweep '{}' (run {}) has no param '{}'",
-                              dep.parameter->where.to_string(), producer.name, best, dep.parameter->from_parameter));
+                              dep.parameter->where.to_string(), producer.name, best,
+                              dep.parameter->from_parameter));
   }
   return std::optional<std::string>(*value);
 }
 
-// Runs (or, in a dry run, describes) the specs producing what this one needs; fills from_sweep values.
+// Runs (or, in a dry run, describes) the specs producing what this one needs; fills from_sweep
+// values.
 Status SweepRun::resolve_dependencies(ResolvedValues& resolved) {
   for (const Dependency& d : catalog_.dependencies(spec_)) {
     auto value = dependency_value(client_, d);
     if (!value.ok()) return value.status();
     if (!*value) {
       if (d.producer == nullptr) {
-        return missing(d, fmt::format(" and no spec in {} registers it", std::filesystem::path(spec_.file).parent_path().string()));
+        return missing(d, fmt::format(" and no spec in {} registers it",
+                                      std::filesystem::path(spec_.file).parent_path().string()));
       }
       if (options_.no_deps) {
-        return missing(d, fmt::format("; run `sweep_runner {}` first, or drop --no-deps", d.producer->file));
+        return missing(
+            d, fmt::format("; run `sweep_runner {}` first, or drop --no-deps", d.producer->file));
       }
       if (options_.dry_run) {
-        observer_.message(fmt::format("sweep '{}' needs {}: it would run {} first", spec_.name, d.describe(),
-                                      d.producer->file));
+        observer_.message(fmt::format("sweep '{}' needs {}: it would run {} first", spec_.name,
+                                      d.describe(), d.producer->file));
         auto sub = SweepRun(client_, catalog_, *d.producer, options_, observer_).run();
         if (!sub.ok()) return sub.status();
-        if (d.kind == Dependency::Kind::kBestTrial) resolved[d.parameter->name] = "<best of " + d.producer->name + ">";
+        if (d.kind == Dependency::Kind::kBestTrial)
+          resolved[d.parameter->name] = "<best of " + d.producer->name + ">";
         continue;
       }
-      observer_.message(fmt::format("sweep '{}' needs {}: running {} first", spec_.name, d.describe(), d.producer->file));
+      observer_.message(fmt::format("sweep '{}' needs {}: running {} first", spec_.name,
+                                    d.describe(), d.producer->file));
       auto sub = SweepRun(client_, catalog_, *d.producer, options_, observer_).run();
       if (!sub.ok()) return sub.status();
       if (sub->interrupted) {
@@ -88,10 +95,12 @@ Status SweepRun::wait_for(const Dependency& d, StatusOr<std::optional<std::strin
     if (!value.ok()) return value.status();
     if (*value || !options_.shard.sharded()) return ok_status();
     if (deadline.passed()) {
-      return Status(StatusCode::kDeadlineExceeded, fmt::format("waited {} s for {} from the other shards",
-                                                               options_.wait_timeout.count() / 1000, d.describe()));
+      return Status(StatusCode::kDeadlineExceeded,
+                    fmt::format("waited {} s for {} from the other shards",
+                                options_.wait_timeout.count() / 1000, d.describe()));
     }
-    if (!told) observer_.message(fmt::format("waiting for the other shards to finish {}", d.describe()));
+    if (!told)
+      observer_.message(fmt::format("waiting for the other shards to finish {}", d.describe()));
     told = true;
     if (!wait_a_while(options_, options_.dependency_poll)) {
       report_.interrupted = true;

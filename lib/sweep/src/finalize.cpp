@@ -12,8 +12,8 @@ namespace mlflow::sweep::detail {
 namespace {
 
 std::string results_markdown(const SweepSpec& spec, const SweepReport& report) {
-  std::string md = fmt::format("# Sweep {}\n\nmetric: {} ({})\n\n| trial |", spec.name, spec.metric.name,
-                               spec.metric.maximize ? "maximize" : "minimize");
+  std::string md = fmt::format("# Sweep {}\n\nmetric: {} ({})\n\n| trial |", spec.name,
+                               spec.metric.name, spec.metric.maximize ? "maximize" : "minimize");
   for (const auto& p : spec.parameters) md += " " + p.name + " |";
   md += fmt::format(" {} | status | seconds | run |\n|---|", spec.metric.name);
   for (std::size_t i = 0; i < spec.parameters.size() + 4; ++i) md += "---|";
@@ -22,8 +22,9 @@ std::string results_markdown(const SweepSpec& spec, const SweepReport& report) {
     const TrialResult& r = report.trials[i];
     md += fmt::format("| {}{} |", r.trial.index, report.best == i ? " (best)" : "");
     for (const auto& [k, v] : r.trial.params) md += " " + v + " |";
-    md += fmt::format(" {} | {} | {:.0f} | {} |\n", r.metric ? fmt::format("{:.6g}", *r.metric) : "",
-                      r.status ? to_string(*r.status) : "NOT RUN", r.seconds, r.run_id);
+    md +=
+        fmt::format(" {} | {} | {:.0f} | {} |\n", r.metric ? fmt::format("{:.6g}", *r.metric) : "",
+                    r.status ? to_string(*r.status) : "NOT RUN", r.seconds, r.run_id);
   }
   return md;
 }
@@ -41,8 +42,11 @@ std::string results_json(const SweepSpec& spec, const SweepReport& report) {
                       {"metric", r.metric ? nlohmann::json(*r.metric) : nlohmann::json()},
                       {"seconds", r.seconds}});
   }
-  nlohmann::json j = {{"sweep", spec.name}, {"spec_hash", spec.hash}, {"metric", spec.metric.name},
-                      {"goal", spec.metric.maximize ? "maximize" : "minimize"}, {"trials", trials}};
+  nlohmann::json j = {{"sweep", spec.name},
+                      {"spec_hash", spec.hash},
+                      {"metric", spec.metric.name},
+                      {"goal", spec.metric.maximize ? "maximize" : "minimize"},
+                      {"trials", trials}};
   if (report.best) j["best_trial"] = report.trials[*report.best].trial.index;
   return j.dump();
 }
@@ -63,7 +67,8 @@ StatusOr<std::optional<Champion>> current_champion(MlflowClient& client, const S
   return std::optional<Champion>(c);
 }
 
-Status register_best(MlflowClient& client, const SweepSpec& spec, SweepReport& report, SweepObserver& observer) {
+Status register_best(MlflowClient& client, const SweepSpec& spec, SweepReport& report,
+                     SweepObserver& observer) {
   const auto& reg = spec.register_model;
   const TrialResult& best = report.trials[*report.best];
   Registration out;
@@ -92,16 +97,17 @@ Status register_best(MlflowClient& client, const SweepSpec& spec, SweepReport& r
     report.registration = out;
     return ok_status();
   }
-  const GateDecision gate =
-      champion_gate(*best.metric, *champion, spec.metric.maximize, reg.only_if_better, spec.metric.name, reg.alias);
+  const GateDecision gate = champion_gate(*best.metric, *champion, spec.metric.maximize,
+                                          reg.only_if_better, spec.metric.name, reg.alias);
 
   if (!out.existing) {
     auto run = client.get_run(best.run_id);
     if (!run.ok()) return run.status().with_context("reading the best trial's run");
     if (run->model_outputs.empty()) {
-      return Status(StatusCode::kFailedPrecondition,
-                    fmt::format("the best trial (run {}) logged no MLflow model to register as '{}'", best.run_id,
-                                reg.model_name));
+      return Status(
+          StatusCode::kFailedPrecondition,
+          fmt::format("the best trial (run {}) logged no MLflow model to register as '{}'",
+                      best.run_id, reg.model_name));
     }
     RegisterModelOptions options;
     options.tags = {{"sweep", spec.name},
@@ -110,23 +116,27 @@ Status register_best(MlflowClient& client, const SweepSpec& spec, SweepReport& r
                     {"metric", spec.metric.name},
                     {"metric_value", fmt::format("{}", *best.metric)}};
     options.description = fmt::format(
-        "Best trial of sweep '{}' ({}): trial {} ({}), run {}, {} = {:.6g}, chosen by sweep_runner as the {} {} among "
+        "Best trial of sweep '{}' ({}): trial {} ({}), run {}, {} = {:.6g}, chosen by sweep_runner "
+        "as the {} {} among "
         "{} trials of parent run {}. Alias @{}: {}.",
-        spec.name, spec.file, best.trial.index, best.trial.label(spec), best.run_id, spec.metric.name, *best.metric,
-        spec.metric.maximize ? "highest" : "lowest", spec.metric.name, report.trials.size(), report.parent_run_id,
-        reg.alias, gate.reason);
-    auto version = register_model_version(client, run->model_outputs.back().model_id, reg.model_name, options);
+        spec.name, spec.file, best.trial.index, best.trial.label(spec), best.run_id,
+        spec.metric.name, *best.metric, spec.metric.maximize ? "highest" : "lowest",
+        spec.metric.name, report.trials.size(), report.parent_run_id, reg.alias, gate.reason);
+    auto version =
+        register_model_version(client, run->model_outputs.back().model_id, reg.model_name, options);
     if (!version.ok()) return version.status();
     out.version = version->version;
   }
   out.reason = gate.reason;
   if (gate.move_alias) {
-    MLFLOW_CPP_RETURN_IF_ERROR(client.set_registered_model_alias(reg.model_name, reg.alias, out.version)
-                                   .with_context("moving @" + reg.alias + " to version " + out.version));
+    MLFLOW_CPP_RETURN_IF_ERROR(
+        client.set_registered_model_alias(reg.model_name, reg.alias, out.version)
+            .with_context("moving @" + reg.alias + " to version " + out.version));
     out.alias_moved = true;
   }
   observer.message(fmt::format("registered {} version {}{}; {}", reg.model_name, out.version,
-                               out.existing ? " (already registered by an earlier finalize)" : "", out.reason));
+                               out.existing ? " (already registered by an earlier finalize)" : "",
+                               out.reason));
   report.registration = out;
   return ok_status();
 }
@@ -134,7 +144,8 @@ Status register_best(MlflowClient& client, const SweepSpec& spec, SweepReport& r
 }  // namespace
 
 StatusOr<std::vector<TrialResult>> collect_results(MlflowClient& client, const SweepSpec& spec,
-                                                   const std::vector<Trial>& trials, const std::string& experiment_id,
+                                                   const std::vector<Trial>& trials,
+                                                   const std::string& experiment_id,
                                                    const std::string& parent_run_id) {
   auto latest = latest_attempts(client, experiment_id, parent_run_id);
   if (!latest.ok()) return latest.status();
@@ -156,31 +167,39 @@ StatusOr<std::vector<TrialResult>> collect_results(MlflowClient& client, const S
   return results;
 }
 
-Status finalize(MlflowClient& client, const SweepSpec& spec, SweepReport& report, SweepObserver& observer) {
+Status finalize(MlflowClient& client, const SweepSpec& spec, SweepReport& report,
+                SweepObserver& observer) {
   report.best = best_trial(report.trials, spec.metric.maximize);
   const std::string& parent = report.parent_run_id;
   MLFLOW_CPP_RETURN_IF_ERROR(
-      client.log_artifact_bytes(parent, results_markdown(spec, report), "sweep_results.md").with_context("logging the table"));
+      client.log_artifact_bytes(parent, results_markdown(spec, report), "sweep_results.md")
+          .with_context("logging the table"));
   MLFLOW_CPP_RETURN_IF_ERROR(
-      client.log_artifact_bytes(parent, results_json(spec, report), "sweep_results.json").with_context("logging the table"));
+      client.log_artifact_bytes(parent, results_json(spec, report), "sweep_results.json")
+          .with_context("logging the table"));
   if (report.best) {
     const TrialResult& best = report.trials[*report.best];
     Metric m;
     m.key = "best_" + spec.metric.name;
     m.value = *best.metric;
     m.timestamp = now_ms();
-    MLFLOW_CPP_RETURN_IF_ERROR(client.log_batch(parent, {m}, {},
-                                           {{kTagBestRunId, best.run_id}, {kTagBestTrial, std::to_string(best.trial.index)}})
+    MLFLOW_CPP_RETURN_IF_ERROR(client
+                                   .log_batch(parent, {m}, {},
+                                              {{kTagBestRunId, best.run_id},
+                                               {kTagBestTrial, std::to_string(best.trial.index)}})
                                    .with_context("logging the best trial on the parent run"));
     if (!spec.register_model.model_name.empty()) {
-      MLFLOW_CPP_RETURN_IF_ERROR(register_best(client, spec, report, observer).with_context("registering the best trial"));
+      MLFLOW_CPP_RETURN_IF_ERROR(
+          register_best(client, spec, report, observer).with_context("registering the best trial"));
     }
   } else {
-    observer.message(fmt::format("no trial of sweep '{}' finished with metric {}: nothing to select or register",
-                                 spec.name, spec.metric.name));
+    observer.message(
+        fmt::format("no trial of sweep '{}' finished with metric {}: nothing to select or register",
+                    spec.name, spec.metric.name));
   }
   report.finalized = true;
-  const RunStatus end = report.failed() == 0 && report.best ? RunStatus::kFinished : RunStatus::kFailed;
+  const RunStatus end =
+      report.failed() == 0 && report.best ? RunStatus::kFinished : RunStatus::kFailed;
   auto updated = client.update_run(parent, end, now_ms());
   if (!updated.ok()) return updated.status().with_context("ending the parent run");
   return ok_status();

@@ -31,7 +31,9 @@ SweepClock& clock_of(const RunnerOptions& options) {
   return options.clock != nullptr ? *options.clock : SweepClock::real();
 }
 
-bool is_interrupted(const RunnerOptions& options) { return options.interrupted && options.interrupted(); }
+bool is_interrupted(const RunnerOptions& options) {
+  return options.interrupted && options.interrupted();
+}
 
 bool wait_a_while(const RunnerOptions& options, std::chrono::milliseconds d) {
   SweepClock& clock = clock_of(options);

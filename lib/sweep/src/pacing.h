@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The engine's timing decisions, apart from what they time (not installed): waits that notice an
-// interrupt, the supervision loop's periodic jobs, deadlines, and whether a finalize claim is fresh.
+// interrupt, the supervision loop's periodic jobs, deadlines, and whether a finalize claim is
+// fresh.
 #pragma once
 
 #include <chrono>
@@ -18,7 +19,8 @@ SweepClock& clock_of(const RunnerOptions& options);
 /// Ctrl-C or SIGTERM was seen (RunnerOptions::interrupted).
 bool is_interrupted(const RunnerOptions& options);
 
-/// Sleeps `d` in steps of options.poll_interval so that an interrupt is noticed; false when interrupted.
+/// Sleeps `d` in steps of options.poll_interval so that an interrupt is noticed; false when
+/// interrupted.
 bool wait_a_while(const RunnerOptions& options, std::chrono::milliseconds d);
 
 /// When the supervision loop does its periodic jobs, from the times it is given.
@@ -53,8 +55,8 @@ class Deadline {
   SweepClock::time_point end_;
 };
 
-/// Whether `claim` ("identity@ms", the finalize tag) is another worker's, made less than `fresh` before
-/// `now_ms`: then that worker finalizes. An empty, malformed, own or stale claim is not.
+/// Whether `claim` ("identity@ms", the finalize tag) is another worker's, made less than `fresh`
+/// before `now_ms`: then that worker finalizes. An empty, malformed, own or stale claim is not.
 bool others_claim_is_fresh(const std::string& claim, const std::string& me, std::int64_t now_ms,
                            std::chrono::milliseconds fresh);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The sweep's parent run: found (and resumed), created by shard 0, or waited for by the other shards.
+// The sweep's parent run: found (and resumed), created by shard 0, or waited for by the other
+// shards.
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -22,7 +23,8 @@ Status SweepRun::attach_parent() {
     report_.experiment_id = experiment->experiment_id;
   } else {
     auto experiment = client_.get_or_create_experiment(spec_.experiment);
-    if (!experiment.ok()) return experiment.status().with_context("experiment '" + spec_.experiment + "'");
+    if (!experiment.ok())
+      return experiment.status().with_context("experiment '" + spec_.experiment + "'");
     report_.experiment_id = *experiment;
   }
   const Deadline deadline(options_, options_.wait_timeout);
@@ -45,12 +47,16 @@ Status SweepRun::attach_parent() {
       break;
     }
     if (deadline.passed()) {
-      return Status(StatusCode::kDeadlineExceeded,
-                    fmt::format("shard {}/{}: shard 0 did not create the parent run of sweep '{}' within {} s",
-                                options_.shard.index, options_.shard.count, spec_.name,
-                                options_.wait_timeout.count() / 1000));
+      return Status(
+          StatusCode::kDeadlineExceeded,
+          fmt::format(
+              "shard {}/{}: shard 0 did not create the parent run of sweep '{}' within {} s",
+              options_.shard.index, options_.shard.count, spec_.name,
+              options_.wait_timeout.count() / 1000));
     }
-    if (!told) observer_.message(fmt::format("waiting for shard 0 to create the parent run of sweep '{}'", spec_.name));
+    if (!told)
+      observer_.message(
+          fmt::format("waiting for shard 0 to create the parent run of sweep '{}'", spec_.name));
     told = true;
     if (!wait_a_while(options_, options_.parent_poll)) {
       report_.interrupted = true;
@@ -71,15 +77,18 @@ Status SweepRun::create_parent() {
   create.tags.push_back({kTagSpecFile, fs::path(spec_.file).filename().string()});
   if (!spec_.description.empty()) create.tags.push_back({"mlflow.note.content", spec_.description});
   auto run = client_.create_run(create);
-  if (!run.ok()) return run.status().with_context("creating the parent run of sweep '" + spec_.name + "'");
+  if (!run.ok())
+    return run.status().with_context("creating the parent run of sweep '" + spec_.name + "'");
   report_.parent_run_id = run->info.run_id;
   std::vector<Param> params = {{"method", spec_.method},
                                {"metric", spec_.metric.name},
                                {"goal", spec_.metric.maximize ? "maximize" : "minimize"},
                                {"trials", std::to_string(trials_.size())},
                                {"program", spec_.program.label()}};
-  MLFLOW_CPP_RETURN_IF_ERROR(client_.log_batch(report_.parent_run_id, {}, params).with_context("logging the sweep"));
-  return client_.log_artifact(report_.parent_run_id, spec_.file, "").with_context("logging the spec file");
+  MLFLOW_CPP_RETURN_IF_ERROR(
+      client_.log_batch(report_.parent_run_id, {}, params).with_context("logging the sweep"));
+  return client_.log_artifact(report_.parent_run_id, spec_.file, "")
+      .with_context("logging the spec file");
 }
 
 }  // namespace mlflow::sweep::detail

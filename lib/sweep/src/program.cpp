@@ -15,9 +15,11 @@ namespace {
 using Type = ParamDef::Type;
 
 const std::vector<std::pair<std::string, Type>>& type_names() {
-  static const std::vector<std::pair<std::string, Type>> names = {
-      {"int", Type::kInt}, {"float", Type::kFloat}, {"bool", Type::kBool}, {"string", Type::kString},
-      {"choice", Type::kChoice}};
+  static const std::vector<std::pair<std::string, Type>> names = {{"int", Type::kInt},
+                                                                  {"float", Type::kFloat},
+                                                                  {"bool", Type::kBool},
+                                                                  {"string", Type::kString},
+                                                                  {"choice", Type::kChoice}};
   return names;
 }
 
@@ -35,17 +37,21 @@ std::string bound(double d) { return fmt::format("{}", d); }
 
 std::string ParamDef::allowed() const {
   switch (type) {
-    case Type::kBool: return "true or false";
-    case Type::kString: return "text";
-    case Type::kChoice: return fmt::format("one of {}", fmt::join(choices, ", "));
+    case Type::kBool:
+      return "true or false";
+    case Type::kString:
+      return "text";
+    case Type::kChoice:
+      return fmt::format("one of {}", fmt::join(choices, ", "));
     case Type::kInt:
-    case Type::kFloat: break;
+    case Type::kFloat:
+      break;
   }
   std::string kind = type == Type::kInt ? "an integer" : "a number";  // not const: moved out
   if (!min && !max) return kind;
   if (min && max) {
-    return fmt::format("{} in {}{}, {}{}", kind, min_exclusive ? "(" : "[", bound(*min), bound(*max),
-                       max_exclusive ? ")" : "]");
+    return fmt::format("{} in {}{}, {}{}", kind, min_exclusive ? "(" : "[", bound(*min),
+                       bound(*max), max_exclusive ? ")" : "]");
   }
   if (min) return fmt::format("{} {} {}", kind, min_exclusive ? ">" : ">=", bound(*min));
   return fmt::format("{} {} {}", kind, max_exclusive ? "<" : "<=", bound(*max));
@@ -53,7 +59,8 @@ std::string ParamDef::allowed() const {
 
 std::optional<std::string> ParamDef::problem(const std::string& value) const {
   switch (type) {
-    case Type::kString: return std::nullopt;
+    case Type::kString:
+      return std::nullopt;
     case Type::kBool:
       if (is_boolean(value)) return std::nullopt;
       return "not a boolean";
@@ -63,7 +70,8 @@ std::optional<std::string> ParamDef::problem(const std::string& value) const {
       }
       return "not a known value";
     case Type::kInt:
-    case Type::kFloat: break;
+    case Type::kFloat:
+      break;
   }
   char* end = nullptr;
   errno = 0;
@@ -90,8 +98,10 @@ const ParamDef* ParamSchema::find(const std::string& name) const {
 
 StatusOr<ParamSchema> parse_param_schema(const std::string& json, const std::string& source) {
   auto bad = [&](const std::string& what) {
-    return Status(StatusCode::kInvalidArgument,
-                  fmt::format("{}: not a parameter description ({}); see sweeps/README.md, 'Programs'", source, what));
+    return Status(
+        StatusCode::kInvalidArgument,
+        fmt::format("{}: not a parameter description ({}); see sweeps/README.md, 'Programs'",
+                    source, what));
   };
   nlohmann::json doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return bad("not valid JSON");
@@ -100,12 +110,13 @@ StatusOr<ParamSchema> parse_param_schema(const std::string& json, const std::str
   }
   ParamSchema schema;
   if (doc.contains("other_parameters")) {
-    if (!doc["other_parameters"].is_boolean()) return bad("'other_parameters' must be true or false");
+    if (!doc["other_parameters"].is_boolean())
+      return bad("'other_parameters' must be true or false");
     schema.other_parameters = doc["other_parameters"].get<bool>();
   }
   for (const auto& item : doc["parameters"]) {
-    if (!item.is_object() || !item.contains("name") || !item["name"].is_string() || !item.contains("type") ||
-        !item["type"].is_string()) {
+    if (!item.is_object() || !item.contains("name") || !item["name"].is_string() ||
+        !item.contains("type") || !item["type"].is_string()) {
       return bad("every parameter needs a 'name' and a 'type'");
     }
     ParamDef p;
@@ -119,11 +130,13 @@ StatusOr<ParamSchema> parse_param_schema(const std::string& json, const std::str
       }
     }
     if (!known) {
-      return bad(fmt::format("parameter '{}': type '{}' is not int, float, bool, string or choice", p.name, type));
+      return bad(fmt::format("parameter '{}': type '{}' is not int, float, bool, string or choice",
+                             p.name, type));
     }
     for (const char* key : {"min", "max"}) {
       if (!item.contains(key)) continue;
-      if (!item[key].is_number()) return bad(fmt::format("parameter '{}': '{}' must be a number", p.name, key));
+      if (!item[key].is_number())
+        return bad(fmt::format("parameter '{}': '{}' must be a number", p.name, key));
       (key[1] == 'i' ? p.min : p.max) = item[key].get<double>();
     }
     p.min_exclusive = item.value("min_exclusive", false);
@@ -135,16 +148,19 @@ StatusOr<ParamSchema> parse_param_schema(const std::string& json, const std::str
       p.default_value = d.is_string() ? d.get<std::string>() : d.dump();
     }
     if (item.contains("choices")) {
-      if (!item["choices"].is_array()) return bad(fmt::format("parameter '{}': 'choices' must be a list", p.name));
+      if (!item["choices"].is_array())
+        return bad(fmt::format("parameter '{}': 'choices' must be a list", p.name));
       for (const auto& c : item["choices"]) {
-        if (!c.is_string()) return bad(fmt::format("parameter '{}': choices must be strings", p.name));
+        if (!c.is_string())
+          return bad(fmt::format("parameter '{}': choices must be strings", p.name));
         p.choices.push_back(c.get<std::string>());
       }
     }
     if (p.type == Type::kChoice && p.choices.empty()) {
       return bad(fmt::format("parameter '{}': type choice needs 'choices'", p.name));
     }
-    if (schema.find(p.name) != nullptr) return bad(fmt::format("parameter '{}' is listed twice", p.name));
+    if (schema.find(p.name) != nullptr)
+      return bad(fmt::format("parameter '{}' is listed twice", p.name));
     schema.params.push_back(std::move(p));
   }
   return schema;
@@ -156,8 +172,9 @@ std::vector<std::string> ProgramDef::command() const {
   return argv;
 }
 
-std::vector<std::string> ProgramDef::trial_command(const std::vector<std::pair<std::string, std::string>>& params,
-                                                   const std::string& experiment, int threads) const {
+std::vector<std::string> ProgramDef::trial_command(
+    const std::vector<std::pair<std::string, std::string>>& params, const std::string& experiment,
+    int threads) const {
   std::vector<std::string> argv = command();
   auto pass = [&](const std::string& k, const std::string& v) {
     if (style == ParamStyle::kEquals) {

@@ -48,34 +48,40 @@ Status check_parameters(const SweepSpec& spec, const ParamSchema& schema) {
       if (schema.other_parameters) continue;
       std::vector<std::string> known;
       for (const auto& d : schema.params) known.push_back(d.name);
-      return invalid(p.name_where, fmt::format("parameter '{}' is not one program {} accepts; it accepts: {}", p.name,
-                                               program, fmt::join(known, ", ")));
+      return invalid(p.name_where,
+                     fmt::format("parameter '{}' is not one program {} accepts; it accepts: {}",
+                                 p.name, program, fmt::join(known, ", ")));
     }
     if (p.kind == ParameterKind::kFromSweep) continue;  // its value exists once that sweep has run
     for (std::size_t i = 0; i < p.values.size(); ++i) {
       if (auto why = def->problem(p.values[i])) {
         const SourceLocation& where = i < p.value_where.size() ? p.value_where[i] : p.where;
-        return invalid(where, fmt::format("parameter '{}': '{}' is {}; program {} takes {}", p.name, p.values[i], *why,
-                                          program, def->allowed()));
+        return invalid(where, fmt::format("parameter '{}': '{}' is {}; program {} takes {}", p.name,
+                                          p.values[i], *why, program, def->allowed()));
       }
     }
   }
   const ProgramDef& run = spec.program.def;
   for (const ParamDef& d : schema.params) {
-    if (!d.required || given(spec, d.name) || d.name == run.threads_param || d.name == run.experiment_param) continue;
+    if (!d.required || given(spec, d.name) || d.name == run.threads_param ||
+        d.name == run.experiment_param)
+      continue;
     bool defaulted = false;
     for (const auto& kv : run.defaults) defaulted = defaulted || kv.first == d.name;
     if (!defaulted) {
-      return invalid(spec.parameters_where, fmt::format("parameter '{}' is missing; program {} needs it ({})", d.name,
-                                                        program, d.allowed()));
+      return invalid(spec.parameters_where,
+                     fmt::format("parameter '{}' is missing; program {} needs it ({})", d.name,
+                                 program, d.allowed()));
     }
   }
   return ok_status();
 }
 
-StatusOr<std::optional<ParamSchema>> describe_program(const ProgramDef& def, std::chrono::milliseconds timeout) {
+StatusOr<std::optional<ParamSchema>> describe_program(const ProgramDef& def,
+                                                      std::chrono::milliseconds timeout) {
   static int calls = 0;
-  const fs::path base = fs::temp_directory_path() / fmt::format("mlflow-cpp-describe-{}-{}", ::getpid(), ++calls);
+  const fs::path base =
+      fs::temp_directory_path() / fmt::format("mlflow-cpp-describe-{}-{}", ::getpid(), ++calls);
   const std::string out = base.string() + ".json", err = base.string() + ".err";
   std::vector<std::string> argv = def.command();
   argv.push_back(kDescribeParamsFlag);
@@ -89,7 +95,8 @@ StatusOr<std::optional<ParamSchema>> describe_program(const ProgramDef& def, std
       fs::remove(out, ec);
       fs::remove(err, ec);
       return Status(StatusCode::kFailedPrecondition,
-                    fmt::format("{} {} did not answer within {} ms", argv[0], kDescribeParamsFlag, timeout.count()));
+                    fmt::format("{} {} did not answer within {} ms", argv[0], kDescribeParamsFlag,
+                                timeout.count()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -109,20 +116,24 @@ Status check_programs(const SpecCatalog& catalog, const Describer& describe,
   for (const SweepSpec* spec : catalog.involved()) {
     const ProgramDef& def = spec->program.def;
     if (def.executable.empty()) {
-      return Status(StatusCode::kFailedPrecondition,
-                    fmt::format("{}: program '{}' is not available here: {}", spec->program.where.to_string(),
-                                spec->program.label(), def.unavailable));
+      return Status(
+          StatusCode::kFailedPrecondition,
+          fmt::format("{}: program '{}' is not available here: {}", spec->program.where.to_string(),
+                      spec->program.label(), def.unavailable));
     }
     std::optional<ParamSchema> schema = def.schema;
     if (!schema) {
       auto it = asked.find(def.command());
       if (it == asked.end()) {
         auto described = describe(def);
-        if (!described.ok()) return described.status().with_context(spec->program.where.to_string());
+        if (!described.ok())
+          return described.status().with_context(spec->program.where.to_string());
         if (!*described) {
-          warn(fmt::format("program {} does not describe its parameters ({} exits non-zero): the values of {} are "
-                           "not checked before its trials run",
-                           spec->program.label(), kDescribeParamsFlag, spec->file));
+          warn(
+              fmt::format("program {} does not describe its parameters ({} exits non-zero): the "
+                          "values of {} are "
+                          "not checked before its trials run",
+                          spec->program.label(), kDescribeParamsFlag, spec->file));
         }
         it = asked.emplace(def.command(), std::move(*described)).first;
       }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The sweep engine's entry points and the order of things: dependencies, the parent run, the trials,
-// then finalizing; or finalizing only.
+// The sweep engine's entry points and the order of things: dependencies, the parent run, the
+// trials, then finalizing; or finalizing only.
 #include "mlflow/sweep/runner.h"
 
 #include <algorithm>
@@ -17,13 +17,15 @@ int SweepReport::failed() const {
   }));
 }
 
-StatusOr<SweepReport> run_sweep(MlflowClient& client, const SpecCatalog& catalog, const SweepSpec& spec,
-                                const RunnerOptions& options, SweepObserver& observer) {
+StatusOr<SweepReport> run_sweep(MlflowClient& client, const SpecCatalog& catalog,
+                                const SweepSpec& spec, const RunnerOptions& options,
+                                SweepObserver& observer) {
   return detail::SweepRun(client, catalog, spec, options, observer).run();
 }
 
-StatusOr<SweepReport> finalize_sweep(MlflowClient& client, const SpecCatalog& catalog, const SweepSpec& spec,
-                                     const RunnerOptions& options, SweepObserver& observer) {
+StatusOr<SweepReport> finalize_sweep(MlflowClient& client, const SpecCatalog& catalog,
+                                     const SweepSpec& spec, const RunnerOptions& options,
+                                     SweepObserver& observer) {
   return detail::SweepRun(client, catalog, spec, options, observer).finalize_only();
 }
 
@@ -39,7 +41,8 @@ StatusOr<SweepReport> SweepRun::run() {
   MLFLOW_CPP_RETURN_IF_ERROR(attach_parent());
   if (report_.interrupted) return report_;
   if (report_.parent_run_id.empty()) {  // dry run of a sweep never started
-    for (const Trial& t : trials_) report_.trials.push_back(TrialResult{t, {}, {}, {}, 0, false, {}, {}});
+    for (const Trial& t : trials_)
+      report_.trials.push_back(TrialResult{t, {}, {}, {}, 0, false, {}, {}});
     observer_.planned(report_, std::vector<TrialState>(trials_.size(), TrialState::kPending),
                       owned_count());
     return report_;
@@ -51,9 +54,11 @@ StatusOr<SweepReport> SweepRun::run() {
     // A sharded worker leaves the shared parent to the others: its own trials say KILLED.
     if (!options_.shard.sharded()) {
       auto ended = client_.update_run(report_.parent_run_id, RunStatus::kKilled, clock().wall_ms());
-      if (!ended.ok()) observer_.message("could not mark the parent run KILLED: " + ended.status().to_string());
+      if (!ended.ok())
+        observer_.message("could not mark the parent run KILLED: " + ended.status().to_string());
     }
-    auto results = detail::collect_results(client_, spec_, trials_, report_.experiment_id, report_.parent_run_id);
+    auto results = detail::collect_results(client_, spec_, trials_, report_.experiment_id,
+                                           report_.parent_run_id);
     if (results.ok()) merge(std::move(*results));
     observer_.finished(report_);
     return report_;
@@ -68,7 +73,8 @@ StatusOr<SweepReport> SweepRun::run() {
 Status SweepRun::after_start(Status s) {
   if (s.ok() || options_.dry_run) return s;
   (void)client_.set_tag(report_.parent_run_id, kTagError, s.to_string().substr(0, 5000));
-  if (!options_.shard.sharded()) (void)client_.update_run(report_.parent_run_id, RunStatus::kFailed, clock().wall_ms());
+  if (!options_.shard.sharded())
+    (void)client_.update_run(report_.parent_run_id, RunStatus::kFailed, clock().wall_ms());
   return Status(StatusCode::kAborted, s.message(), s.http_status(), s.error_code());
 }
 
@@ -85,18 +91,21 @@ StatusOr<SweepReport> SweepRun::finalize_only() {
   if (!trials.ok()) return trials.status();
   trials_ = std::move(*trials);
   auto experiment = client_.get_experiment_by_name(spec_.experiment);
-  if (!experiment.ok()) return experiment.status().with_context("sweep '" + spec_.name + "' has not run");
+  if (!experiment.ok())
+    return experiment.status().with_context("sweep '" + spec_.name + "' has not run");
   report_.experiment_id = experiment->experiment_id;
   auto parent = find_parent_run(client_, report_.experiment_id, spec_);
   if (!parent.ok()) return parent.status();
   if (!*parent) {
-    return Status(StatusCode::kFailedPrecondition,
-                  fmt::format("{}: sweep '{}' has no parent run in experiment '{}' yet: run it first", spec_.file,
-                              spec_.name, spec_.experiment));
+    return Status(
+        StatusCode::kFailedPrecondition,
+        fmt::format("{}: sweep '{}' has no parent run in experiment '{}' yet: run it first",
+                    spec_.file, spec_.name, spec_.experiment));
   }
   report_.parent_run_id = (*parent)->info.run_id;
   report_.ui_link = client_.run_ui_url(report_.experiment_id, report_.parent_run_id);
-  auto results = detail::collect_results(client_, spec_, trials_, report_.experiment_id, report_.parent_run_id);
+  auto results = detail::collect_results(client_, spec_, trials_, report_.experiment_id,
+                                         report_.parent_run_id);
   if (!results.ok()) return results.status();
   report_.trials = std::move(*results);
   std::vector<std::string> open;
@@ -106,9 +115,10 @@ StatusOr<SweepReport> SweepRun::finalize_only() {
     }
   }
   if (!open.empty()) {
-    return Status(StatusCode::kFailedPrecondition,
-                  fmt::format("sweep '{}': trials {} have not ended yet; finalize when every trial has run",
-                              spec_.name, fmt::join(open, ", ")));
+    return Status(
+        StatusCode::kFailedPrecondition,
+        fmt::format("sweep '{}': trials {} have not ended yet; finalize when every trial has run",
+                    spec_.name, fmt::join(open, ", ")));
   }
   report_.complete = true;
   MLFLOW_CPP_RETURN_IF_ERROR(detail::finalize(client_, spec_, report_, observer_));
@@ -117,9 +127,10 @@ StatusOr<SweepReport> SweepRun::finalize_only() {
 }
 
 Status SweepRun::missing(const Dependency& d, const std::string& advice) const {
-  return Status(StatusCode::kFailedPrecondition,
-                fmt::format("{}: parameter '{}' needs {}, which does not exist yet{}", d.parameter->where.to_string(),
-                            d.parameter->name, d.describe(), advice));
+  return Status(
+      StatusCode::kFailedPrecondition,
+      fmt::format("{}: parameter '{}' needs {}, which does not exist yet{}",
+                  d.parameter->where.to_string(), d.parameter->name, d.describe(), advice));
 }
 
 void SweepRun::merge(std::vector<TrialResult> results) {
@@ -135,7 +146,8 @@ void SweepRun::merge(std::vector<TrialResult> results) {
 }
 
 int SweepRun::owned_count() const {
-  return static_cast<int>(std::count_if(trials_.begin(), trials_.end(), [&](const Trial& t) { return options_.shard.owns(t); }));
+  return static_cast<int>(std::count_if(trials_.begin(), trials_.end(),
+                                        [&](const Trial& t) { return options_.shard.owns(t); }));
 }
 
 }  // namespace detail

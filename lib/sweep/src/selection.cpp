@@ -25,26 +25,32 @@ std::optional<std::size_t> best_trial(const std::vector<TrialResult>& results, b
   return best;
 }
 
-GateDecision champion_gate(double challenger, const std::optional<Champion>& champion, bool maximize,
-                           bool only_if_better, const std::string& metric_name, const std::string& alias) {
+GateDecision champion_gate(double challenger, const std::optional<Champion>& champion,
+                           bool maximize, bool only_if_better, const std::string& metric_name,
+                           const std::string& alias) {
   if (!champion) return {true, fmt::format("no version held @{} yet", alias)};
   if (!only_if_better) {
-    return {true, fmt::format("only_if_better is false: @{} moves from version {} whatever the score", alias,
-                              champion->version)};
+    return {true,
+            fmt::format("only_if_better is false: @{} moves from version {} whatever the score",
+                        alias, champion->version)};
   }
   if (!champion->metric) {
-    return {false, fmt::format("@{} stays on version {}: its run has no {} to compare with (set only_if_better: "
-                               "false to replace it anyway)",
-                               alias, champion->version, metric_name)};
+    return {false,
+            fmt::format(
+                "@{} stays on version {}: its run has no {} to compare with (set only_if_better: "
+                "false to replace it anyway)",
+                alias, champion->version, metric_name)};
   }
   const bool better = maximize ? challenger > *champion->metric : challenger < *champion->metric;
   if (better) {
-    return {true, fmt::format("{} {:.6g} beats version {}'s {:.6g} ({})", metric_name, challenger, champion->version,
-                              *champion->metric, maximize ? "higher is better" : "lower is better")};
+    return {true, fmt::format("{} {:.6g} beats version {}'s {:.6g} ({})", metric_name, challenger,
+                              champion->version, *champion->metric,
+                              maximize ? "higher is better" : "lower is better")};
   }
-  return {false, fmt::format("@{} stays on version {}: its {} {:.6g} is at least as good as {:.6g} ({})", alias,
-                             champion->version, metric_name, *champion->metric, challenger,
-                             maximize ? "higher is better" : "lower is better")};
+  return {false,
+          fmt::format("@{} stays on version {}: its {} {:.6g} is at least as good as {:.6g} ({})",
+                      alias, champion->version, metric_name, *champion->metric, challenger,
+                      maximize ? "higher is better" : "lower is better")};
 }
 
 }  // namespace mlflow::sweep

@@ -24,17 +24,20 @@ std::string Dependency::describe() const {
   if (kind == Kind::kBestTrial) {
     return fmt::format("the best trial of sweep '{}' ({})", producer->name, producer->file);
   }
-  return fmt::format("model {}@{}{}", model_name, alias, producer ? " (registered by " + producer->file + ")" : "");
+  return fmt::format("model {}@{}{}", model_name, alias,
+                     producer ? " (registered by " + producer->file + ")" : "");
 }
 
-StatusOr<SpecCatalog> SpecCatalog::load(const std::string& spec_path, const ProgramTable& programs) {
+StatusOr<SpecCatalog> SpecCatalog::load(const std::string& spec_path,
+                                        const ProgramTable& programs) {
   auto root = load_spec(spec_path, programs);
   if (!root.ok()) return root.status();
   SpecCatalog catalog;
   catalog.specs_.push_back(std::make_unique<SweepSpec>(std::move(*root)));
 
   std::error_code ec;
-  const fs::path dir = fs::path(spec_path).parent_path().empty() ? fs::path(".") : fs::path(spec_path).parent_path();
+  const fs::path dir =
+      fs::path(spec_path).parent_path().empty() ? fs::path(".") : fs::path(spec_path).parent_path();
   std::vector<fs::path> siblings;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const auto ext = entry.path().extension();
@@ -51,9 +54,10 @@ StatusOr<SpecCatalog> SpecCatalog::load(const std::string& spec_path, const Prog
       continue;
     }
     if (const SweepSpec* other = catalog.find(spec->name)) {
-      return Status(StatusCode::kInvalidArgument,
-                    fmt::format("{}: sweep name '{}' is already used by {}; names must be unique in a folder",
-                                path.string(), spec->name, other->file));
+      return Status(
+          StatusCode::kInvalidArgument,
+          fmt::format("{}: sweep name '{}' is already used by {}; names must be unique in a folder",
+                      path.string(), spec->name, other->file));
     }
     catalog.specs_.push_back(std::make_unique<SweepSpec>(std::move(*spec)));
   }
@@ -86,7 +90,8 @@ std::vector<Dependency> SpecCatalog::dependencies(const SweepSpec& spec) const {
       d.kind = Dependency::Kind::kModelAlias;
       d.parameter = &p;
       for (const auto& s : specs_) {
-        if (s.get() != &spec && s->register_model.model_name == d.model_name && s->register_model.alias == d.alias) {
+        if (s.get() != &spec && s->register_model.model_name == d.model_name &&
+            s->register_model.alias == d.alias) {
           d.producer = s.get();
         }
       }
@@ -100,7 +105,8 @@ std::vector<const SweepSpec*> SpecCatalog::involved() const {
   std::vector<const SweepSpec*> out = {&root()};
   for (std::size_t i = 0; i < out.size(); ++i) {
     for (const auto& d : dependencies(*out[i])) {
-      if (d.producer && std::find(out.begin(), out.end(), d.producer) == out.end()) out.push_back(d.producer);
+      if (d.producer && std::find(out.begin(), out.end(), d.producer) == out.end())
+        out.push_back(d.producer);
     }
   }
   return out;
@@ -113,18 +119,21 @@ Status SpecCatalog::check(const SweepSpec& spec, std::vector<const SweepSpec*>& 
     if (d.kind == Dependency::Kind::kBestTrial && d.producer == nullptr) {
       std::string known;
       for (const auto& s : specs_) known += (known.empty() ? "" : ", ") + s->name;
-      return Status(StatusCode::kInvalidArgument,
-                    fmt::format("{}: from_sweep '{}' names no sweep spec in {} (known: {}){}", p.where.to_string(),
-                                p.from_sweep, fs::path(spec.file).parent_path().string(), known,
-                                unreadable_.empty() ? "" : fmt::format("; unreadable: {}", fmt::join(unreadable_, "; "))));
+      return Status(
+          StatusCode::kInvalidArgument,
+          fmt::format(
+              "{}: from_sweep '{}' names no sweep spec in {} (known: {}){}", p.where.to_string(),
+              p.from_sweep, fs::path(spec.file).parent_path().string(), known,
+              unreadable_.empty() ? ""
+                                  : fmt::format("; unreadable: {}", fmt::join(unreadable_, "; "))));
     }
     if (d.producer == nullptr) continue;
     if (std::find(chain.begin(), chain.end(), d.producer) != chain.end()) {
       std::string path;
       for (const SweepSpec* s : chain) path += s->name + " -> ";
       return Status(StatusCode::kInvalidArgument,
-                    fmt::format("{}: parameter '{}' makes a cycle between sweeps: {}{}", p.where.to_string(), p.name,
-                                path, d.producer->name));
+                    fmt::format("{}: parameter '{}' makes a cycle between sweeps: {}{}",
+                                p.where.to_string(), p.name, path, d.producer->name));
     }
     MLFLOW_CPP_RETURN_IF_ERROR(check(*d.producer, chain));
   }

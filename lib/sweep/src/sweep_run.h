@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // One invocation's work on one sweep (not installed). Its jobs live in files named for them:
-// runner.cpp (the order of things, finalize-only), dependencies.cpp (specs run first), parent_run.cpp
-// (the sweep's parent run), trial_scheduling.cpp (planning, starting and supervising trial processes),
-// finalize_claim.cpp (which worker finalizes). Timing decisions are in pacing.h.
+// runner.cpp (the order of things, finalize-only), dependencies.cpp (specs run first),
+// parent_run.cpp (the sweep's parent run), trial_scheduling.cpp (planning, starting and supervising
+// trial processes), finalize_claim.cpp (which worker finalizes). Timing decisions are in pacing.h.
 #pragma once
 
 #include <deque>
@@ -19,8 +19,8 @@ namespace mlflow::sweep::detail {
 
 class SweepRun {
  public:
-  SweepRun(MlflowClient& client, const SpecCatalog& catalog, const SweepSpec& spec, const RunnerOptions& options,
-           SweepObserver& observer)
+  SweepRun(MlflowClient& client, const SpecCatalog& catalog, const SweepSpec& spec,
+           const RunnerOptions& options, SweepObserver& observer)
       : client_(client), catalog_(catalog), spec_(spec), options_(options), observer_(observer) {
     report_.spec = &spec;
   }

@@ -22,7 +22,9 @@ std::string ProcessExit::describe() const {
   return fmt::format("exit {}", code);
 }
 
-bool ProcessExit::interrupted() const { return signal == SIGINT || signal == SIGTERM || code == 130; }
+bool ProcessExit::interrupted() const {
+  return signal == SIGINT || signal == SIGTERM || code == 130;
+}
 
 namespace {
 
@@ -34,8 +36,8 @@ namespace {
   ::_exit(127);
 }
 
-[[noreturn]] void exec_child(char* const* args, char* const* envp, const char* out, const char* err, pid_t parent,
-                             int report) {
+[[noreturn]] void exec_child(char* const* args, char* const* envp, const char* out, const char* err,
+                             pid_t parent, int report) {
   auto die = [report]() { report_errno_and_exit(report); };
   ::setpgid(0, 0);  // its own group: Ctrl-C in the terminal reaches us, and we stop the trial
   // A runner that dies (even by SIGKILL) takes its trials with it. The re-check covers a parent
@@ -64,7 +66,8 @@ namespace {
 
 StatusOr<TrialProcess> TrialProcess::spawn(const std::vector<std::string>& argv,
                                            const std::map<std::string, std::string>& env,
-                                           const std::string& log_file, const std::string& err_file) {
+                                           const std::string& log_file,
+                                           const std::string& err_file) {
   if (argv.empty()) return Status(StatusCode::kInvalidArgument, "no program to run");
   // The environment: ours, with `env` replacing same-named entries.
   std::vector<std::string> env_strings;
@@ -84,20 +87,22 @@ StatusOr<TrialProcess> TrialProcess::spawn(const std::vector<std::string>& argv,
 
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) {
-    return Status(StatusCode::kFailedPrecondition, fmt::format("cannot start {}: {}", argv[0], std::strerror(errno)));
+    return Status(StatusCode::kFailedPrecondition,
+                  fmt::format("cannot start {}: {}", argv[0], std::strerror(errno)));
   }
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::close(report[0]);
-    exec_child(args.data(), envp.data(), log_file.c_str(), err_file.empty() ? nullptr : err_file.c_str(), parent,
-               report[1]);
+    exec_child(args.data(), envp.data(), log_file.c_str(),
+               err_file.empty() ? nullptr : err_file.c_str(), parent, report[1]);
   }
   const int fork_errno = errno;
   ::close(report[1]);
   if (pid < 0) {
     ::close(report[0]);
-    return Status(StatusCode::kFailedPrecondition, fmt::format("cannot start {}: {}", argv[0], std::strerror(fork_errno)));
+    return Status(StatusCode::kFailedPrecondition,
+                  fmt::format("cannot start {}: {}", argv[0], std::strerror(fork_errno)));
   }
   ::setpgid(pid, pid);  // also here: a signal to the group right after spawn must find it
   int child_errno = 0;
@@ -110,7 +115,8 @@ StatusOr<TrialProcess> TrialProcess::spawn(const std::vector<std::string>& argv,
     int status = 0;
     ::waitpid(pid, &status, 0);
     return Status(StatusCode::kFailedPrecondition,
-                  fmt::format("cannot start {} (output to {}): {}", argv[0], log_file, std::strerror(child_errno)));
+                  fmt::format("cannot start {} (output to {}): {}", argv[0], log_file,
+                              std::strerror(child_errno)));
   }
   TrialProcess p;
   p.pid_ = pid;
@@ -159,7 +165,8 @@ void TrialProcess::signal(int sig) const {
   if (pid_ > 0 && !done_) ::kill(-pid_, sig);
 }
 
-std::vector<std::string> last_lines(const std::string& path, std::size_t count, std::size_t max_len) {
+std::vector<std::string> last_lines(const std::string& path, std::size_t count,
+                                    std::size_t max_len) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return {};
   const std::streamoff size = in.tellg();

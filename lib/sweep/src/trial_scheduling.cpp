@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The CPUs this process may run on (Slurm's cpus-per-task, taskset, cgroup cpusets), not the node's.
+// The CPUs this process may run on (Slurm's cpus-per-task, taskset, cgroup cpusets), not the
+// node's.
 int usable_cores() {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -48,20 +49,25 @@ Status SweepRun::plan() {
     TrialState state = classify_attempt(attempt, live);
     if (options_.shard.owns(t)) {
       if (state == TrialState::kRunningStale && !options_.dry_run) {
-        const std::string why = fmt::format("its process died (host {}, pid {})", tag_value(*attempt, kTagHost),
-                                            tag_value(*attempt, kTagTrialPid));
+        const std::string why =
+            fmt::format("its process died (host {}, pid {})", tag_value(*attempt, kTagHost),
+                        tag_value(*attempt, kTagTrialPid));
         MLFLOW_CPP_RETURN_IF_ERROR(client_.set_tag(attempt->info.run_id, kTagError, why));
-        auto failed = client_.update_run(attempt->info.run_id, RunStatus::kFailed, clock().wall_ms());
+        auto failed =
+            client_.update_run(attempt->info.run_id, RunStatus::kFailed, clock().wall_ms());
         if (!failed.ok()) return failed.status().with_context("marking a dead trial FAILED");
-        observer_.message(fmt::format("trial {} was left RUNNING: {}; marked FAILED, it runs again", t.index, why));
+        observer_.message(fmt::format("trial {} was left RUNNING: {}; marked FAILED, it runs again",
+                                      t.index, why));
       }
-      if (state == TrialState::kPending || state == TrialState::kFailed || state == TrialState::kRunningStale) {
+      if (state == TrialState::kPending || state == TrialState::kFailed ||
+          state == TrialState::kRunningStale) {
         queue_.push_back(&t);
       }
     }
     states.push_back(state);
   }
-  auto results = detail::collect_results(client_, spec_, trials_, report_.experiment_id, report_.parent_run_id);
+  auto results = detail::collect_results(client_, spec_, trials_, report_.experiment_id,
+                                         report_.parent_run_id);
   if (!results.ok()) return results.status();
   report_.trials = std::move(*results);
   observer_.planned(report_, states, static_cast<int>(queue_.size()));
@@ -72,8 +78,8 @@ Status SweepRun::plan() {
 // is long, fewer at the tail (the last trial of three with --parallel 2 gets every core).
 int SweepRun::threads_per_trial(std::size_t running) const {
   const int cores = options_.cores > 0 ? options_.cores : usable_cores();
-  const std::size_t alongside = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, options_.parallel)),
-                                                      running + queue_.size() + 1);
+  const std::size_t alongside = std::min<std::size_t>(
+      static_cast<std::size_t>(std::max(1, options_.parallel)), running + queue_.size() + 1);
   return std::max(1, cores / static_cast<int>(alongside));
 }
 
@@ -87,7 +93,8 @@ StatusOr<bool> SweepRun::still_to_run(const Trial& t) {
   auto latest = latest_attempts(client_, report_.experiment_id, report_.parent_run_id);
   if (!latest.ok()) return latest.status();
   auto it = latest->find(t.config_hash);
-  const TrialState state = classify_attempt(it == latest->end() ? nullptr : &it->second, liveness());
+  const TrialState state =
+      classify_attempt(it == latest->end() ? nullptr : &it->second, liveness());
   return state != TrialState::kFinished && state != TrialState::kRunning;
 }
 
@@ -95,7 +102,8 @@ StatusOr<std::optional<SweepRun::Active>> SweepRun::start(const Trial& t, std::s
   auto wanted = still_to_run(t);
   if (!wanted.ok()) return wanted.status();
   if (!*wanted) {
-    observer_.message(fmt::format("trial {} was taken by another worker meanwhile: skipped", t.index));
+    observer_.message(
+        fmt::format("trial {} was taken by another worker meanwhile: skipped", t.index));
     return std::optional<Active>();
   }
   MlflowClient::RunCreate create;
@@ -110,29 +118,35 @@ StatusOr<std::optional<SweepRun::Active>> SweepRun::start(const Trial& t, std::s
   create.tags.push_back({kTagRunnerPid, process_identity(::getpid())});
   create.tags.push_back({kTagHeartbeat, std::to_string(clock().wall_ms())});
   auto run = client_.create_run(create);
-  if (!run.ok()) return run.status().with_context(fmt::format("creating the run of trial {}", t.index));
+  if (!run.ok())
+    return run.status().with_context(fmt::format("creating the run of trial {}", t.index));
   const std::string run_id = run->info.run_id;
   if (!spec_.program.def.logs_params) {
-    // A program that logs its settings itself logs every effective one; others get the trial's here.
+    // A program that logs its settings itself logs every effective one; others get the trial's
+    // here.
     std::vector<Param> params;
     for (const auto& [k, v] : t.params) params.push_back({k, v});
-    MLFLOW_CPP_RETURN_IF_ERROR(client_.log_batch(run_id, {}, params).with_context("logging trial params"));
+    MLFLOW_CPP_RETURN_IF_ERROR(
+        client_.log_batch(run_id, {}, params).with_context("logging trial params"));
   }
   const int threads = threads_per_trial(running);
   std::error_code ec;
   fs::create_directories(log_dir(), ec);
-  const std::string log_file = (fs::path(log_dir()) / fmt::format("{}-trial-{}-{}.log", spec_.name, t.index, run_id)).string();
+  const std::string log_file =
+      (fs::path(log_dir()) / fmt::format("{}-trial-{}-{}.log", spec_.name, t.index, run_id))
+          .string();
   std::map<std::string, std::string> env{{"MLFLOW_RUN_ID", run_id},
                                          {"MLFLOW_TRACKING_URI", client_.tracking_uri()},
                                          {"MLFLOW_EXPERIMENT_ID", report_.experiment_id},
                                          {"OMP_NUM_THREADS", std::to_string(threads)}};
   // With --parallel above 1, OpenMP's default spin-waiting burns cores the other trials need (the
-  // batch_size sweep took 1.44-1.53x as long with --parallel 2 on 2 cores); passive waiting does not
-  // change results, but slows a trial running alone, so --parallel 1 keeps the default. A user's own
-  // setting wins.
-  if (options_.parallel > 1 && std::getenv("OMP_WAIT_POLICY") == nullptr) env["OMP_WAIT_POLICY"] = "PASSIVE";
-  auto process = TrialProcess::spawn(spec_.program.def.trial_command(t.params, spec_.experiment, threads), env,
-                                     log_file);
+  // batch_size sweep took 1.44-1.53x as long with --parallel 2 on 2 cores); passive waiting does
+  // not change results, but slows a trial running alone, so --parallel 1 keeps the default. A
+  // user's own setting wins.
+  if (options_.parallel > 1 && std::getenv("OMP_WAIT_POLICY") == nullptr)
+    env["OMP_WAIT_POLICY"] = "PASSIVE";
+  auto process = TrialProcess::spawn(
+      spec_.program.def.trial_command(t.params, spec_.experiment, threads), env, log_file);
   if (!process.ok()) {
     (void)client_.set_tag(run_id, kTagError, process.status().message());
     (void)client_.update_run(run_id, RunStatus::kFailed, clock().wall_ms());
@@ -160,7 +174,9 @@ void SweepRun::complete(Active& a) {
     if (run->info.status == RunStatus::kRunning) {  // the program did not end its run
       // Stopped by us (Ctrl-C, SIGTERM, or SIGKILL after the grace period) counts as KILLED.
       const bool stopped = exit.interrupted() || report_.interrupted;
-      r.status = exit.ok() ? RunStatus::kFinished : stopped ? RunStatus::kKilled : RunStatus::kFailed;
+      r.status = exit.ok() ? RunStatus::kFinished
+                 : stopped ? RunStatus::kKilled
+                           : RunStatus::kFailed;
       (void)client_.update_run(a.run_id, *r.status, clock().wall_ms());
     }
   }
@@ -211,18 +227,21 @@ Status SweepRun::execute() {
     }
     const auto now = clock().now();
     if (timers.heartbeat_due(now)) {
-      for (auto& a : active) (void)client_.set_tag(a.run_id, kTagHeartbeat, std::to_string(clock().wall_ms()));
+      for (auto& a : active)
+        (void)client_.set_tag(a.run_id, kTagHeartbeat, std::to_string(clock().wall_ms()));
     }
     if (timers.status_due(now) && !active.empty()) {
       std::vector<RunningTrial> running;
       running.reserve(active.size());
       for (auto& a : active) {
-        running.push_back({a.trial, a.run_id, std::chrono::duration<double>(now - a.started).count(),
+        running.push_back({a.trial, a.run_id,
+                           std::chrono::duration<double>(now - a.started).count(),
                            last_line(a.log_file)});
       }
       observer_.tick(spec_, running);
     }
-    if (!active.empty() || (!queue_.empty() && error.ok())) clock().sleep_for(options_.poll_interval);
+    if (!active.empty() || (!queue_.empty() && error.ok()))
+      clock().sleep_for(options_.poll_interval);
   }
   return error;
 }

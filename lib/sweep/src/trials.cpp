@@ -37,7 +37,8 @@ bool parse_int(const char* s, long long& out) {
 std::string Trial::label(const SweepSpec& spec) const {
   std::vector<std::string> parts;
   for (std::size_t i = 0; i < params.size() && i < spec.parameters.size(); ++i) {
-    if (spec.parameters[i].kind != ParameterKind::kValue) parts.push_back(params[i].first + "=" + params[i].second);
+    if (spec.parameters[i].kind != ParameterKind::kValue)
+      parts.push_back(params[i].first + "=" + params[i].second);
   }
   if (parts.empty()) {
     for (const auto& [k, v] : params) parts.push_back(fmt::format("{}={}", k, v));
@@ -51,9 +52,10 @@ StatusOr<std::vector<Trial>> expand_trials(const SweepSpec& spec, const Resolved
     if (p.kind == ParameterKind::kFromSweep) {
       auto it = resolved.find(p.name);
       if (it == resolved.end()) {
-        return Status(StatusCode::kFailedPrecondition,
-                      fmt::format("{}: parameter '{}' comes from sweep '{}', which has no best trial yet",
-                                  p.where.to_string(), p.name, p.from_sweep));
+        return Status(
+            StatusCode::kFailedPrecondition,
+            fmt::format("{}: parameter '{}' comes from sweep '{}', which has no best trial yet",
+                        p.where.to_string(), p.name, p.from_sweep));
       }
       choices.push_back({it->second});
     } else {
@@ -77,7 +79,8 @@ StatusOr<std::vector<Trial>> expand_trials(const SweepSpec& spec, const Resolved
   std::iota(order.begin(), order.end(), 0);
   if (spec.method == "random") {
     SplitMix64 rng{static_cast<std::uint64_t>(spec.seed)};
-    for (std::size_t i = total; i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);  // Fisher-Yates
+    for (std::size_t i = total; i > 1; --i)
+      std::swap(order[i - 1], order[rng.next() % i]);  // Fisher-Yates
     order.resize(std::min<std::size_t>(order.size(), static_cast<std::size_t>(spec.count)));
   }
 
@@ -99,8 +102,9 @@ StatusOr<Shard> parse_shard(const std::string& text) {
   long long k = 0, n = 0;
   if (slash == std::string::npos || !parse_int(text.substr(0, slash).c_str(), k) ||
       !parse_int(text.substr(slash + 1).c_str(), n) || n < 1 || k < 0 || k >= n) {
-    return Status(StatusCode::kInvalidArgument,
-                  fmt::format("--shard '{}': expected K/N with 0 <= K < N, e.g. 0/2 and 1/2", text));
+    return Status(
+        StatusCode::kInvalidArgument,
+        fmt::format("--shard '{}': expected K/N with 0 <= K < N, e.g. 0/2 and 1/2", text));
   }
   return Shard{static_cast<int>(k), static_cast<int>(n)};
 }
@@ -110,28 +114,34 @@ StatusOr<Shard> shard_from_env(const std::function<const char*(const char*)>& ge
   if (const char* s = getenv("SLURM_ARRAY_TASK_ID")) {
     if (!parse_int(s, id) || !parse_int(getenv("SLURM_ARRAY_TASK_COUNT"), count) || count < 1) {
       return Status(StatusCode::kInvalidArgument,
-                    "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT are not integers");
+                    "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT are "
+                    "not integers");
     }
     // With --shards the task id is the shard (a partial resubmit, --array=2, still runs shard 2);
     // without it the array is the shard set, numbered from its first task.
-    if (const char* m = getenv("SLURM_ARRAY_TASK_MIN"); shards < 1 && m && !parse_int(m, min)) min = 0;
+    if (const char* m = getenv("SLURM_ARRAY_TASK_MIN"); shards < 1 && m && !parse_int(m, min))
+      min = 0;
     if (shards > 0) {
       count = shards;
       min = 0;
     }
     if (id - min < 0 || id - min >= count) {
-      return Status(StatusCode::kInvalidArgument,
-                    fmt::format("SLURM_ARRAY_TASK_ID {} is outside the array of {} tasks starting at {}", id, count, min));
+      return Status(
+          StatusCode::kInvalidArgument,
+          fmt::format("SLURM_ARRAY_TASK_ID {} is outside the array of {} tasks starting at {}", id,
+                      count, min));
     }
     return Shard{static_cast<int>(id - min), static_cast<int>(count)};
   }
   if (const char* s = getenv("JOB_COMPLETION_INDEX")) {
     if (!parse_int(s, id) || id < 0) {
-      return Status(StatusCode::kInvalidArgument, fmt::format("JOB_COMPLETION_INDEX '{}' is not an index", s));
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("JOB_COMPLETION_INDEX '{}' is not an index", s));
     }
     if (shards < 1) {
       return Status(StatusCode::kInvalidArgument,
-                    "JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job): give --shards N, the Job's completions");
+                    "JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job): give --shards N, the "
+                    "Job's completions");
     }
     if (id >= shards) {
       return Status(StatusCode::kInvalidArgument,
@@ -141,7 +151,8 @@ StatusOr<Shard> shard_from_env(const std::function<const char*(const char*)>& ge
   }
   if (shards > 1) {
     return Status(StatusCode::kInvalidArgument,
-                  "--shards N needs the shard index: JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID (or use --shard K/N)");
+                  "--shards N needs the shard index: JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID "
+                  "(or use --shard K/N)");
   }
   return Shard{};
 }

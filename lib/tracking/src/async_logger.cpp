@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// AsyncLogger: opening, the queue, the worker loop (send, spool when the server is away, replay when
-// it is back), flush and close.
+// AsyncLogger: opening, the queue, the worker loop (send, spool when the server is away, replay
+// when it is back), flush and close.
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
@@ -31,7 +31,8 @@ AsyncLoggerOptions with_defaults(AsyncLoggerOptions o) {
 
 }  // namespace
 
-// ---- opening -------------------------------------------------------------------------------------
+// ---- opening
+// -------------------------------------------------------------------------------------
 
 /// Opens the spool session, starts the worker, registers the logger for the process hooks.
 StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::start(std::unique_ptr<Impl> impl) {
@@ -79,8 +80,9 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open(const MlflowClient& cli
 StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open_offline(const std::string& path,
                                                                  AsyncLoggerOptions options) {
   if (path.empty()) {
-    return Status(StatusCode::kInvalidArgument,
-                  "offline logging needs a directory: use offline:PATH (e.g. offline:./mlflow-offline)");
+    return Status(
+        StatusCode::kInvalidArgument,
+        "offline logging needs a directory: use offline:PATH (e.g. offline:./mlflow-offline)");
   }
   auto impl = std::make_unique<Impl>();
   impl->options = with_defaults(std::move(options));
@@ -122,7 +124,8 @@ AsyncLogger::~AsyncLogger() {
   detail::unregister_logger(this);
 }
 
-// ---- the calling side ----------------------------------------------------------------------------
+// ---- the calling side
+// ----------------------------------------------------------------------------
 
 Status AsyncLogger::Impl::enqueue(LogRecord record) {
   std::unique_lock<std::mutex> lock(mu);
@@ -194,7 +197,8 @@ void AsyncLogger::Impl::log_line(const std::string& line) const {
   }
 }
 
-// ---- the worker ----------------------------------------------------------------------------------
+// ---- the worker
+// ----------------------------------------------------------------------------------
 
 detail::DeliveryEvents AsyncLogger::Impl::events(bool own, bool replay) {
   detail::DeliveryEvents ev;
@@ -333,8 +337,7 @@ void AsyncLogger::Impl::replay_orphaned_sessions() {
   }
 }
 
-bool AsyncLogger::Impl::process(std::deque<LogRecord> queue, bool spill_outstanding,
-                                bool give_up) {
+bool AsyncLogger::Impl::process(std::deque<LogRecord> queue, bool spill_outstanding, bool give_up) {
   std::vector<LogRecord> work(std::make_move_iterator(queue.begin()),
                               std::make_move_iterator(queue.end()));
   if (offline || give_up) {
@@ -368,13 +371,15 @@ bool AsyncLogger::Impl::process(std::deque<LogRecord> queue, bool spill_outstand
   }
   for (std::size_t begin = 0; begin < work.size(); begin += detail::kReplayWindow) {
     const std::size_t end = std::min(work.size(), begin + detail::kReplayWindow);
-    std::vector<LogRecord> window(std::make_move_iterator(work.begin() + static_cast<std::ptrdiff_t>(begin)),
-                                  std::make_move_iterator(work.begin() + static_cast<std::ptrdiff_t>(end)));
+    std::vector<LogRecord> window(
+        std::make_move_iterator(work.begin() + static_cast<std::ptrdiff_t>(begin)),
+        std::make_move_iterator(work.begin() + static_cast<std::ptrdiff_t>(end)));
     auto result = delivery->deliver(std::move(window), events(/*own=*/true, /*replay=*/false));
     if (!result.status.ok()) {
       // Keep the order: what this window could not deliver, then everything after it.
       std::vector<LogRecord> rest = std::move(result.undelivered);
-      rest.insert(rest.end(), std::make_move_iterator(work.begin() + static_cast<std::ptrdiff_t>(end)),
+      rest.insert(rest.end(),
+                  std::make_move_iterator(work.begin() + static_cast<std::ptrdiff_t>(end)),
                   std::make_move_iterator(work.end()));
       spool_records(rest, false);
       degraded.store(true);
@@ -423,7 +428,8 @@ void AsyncLogger::Impl::run_worker() {
   settled.notify_all();
 }
 
-// ---- flush and close -----------------------------------------------------------------------------
+// ---- flush and close
+// -----------------------------------------------------------------------------
 
 Status FlushReport::status() const {
   std::string pending_msg;
@@ -448,16 +454,18 @@ Status FlushReport::status() const {
     }
     for (const auto& f : rejected_files) {
       if (!msg.empty()) msg += "; ";
-      msg += fmt::format("{} record(s) of another process's session kept with the server's "
-                         "reasons in {}",
-                         f.records, f.path);
+      msg += fmt::format(
+          "{} record(s) of another process's session kept with the server's "
+          "reasons in {}",
+          f.records, f.path);
     }
     if (!complete) msg += "; " + pending_msg;
     return Status(StatusCode::kInvalidArgument, msg);
   }
   if (!complete) {
     if (last_error.ok()) return Status(StatusCode::kDeadlineExceeded, pending_msg);
-    return Status(last_error.code(), pending_msg, last_error.http_status(), last_error.error_code());
+    return Status(last_error.code(), pending_msg, last_error.http_status(),
+                  last_error.error_code());
   }
   return Status();
 }
@@ -588,10 +596,10 @@ FlushReport AsyncLogger::close(std::chrono::milliseconds timeout) {
     line += fmt::format("; offline: everything is in {} (replay with `mlflowctl sync {} --to URI`)",
                         impl.spool_session_dir, impl.spool_root);
   } else if (!report.complete) {
-    line += fmt::format("; {} records kept in {}: replayed at the next start against {} or with "
-                        "`mlflowctl sync {} --to {}`",
-                        report.pending, impl.spool_session_dir, impl.store, impl.spool_root,
-                        impl.store);
+    line += fmt::format(
+        "; {} records kept in {}: replayed at the next start against {} or with "
+        "`mlflowctl sync {} --to {}`",
+        report.pending, impl.spool_session_dir, impl.store, impl.spool_root, impl.store);
     if (!report.last_error.ok()) line += "; last error: " + report.last_error.message();
   }
   impl.log_line(line);

@@ -43,11 +43,11 @@ class GateTransport final : public HttpTransport {
 /// One run as its handles and the worker see it.
 struct AsyncRun::State {
   std::string key;
-  std::string experiment_id;    ///< as requested (children inherit it)
+  std::string experiment_id;  ///< as requested (children inherit it)
   std::string experiment_name;
   std::atomic<bool> ended{false};
 
-  std::mutex mu;  // guards params, server_id
+  std::mutex mu;                              // guards params, server_id
   std::map<std::string, std::string> params;  ///< logged so far: write-once check at the call
   std::string server_id;
   std::condition_variable id_known;
@@ -73,11 +73,11 @@ struct AsyncLogger::Impl {
   std::deque<detail::LogRecord> incoming;
   std::uint64_t next_seq = 1;
   std::uint64_t resolved_through = 0;  ///< every record with seq <= this was delivered or rejected
-  bool flush_requested = false;  ///< wake the worker now (flush, close, a spill written)
-  bool stopping = false;   ///< close(): drain, then exit
-  bool abandon = false;    ///< close() gave up waiting: spool everything, then exit
-  bool closed = false;     ///< no more logging calls
-  bool stopped = false;    ///< the worker has exited
+  bool flush_requested = false;        ///< wake the worker now (flush, close, a spill written)
+  bool stopping = false;               ///< close(): drain, then exit
+  bool abandon = false;                ///< close() gave up waiting: spool everything, then exit
+  bool closed = false;                 ///< no more logging calls
+  bool stopped = false;                ///< the worker has exited
   std::vector<RejectedRecord> rejected;  ///< since the last report, the first kMaxListedRejections
   std::uint64_t rejected_unlisted = 0;   ///< since the last report, beyond `rejected`
   std::vector<RejectedFile> rejected_files;  ///< since the last report (orphaned sessions')
@@ -89,7 +89,7 @@ struct AsyncLogger::Impl {
   std::deque<detail::LogRecord> spill;
   std::uint64_t spills_formed = 0;
   std::uint64_t spills_written = 0;
-  bool spill_stop = false;  ///< close(): write what is in `spill`, then exit
+  bool spill_stop = false;             ///< close(): write what is in `spill`, then exit
   std::condition_variable spill_wake;  // a spill formed, or spill_stop
   std::condition_variable spill_done;  // a spill written
   bool spill_busy() const { return spills_written != spills_formed; }

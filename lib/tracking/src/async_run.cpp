@@ -27,7 +27,8 @@ LogRecord tag_record(const std::string& run, const std::string& key, const std::
 
 }  // namespace
 
-// ---- starting --------------------------------------------------------------------------------------
+// ---- starting
+// --------------------------------------------------------------------------------------
 
 StatusOr<AsyncRun> AsyncLogger::start_run(RunOptions options) {
   Impl& impl = *impl_;
@@ -42,8 +43,8 @@ StatusOr<AsyncRun> AsyncLogger::start_run(RunOptions options) {
   if (!options.run_id.empty()) {
     // Resuming a run that exists on the server: its id is the key.
     if (impl.offline) {
-      return Status(StatusCode::kInvalidArgument,
-                    "an offline logger cannot resume run " + options.run_id + " (it has no server)");
+      return Status(StatusCode::kInvalidArgument, "an offline logger cannot resume run " +
+                                                      options.run_id + " (it has no server)");
     }
     state->key = options.run_id;
     state->server_id = options.run_id;
@@ -65,13 +66,16 @@ StatusOr<AsyncRun> AsyncLogger::start_run(RunOptions options) {
     start.parent = options.parent_run_id;
     MLFLOW_CPP_RETURN_IF_ERROR(impl.enqueue(std::move(start)));
     const Tags tags = system_tags(options.source_name, options.tags);
-    for (const auto& t : tags) MLFLOW_CPP_RETURN_IF_ERROR(impl.enqueue(tag_record(state->key, t.key, t.value)));
+    for (const auto& t : tags)
+      MLFLOW_CPP_RETURN_IF_ERROR(impl.enqueue(tag_record(state->key, t.key, t.value)));
   }
   return AsyncRun(shared_from_this(), std::move(state));
 }
 
 AsyncRun::AsyncRun(std::shared_ptr<AsyncLogger> logger, std::shared_ptr<State> state)
-    : logger_(std::move(logger)), state_(std::move(state)), uncaught_at_start_(std::uncaught_exceptions()) {}
+    : logger_(std::move(logger)),
+      state_(std::move(state)),
+      uncaught_at_start_(std::uncaught_exceptions()) {}
 
 AsyncRun::AsyncRun(AsyncRun&& other) noexcept
     : logger_(std::move(other.logger_)),
@@ -96,7 +100,8 @@ AsyncRun::~AsyncRun() {
 }
 
 StatusOr<AsyncRun> AsyncRun::start_child(RunOptions options) {
-  if (!state_) return Status(StatusCode::kFailedPrecondition, "start_child on a moved-from AsyncRun");
+  if (!state_)
+    return Status(StatusCode::kFailedPrecondition, "start_child on a moved-from AsyncRun");
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     options.parent_run_id = state_->server_id.empty() ? state_->key : state_->server_id;
@@ -109,7 +114,8 @@ StatusOr<AsyncRun> AsyncRun::start_child(RunOptions options) {
   return logger_->start_run(std::move(options));
 }
 
-// ---- identity ------------------------------------------------------------------------------------
+// ---- identity
+// ------------------------------------------------------------------------------------
 
 std::string AsyncRun::id() const {
   if (!state_) return {};
@@ -118,15 +124,17 @@ std::string AsyncRun::id() const {
 }
 
 StatusOr<std::string> AsyncRun::wait_for_id(std::chrono::milliseconds timeout) const {
-  if (!state_) return Status(StatusCode::kFailedPrecondition, "wait_for_id on a moved-from AsyncRun");
+  if (!state_)
+    return Status(StatusCode::kFailedPrecondition, "wait_for_id on a moved-from AsyncRun");
   if (logger_->impl_->offline) {
     return Status(StatusCode::kFailedPrecondition,
                   "run " + state_->key + " is offline: it gets a server id at `mlflowctl sync`");
   }
   std::unique_lock<std::mutex> lock(state_->mu);
   if (!state_->id_known.wait_for(lock, timeout, [&] { return !state_->server_id.empty(); })) {
-    return Status(StatusCode::kDeadlineExceeded,
-                  "run " + state_->key + " is not created on the server yet (it is queued or spooled)");
+    return Status(
+        StatusCode::kDeadlineExceeded,
+        "run " + state_->key + " is not created on the server yet (it is queued or spooled)");
   }
   return state_->server_id;
 }
@@ -138,11 +146,13 @@ const std::string& AsyncRun::key() const {
 
 bool AsyncRun::ended() const { return !state_ || state_->ended.load(); }
 
-// ---- logging -------------------------------------------------------------------------------------
+// ---- logging
+// -------------------------------------------------------------------------------------
 
 namespace {
 Status ended_error(const std::string& key) {
-  return Status(StatusCode::kFailedPrecondition, "run " + key + " has ended; nothing more is logged to it");
+  return Status(StatusCode::kFailedPrecondition,
+                "run " + key + " has ended; nothing more is logged to it");
 }
 }  // namespace
 
@@ -152,7 +162,8 @@ Status AsyncRun::log_metric(const std::string& key, double value, std::int64_t s
 
 Status AsyncRun::log_metric(const std::string& key, double value, std::int64_t step,
                             TimestampMs timestamp) {
-  if (!state_) return Status(StatusCode::kFailedPrecondition, "log_metric on a moved-from AsyncRun");
+  if (!state_)
+    return Status(StatusCode::kFailedPrecondition, "log_metric on a moved-from AsyncRun");
   AsyncLogger::Impl& impl = *logger_->impl_;
   LogRecord r;
   r.kind = LogRecord::Kind::kMetric;

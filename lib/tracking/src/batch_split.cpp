@@ -2,7 +2,6 @@
 // Order-preserving log-batch splitting within count and size limits.
 #include "batch_split.h"
 
-
 namespace mlflow::detail {
 
 namespace {
@@ -19,10 +18,12 @@ std::size_t kv_bytes(const std::string& key, const std::string& value) {
 }
 std::size_t metric_bytes(const Metric& m) {
   // A double needs at most 24 characters, an int64 20.
-  std::size_t n = quoted_bytes(m.key) + sizeof(R"({"key":,"value":,"timestamp":,"step":},)") + 24 + 20 + 20;
+  std::size_t n =
+      quoted_bytes(m.key) + sizeof(R"({"key":,"value":,"timestamp":,"step":},)") + 24 + 20 + 20;
   if (!m.model_id.empty()) n += quoted_bytes(m.model_id) + sizeof(R"(,"model_id":)");
   if (!m.dataset_name.empty()) n += quoted_bytes(m.dataset_name) + sizeof(R"(,"dataset_name":)");
-  if (!m.dataset_digest.empty()) n += quoted_bytes(m.dataset_digest) + sizeof(R"(,"dataset_digest":)");
+  if (!m.dataset_digest.empty())
+    n += quoted_bytes(m.dataset_digest) + sizeof(R"(,"dataset_digest":)");
   return n;
 }
 // {"run_id":"<up to 256>","metrics":[],"params":[],"tags":[]}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Splitting a log-batch into requests within the server's limits (private; also used by the async logger).
+// Splitting a log-batch into requests within the server's limits (private; also used by the async
+// logger).
 #pragma once
 
 #include <cstddef>
@@ -25,8 +26,9 @@ struct LogBatchRequest {
   std::size_t items() const { return metrics.size() + params.size() + tags.size(); }
 };
 
-/// Greedy, order-preserving split: params first, then tags, then metrics, a new request whenever the
-/// next item would break a count or the byte limit. Returns no request when there is nothing to send.
+/// Greedy, order-preserving split: params first, then tags, then metrics, a new request whenever
+/// the next item would break a count or the byte limit. Returns no request when there is nothing to
+/// send.
 std::vector<LogBatchRequest> split_log_batch(const std::vector<Metric>& metrics,
                                              const std::vector<Param>& params, const Tags& tags,
                                              const BatchLimits& limits = {});

@@ -36,10 +36,11 @@ StatusOr<MlflowClient> MlflowClient::make(const ClientOptions& options, ClientDe
   auto parsed = detail::parse_url(options.tracking_uri);
   if (!parsed.ok()) return parsed.status();
   if (parsed->scheme != "http" && parsed->scheme != "https") {
-    return Status(StatusCode::kInvalidArgument,
-                  fmt::format("unsupported tracking URI scheme '{}' in '{}': MlflowClient needs "
-                              "http:// or https:// (use mlflow::connect() for sqlite:/// local mode)",
-                              parsed->scheme, detail::redact_url(options.tracking_uri)));
+    return Status(
+        StatusCode::kInvalidArgument,
+        fmt::format("unsupported tracking URI scheme '{}' in '{}': MlflowClient needs "
+                    "http:// or https:// (use mlflow::connect() for sqlite:/// local mode)",
+                    parsed->scheme, detail::redact_url(options.tracking_uri)));
   }
   if (parsed->host.empty()) {
     return Status(StatusCode::kInvalidArgument,
@@ -69,9 +70,10 @@ StatusOr<MlflowClient> MlflowClient::make(const ClientOptions& options, ClientDe
     impl->auth_headers.emplace_back("Authorization", "Bearer " + options.token);
   }
   impl->auth_headers.emplace_back("User-Agent", "mlflow-cpp/0.1");
-  impl->transport = deps.transport ? deps.transport
-                                   : make_curl_transport({options.insecure_tls, options.server_cert_path,
-                                                          options.client_cert_path});
+  impl->transport = deps.transport
+                        ? deps.transport
+                        : make_curl_transport({options.insecure_tls, options.server_cert_path,
+                                               options.client_cert_path});
   impl->clock = deps.clock ? deps.clock : system_clock();
   impl->random = deps.random ? deps.random : default_random();
   return MlflowClient(std::move(impl));
@@ -92,17 +94,18 @@ MlflowClient detail::ClientAccess::with_store(const MlflowClient& client, std::s
 
 MlflowClient MlflowClient::derive(
     const RetryOptions& retry,
-    const std::function<std::shared_ptr<HttpTransport>(std::shared_ptr<HttpTransport>)>& wrap_transport)
-    const {
+    const std::function<std::shared_ptr<HttpTransport>(std::shared_ptr<HttpTransport>)>&
+        wrap_transport) const {
   auto impl = std::make_shared<Impl>(*impl_);
   impl->options.retry = retry;
   if (wrap_transport) impl->transport = wrap_transport(impl->transport);
   return MlflowClient(std::move(impl));
 }
 
-std::string MlflowClient::run_ui_url(const std::string& experiment_id, const std::string& run_id) const {
-  // MLflow 3.x's UI is a hash router: the query goes after the route, inside the fragment. Without it
-  // the UI follows its global GenAI / model-training switch, GenAI by default.
+std::string MlflowClient::run_ui_url(const std::string& experiment_id,
+                                     const std::string& run_id) const {
+  // MLflow 3.x's UI is a hash router: the query goes after the route, inside the fragment. Without
+  // it the UI follows its global GenAI / model-training switch, GenAI by default.
   return impl_->base_url + "/#/experiments/" + experiment_id + "/runs/" + run_id +
          "?workflowType=machine_learning";
 }
@@ -110,7 +113,8 @@ std::string MlflowClient::run_ui_url(const std::string& experiment_id, const std
 StatusOr<HttpResponse> MlflowClient::Impl::exchange(const std::string& method,
                                                     const std::string& path_and_query,
                                                     std::string body, Headers headers,
-                                                    bool absolute_url, bool fresh_connection) const {
+                                                    bool absolute_url,
+                                                    bool fresh_connection) const {
   return send(request(method, path_and_query, std::move(body), std::move(headers), absolute_url,
                       fresh_connection));
 }
@@ -135,8 +139,7 @@ StatusOr<HttpResponse> MlflowClient::Impl::send(HttpRequest req) const {
   return answer(method, url, std::move(result.response), result.attempts, result.elapsed);
 }
 
-StatusOr<HttpResponse> MlflowClient::Impl::answer(const std::string& method,
-                                                  const std::string& url,
+StatusOr<HttpResponse> MlflowClient::Impl::answer(const std::string& method, const std::string& url,
                                                   StatusOr<HttpResponse> last, int attempts,
                                                   std::chrono::milliseconds elapsed) const {
   std::string path = detail::redact_url(url);
@@ -147,14 +150,16 @@ StatusOr<HttpResponse> MlflowClient::Impl::answer(const std::string& method,
     // experiment), and the code alone cannot.
     const Status& st = last.status();
     if (st.code() == StatusCode::kFailedPrecondition) {  // TLS / URL problems: not transient
-      return Status(st.code(), fmt::format("{} {} on {}: {}", method, path, host_port, st.message()),
-                    0, kTransportErrorCode);
+      return Status(st.code(),
+                    fmt::format("{} {} on {}: {}", method, path, host_port, st.message()), 0,
+                    kTransportErrorCode);
     }
-    return Status(st.code(),
-                  fmt::format("cannot reach MLflow server at {} ({} {}): {}; {} attempt{} in {:.1f} s",
-                              host_port, method, path, st.message(), attempts,
-                              attempts == 1 ? "" : "s", elapsed.count() / 1000.0),
-                  0, kTransportErrorCode);
+    return Status(
+        st.code(),
+        fmt::format("cannot reach MLflow server at {} ({} {}): {}; {} attempt{} in {:.1f} s",
+                    host_port, method, path, st.message(), attempts, attempts == 1 ? "" : "s",
+                    elapsed.count() / 1000.0),
+        0, kTransportErrorCode);
   }
   HttpResponse& resp = *last;
   if (resp.status < 200 || resp.status >= 300) {
@@ -163,16 +168,15 @@ StatusOr<HttpResponse> MlflowClient::Impl::answer(const std::string& method,
                     [](const auto& h) { return h.first == "Authorization"; });
     Status st = detail::status_from_response(method, path, resp, host_port, sent_credentials);
     if (detail::is_retryable_http_status(resp.status) && attempts > 1) {
-      return st.with_context(fmt::format("after {} attempts in {:.1f} s", attempts,
-                                         elapsed.count() / 1000.0));
+      return st.with_context(
+          fmt::format("after {} attempts in {:.1f} s", attempts, elapsed.count() / 1000.0));
     }
     return st;
   }
   return std::move(resp);
 }
 
-HttpRequest MlflowClient::Impl::json_request(const std::string& method,
-                                             const std::string& endpoint,
+HttpRequest MlflowClient::Impl::json_request(const std::string& method, const std::string& endpoint,
                                              const detail::json& body, const QueryParams& query,
                                              bool fresh_connection) const {
   std::string target = endpoint;
@@ -189,8 +193,7 @@ HttpRequest MlflowClient::Impl::json_request(const std::string& method,
 
 StatusOr<detail::json> MlflowClient::Impl::call(const std::string& method,
                                                 const std::string& endpoint,
-                                                const detail::json& body,
-                                                const QueryParams& query,
+                                                const detail::json& body, const QueryParams& query,
                                                 bool fresh_connection) const {
   return json_answer(method, endpoint,
                      send(json_request(method, endpoint, body, query, fresh_connection)));

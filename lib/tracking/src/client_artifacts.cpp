@@ -20,9 +20,9 @@
 #include <system_error>
 
 #include "artifact_uri.h"
+#include "client_impl.h"
 #include "mlflow/atomic_file.h"
 #include "mlflow/model_uri.h"
-#include "client_impl.h"
 #include "url.h"
 
 namespace mlflow {

@@ -68,15 +68,18 @@ Status MlflowClient::set_experiment_tag(const std::string& experiment_id, const 
                                         const std::string& value) {
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("experiment id", experiment_id));
   MLFLOW_CPP_RETURN_IF_ERROR(validate_experiment_tag(key, value));
-  return impl_->post(std::string(kApi) + "/experiments/set-experiment-tag",
-                     {{"experiment_id", experiment_id}, {"key", key}, {"value", value}})
+  return impl_
+      ->post(std::string(kApi) + "/experiments/set-experiment-tag",
+             {{"experiment_id", experiment_id}, {"key", key}, {"value", value}})
       .status();
 }
 
-Status MlflowClient::rename_experiment(const std::string& experiment_id, const std::string& new_name) {
+Status MlflowClient::rename_experiment(const std::string& experiment_id,
+                                       const std::string& new_name) {
   MLFLOW_CPP_RETURN_IF_ERROR(validate_experiment_name(new_name));
-  return impl_->post(std::string(kApi) + "/experiments/update",
-                     {{"experiment_id", experiment_id}, {"new_name", new_name}})
+  return impl_
+      ->post(std::string(kApi) + "/experiments/update",
+             {{"experiment_id", experiment_id}, {"new_name", new_name}})
       .status();
 }
 

@@ -18,10 +18,10 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 struct MlflowClient::Impl {
   ClientOptions options;
-  std::string base_url;  ///< scheme://host[:port][/prefix], no trailing '/', no credentials
-  std::string host_port; ///< for messages
-  std::string store_uri; ///< MlflowClient::store_uri(); empty: base_url
-  Headers auth_headers;  ///< never logged or put into a message
+  std::string base_url;   ///< scheme://host[:port][/prefix], no trailing '/', no credentials
+  std::string host_port;  ///< for messages
+  std::string store_uri;  ///< MlflowClient::store_uri(); empty: base_url
+  Headers auth_headers;   ///< never logged or put into a message
   std::shared_ptr<HttpTransport> transport;
   std::shared_ptr<Clock> clock;
   UniformRandom random;
@@ -30,8 +30,8 @@ struct MlflowClient::Impl {
   /// unless `absolute_url` is set. Non-2xx responses become a Status; unreachable servers give
   /// kUnavailable naming host:port, attempts and elapsed time.
   StatusOr<HttpResponse> exchange(const std::string& method, const std::string& path_and_query,
-                                  std::string body, Headers headers,
-                                  bool absolute_url = false, bool fresh_connection = false) const;
+                                  std::string body, Headers headers, bool absolute_url = false,
+                                  bool fresh_connection = false) const;
 
   /// The pieces of exchange() and call(), for loops that spend one retry budget on several kinds of
   /// request (create_idempotently): the request as exchange() sends it (no timeout yet) and as
@@ -85,10 +85,10 @@ struct MlflowClient::Impl {
     return call("GET", endpoint, detail::json::object(), query);
   }
 
-  /// Follows the pages of a tracking-API artifact listing (GET endpoint with `query`, the directory in
-  /// the `dir_param` field), checks every listed path stays under `dir`, and sorts by path.
-  StatusOr<std::vector<FileInfo>> list_artifact_pages(const std::string& endpoint, QueryParams query,
-                                                      const char* dir_param,
+  /// Follows the pages of a tracking-API artifact listing (GET endpoint with `query`, the directory
+  /// in the `dir_param` field), checks every listed path stays under `dir`, and sorts by path.
+  StatusOr<std::vector<FileInfo>> list_artifact_pages(const std::string& endpoint,
+                                                      QueryParams query, const char* dir_param,
                                                       const std::string& dir) const;
 };
 

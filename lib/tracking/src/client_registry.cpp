@@ -140,7 +140,8 @@ StatusOr<ModelVersion> MlflowClient::create_model_version(const ModelVersionCrea
   json body = {{"name", c.name}, {"source", source}, {"tags", detail::encode_tags(tags)}};
   // The server refuses a runs:/<id>/... source without run_id; fill it in as register_model does.
   std::string run_id = c.run_id;
-  if (run_id.empty() && source.rfind("runs:/", 0) == 0) run_id = source.substr(6, source.find('/', 6) - 6);
+  if (run_id.empty() && source.rfind("runs:/", 0) == 0)
+    run_id = source.substr(6, source.find('/', 6) - 6);
   if (!run_id.empty()) body["run_id"] = run_id;
   if (!c.model_id.empty()) body["model_id"] = c.model_id;
   if (!c.description.empty()) body["description"] = c.description;

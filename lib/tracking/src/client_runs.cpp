@@ -51,7 +51,8 @@ StatusOr<Run> MlflowClient::get_run(const std::string& run_id) {
   return detail::decode_run((*r)["run"]);
 }
 
-StatusOr<RunInfo> MlflowClient::update_run(const std::string& run_id, std::optional<RunStatus> status,
+StatusOr<RunInfo> MlflowClient::update_run(const std::string& run_id,
+                                           std::optional<RunStatus> status,
                                            std::optional<TimestampMs> end_time,
                                            const std::string& run_name) {
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("run id", run_id));
@@ -77,7 +78,8 @@ StatusOr<Page<Run>> MlflowClient::search_runs(const std::vector<std::string>& ex
   if (!s.page_token.empty()) body["page_token"] = s.page_token;
   auto r = impl_->post(std::string(kApi) + "/runs/search", body);
   if (!r.ok()) return r.status();
-  return Page<Run>{detail::decode_list(*r, "runs", detail::decode_run), detail::str(*r, "next_page_token")};
+  return Page<Run>{detail::decode_list(*r, "runs", detail::decode_run),
+                   detail::str(*r, "next_page_token")};
 }
 
 Status MlflowClient::delete_run(const std::string& run_id) {
@@ -102,8 +104,9 @@ Status MlflowClient::log_param(const std::string& run_id, const std::string& key
                                const std::string& value) {
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("run id", run_id));
   MLFLOW_CPP_RETURN_IF_ERROR(validate_param(key, value));
-  return impl_->post(std::string(kApi) + "/runs/log-parameter",
-                     {{"run_id", run_id}, {"key", key}, {"value", value}})
+  return impl_
+      ->post(std::string(kApi) + "/runs/log-parameter",
+             {{"run_id", run_id}, {"key", key}, {"value", value}})
       .status();
 }
 
@@ -111,8 +114,9 @@ Status MlflowClient::set_tag(const std::string& run_id, const std::string& key,
                              const std::string& value) {
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("run id", run_id));
   MLFLOW_CPP_RETURN_IF_ERROR(validate_tag(key, value));
-  return impl_->post(std::string(kApi) + "/runs/set-tag",
-                     {{"run_id", run_id}, {"key", key}, {"value", value}})
+  return impl_
+      ->post(std::string(kApi) + "/runs/set-tag",
+             {{"run_id", run_id}, {"key", key}, {"value", value}})
       .status();
 }
 
@@ -143,7 +147,8 @@ Status MlflowClient::log_batch(const std::string& run_id, const std::vector<Metr
 }
 
 StatusOr<Page<Metric>> MlflowClient::get_metric_history_page(const std::string& run_id,
-                                                             const std::string& key, int max_results,
+                                                             const std::string& key,
+                                                             int max_results,
                                                              const std::string& page_token) {
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("run id", run_id));
   MLFLOW_CPP_RETURN_IF_ERROR(validate_key("metric", key));
@@ -182,26 +187,29 @@ bool is_duplicate_dataset_race(const Status& st) {
 
 }  // namespace
 
-Status MlflowClient::log_inputs(const std::string& run_id, const std::vector<DatasetInput>& datasets,
+Status MlflowClient::log_inputs(const std::string& run_id,
+                                const std::vector<DatasetInput>& datasets,
                                 const std::vector<std::string>& model_ids) {
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("run id", run_id));
   json ds = json::array();
   for (const auto& d : datasets) {
     const std::pair<const char*, const std::string*> required[] = {
-        {"dataset name", &d.dataset.name}, {"dataset digest", &d.dataset.digest},
-        {"dataset source_type", &d.dataset.source_type}, {"dataset source", &d.dataset.source}};
-    for (const auto& [what, value] : required) MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty(what, *value));
+        {"dataset name", &d.dataset.name},
+        {"dataset digest", &d.dataset.digest},
+        {"dataset source_type", &d.dataset.source_type},
+        {"dataset source", &d.dataset.source}};
+    for (const auto& [what, value] : required)
+      MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty(what, *value));
     ds.push_back(detail::encode_dataset_input(d));
   }
   json models = json::array();
   for (const auto& id : model_ids) models.push_back({{"model_id", id}});
   const json body = {{"run_id", run_id}, {"datasets", ds}, {"models", models}};
   // The SQL store looks a dataset up by (experiment, name, digest) and inserts it when missing
-  // (sqlalchemy_store.py, _log_inputs_impl): two runs logging the same new dataset at once race, and
-  // the loser's request fails with BAD_REQUEST naming the IntegrityError, its transaction rolled
-  // back.
-  // Sent again, it finds the winner's row; with several datasets in one request the second attempt
-  // can lose the race for another of them, hence a third.
+  // (sqlalchemy_store.py, _log_inputs_impl): two runs logging the same new dataset at once race,
+  // and the loser's request fails with BAD_REQUEST naming the IntegrityError, its transaction
+  // rolled back. Sent again, it finds the winner's row; with several datasets in one request the
+  // second attempt can lose the race for another of them, hence a third.
   Status st;
   for (int attempt = 0; attempt < 3; ++attempt) {
     st = impl_->post(std::string(kApi) + "/runs/log-inputs", body).status();
@@ -210,7 +218,8 @@ Status MlflowClient::log_inputs(const std::string& run_id, const std::vector<Dat
   return st;
 }
 
-Status MlflowClient::log_outputs(const std::string& run_id, const std::vector<ModelOutput>& models) {
+Status MlflowClient::log_outputs(const std::string& run_id,
+                                 const std::vector<ModelOutput>& models) {
   MLFLOW_CPP_RETURN_IF_ERROR(require_nonempty("run id", run_id));
   json ms = json::array();
   for (const auto& m : models) ms.push_back({{"model_id", m.model_id}, {"step", m.step}});

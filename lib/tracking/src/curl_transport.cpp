@@ -85,7 +85,8 @@ class CurlTransport final : public HttpTransport {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (!tls_.ca_bundle_path.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, tls_.ca_bundle_path.c_str());
+    if (!tls_.ca_bundle_path.empty())
+      curl_easy_setopt(h, CURLOPT_CAINFO, tls_.ca_bundle_path.c_str());
     if (!tls_.client_cert_path.empty()) {
       curl_easy_setopt(h, CURLOPT_SSLCERT, tls_.client_cert_path.c_str());
     }
@@ -154,7 +155,8 @@ class CurlTransport final : public HttpTransport {
   static std::string loopback_no_proxy() {
     std::string list = "127.0.0.1,localhost,::1";
     for (const char* var : {"no_proxy", "NO_PROXY"}) {
-      if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return std::string(v) + "," + list;
+      if (const char* v = std::getenv(var); v != nullptr && *v != '\0')
+        return std::string(v) + "," + list;
     }
     return list;
   }
@@ -170,6 +172,5 @@ class CurlTransport final : public HttpTransport {
 std::shared_ptr<HttpTransport> make_curl_transport(const TlsOptions& tls) {
   return std::make_shared<CurlTransport>(tls);
 }
-
 
 }  // namespace mlflow

@@ -75,7 +75,8 @@ Status Delivery::reachable() {
 Delivery::Settled Delivery::settle(Status failure, const std::function<Status()>& send) {
   Status s = std::move(failure);
   // A transient 500 passes within the retry budget; a request failing kPoisonSends times over while
-  // the server answers in between fails by itself, and would otherwise hold back everything after it.
+  // the server answers in between fails by itself, and would otherwise hold back everything after
+  // it.
   for (int sends = 1; is_answered_badly(s); ++sends) {
     if (Status probe = reachable(); !probe.ok()) return {Outcome::kAway, probe};
     if (sends >= kPoisonSends) {
@@ -211,7 +212,8 @@ Status Delivery::send_group(Group& group, std::vector<LogRecord>& window, std::v
         tags.push_back({r.key, r.value});
         tag_idx.push_back(i);
         break;
-      default: break;
+      default:
+        break;
     }
   }
   std::size_t mi = 0, pi = 0, ti = 0;
@@ -244,7 +246,8 @@ Status Delivery::send_chunk(const std::string& run_id, const std::vector<std::si
       if (!dup) params.push_back({r.key, r.value});
     } else {
       // Tags are last-write-wins: one request carries the last value of each key.
-      auto it = std::find_if(tags.begin(), tags.end(), [&](const KeyValue& t) { return t.key == r.key; });
+      auto it =
+          std::find_if(tags.begin(), tags.end(), [&](const KeyValue& t) { return t.key == r.key; });
       if (it != tags.end()) tags.erase(it);
       tags.push_back({r.key, r.value});
     }

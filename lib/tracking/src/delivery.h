@@ -41,14 +41,14 @@ struct DeliveryEvents {
 };
 
 /// Sends windows of records to one server. Within a window, each run's records are coalesced into
-/// as few log-batch requests as MLflow's limits allow, in their original order; start and end records
-/// are executed in place. A request the server refuses (4xx) is bisected until the refused records are
-/// isolated and reported, so one bad record never costs the others. A request that fails
-/// is_answered_badly() after its retries while the server answers reachable() is isolated the same
-/// way; a single record's request failing like that kPoisonSends times is rejected with the server's
-/// message (poison), so it cannot hold back every record behind it. Any other is_server_away() error
-/// stops delivery with nothing rejected.
-/// Not thread-safe: one worker (or one replay) uses it.
+/// as few log-batch requests as MLflow's limits allow, in their original order; start and end
+/// records are executed in place. A request the server refuses (4xx) is bisected until the refused
+/// records are isolated and reported, so one bad record never costs the others. A request that
+/// fails is_answered_badly() after its retries while the server answers reachable() is isolated the
+/// same way; a single record's request failing like that kPoisonSends times is rejected with the
+/// server's message (poison), so it cannot hold back every record behind it. Any other
+/// is_server_away() error stops delivery with nothing rejected. Not thread-safe: one worker (or one
+/// replay) uses it.
 class Delivery {
  public:
   /// `client` retries as configured; it creates a run for key K as MlflowClient::create_run does,

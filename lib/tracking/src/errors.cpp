@@ -39,16 +39,28 @@ StatusCode code_from_error_code(const std::string& e) {
 
 StatusCode code_from_http_status(int s) {
   switch (s) {
-    case 400: return StatusCode::kInvalidArgument;
-    case 401: return StatusCode::kUnauthenticated;
-    case 403: return StatusCode::kPermissionDenied;
-    case 404: return StatusCode::kNotFound;
-    case 408: return StatusCode::kDeadlineExceeded;
-    case 409: return StatusCode::kAborted;
-    case 429: return StatusCode::kResourceExhausted;
-    case 501: return StatusCode::kUnimplemented;
-    case 502: case 503: case 504: return StatusCode::kUnavailable;
-    default: return s >= 400 && s < 500 ? StatusCode::kInvalidArgument : StatusCode::kInternal;
+    case 400:
+      return StatusCode::kInvalidArgument;
+    case 401:
+      return StatusCode::kUnauthenticated;
+    case 403:
+      return StatusCode::kPermissionDenied;
+    case 404:
+      return StatusCode::kNotFound;
+    case 408:
+      return StatusCode::kDeadlineExceeded;
+    case 409:
+      return StatusCode::kAborted;
+    case 429:
+      return StatusCode::kResourceExhausted;
+    case 501:
+      return StatusCode::kUnimplemented;
+    case 502:
+    case 503:
+    case 504:
+      return StatusCode::kUnavailable;
+    default:
+      return s >= 400 && s < 500 ? StatusCode::kInvalidArgument : StatusCode::kInternal;
   }
 }
 
@@ -72,13 +84,23 @@ std::string excerpt(const std::string& body) {
   std::string out;
   bool in_tag = false;
   for (char c : body) {
-    if (c == '<') { in_tag = true; continue; }
-    if (c == '>') { in_tag = false; out += ' '; continue; }
+    if (c == '<') {
+      in_tag = true;
+      continue;
+    }
+    if (c == '>') {
+      in_tag = false;
+      out += ' ';
+      continue;
+    }
     if (in_tag) continue;
     char d = (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
     if (d == ' ' && (out.empty() || out.back() == ' ')) continue;
     out += d;
-    if (out.size() >= 200) { out += "..."; break; }
+    if (out.size() >= 200) {
+      out += "...";
+      break;
+    }
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;

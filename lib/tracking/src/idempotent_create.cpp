@@ -66,9 +66,9 @@ StatusOr<detail::json> MlflowClient::Impl::create_idempotently(const std::string
       unsure = true;
       continue;
     }
-    auto j = json_answer(sent.method, unsure ? lookup.endpoint : endpoint,
-                         answer(sent.method, sent.url, std::move(last), budget.attempts(),
-                                budget.elapsed()));
+    auto j = json_answer(
+        sent.method, unsure ? lookup.endpoint : endpoint,
+        answer(sent.method, sent.url, std::move(last), budget.attempts(), budget.elapsed()));
     if (transient || !unsure || !j.ok()) return j;  // out of retries, created, or refused
     if (auto found = lookup.pick(*j)) return *found;
     unsure = false;  // not created: create it now, in the same round

@@ -63,11 +63,15 @@ json encode_tags(const Tags& tags) {
 }
 
 Tags decode_tags(const json& j, const char* key) {
-  return decode_list(j, key, [](const json& e) { return KeyValue{str(e, "key"), str(e, "value")}; });
+  return decode_list(j, key, [](const json& e) {
+    return KeyValue{str(e, "key"), str(e, "value")};
+  });
 }
 
 json encode_metric(const Metric& m) {
-  json j = {{"key", m.key}, {"value", encode_double(m.value)}, {"timestamp", m.timestamp},
+  json j = {{"key", m.key},
+            {"value", encode_double(m.value)},
+            {"timestamp", m.timestamp},
             {"step", m.step}};
   if (!m.model_id.empty()) j["model_id"] = m.model_id;
   if (!m.dataset_name.empty()) j["dataset_name"] = m.dataset_name;
@@ -127,7 +131,9 @@ Run decode_run(const json& j) {
   if (j.contains("data")) {
     const auto& d = j["data"];
     r.data.metrics = decode_list(d, "metrics", decode_metric);
-    r.data.params = decode_list(d, "params", [](const json& e) { return Param{str(e, "key"), str(e, "value")}; });
+    r.data.params = decode_list(d, "params", [](const json& e) {
+      return Param{str(e, "key"), str(e, "value")};
+    });
     r.data.tags = decode_tags(d);
   }
   if (j.contains("inputs")) {
@@ -142,7 +148,8 @@ Run decode_run(const json& j) {
       }
       return di;
     });
-    r.model_inputs = decode_list(in, "model_inputs", [](const json& e) { return str(e, "model_id"); });
+    r.model_inputs =
+        decode_list(in, "model_inputs", [](const json& e) { return str(e, "model_id"); });
   }
   if (j.contains("outputs")) {
     r.model_outputs = decode_list(j["outputs"], "model_outputs", [](const json& e) {
@@ -185,7 +192,9 @@ ModelVersion decode_model_version(const json& j) {
   v.status_message = str(j, "status_message");
   v.tags = decode_tags(j);
   v.run_link = str(j, "run_link");
-  v.aliases = decode_list(j, "aliases", [](const json& e) { return e.is_string() ? e.get<std::string>() : std::string(); });
+  v.aliases = decode_list(j, "aliases", [](const json& e) {
+    return e.is_string() ? e.get<std::string>() : std::string();
+  });
   v.model_id = str(j, "model_id");
   return v;
 }
@@ -215,8 +224,8 @@ LoggedModel decode_logged_model(const json& j) {
   m.last_updated_timestamp_ms = i64(info, "last_updated_timestamp_ms");
   m.artifact_uri = str(info, "artifact_uri");
   std::string st = str(info, "status");
-  for (auto s : {LoggedModelStatus::kPending, LoggedModelStatus::kReady,
-                 LoggedModelStatus::kUploadFailed}) {
+  for (auto s :
+       {LoggedModelStatus::kPending, LoggedModelStatus::kReady, LoggedModelStatus::kUploadFailed}) {
     if (st == to_string(s)) m.status = s;
   }
   m.model_type = str(info, "model_type");
@@ -224,7 +233,9 @@ LoggedModel decode_logged_model(const json& j) {
   m.status_message = str(info, "status_message");
   m.tags = decode_tags(info);
   if (j.contains("data")) {
-    m.params = decode_list(j["data"], "params", [](const json& e) { return Param{str(e, "key"), str(e, "value")}; });
+    m.params = decode_list(j["data"], "params", [](const json& e) {
+      return Param{str(e, "key"), str(e, "value")};
+    });
     m.metrics = decode_list(j["data"], "metrics", decode_metric);
   }
   return m;

@@ -39,14 +39,15 @@ constexpr std::chrono::milliseconds kStopGrace{10'000};
 // ---- which mlflow executable -----------------------------------------------------------------
 
 /// mlflow/.venv/bin/mlflow in the nearest ancestor directory of this program that has one: the venv
-/// cmake/install-deps.sh creates in a checkout, seen from a build tree inside it. Found at run time,
-/// so no path of the checkout is built into the library.
+/// cmake/install-deps.sh creates in a checkout, seen from a build tree inside it. Found at run
+/// time, so no path of the checkout is built into the library.
 std::string find_checkout_venv_mlflow() {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
   for (int depth = 0; !ec && !dir.empty() && depth < 16; ++depth) {
-    if (std::string exe = detail::find_executable((dir / "mlflow/.venv/bin/mlflow").string()); !exe.empty()) {
+    if (std::string exe = detail::find_executable((dir / "mlflow/.venv/bin/mlflow").string());
+        !exe.empty()) {
       return exe;
     }
     if (dir == dir.root_path()) break;
@@ -95,7 +96,7 @@ struct Registration {
   StatePaths paths;
   ProcessId self;    // the registering process; a fork()ed child inherits the list but is not it
   ProcessId server;  // as last seen, to stop it even if its state directory was deleted meanwhile
-  std::string url;      // as last seen
+  std::string url;   // as last seen
   std::string db_path;  // what it serves
 };
 

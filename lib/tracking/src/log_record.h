@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// One entry of the asynchronous logging stream: what the worker sends and the spool stores (private).
+// One entry of the asynchronous logging stream: what the worker sends and the spool stores
+// (private).
 #pragma once
 
 #include <cstdint>
@@ -9,8 +10,9 @@
 
 namespace mlflow::detail {
 
-/// A logging call as recorded at the moment it was made. Records of one logger carry increasing `seq`;
-/// a retry or a replay re-sends exactly these fields, so the server sees the same rows every time.
+/// A logging call as recorded at the moment it was made. Records of one logger carry increasing
+/// `seq`; a retry or a replay re-sends exactly these fields, so the server sees the same rows every
+/// time.
 struct LogRecord {
   enum class Kind : std::uint8_t { kStartRun, kMetric, kParam, kTag, kEndRun };
 
@@ -28,19 +30,23 @@ struct LogRecord {
   TimestampMs timestamp = 0;  ///< metric timestamp; kStartRun: start time; kEndRun: end time
   /// kStartRun only: the parent run (server id or a session run key), empty for a top-level run.
   std::string parent;
-  /// kStartRun only: the experiment's name, resolved (created when missing) at delivery when `value`
-  /// (the id) is empty; both empty = the Default experiment "0".
+  /// kStartRun only: the experiment's name, resolved (created when missing) at delivery when
+  /// `value` (the id) is empty; both empty = the Default experiment "0".
   std::string experiment_name;
 };
 
 /// The kind as RejectedRecord::kind names it: "metric", "param", "tag", "run".
 inline const char* rejected_kind(LogRecord::Kind kind) {
   switch (kind) {
-    case LogRecord::Kind::kMetric: return "metric";
-    case LogRecord::Kind::kParam: return "param";
-    case LogRecord::Kind::kTag: return "tag";
+    case LogRecord::Kind::kMetric:
+      return "metric";
+    case LogRecord::Kind::kParam:
+      return "param";
+    case LogRecord::Kind::kTag:
+      return "tag";
     case LogRecord::Kind::kStartRun:
-    case LogRecord::Kind::kEndRun: return "run";
+    case LogRecord::Kind::kEndRun:
+      return "run";
   }
   return "record";
 }

@@ -229,9 +229,9 @@ bool is_model_uri(const std::string& s) {
 StatusOr<ModelUri> parse_model_uri(const std::string& uri) {
   if (starts_with(uri, "runs:")) return parse_runs(uri);
   if (starts_with(uri, "models:")) return parse_models(uri);
-  return Status(StatusCode::kInvalidArgument,
-                fmt::format("'{}' is not a model URI; expected {} or {}", uri, kRunsForms,
-                            kModelsForms));
+  return Status(
+      StatusCode::kInvalidArgument,
+      fmt::format("'{}' is not a model URI; expected {} or {}", uri, kRunsForms, kModelsForms));
 }
 
 std::string ResolvedModelUri::artifact_uri() const {

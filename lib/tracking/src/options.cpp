@@ -92,7 +92,8 @@ StatusOr<ClientOptions> ClientOptions::from_env(const EnvLookup& env_in) {
   }
   if (auto v = env("MLFLOW_HTTP_REQUEST_TIMEOUT")) {
     double secs = 0;
-    MLFLOW_CPP_RETURN_IF_ERROR(parse_double("MLFLOW_HTTP_REQUEST_TIMEOUT", *v, 0.001, 86400, &secs));
+    MLFLOW_CPP_RETURN_IF_ERROR(
+        parse_double("MLFLOW_HTTP_REQUEST_TIMEOUT", *v, 0.001, 86400, &secs));
     o.retry.request_timeout = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
   }
   if (auto v = env("MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER")) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Process hooks: SIGINT/SIGTERM, std::terminate and std::exit end the open runs of every live logger
-// and close it (a bounded flush, then the rest to the spool) before the process goes.
+// Process hooks: SIGINT/SIGTERM, std::terminate and std::exit end the open runs of every live
+// logger and close it (a bounded flush, then the rest to the spool) before the process goes.
 #include "process_hooks.h"
 
 #include <fcntl.h>

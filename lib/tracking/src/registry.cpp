@@ -8,11 +8,13 @@ StatusOr<ModelVersion> register_model_version(MlflowClient& client, const std::s
                                               const RegisterModelOptions& options) {
   const std::string context = "registering models:/" + model_id + " as '" + model_name + "'";
   if (model_id.empty() || model_name.empty()) {
-    return Status(StatusCode::kInvalidArgument, context + ": the model id and the name must not be empty");
+    return Status(StatusCode::kInvalidArgument,
+                  context + ": the model id and the name must not be empty");
   }
   auto existing = client.get_registered_model(model_name);
   if (!existing.ok()) {
-    if (existing.status().code() != StatusCode::kNotFound) return existing.status().with_context(context);
+    if (existing.status().code() != StatusCode::kNotFound)
+      return existing.status().with_context(context);
     auto created = client.create_registered_model(model_name);
     if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) {
       return created.status().with_context(context);
@@ -30,19 +32,21 @@ StatusOr<ModelVersion> register_model_version(MlflowClient& client, const std::s
   if (!options.alias.empty()) {
     Status st = client.set_registered_model_alias(model_name, options.alias, version->version);
     if (!st.ok()) {
-      return st.with_context(context + ": version " + version->version + " created, alias '" + options.alias +
-                             "' not set");
+      return st.with_context(context + ": version " + version->version + " created, alias '" +
+                             options.alias + "' not set");
     }
   }
   return version;
 }
 
-StatusOr<std::optional<ModelVersion>> find_version_by_alias(MlflowClient& client, const std::string& name,
+StatusOr<std::optional<ModelVersion>> find_version_by_alias(MlflowClient& client,
+                                                            const std::string& name,
                                                             const std::string& alias) {
   auto version = client.get_model_version_by_alias(name, alias);
   if (version.ok()) return std::optional<ModelVersion>(std::move(*version));
   const StatusCode code = version.status().code();
-  if (code == StatusCode::kNotFound || code == StatusCode::kInvalidArgument) return std::optional<ModelVersion>();
+  if (code == StatusCode::kNotFound || code == StatusCode::kInvalidArgument)
+    return std::optional<ModelVersion>();
   return version.status().with_context("looking up " + name + "@" + alias);
 }
 

@@ -35,7 +35,7 @@ StatusOr<RejectedFile> keep_rejected(const SpoolSession& s, const std::string& r
   if (!file.ok()) return file.status();
 
   using Match = std::tuple<std::string, std::string, std::string>;  // kind, key, run
-  std::map<Match, std::string> reasons;  // of the current window
+  std::map<Match, std::string> reasons;                             // of the current window
   std::set<std::string> keys;  // runs the session introduced (by key): never created unless mapped
   std::size_t w = 0;
   bool entered = false;
@@ -64,7 +64,7 @@ StatusOr<RejectedFile> keep_rejected(const SpoolSession& s, const std::string& r
     // Delivery names the run by its server id once it has one, else by the record's key; a
     // record names it by key, or by id when its logger knew the id (or resumed the run).
     const auto mapped = runs.find(r.run);
-    const std::string run_id = mapped != runs.end() ? mapped->second
+    const std::string run_id = mapped != runs.end()     ? mapped->second
                                : keys.count(r.run) != 0 ? std::string()
                                                         : r.run;
     auto it = reasons.find(Match{kind, r.key, r.run});
@@ -85,8 +85,8 @@ StatusOr<RejectedFile> keep_rejected(const SpoolSession& s, const std::string& r
 
 }  // namespace
 
-Status replay_session(const SpoolSession& session, Delivery& delivery, const ReplayProgress& progress,
-                      const DeliveryEvents& events) {
+Status replay_session(const SpoolSession& session, Delivery& delivery,
+                      const ReplayProgress& progress, const DeliveryEvents& events) {
   for (const auto& [key, run_id] : session.progress().runs) delivery.run_ids()[key] = run_id;
 
   std::uint64_t delivered_in_window = 0;

@@ -22,14 +22,14 @@ struct ReplayProgress {
 };
 
 /// Delivers every unacked record of `session` in seq order, in windows of kReplayWindow; after each
-/// delivered window, progress.acked(last seq). Runs created on the way are recorded with progress.run
-/// before their window is acknowledged, so an interrupted replay resumes without duplicates.
-/// A window cut short is sent again in full (the server keeps one copy of each row), so
+/// delivered window, progress.acked(last seq). Runs created on the way are recorded with
+/// progress.run before their window is acknowledged, so an interrupted replay resumes without
+/// duplicates. A window cut short is sent again in full (the server keeps one copy of each row), so
 /// events.delivered counts each record once: when its window is acknowledged, not when sent.
 /// Returns OK when everything was delivered or rejected; an is_server_away() error when the server
 /// went away (what was not acknowledged stays in the spool); kDataLoss for a corrupt spool.
-Status replay_session(const SpoolSession& session, Delivery& delivery, const ReplayProgress& progress,
-                      const DeliveryEvents& events);
+Status replay_session(const SpoolSession& session, Delivery& delivery,
+                      const ReplayProgress& progress, const DeliveryEvents& events);
 
 /// Replays a session that is not a live logger's own (an offline one, or what a crashed process
 /// left) to its end, then removes it: the path both `mlflowctl sync` and a logger's start take.

@@ -14,11 +14,10 @@ namespace mlflow::detail {
 /// `journal` must outlive the returned value.
 template <typename Journal>
 ReplayProgress progress_into(Journal& journal) {
-  return ReplayProgress{
-      [&journal](std::uint64_t seq) { return journal.mark_acked(seq); },
-      [&journal](const std::string& key, const std::string& run_id) {
-        return journal.mark_run(key, run_id);
-      }};
+  return ReplayProgress{[&journal](std::uint64_t seq) { return journal.mark_acked(seq); },
+                        [&journal](const std::string& key, const std::string& run_id) {
+                          return journal.mark_run(key, run_id);
+                        }};
 }
 
 }  // namespace mlflow::detail

@@ -13,16 +13,24 @@ using std::chrono::milliseconds;
 
 bool is_retryable_http_status(int status) noexcept {
   switch (status) {
-    case 408: case 429: case 500: case 502: case 503: case 504: return true;
-    default: return false;
+    case 408:
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+      return true;
+    default:
+      return false;
   }
 }
 
 milliseconds backoff_delay(const RetryOptions& o, int retry, double uniform01) {
-  // urllib3: no wait before the first retry, then factor * 2^(n-1); MLflow's JitteredRetry adds jitter.
+  // urllib3: no wait before the first retry, then factor * 2^(n-1); MLflow's JitteredRetry adds
+  // jitter.
   if (retry <= 1) return milliseconds(0);
   const double ms_wait = static_cast<double>(o.backoff_factor.count()) * std::pow(2.0, retry - 1) +
-                        static_cast<double>(o.backoff_jitter.count()) * uniform01;
+                         static_cast<double>(o.backoff_jitter.count()) * uniform01;
   auto ms = milliseconds(static_cast<long long>(std::min(ms_wait, 1e15)));
   return std::min(ms, o.max_backoff);
 }
@@ -32,7 +40,8 @@ std::optional<milliseconds> parse_retry_after(const std::string& value, long lon
   while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
   while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.erase(0, 1);
   if (v.empty()) return std::nullopt;
-  if (std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (std::all_of(v.begin(), v.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     if (v.size() > 9) return std::nullopt;
     return milliseconds(std::stoll(v) * 1000);
   }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The official client's retry policy as pure functions plus one loop over an HttpTransport (private).
+// The official client's retry policy as pure functions plus one loop over an HttpTransport
+// (private).
 #pragma once
 
 #include <chrono>
@@ -24,7 +25,8 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& va
                                                            long long now_epoch_s);
 
 /// A failure that leaves open whether the server acted on the request, and the only kind retried:
-/// no HTTP answer (kUnavailable: refused, reset; kDeadlineExceeded: timed out) or a retryable status.
+/// no HTTP answer (kUnavailable: refused, reset; kDeadlineExceeded: timed out) or a retryable
+/// status.
 bool is_transient(const StatusOr<HttpResponse>& response);
 
 /// The budget of one retried call (attempts, waits, deadline), spent by send_with_retry and by

@@ -64,7 +64,8 @@ StatusOr<ActiveRun> ActiveRun::resume(MlflowClient client, const std::string& ru
   auto run = client.get_run(run_id);
   if (!run.ok()) return run.status();
   if (run->info.lifecycle_stage == "deleted") {
-    return Status(StatusCode::kFailedPrecondition, "run " + run_id + " is deleted; restore it first");
+    return Status(StatusCode::kFailedPrecondition,
+                  "run " + run_id + " is deleted; restore it first");
   }
   RunInfo info = run->info;
   if (info.status != RunStatus::kRunning) {
@@ -76,7 +77,9 @@ StatusOr<ActiveRun> ActiveRun::resume(MlflowClient client, const std::string& ru
 }
 
 ActiveRun::ActiveRun(MlflowClient client, RunInfo info)
-    : client_(std::move(client)), info_(std::move(info)), uncaught_at_start_(std::uncaught_exceptions()) {}
+    : client_(std::move(client)),
+      info_(std::move(info)),
+      uncaught_at_start_(std::uncaught_exceptions()) {}
 
 ActiveRun::ActiveRun(ActiveRun&& other) noexcept
     : client_(other.client_),
@@ -111,7 +114,8 @@ StatusOr<ActiveRun> ActiveRun::start_child(RunOptions options) {
   if (options.experiment_id.empty() && options.experiment_name.empty()) {
     options.experiment_id = experiment_id();
   }
-  return start_impl(client_, options);  // no env defaults: MLFLOW_RUN_ID names the parent, not the child
+  return start_impl(client_,
+                    options);  // no env defaults: MLFLOW_RUN_ID names the parent, not the child
 }
 
 Status ActiveRun::log_param(const std::string& key, const std::string& value) {
@@ -175,7 +179,8 @@ Status ActiveRun::log_json(const std::string& json_text, const std::string& arti
     return Status(StatusCode::kInvalidArgument,
                   "log_json('" + artifact_file + "'): the text is not valid JSON");
   }
-  return client_.log_artifact_bytes(id(), j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", artifact_file);
+  return client_.log_artifact_bytes(
+      id(), j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", artifact_file);
 }
 
 Status ActiveRun::end(RunStatus status) {

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// The durable spool: append-only, fsync'd journals of LogRecords that survive the process (private).
+// The durable spool: append-only, fsync'd journals of LogRecords that survive the process
+// (private).
 //
 // Layout: ROOT/<session>/ is one logger's session (a process's logger, or an offline run's writer):
 //   lock           flock()ed exclusively by whoever writes or replays the session; a dead owner's
 //                  lock is released by the kernel, so "not lockable" means "alive, leave it alone"
 //   session.json   {"format":1,"tracking_uri":"<URI without credentials or query, or offline:>",
-//                   "store":"<where its runs live: MlflowClient::store_uri(), e.g. sqlite:////a.db>",
-//                   "created_ms":..., "pid":..., "host":"..."} ("store" is absent in sessions
-//                   written before it was recorded)
-//   seg-NNNNNN.jsonl  record segments, one JSON object per line, seq strictly increasing within a file
+//                   "store":"<where its runs live: MlflowClient::store_uri(), e.g.
+//                   sqlite:////a.db>", "created_ms":..., "pid":..., "host":"..."} ("store" is
+//                   absent in sessions written before it was recorded)
+//   seg-NNNNNN.jsonl  record segments, one JSON object per line, seq strictly increasing within a
+//   file
 //                  (different segments may interleave in seq: replay merges them by seq)
 //   progress.jsonl what replay has done: {"acked":S} (every record with seq <= S was delivered),
 //                  {"run":"<session key>","id":"<server run id>"} (a run the replay created),
@@ -18,8 +20,8 @@
 //                  with A < seq <= S were delivered, except the listed ones, which the server
 //                  refused: sync_spool keeps those in a file before it removes the session)
 // A line is only valid when complete (ends with '\n' and parses); an incomplete LAST line of a file
-// (a write cut short by SIGKILL or power loss) is ignored. Any other bad line is corruption: an error
-// naming file:line. Nothing in the spool holds credentials.
+// (a write cut short by SIGKILL or power loss) is ignored. Any other bad line is corruption: an
+// error naming file:line. Nothing in the spool holds credentials.
 #pragma once
 
 #include <cstdint>
@@ -57,7 +59,7 @@ struct RejectedWindow {
 
 /// What a session's progress file says.
 struct SpoolProgress {
-  std::uint64_t acked = 0;                 ///< 0 = nothing delivered yet (seqs start at 1)
+  std::uint64_t acked = 0;                  ///< 0 = nothing delivered yet (seqs start at 1)
   std::map<std::string, std::string> runs;  ///< session run key -> server run id
   /// The server `runs` (and acked records) went to when not the session's tracking_uri; empty
   /// otherwise. The last {"server":...} line wins.
@@ -114,8 +116,8 @@ class SpoolWriter {
 class SpoolSession {
  public:
   /// Opens ROOT/<session>: reads session.json and progress.jsonl. With `lock` = true, takes the
-  /// session lock without waiting: kUnavailable ("in use by a running process") when held elsewhere.
-  /// Errors name the file (and line for a corrupt progress line).
+  /// session lock without waiting: kUnavailable ("in use by a running process") when held
+  /// elsewhere. Errors name the file (and line for a corrupt progress line).
   static StatusOr<std::unique_ptr<SpoolSession>> open(const std::string& dir, bool lock = true);
   ~SpoolSession();
 
@@ -123,8 +125,8 @@ class SpoolSession {
   const SpoolProgress& progress() const;
 
   /// Streams every record with seq > progress().acked in seq order (merging all segments), calling
-  /// `visit` for each; stops early and returns the visitor's status when it is not ok. Corrupt lines
-  /// give kDataLoss naming file:line.
+  /// `visit` for each; stops early and returns the visitor's status when it is not ok. Corrupt
+  /// lines give kDataLoss naming file:line.
   Status for_each_unacked(const std::function<Status(const LogRecord&)>& visit) const;
   /// The same for every record with seq > `after` (acked or not), e.g. to find rejected records
   /// again once everything is acked.
@@ -159,15 +161,16 @@ class SpoolSession {
 bool session_in_store(const SpoolSessionInfo& session, const std::string& store,
                       const std::string& tracking_uri);
 
-/// Session directories directly under ROOT (sorted by name = creation order). A missing ROOT gives an
-/// empty list. Does not lock or validate them.
+/// Session directories directly under ROOT (sorted by name = creation order). A missing ROOT gives
+/// an empty list. Does not lock or validate them.
 StatusOr<std::vector<std::string>> list_spool_sessions(const std::string& root);
 
 /// The default spool root: $XDG_CACHE_HOME/mlflow-cpp/spool, else $HOME/.cache/mlflow-cpp/spool
 /// (MLFLOW_CPP_SPOOL_DIR is read at the edge: AsyncLogger::open_from_env).
 std::string default_spool_root();
 
-/// One record as a JSON line (no trailing newline) and back. from_json errors say which field is bad.
+/// One record as a JSON line (no trailing newline) and back. from_json errors say which field is
+/// bad.
 std::string record_to_json_line(const LogRecord& record);
 StatusOr<LogRecord> record_from_json_line(const std::string& line);
 

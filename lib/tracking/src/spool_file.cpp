@@ -70,9 +70,9 @@ StatusOr<Fd> lock_session(const std::string& dir) {
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     if (errno == EWOULDBLOCK) {
-      return Status(StatusCode::kUnavailable,
-                    "spool session " + dir + " is in use by a running process (" + path +
-                        " is locked)");
+      return Status(
+          StatusCode::kUnavailable,
+          "spool session " + dir + " is in use by a running process (" + path + " is locked)");
     }
     return errno_status(errno, "cannot lock", path);
   }
@@ -178,9 +178,8 @@ StatusOr<bool> LineReader::next(std::string* line) {
     const auto* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - pos_));
     const std::size_t n = nl != nullptr ? static_cast<std::size_t>(nl - start) : end_ - pos_;
     if (line->size() + n > kMaxLine) {
-      return Status(StatusCode::kDataLoss,
-                    fmt::format("{}:{}: line longer than {} bytes", path_, line_number_ + 1,
-                                kMaxLine));
+      return Status(StatusCode::kDataLoss, fmt::format("{}:{}: line longer than {} bytes", path_,
+                                                       line_number_ + 1, kMaxLine));
     }
     line->append(start, n);
     pos_ += n;

@@ -33,11 +33,16 @@ std::string dump_line(const J& j) {
 
 const char* kind_name(LogRecord::Kind kind) {
   switch (kind) {
-    case LogRecord::Kind::kStartRun: return "start";
-    case LogRecord::Kind::kMetric: return "metric";
-    case LogRecord::Kind::kParam: return "param";
-    case LogRecord::Kind::kTag: return "tag";
-    case LogRecord::Kind::kEndRun: return "end";
+    case LogRecord::Kind::kStartRun:
+      return "start";
+    case LogRecord::Kind::kMetric:
+      return "metric";
+    case LogRecord::Kind::kParam:
+      return "param";
+    case LogRecord::Kind::kTag:
+      return "tag";
+    case LogRecord::Kind::kEndRun:
+      return "end";
   }
   return "?";
 }

@@ -61,7 +61,8 @@ class LineReader {
   /// kNotFound when the file is missing. `keep_open` = false closes the descriptor between reads
   /// (a merge of many segments must not run out of descriptors); a file removed meanwhile then
   /// reads as ended.
-  Status open(const std::string& path, std::size_t buffer_size = std::size_t{64} * 1024, bool keep_open = true);
+  Status open(const std::string& path, std::size_t buffer_size = std::size_t{64} * 1024,
+              bool keep_open = true);
   /// The next complete line, without its '\n', in *line; false at the end. A last fragment with
   /// no '\n' (a write cut short) is never returned. Errors: read failures, a line over kMaxLine.
   StatusOr<bool> next(std::string* line);
@@ -92,7 +93,8 @@ class LineReader {
 std::string acked_line(std::uint64_t seq);
 std::string run_line(const std::string& key, const std::string& server_run_id);
 std::string server_line(const std::string& server_uri);
-/// {"acked":through,"after":...,"rejected":[...]}, or the plain acked line when nothing was refused.
+/// {"acked":through,"after":...,"rejected":[...]}, or the plain acked line when nothing was
+/// refused.
 std::string acked_line(const RejectedWindow& window);
 /// The whole progress as the lines a compacted progress.jsonl holds (with newlines).
 std::string progress_lines(const SpoolProgress& progress);

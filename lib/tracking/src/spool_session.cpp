@@ -25,9 +25,9 @@ struct SpoolSession::State {
 
   Status need_lock(const char* what) const {
     if (lock.valid()) return Status();
-    return Status(StatusCode::kFailedPrecondition,
-                  std::string("cannot ") + what + " in spool session " + info.dir +
-                      ": it was opened without its lock");
+    return Status(StatusCode::kFailedPrecondition, std::string("cannot ") + what +
+                                                       " in spool session " + info.dir +
+                                                       ": it was opened without its lock");
   }
   Status append_progress(const std::string& line);
 };
@@ -87,8 +87,8 @@ StatusOr<std::unique_ptr<SpoolSession>> SpoolSession::open(const std::string& di
   struct stat st {};
   if (::stat(session_file.c_str(), &st) != 0) {
     if (errno == ENOENT) {
-      return Status(StatusCode::kNotFound, session_file + " is missing: " + path +
-                                               " is not a spool session");
+      return Status(StatusCode::kNotFound,
+                    session_file + " is missing: " + path + " is not a spool session");
     }
     return spool::errno_status(errno, "cannot read", session_file);
   }
@@ -124,9 +124,8 @@ Status SpoolSession::for_each_since(std::uint64_t after,
   std::sort(names.begin(), names.end());
 
   const bool keep_open = names.size() <= kMaxOpenSegments;
-  const std::size_t buffer =
-      std::clamp<std::size_t>(kMergeBufferBudget / std::max<std::size_t>(names.size(), 1), 4096,
-                              std::size_t{64} * 1024);
+  const std::size_t buffer = std::clamp<std::size_t>(
+      kMergeBufferBudget / std::max<std::size_t>(names.size(), 1), 4096, std::size_t{64} * 1024);
   std::vector<SegmentCursor> cursors(names.size());
   // (seq, cursor index): equal seqs come from the older segment first.
   using Head = std::pair<std::uint64_t, std::size_t>;

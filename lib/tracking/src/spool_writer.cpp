@@ -111,7 +111,7 @@ StatusOr<std::unique_ptr<SpoolWriter>> SpoolWriter::create(const std::string& ro
   info.pid = static_cast<long>(::getpid());
   info.host = host_name();
   if (Status st = write_file_atomically(hidden + "/" + spool::kSessionFile,
-                                       spool::session_json(info), kPrivateFileMode);
+                                        spool::session_json(info), kPrivateFileMode);
       !st.ok()) {
     return fail(st);
   }
@@ -156,9 +156,9 @@ Status SpoolWriter::append(const std::vector<LogRecord>& records, bool new_segme
                     "spool " + state_->dir + ": seq 0 is not valid (seqs start at 1)");
     }
     if (r.seq <= prev) {
-      return Status(StatusCode::kInvalidArgument,
-                    fmt::format("spool {}: seq {} follows seq {} in one append", state_->dir,
-                                r.seq, prev));
+      return Status(
+          StatusCode::kInvalidArgument,
+          fmt::format("spool {}: seq {} follows seq {} in one append", state_->dir, r.seq, prev));
     }
     prev = r.seq;
     buf += record_to_json_line(r);

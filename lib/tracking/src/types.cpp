@@ -13,11 +13,16 @@ TimestampMs now_ms() {
 
 const char* to_string(RunStatus status) noexcept {
   switch (status) {
-    case RunStatus::kRunning: return "RUNNING";
-    case RunStatus::kScheduled: return "SCHEDULED";
-    case RunStatus::kFinished: return "FINISHED";
-    case RunStatus::kFailed: return "FAILED";
-    case RunStatus::kKilled: return "KILLED";
+    case RunStatus::kRunning:
+      return "RUNNING";
+    case RunStatus::kScheduled:
+      return "SCHEDULED";
+    case RunStatus::kFinished:
+      return "FINISHED";
+    case RunStatus::kFailed:
+      return "FAILED";
+    case RunStatus::kKilled:
+      return "KILLED";
   }
   return "RUNNING";
 }
@@ -32,19 +37,26 @@ std::optional<RunStatus> parse_run_status(const std::string& name) {
 
 const char* to_string(ViewType view) noexcept {
   switch (view) {
-    case ViewType::kActiveOnly: return "ACTIVE_ONLY";
-    case ViewType::kDeletedOnly: return "DELETED_ONLY";
-    case ViewType::kAll: return "ALL";
+    case ViewType::kActiveOnly:
+      return "ACTIVE_ONLY";
+    case ViewType::kDeletedOnly:
+      return "DELETED_ONLY";
+    case ViewType::kAll:
+      return "ALL";
   }
   return "ACTIVE_ONLY";
 }
 
 const char* to_string(LoggedModelStatus status) noexcept {
   switch (status) {
-    case LoggedModelStatus::kUnspecified: return "LOGGED_MODEL_STATUS_UNSPECIFIED";
-    case LoggedModelStatus::kPending: return "LOGGED_MODEL_PENDING";
-    case LoggedModelStatus::kReady: return "LOGGED_MODEL_READY";
-    case LoggedModelStatus::kUploadFailed: return "LOGGED_MODEL_UPLOAD_FAILED";
+    case LoggedModelStatus::kUnspecified:
+      return "LOGGED_MODEL_STATUS_UNSPECIFIED";
+    case LoggedModelStatus::kPending:
+      return "LOGGED_MODEL_PENDING";
+    case LoggedModelStatus::kReady:
+      return "LOGGED_MODEL_READY";
+    case LoggedModelStatus::kUploadFailed:
+      return "LOGGED_MODEL_UPLOAD_FAILED";
   }
   return "LOGGED_MODEL_STATUS_UNSPECIFIED";
 }

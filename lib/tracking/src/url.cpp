@@ -23,7 +23,8 @@ StatusOr<ParsedUrl> parse_url(const std::string& url) {
   for (size_t i = 0; i < colon; ++i) {
     char c = url[i];
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
-      return Status(StatusCode::kInvalidArgument, "not a URI (bad scheme): '" + redact_url(url) + "'");
+      return Status(StatusCode::kInvalidArgument,
+                    "not a URI (bad scheme): '" + redact_url(url) + "'");
     }
   }
   out.scheme = ascii_lower(url.substr(0, colon));
@@ -42,7 +43,8 @@ StatusOr<ParsedUrl> parse_url(const std::string& url) {
     if (!auth.empty() && auth[0] == '[') {
       auto close = auth.find(']');
       if (close == std::string::npos) {
-        return Status(StatusCode::kInvalidArgument, "bad IPv6 host in URI '" + redact_url(url) + "'");
+        return Status(StatusCode::kInvalidArgument,
+                      "bad IPv6 host in URI '" + redact_url(url) + "'");
       }
       out.host = auth.substr(1, close - 1);
       if (close + 1 < auth.size() && auth[close + 1] == ':') port_str = auth.substr(close + 2);
@@ -72,7 +74,8 @@ std::string url_encode(const std::string& s, bool keep_slash) {
   std::string out;
   out.reserve(s.size());
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (keep_slash && c == '/')) {
       out += static_cast<char>(c);
     } else {
       out += '%';

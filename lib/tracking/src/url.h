@@ -11,12 +11,12 @@
 namespace mlflow::detail {
 
 struct ParsedUrl {
-  std::string scheme;    ///< lower case, e.g. "http"
-  std::string userinfo;  ///< "user:pass" if present (never printed)
-  std::string host;      ///< without brackets for IPv6
-  int port = 0;          ///< 0 when absent
-  std::string path;      ///< starts with '/' or is empty
-  std::string query;     ///< without '?'
+  std::string scheme;             ///< lower case, e.g. "http"
+  std::string userinfo;           ///< "user:pass" if present (never printed)
+  std::string host;               ///< without brackets for IPv6
+  int port = 0;                   ///< 0 when absent
+  std::string path;               ///< starts with '/' or is empty
+  std::string query;              ///< without '?'
   std::string authority() const;  ///< host[:port], IPv6 in brackets, no userinfo
 };
 

@@ -201,15 +201,20 @@ Status validate_alias(const std::string& alias) {
     }
   }
   if (chars > kMaxAliasLength) {
-    return invalid(fmt::format("alias is {} characters long; MLflow allows at most {}", chars, kMaxAliasLength));
+    return invalid(fmt::format("alias is {} characters long; MLflow allows at most {}", chars,
+                               kMaxAliasLength));
   }
   const std::string lower = ascii_lower(alias);
   if (lower == "latest") {
-    return invalid("alias '" + alias + "' is reserved by MLflow (models:/NAME/latest); choose another, e.g. champion");
+    return invalid("alias '" + alias +
+                   "' is reserved by MLflow (models:/NAME/latest); choose another, e.g. champion");
   }
   if (lower.size() > 1 && lower[0] == 'v' &&
-      std::all_of(lower.begin() + 1, lower.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
-    return invalid("alias '" + alias + "' is reserved by MLflow: v<number> names a version; choose another, e.g. champion");
+      std::all_of(lower.begin() + 1, lower.end(),
+                  [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    return invalid(
+        "alias '" + alias +
+        "' is reserved by MLflow: v<number> names a version; choose another, e.g. champion");
   }
   return Status();
 }

@@ -31,7 +31,8 @@ StatusOr<MdCtx> new_sha256() {
 StatusOr<std::string> finish(EVP_MD_CTX* ctx) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx, md, &len) != 1) return Status(StatusCode::kInternal, "OpenSSL: sha256 failed");
+  if (EVP_DigestFinal_ex(ctx, md, &len) != 1)
+    return Status(StatusCode::kInternal, "OpenSSL: sha256 failed");
   static const char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(std::size_t{2} * len);
@@ -44,7 +45,8 @@ StatusOr<std::string> finish(EVP_MD_CTX* ctx) {
 
 Status update_from_file(EVP_MD_CTX* ctx, const std::string& path) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return Status(StatusCode::kNotFound, path + ": no such file");
+  if (!std::filesystem::exists(path, ec))
+    return Status(StatusCode::kNotFound, path + ": no such file");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) {
     int err = errno;
@@ -87,25 +89,32 @@ std::string sha256_hex(const void* data, std::size_t size) {
 
 const char* dataset_context_name(DatasetContext context) {
   switch (context) {
-    case DatasetContext::kTraining: return "training";
-    case DatasetContext::kValidation: return "validation";
-    case DatasetContext::kTest: return "test";
+    case DatasetContext::kTraining:
+      return "training";
+    case DatasetContext::kValidation:
+      return "validation";
+    case DatasetContext::kTest:
+      return "test";
   }
   return "training";
 }
 
 std::string dataset_digest(const std::string& files_sha256, const std::string& selection) {
-  const std::string full = selection.empty() ? files_sha256 : sha256_hex(files_sha256 + "\n" + selection);
+  const std::string full =
+      selection.empty() ? files_sha256 : sha256_hex(files_sha256 + "\n" + selection);
   return full.substr(0, kMaxDatasetDigestLength);
 }
 
 std::string tensor_schema_json(const TensorSpec& features, const TensorSpec& targets) {
   // Features and targets are JSON strings inside the JSON, as MLflow's NumpyDataset writes them.
   auto one = [](const TensorSpec& t) {
-    return nlohmann::json::array({{{"type", "tensor"}, {"tensor-spec", {{"dtype", t.dtype}, {"shape", t.shape}}}}})
+    return nlohmann::json::array(
+               {{{"type", "tensor"}, {"tensor-spec", {{"dtype", t.dtype}, {"shape", t.shape}}}}})
         .dump();
   };
-  return nlohmann::json{{"mlflow_tensorspec", {{"features", one(features)}, {"targets", one(targets)}}}}.dump();
+  return nlohmann::json{
+      {"mlflow_tensorspec", {{"features", one(features)}, {"targets", one(targets)}}}}
+      .dump();
 }
 
 DatasetInput make_dataset_input(const DatasetSpec& spec) {

@@ -16,8 +16,8 @@ constexpr std::size_t kMaxParamsAtCreate = 100;
 
 StatusOr<LoggedModelRef> log_model(
     MlflowClient& client, const LogModelOptions& options, const std::vector<ModelFile>& files,
-    const std::function<StatusOr<std::string>(const std::string& model_id, const std::string& artifact_uri)>&
-        mlmodel) {
+    const std::function<StatusOr<std::string>(const std::string& model_id,
+                                              const std::string& artifact_uri)>& mlmodel) {
   const std::string context = "logging model '" + options.name + "'";
   if (options.name.empty()) {
     return Status(StatusCode::kInvalidArgument, "logged model name must not be empty");
@@ -26,7 +26,8 @@ StatusOr<LoggedModelRef> log_model(
     Status path = validate_artifact_path(f.artifact_file);
     if (f.artifact_file.empty() || !path.ok() || f.artifact_file == kMlmodelFileName) {
       return Status(StatusCode::kInvalidArgument,
-                    "model file '" + f.artifact_file + "' must be a relative path other than MLmodel" +
+                    "model file '" + f.artifact_file +
+                        "' must be a relative path other than MLmodel" +
                         (path.ok() ? "" : ": " + path.message()))
           .with_context(context);
     }
@@ -50,14 +51,16 @@ StatusOr<LoggedModelRef> log_model(
     return st.with_context(context + " (" + id + ")");
   };
   if (!params_at_create) {
-    if (Status logged = client.log_logged_model_params(id, params); !logged.ok()) return fail(logged);
+    if (Status logged = client.log_logged_model_params(id, params); !logged.ok())
+      return fail(logged);
   }
   if (!options.run_id.empty()) {
     Status linked = client.log_outputs(options.run_id, {ModelOutput{id, options.step}});
     if (!linked.ok()) return fail(linked);
   }
   for (const auto& f : files) {
-    if (Status up = client.upload_bytes_to(model->artifact_uri, f.bytes, f.artifact_file); !up.ok()) {
+    if (Status up = client.upload_bytes_to(model->artifact_uri, f.bytes, f.artifact_file);
+        !up.ok()) {
       return fail(up);
     }
   }
@@ -71,11 +74,12 @@ StatusOr<LoggedModelRef> log_model(
   return LoggedModelRef{id, model->name, model->artifact_uri, "models:/" + id};
 }
 
-StatusOr<ModelVersionRef> register_logged_model(MlflowClient& client, const LoggedModelRef& model,
-                                                const std::string& model_name, const std::string& alias,
-                                                const std::map<std::string, std::string>& version_tags,
-                                                const std::string& description) {
-  auto version = register_model_version(client, model.model_id, model_name, {alias, version_tags, description});
+StatusOr<ModelVersionRef> register_logged_model(
+    MlflowClient& client, const LoggedModelRef& model, const std::string& model_name,
+    const std::string& alias, const std::map<std::string, std::string>& version_tags,
+    const std::string& description) {
+  auto version = register_model_version(client, model.model_id, model_name,
+                                        {alias, version_tags, description});
   if (!version.ok()) return version.status();
   return ModelVersionRef{version->name, version->version};
 }

@@ -108,7 +108,8 @@ std::string tensor_spec_json(const TensorSpec& t) {
 /// "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, as str(datetime.now(timezone.utc).replace(tzinfo=None)).
 std::string utc_now_text() {
   const auto now = std::chrono::system_clock::now();
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
   const auto secs = static_cast<std::time_t>(us / 1000000);
   std::tm tm{};
   gmtime_r(&secs, &tm);

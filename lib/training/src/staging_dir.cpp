@@ -12,7 +12,8 @@ namespace mlflow::training {
 
 StatusOr<StagingDir> StagingDir::make(const std::string& prefix) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
+  std::string pattern =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {
     return Status(StatusCode::kFailedPrecondition,
                   "cannot create a temporary directory " + pattern + ": " + std::strerror(errno));
@@ -20,12 +21,15 @@ StatusOr<StagingDir> StagingDir::make(const std::string& prefix) {
   return StagingDir(pattern);
 }
 
-StagingDir::StagingDir(StagingDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+StagingDir::StagingDir(StagingDir&& other) noexcept : path_(std::move(other.path_)) {
+  other.path_.clear();
+}
 
 StagingDir::~StagingDir() {
   if (path_.empty()) return;
   std::error_code ec;
-  std::filesystem::remove_all(path_, ec);  // best effort: a leftover temp dir is not worth failing over
+  std::filesystem::remove_all(path_,
+                              ec);  // best effort: a leftover temp dir is not worth failing over
 }
 
 Status write_text(const std::string& path, const std::string& text) {

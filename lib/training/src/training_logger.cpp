@@ -86,7 +86,9 @@ class ActiveRunSink final : public TrainingLogger::RunSink {
   Status log_metrics(const std::map<std::string, double>& metrics, std::int64_t step) override {
     return run_.log_metrics(metrics, step);
   }
-  Status log_artifact(const std::string& local_file) override { return run_.log_artifact(local_file); }
+  Status log_artifact(const std::string& local_file) override {
+    return run_.log_artifact(local_file);
+  }
 
  private:
   ActiveRun& run_;
@@ -125,7 +127,8 @@ class AsyncRunSink final : public TrainingLogger::RunSink {
 }  // namespace
 
 TrainingLogger::TrainingLogger(ActiveRun& run) : run_(std::make_unique<ActiveRunSink>(run)) {}
-TrainingLogger::TrainingLogger(AsyncRun& run, MlflowClient client, std::chrono::milliseconds id_timeout)
+TrainingLogger::TrainingLogger(AsyncRun& run, MlflowClient client,
+                               std::chrono::milliseconds id_timeout)
     : run_(std::make_unique<AsyncRunSink>(run, std::move(client), id_timeout)) {}
 TrainingLogger::TrainingLogger(TrainingLogger&&) noexcept = default;
 TrainingLogger& TrainingLogger::operator=(TrainingLogger&&) noexcept = default;
@@ -137,7 +140,8 @@ Status TrainingLogger::log_params(const std::vector<std::pair<std::string, std::
     auto [it, inserted] = batch.emplace(k, v);
     if (!inserted && it->second != v) {
       return Status(StatusCode::kInvalidArgument, fmt::format("log_params: param '{}' given twice "
-                                                              "('{}' and '{}')", k, it->second, v));
+                                                              "('{}' and '{}')",
+                                                              k, it->second, v));
     }
   }
   MLFLOW_CPP_RETURN_IF_ERROR(run_->log_params(batch));
@@ -148,13 +152,13 @@ Status TrainingLogger::log_params(const std::vector<std::pair<std::string, std::
 Status TrainingLogger::log_epoch(const EpochMetrics& m) {
   history_.push_back(m);
   return run_->log_metrics({{"train_loss", m.train_loss},
-                           {"train_accuracy", m.train_accuracy},
-                           {"val_loss", m.val_loss},
-                           {"val_accuracy", m.val_accuracy},
-                           {"learning_rate", m.learning_rate},
-                           {"epoch_seconds", m.epoch_seconds},
-                           {"images_per_second", m.images_per_second}},
-                          m.epoch);
+                            {"train_accuracy", m.train_accuracy},
+                            {"val_loss", m.val_loss},
+                            {"val_accuracy", m.val_accuracy},
+                            {"learning_rate", m.learning_rate},
+                            {"epoch_seconds", m.epoch_seconds},
+                            {"images_per_second", m.images_per_second}},
+                           m.epoch);
 }
 
 Status TrainingLogger::log_curves() {
@@ -237,9 +241,8 @@ Status TrainingLogger::log_metrics_json() {
   for (const auto& m : history_) history.push_back(epoch_json(m));
   json final_metrics = json::object();
   for (const auto& [k, v] : final_metrics_) final_metrics[k] = number(v);
-  const json doc = {{"history", std::move(history)},
-                    {"final", std::move(final_metrics)},
-                    {"params", params_}};
+  const json doc = {
+      {"history", std::move(history)}, {"final", std::move(final_metrics)}, {"params", params_}};
   auto dir = StagingDir::make("mlflow-training");
   if (!dir.ok()) return dir.status();
   const std::string path = dir->file("metrics.json");

@@ -24,8 +24,8 @@ namespace {
 constexpr std::int64_t kChannels = 3, kSteps = 8, kClasses = 4;
 
 torch::nn::Sequential make_model() {
-  return torch::nn::Sequential(torch::nn::Flatten(), torch::nn::Linear(kChannels * kSteps, 32), torch::nn::ReLU(),
-                               torch::nn::Linear(32, kClasses));
+  return torch::nn::Sequential(torch::nn::Flatten(), torch::nn::Linear(kChannels * kSteps, 32),
+                               torch::nn::ReLU(), torch::nn::Linear(32, kClasses));
 }
 
 // Windows whose class is which channel carries a ramp, plus noise.
@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   auto model = make_model();
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-2));
   mlflow::training::TrainingLogger logger(*run);
-  check(logger.log_params({{"model", "sensor_mlp"}, {"optimizer", "adam"}, {"epochs", "10"}}), "params");
+  check(logger.log_params({{"model", "sensor_mlp"}, {"optimizer", "adam"}, {"epochs", "10"}}),
+        "params");
   for (std::int64_t epoch = 1; epoch <= 10; ++epoch) {
     model->train();
     optimizer.zero_grad();
@@ -87,24 +88,27 @@ int main(int argc, char** argv) {
     check(logger.log_epoch(m), "epoch metrics");
   }
 
-  // The libtorch flavor: which architecture to build (the caller's own name), the input of one sample.
+  // The libtorch flavor: which architecture to build (the caller's own name), the input of one
+  // sample.
   mlflow::libtorch::LibtorchFlavor flavor;
   flavor.architecture = "sensor_mlp";
   flavor.input_shape = {kChannels, kSteps};
   flavor.class_names = {"x", "y", "z", "none"};
   flavor.libtorch_version = TORCH_VERSION;
-  auto logged = mlflow::libtorch::log_module(*client, {run->experiment_id(), run->id(), "model", {}, 10},
-                                             *model, flavor);
+  auto logged = mlflow::libtorch::log_module(
+      *client, {run->experiment_id(), run->id(), "model", {}, 10}, *model, flavor);
   check(logged.status(), "logging the model");
   const std::string name = argv[2];
-  check(mlflow::training::register_logged_model(*client, *logged, name, "champion").status(), "registering");
+  check(mlflow::training::register_logged_model(*client, *logged, name, "champion").status(),
+        "registering");
   check(run->end(), "ending the run");
 
   // Load it back by alias into a freshly built module: the outputs must be identical.
   auto loaded = make_model();
   const std::string dest = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
                            "/consumer-libtorch-" + std::to_string(::getpid());
-  auto fetched = mlflow::libtorch::load_module_from(*client, "models:/" + name + "@champion", dest, *loaded);
+  auto fetched =
+      mlflow::libtorch::load_module_from(*client, "models:/" + name + "@champion", dest, *loaded);
   check(fetched.status(), "loading the model back");
   loaded->eval();
   torch::NoGradGuard no_grad;
@@ -114,6 +118,7 @@ int main(int argc, char** argv) {
     std::cerr << "consumer_libtorch: the loaded model's outputs differ from the trained model's\n";
     return 1;
   }
-  std::cout << "outputs identical after loading models:/" << name << "@champion\n" << run->id() << "\n";
+  std::cout << "outputs identical after loading models:/" << name << "@champion\n"
+            << run->id() << "\n";
   return 0;
 }

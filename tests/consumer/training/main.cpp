@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
   const double learning_rate = 0.5;
   const int epochs = 20;
   mlflow::training::TrainingLogger logger(*run);
-  check(logger.log_params({{"learning_rate", "0.5"}, {"epochs", "20"}, {"model", "softmax_regression"}}),
+  check(logger.log_params(
+            {{"learning_rate", "0.5"}, {"epochs", "20"}, {"model", "softmax_regression"}}),
         "params");
   Model model;
   for (int e = 1; e <= epochs; ++e) {
@@ -135,7 +136,8 @@ int main(int argc, char** argv) {
   }
   auto report = mlflow::training::make_classification_report(predictions, labels, kClassNames);
   check(report.status(), "classification report");
-  check(logger.log_evaluation(*report, "test", {{"test_loss", epoch(model, test, 0).first}}), "evaluation");
+  check(logger.log_evaluation(*report, "test", {{"test_loss", epoch(model, test, 0).first}}),
+        "evaluation");
 
   // The model's own format (here the weights as text) plus an MLmodel file naming its flavor.
   std::string weights;
@@ -145,10 +147,10 @@ int main(int argc, char** argv) {
   }
   auto logged = mlflow::training::log_model(
       *client, {run->experiment_id(), run->id(), "model", {{"classes", "3"}}, epochs},
-      {{"weights.txt", weights}},
-      [](const std::string& model_id, const std::string& artifact_uri) {
+      {{"weights.txt", weights}}, [](const std::string& model_id, const std::string& artifact_uri) {
         mlflow::training::MlmodelSpec spec;
-        spec.flavors_json = R"({"softmax_regression_cpp": {"weights_file": "weights.txt", "classes": 3}})";
+        spec.flavors_json =
+            R"({"softmax_regression_cpp": {"weights_file": "weights.txt", "classes": 3}})";
         spec.model_id = model_id;
         spec.artifact_path = artifact_uri;
         spec.signature_inputs = mlflow::training::TensorSpec{"float64", {-1, kFeatures}};

@@ -11,8 +11,11 @@
 namespace mlflow::fmnist {
 namespace {
 
-TEST_CASE("dataset inputs: the three splits are stored with digest, source, schema, profile and context") {
-  auto inputs = fmnist_dataset_inputs(fmnist_data_dir(), SplitOptions{}, FmnistSplitSizes{48000, 12000, 10000});
+TEST_CASE(
+    "dataset inputs: the three splits are stored with digest, source, schema, profile and "
+    "context") {
+  auto inputs = fmnist_dataset_inputs(fmnist_data_dir(), SplitOptions{},
+                                      FmnistSplitSizes{48000, 12000, 10000});
   REQUIRE_MESSAGE(inputs.ok(), inputs.status().to_string());
 
   MlflowClient client = testing::test_client();
@@ -34,7 +37,8 @@ TEST_CASE("dataset inputs: the three splits are stored with digest, source, sche
     CHECK(got->dataset.source_type == "local");
     CHECK(nlohmann::json::parse(got->dataset.source) == nlohmann::json::parse(sent.dataset.source));
     CHECK(nlohmann::json::parse(got->dataset.schema) == nlohmann::json::parse(sent.dataset.schema));
-    CHECK(nlohmann::json::parse(got->dataset.profile) == nlohmann::json::parse(sent.dataset.profile));
+    CHECK(nlohmann::json::parse(got->dataset.profile) ==
+          nlohmann::json::parse(sent.dataset.profile));
     REQUIRE(got->tags.size() == 1);
     CHECK(got->tags[0].key == "mlflow.data.context");
     CHECK(got->tags[0].value == sent.tags[0].value);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Training on the real Fashion-MNIST files, recorded in the real MLflow server: the course's acceptance test
-// (a short run on 5k images reaches 80% and predicts more than one class), a complete run, and the model's
-// round trip through the registry; then rotation pretraining feeding a frozen-backbone run.
+// Training on the real Fashion-MNIST files, recorded in the real MLflow server: the course's
+// acceptance test (a short run on 5k images reaches 80% and predicts more than one class), a
+// complete run, and the model's round trip through the registry; then rotation pretraining feeding
+// a frozen-backbone run.
 #include "fmnist/models.h"
 
 #include "fmnist/fmnist_data.h"
@@ -37,8 +38,9 @@ struct Trained {
   fm::TrackedTrainingResult result;
 };
 
-Trained train_tracked(mlflow::MlflowClient& client, const std::string& experiment, const fm::TrainConfig& config,
-                      const std::string& register_name = {}, const std::string& alias = {}) {
+Trained train_tracked(mlflow::MlflowClient& client, const std::string& experiment,
+                      const fm::TrainConfig& config, const std::string& register_name = {},
+                      const std::string& alias = {}) {
   mlflow::RunOptions ro;
   ro.experiment_name = experiment;
   auto run = mlflow::ActiveRun::start(client, ro);
@@ -65,7 +67,8 @@ std::vector<std::int64_t> predictions_of(mlflow::MlflowClient& client, const std
   TempDir dir;
   auto model = ml::fetch_model(client, uri, dir.path() + "/model");
   REQUIRE_MESSAGE(model.ok(), model.status().to_string());
-  auto eval = fm::evaluate_saved_model({model->flavor.config_json, model->weights_path}, real_data(), 2);
+  auto eval =
+      fm::evaluate_saved_model({model->flavor.config_json, model->weights_path}, real_data(), 2);
   REQUIRE_MESSAGE(eval.ok(), eval.status().to_string());
   return eval->predictions;
 }
@@ -84,7 +87,8 @@ TEST_CASE("fmnist training: 2 epochs on 5k images reach 80% and the run is compl
   const auto& r = t.result;
 
   CHECK(r.report.accuracy >= 0.80);
-  const std::set<std::int64_t> predicted(r.outcome.test.predictions.begin(), r.outcome.test.predictions.end());
+  const std::set<std::int64_t> predicted(r.outcome.test.predictions.begin(),
+                                         r.outcome.test.predictions.end());
   CHECK(predicted.size() > 1);
   CHECK(r.report.total == 10000);
 
@@ -93,14 +97,18 @@ TEST_CASE("fmnist training: 2 epochs on 5k images reach 80% and the run is compl
   CHECK(run->info.status == mlflow::RunStatus::kFinished);
   std::set<std::string> params;
   for (const auto& p : run->data.params) params.insert(p.key);
-  for (const auto& key : fm::train_config_keys()) CHECK_MESSAGE(params.count(key.name) == 1, key.name);
-  for (const char* key : {"libtorch_version", "device", "build_type", "git_commit"}) CHECK(params.count(key) == 1);
+  for (const auto& key : fm::train_config_keys())
+    CHECK_MESSAGE(params.count(key.name) == 1, key.name);
+  for (const char* key : {"libtorch_version", "device", "build_type", "git_commit"})
+    CHECK(params.count(key) == 1);
 
   std::set<std::string> metrics;
   for (const auto& m : run->data.metrics) metrics.insert(m.key);
-  for (const char* key : {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate", "epoch_seconds",
-                          "images_per_second", "test_loss", "test_accuracy", "macro_f1", "best_epoch", "best_val_accuracy", "best_val_loss",
-                          "test_precision_t_shirt_top", "test_recall_ankle_boot", "test_f1_pullover"}) {
+  for (const char* key :
+       {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate",
+        "epoch_seconds", "images_per_second", "test_loss", "test_accuracy", "macro_f1",
+        "best_epoch", "best_val_accuracy", "best_val_loss", "test_precision_t_shirt_top",
+        "test_recall_ankle_boot", "test_f1_pullover"}) {
     CHECK_MESSAGE(metrics.count(key) == 1, key);
   }
   auto history = client.get_metric_history(t.run_id, "val_accuracy");
@@ -121,8 +129,8 @@ TEST_CASE("fmnist training: 2 epochs on 5k images reach 80% and the run is compl
   CHECK(run->model_outputs[0].model_id == r.model.model_id);
 
   const auto names = artifact_names(client, t.run_id);
-  for (const char* f : {"confusion_matrix.json", "confusion_matrix.png", "curves.png", "metrics.json", "train.log",
-                        "class_names.json"}) {
+  for (const char* f : {"confusion_matrix.json", "confusion_matrix.png", "curves.png",
+                        "metrics.json", "train.log", "class_names.json"}) {
     CHECK_MESSAGE(names.count(f) == 1, f);
   }
 
@@ -133,7 +141,8 @@ TEST_CASE("fmnist training: 2 epochs on 5k images reach 80% and the run is compl
   CHECK(predictions_of(client, "runs:/" + t.run_id + "/model") == expected);
 }
 
-TEST_CASE("fmnist training: rotation pretraining registers a backbone that a frozen run loads by alias") {
+TEST_CASE(
+    "fmnist training: rotation pretraining registers a backbone that a frozen run loads by alias") {
   auto client = test_client();
   const std::string experiment = unique_name("fmnist-pretrain");
   fm::TrainConfig pre;
@@ -174,5 +183,6 @@ TEST_CASE("fmnist training: rotation pretraining registers a backbone that a fro
   const auto b = trained->backbone->parameters();
   REQUIRE(a.size() == b.size());
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i].equal(b[i]));
-  CHECK_FALSE(pretrained->head->parameters().back().sizes() == trained->head->parameters().back().sizes());
+  CHECK_FALSE(pretrained->head->parameters().back().sizes() ==
+              trained->head->parameters().back().sizes());
 }

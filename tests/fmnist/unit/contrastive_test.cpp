@@ -45,7 +45,8 @@ TEST_CASE("contrastive views: with the full area and no jitter a view is the ima
 
 TEST_CASE("NT-Xent: partners that are the most similar give low loss and full accuracy") {
   const at::Tensor z = at::randn({6, 16});
-  const fm::ContrastiveLoss matched = fm::nt_xent_loss(at::cat({z, z + 0.01 * at::randn({6, 16})}), 0.1);
+  const fm::ContrastiveLoss matched =
+      fm::nt_xent_loss(at::cat({z, z + 0.01 * at::randn({6, 16})}), 0.1);
   CHECK(matched.correct == 12);
   CHECK(matched.count == 12);
   const fm::ContrastiveLoss shuffled = fm::nt_xent_loss(at::cat({z, at::randn({6, 16})}), 0.1);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Tests of the drift statistics: zero for identical distributions, known values, thresholds and verdicts.
+// Tests of the drift statistics: zero for identical distributions, known values, thresholds and
+// verdicts.
 #include "fmnist/eda_drift.h"
 
 #include <doctest/doctest.h>

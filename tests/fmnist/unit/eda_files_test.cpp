@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Tests of the whole EDA on generated IDX files: the analysis, its metrics, and the files (every picture is a PNG,
-// listed in summary.json and embedded in the report).
+// Tests of the whole EDA on generated IDX files: the analysis, its metrics, and the files (every
+// picture is a PNG, listed in summary.json and embedded in the report).
 #include "fmnist/eda.h"
 
 #include <doctest/doctest.h>
@@ -35,7 +35,8 @@ Parts generated_parts(const TempDir& dir, std::uint32_t train, std::uint32_t tes
   return {std::move(*tr), std::move(*te)};
 }
 
-// The EDA of generated parts of `train` and `test` images: a sample of `sample_size` from each, 0 = all.
+// The EDA of generated parts of `train` and `test` images: a sample of `sample_size` from each, 0 =
+// all.
 EdaResult analysed(std::uint32_t train, std::uint32_t test, std::int64_t sample_size) {
   TempDir dir;
   const Parts parts = generated_parts(dir, train, test);
@@ -47,7 +48,9 @@ EdaResult analysed(std::uint32_t train, std::uint32_t test, std::int64_t sample_
   return std::move(*r);
 }
 
-std::int64_t sum(const std::vector<std::int64_t>& v) { return std::accumulate(v.begin(), v.end(), std::int64_t{0}); }
+std::int64_t sum(const std::vector<std::int64_t>& v) {
+  return std::accumulate(v.begin(), v.end(), std::int64_t{0});
+}
 
 TEST_CASE("eda: a sample of each generated split, with exact counts and shapes") {
   TempDir dir;
@@ -63,7 +66,8 @@ TEST_CASE("eda: a sample of each generated split, with exact counts and shapes")
     CHECK(sum(s->stats.class_counts) == 50);
     CHECK(sum(s->stats.pixel_histogram) == 50 * 784);
   }
-  // The class distribution is of every image of the files, not of the sample: the generated parts are balanced.
+  // The class distribution is of every image of the files, not of the sample: the generated parts
+  // are balanced.
   CHECK(r->train.classes.counts == std::vector<std::int64_t>(10, 12));
   CHECK(r->test.classes.counts == std::vector<std::int64_t>(10, 6));
   CHECK(r->train.classes.imbalance == 1.0);
@@ -73,7 +77,8 @@ TEST_CASE("eda: a sample of each generated split, with exact counts and shapes")
   CHECK(r->pca.x.size() == 50);
   CHECK(r->pca.explained_variance_ratio.size() == 10);
   CHECK(r->normalisation.trainer_mean == kFmnistPixelMean);
-  CHECK(r->normalisation.mean_difference == doctest::Approx(r->train.stats.pixel_mean - kFmnistPixelMean));
+  CHECK(r->normalisation.mean_difference ==
+        doctest::Approx(r->train.stats.pixel_mean - kFmnistPixelMean));
 
   // The same seed samples the same images; --all takes every one.
   auto again = analyse_fmnist(parts.train, parts.test, options);
@@ -99,7 +104,8 @@ TEST_CASE("eda: identical train and test data show no drift") {
   CHECK(metrics.at("drift_pixel_intensity_ks") == 0.0);
 }
 
-TEST_CASE("eda: the training sample's pixel statistics are checked against the trainer's constants") {
+TEST_CASE(
+    "eda: the training sample's pixel statistics are checked against the trainer's constants") {
   TempDir dir;
   const Parts parts = generated_parts(dir, 40, 20);
   EdaOptions options;
@@ -111,7 +117,8 @@ TEST_CASE("eda: the training sample's pixel statistics are checked against the t
   CHECK(n.mean_difference == doctest::Approx(wide->train.stats.pixel_mean - kFmnistPixelMean));
   CHECK(n.std_difference == doctest::Approx(wide->train.stats.pixel_std - kFmnistPixelStd));
   CHECK(n.agree);
-  // The generated images are not Fashion-MNIST: the default tolerance sees their statistics disagree.
+  // The generated images are not Fashion-MNIST: the default tolerance sees their statistics
+  // disagree.
   REQUIRE(std::abs(n.mean_difference) > 0.02);
   options.normalisation_tolerance = EdaOptions{}.normalisation_tolerance;
   auto strict = analyse_fmnist(parts.train, parts.test, options);
@@ -138,11 +145,12 @@ TEST_CASE("eda: a sample larger than a split is refused, naming the split") {
 
 TEST_CASE("eda: metrics name every figure worth tracking") {
   const auto m = eda_metrics(analysed(30, 30, 20));
-  for (const char* key : {"train_class_imbalance", "test_class_imbalance", "train_pixel_mean", "train_pixel_std",
-                          "test_pixel_mean", "test_pixel_std", "normalisation_mean_difference",
-                          "normalisation_std_difference", "pca_explained_variance_pc1", "pca_explained_variance_pc10",
-                          "pca_explained_variance_2d", "drift_class_frequency_psi", "drift_pixel_intensity_psi",
-                          "drift_pixel_intensity_ks", "drift_level", "train_images_analysed"}) {
+  for (const char* key :
+       {"train_class_imbalance", "test_class_imbalance", "train_pixel_mean", "train_pixel_std",
+        "test_pixel_mean", "test_pixel_std", "normalisation_mean_difference",
+        "normalisation_std_difference", "pca_explained_variance_pc1", "pca_explained_variance_pc10",
+        "pca_explained_variance_2d", "drift_class_frequency_psi", "drift_pixel_intensity_psi",
+        "drift_pixel_intensity_ks", "drift_level", "train_images_analysed"}) {
     CHECK_MESSAGE(m.count(key) == 1, key);
   }
   CHECK(m.at("train_images_analysed") == 20);
@@ -152,9 +160,10 @@ TEST_CASE("eda: the files are every picture, summary.json and a report that embe
   TempDir out;
   auto files = write_eda_files(analysed(60, 40, 35), out.path());
   REQUIRE_MESSAGE(files.ok(), files.status().to_string());
-  const std::vector<std::string> expected = {
-      "class_distribution.png", "sample_grid.png", "pixel_histogram.png", "class_mean_images.png",
-      "pca_scatter.png",        "pca_explained_variance.png", "summary.json", "eda_report.html"};
+  const std::vector<std::string> expected = {"class_distribution.png", "sample_grid.png",
+                                             "pixel_histogram.png",    "class_mean_images.png",
+                                             "pca_scatter.png",        "pca_explained_variance.png",
+                                             "summary.json",           "eda_report.html"};
   CHECK(*files == expected);
   for (const auto& f : expected) {
     REQUIRE_MESSAGE(std::filesystem::is_regular_file(out.path() + "/" + f), f);
@@ -177,11 +186,14 @@ TEST_CASE("eda: the files are every picture, summary.json and a report that embe
 
   const std::string html = read_file(out.path() + "/eda_report.html");
   for (std::size_t i = 0; i < 6; ++i) {
-    CHECK_MESSAGE(html.find("alt=\"" + expected[i] + "\" src=\"data:image/png;base64,") != std::string::npos,
-                  expected[i]);
+    CHECK_MESSAGE(
+        html.find("alt=\"" + expected[i] + "\" src=\"data:image/png;base64,") != std::string::npos,
+        expected[i]);
   }
-  CHECK(html.find("Verdict: " + summary["drift"]["verdict"].get<std::string>()) != std::string::npos);
-  CHECK(html.find("Thresholds: population stability index (PSI) below 0.1 is no drift") != std::string::npos);
+  CHECK(html.find("Verdict: " + summary["drift"]["verdict"].get<std::string>()) !=
+        std::string::npos);
+  CHECK(html.find("Thresholds: population stability index (PSI) below 0.1 is no drift") !=
+        std::string::npos);
   CHECK(html.find(out.path()) == std::string::npos);
   // Self-contained: nothing is fetched from elsewhere when the MLflow UI previews it.
   for (const char* external : {"<script", "<link", "src=\"http", "url(", "@import"}) {
@@ -193,7 +205,8 @@ TEST_CASE("eda: an unwritable directory is kFailedPrecondition naming the file")
   TempDir out;
   auto files = write_eda_files(analysed(20, 20, 10), out.path() + "/no/such/dir");
   CHECK(files.status().code() == StatusCode::kFailedPrecondition);
-  CHECK(files.status().message().find(out.path() + "/no/such/dir/class_distribution.png") != std::string::npos);
+  CHECK(files.status().message().find(out.path() + "/no/such/dir/class_distribution.png") !=
+        std::string::npos);
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ namespace {
 std::vector<std::uint8_t> varied(std::int64_t n, std::int64_t dim) {
   std::vector<std::uint8_t> px;
   for (std::int64_t k = 0; k < n; ++k) {
-    for (std::int64_t p = 0; p < dim; ++p) px.push_back(static_cast<std::uint8_t>((k * 37 + p * p * 11 + k * p) % 256));
+    for (std::int64_t p = 0; p < dim; ++p)
+      px.push_back(static_cast<std::uint8_t>((k * 37 + p * p * 11 + k * p) % 256));
   }
   return px;
 }
@@ -27,10 +28,12 @@ TEST_CASE("eda pca: one coordinate pair per image and one ratio per component, d
   CHECK(r->y.size() == 40);
   REQUIRE(r->explained_variance_ratio.size() == 10);
   CHECK(std::is_sorted(r->explained_variance_ratio.rbegin(), r->explained_variance_ratio.rend()));
-  const double sum = std::accumulate(r->explained_variance_ratio.begin(), r->explained_variance_ratio.end(), 0.0);
+  const double sum =
+      std::accumulate(r->explained_variance_ratio.begin(), r->explained_variance_ratio.end(), 0.0);
   CHECK(sum > 0.5);
   CHECK(sum <= 1.0 + 1e-9);
-  CHECK(r->explained_variance_2d() == doctest::Approx(r->explained_variance_ratio[0] + r->explained_variance_ratio[1]));
+  CHECK(r->explained_variance_2d() ==
+        doctest::Approx(r->explained_variance_ratio[0] + r->explained_variance_ratio[1]));
   // Coordinates of centred data are centred too.
   CHECK(std::accumulate(r->x.begin(), r->x.end(), 0.0) == doctest::Approx(0.0).epsilon(1e-3));
 
@@ -45,7 +48,8 @@ TEST_CASE("eda pca: images that vary along one direction put all the variance on
   // Image k is k * (1, 2, 0, 0): one direction, so PC1 explains everything and PC2 nothing.
   std::vector<std::uint8_t> px;
   for (int k = 0; k < 10; ++k) {
-    px.insert(px.end(), {static_cast<std::uint8_t>(10 * k), static_cast<std::uint8_t>(20 * k), 0, 0});
+    px.insert(px.end(),
+              {static_cast<std::uint8_t>(10 * k), static_cast<std::uint8_t>(20 * k), 0, 0});
   }
   auto r = pca_2d(px, 10, 4, 2);
   REQUIRE(r.ok());
@@ -57,9 +61,10 @@ TEST_CASE("eda pca: images that vary along one direction put all the variance on
   CHECK(r->x[1] - r->x[0] == doctest::Approx(step).epsilon(1e-4));
 }
 
-TEST_CASE("eda pca: more images than pixels (covariance) and fewer (SVD) give the same components") {
-  // 12 images of 8 pixels take the covariance path; the same images with 8 black pixels appended (16 pixels)
-  // take the SVD path. Constant pixels add no variance, so both fits must agree.
+TEST_CASE(
+    "eda pca: more images than pixels (covariance) and fewer (SVD) give the same components") {
+  // 12 images of 8 pixels take the covariance path; the same images with 8 black pixels appended
+  // (16 pixels) take the SVD path. Constant pixels add no variance, so both fits must agree.
   const std::vector<std::uint8_t> narrow = varied(12, 8);
   std::vector<std::uint8_t> wide;
   for (std::size_t k = 0; k < 12; ++k) {
@@ -74,7 +79,8 @@ TEST_CASE("eda pca: more images than pixels (covariance) and fewer (SVD) give th
   REQUIRE(by_covariance->explained_variance_ratio.size() == 5);
   REQUIRE(by_svd->explained_variance_ratio.size() == 5);
   for (std::size_t i = 0; i < 5; ++i) {
-    CHECK(by_covariance->explained_variance_ratio[i] == doctest::Approx(by_svd->explained_variance_ratio[i]).epsilon(1e-4));
+    CHECK(by_covariance->explained_variance_ratio[i] ==
+          doctest::Approx(by_svd->explained_variance_ratio[i]).epsilon(1e-4));
   }
   for (std::size_t k = 0; k < 12; ++k) {
     CHECK(by_covariance->x[k] == doctest::Approx(by_svd->x[k]).epsilon(1e-3));
@@ -94,7 +100,8 @@ TEST_CASE("eda pca: too few images, pixels or components, or a size mismatch, ar
   CHECK(pca_2d(varied(4, 4), 4, 4, 1).status().code() == StatusCode::kInvalidArgument);
   const auto mismatch = pca_2d(varied(4, 4), 5, 4);
   CHECK(mismatch.status().message() ==
-        "PCA needs at least 2 images of at least 2 pixels and 2 components; got 5 images of 4 pixels (16 bytes) and "
+        "PCA needs at least 2 images of at least 2 pixels and 2 components; got 5 images of 4 "
+        "pixels (16 bytes) and "
         "10 components");
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Tests of the EDA statistics: seeded samples, class counts, pixel histograms and mean images, exact.
+// Tests of the EDA statistics: seeded samples, class counts, pixel histograms and mean images,
+// exact.
 #include "fmnist/eda_stats.h"
 
 #include <doctest/doctest.h>
@@ -16,7 +17,8 @@ namespace mlflow::fmnist {
 namespace {
 
 // n images of 2 x 2 pixels; image k is filled with the value pixels[k] and labelled labels[k].
-FmnistRaw tiny_split(const std::vector<std::uint8_t>& pixels, const std::vector<std::uint8_t>& labels) {
+FmnistRaw tiny_split(const std::vector<std::uint8_t>& pixels,
+                     const std::vector<std::uint8_t>& labels) {
   FmnistRaw raw;
   raw.n = static_cast<std::int64_t>(labels.size());
   raw.rows = 2;
@@ -64,7 +66,8 @@ TEST_CASE("eda stats: class counts, imbalance, histogram, mean and std are exact
   CHECK(s->empty_classes == std::vector<int>{2});
   CHECK(s->imbalance == 3.0);  // 3 / max(0, 1)
   REQUIRE(s->pixel_histogram.size() == 256);
-  CHECK(std::accumulate(s->pixel_histogram.begin(), s->pixel_histogram.end(), std::int64_t{0}) == 16);
+  CHECK(std::accumulate(s->pixel_histogram.begin(), s->pixel_histogram.end(), std::int64_t{0}) ==
+        16);
   CHECK(s->pixel_histogram[0] == 8);
   CHECK(s->pixel_histogram[51] == 4);
   CHECK(s->pixel_histogram[255] == 4);
@@ -95,7 +98,8 @@ TEST_CASE("eda stats: a bad label or a size mismatch is refused") {
   CHECK(bad.status().message() == "image 1 has label 7, not below 3");
   FmnistRaw short_pixels = tiny_split({1, 2}, {0, 1});
   short_pixels.pixels.pop_back();
-  CHECK(compute_split_stats(short_pixels).status().message() == "the split has 7 pixels and 2 labels for 2 images");
+  CHECK(compute_split_stats(short_pixels).status().message() ==
+        "the split has 7 pixels and 2 labels for 2 images");
   CHECK(compute_split_stats(FmnistRaw{}).status().message() == "the split has no image");
 }
 
@@ -109,15 +113,17 @@ TEST_CASE("eda stats: a generated IDX part, sampled, keeps exact counts and hist
   // 50 images over a cycle of 11 labels, class 0 twice per cycle: 4 full cycles + 6 more.
   CHECK(all->class_counts == std::vector<std::int64_t>{10, 5, 5, 5, 5, 4, 4, 4, 4, 4});
   CHECK(all->imbalance == 2.5);
-  CHECK(std::accumulate(all->pixel_histogram.begin(), all->pixel_histogram.end(), std::int64_t{0}) == 50 * 784);
+  CHECK(std::accumulate(all->pixel_histogram.begin(), all->pixel_histogram.end(),
+                        std::int64_t{0}) == 50 * 784);
 
   auto rows = sample_rows(part->n, 20, 42);
   REQUIRE(rows.ok());
   auto sampled = compute_split_stats(select_rows(*part, *rows));
   REQUIRE(sampled.ok());
-  CHECK(std::accumulate(sampled->class_counts.begin(), sampled->class_counts.end(), std::int64_t{0}) == 20);
-  CHECK(std::accumulate(sampled->pixel_histogram.begin(), sampled->pixel_histogram.end(), std::int64_t{0}) ==
-        20 * 784);
+  CHECK(std::accumulate(sampled->class_counts.begin(), sampled->class_counts.end(),
+                        std::int64_t{0}) == 20);
+  CHECK(std::accumulate(sampled->pixel_histogram.begin(), sampled->pixel_histogram.end(),
+                        std::int64_t{0}) == 20 * 784);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The on-disk feature cache: hits, corruption, unwritable directories, eviction, concurrent processes.
+// The on-disk feature cache: hits, corruption, unwritable directories, eviction, concurrent
+// processes.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,7 +23,8 @@ using mlflow::testing::write_file;
 namespace {
 
 std::vector<fm::TensorSet> sets(double value) {
-  return {{at::full({4, 3}, value), at::arange(4, at::kLong)}, {at::full({2, 3}, value + 1), at::arange(2, at::kLong)}};
+  return {{at::full({4, 3}, value), at::arange(4, at::kLong)},
+          {at::full({2, 3}, value + 1), at::arange(2, at::kLong)}};
 }
 
 struct Counting {
@@ -84,7 +86,8 @@ TEST_CASE("feature cache: a truncated entry is detected, warned about and comput
   CHECK(hit);
 }
 
-TEST_CASE("feature cache: an unwritable directory is a warning, and the features are still computed") {
+TEST_CASE(
+    "feature cache: an unwritable directory is a warning, and the features are still computed") {
   TempDir dir;
   write_file(dir.path() + "/file", "not a directory");
   std::vector<std::string> warnings;
@@ -106,8 +109,10 @@ TEST_CASE("feature cache: the least recently used entries go beyond the size bou
   REQUIRE(unbounded.get_or_compute("a", c.fn(), {}).ok());
   const auto entry = fs::file_size(fs::path(dir.path()) / "a.pt");
   REQUIRE(unbounded.get_or_compute("b", c.fn(), {}).ok());
-  // "a" is used again, so "b" is the least recently used when "c" arrives with room for two entries.
-  fs::last_write_time(fs::path(dir.path()) / "b.pt", fs::file_time_type::clock::now() - std::chrono::hours(1));
+  // "a" is used again, so "b" is the least recently used when "c" arrives with room for two
+  // entries.
+  fs::last_write_time(fs::path(dir.path()) / "b.pt",
+                      fs::file_time_type::clock::now() - std::chrono::hours(1));
   o.max_bytes = 2 * entry + entry / 2;
   fm::FeatureCache bounded(o);
   REQUIRE(bounded.get_or_compute("a", c.fn(), {}).ok());
@@ -122,11 +127,14 @@ TEST_CASE("feature cache: two processes asking at once compute once") {
   TempDir dir;
   const std::string marker = dir.path() + "/computed";
   auto worker = [&]() {
-    fm::FeatureCache cache(fm::FeatureCacheOptions{dir.path() + "/cache", 1ull << 30, std::chrono::milliseconds(5), {}});
-    auto r = cache.get_or_compute("shared", [&]() -> mlflow::StatusOr<std::vector<fm::TensorSet>> {
-      std::ofstream(marker, std::ios::app) << "x";
-      return sets(3);
-    }, {});
+    fm::FeatureCache cache(fm::FeatureCacheOptions{
+        dir.path() + "/cache", 1ull << 30, std::chrono::milliseconds(5), {}});
+    auto r = cache.get_or_compute("shared",
+                                  [&]() -> mlflow::StatusOr<std::vector<fm::TensorSet>> {
+                                    std::ofstream(marker, std::ios::app) << "x";
+                                    return sets(3);
+                                  },
+                                  {});
     return r.ok() && (*r)[0].images.equal(sets(3)[0].images);
   };
   std::vector<pid_t> children;

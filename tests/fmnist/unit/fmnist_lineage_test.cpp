@@ -24,7 +24,8 @@ TEST_CASE("lineage: the three Fashion-MNIST splits as dataset inputs") {
   testing::write_file(test.images, "a");
   testing::write_file(test.labels, "bc");
 
-  auto inputs = fmnist_dataset_inputs(dir.path(), SplitOptions{0.75, 7}, FmnistSplitSizes{45000, 15000, 10000});
+  auto inputs = fmnist_dataset_inputs(dir.path(), SplitOptions{0.75, 7},
+                                      FmnistSplitSizes{45000, 15000, 10000});
   REQUIRE(inputs.ok());
   REQUIRE(inputs->size() == 3);
   const DatasetInput& tr = (*inputs)[0];
@@ -33,8 +34,10 @@ TEST_CASE("lineage: the three Fashion-MNIST splits as dataset inputs") {
   CHECK(tr.dataset.name == "fashion-mnist-train");
   CHECK(va.dataset.name == "fashion-mnist-validation");
   CHECK(te.dataset.name == "fashion-mnist-test");
-  CHECK(tr.dataset.digest == training::dataset_digest(kAbc, "part=train;subset=training;train_val_split=0.75;seed=7"));
-  CHECK(va.dataset.digest == training::dataset_digest(kAbc, "part=train;subset=validation;train_val_split=0.75;seed=7"));
+  CHECK(tr.dataset.digest ==
+        training::dataset_digest(kAbc, "part=train;subset=training;train_val_split=0.75;seed=7"));
+  CHECK(va.dataset.digest ==
+        training::dataset_digest(kAbc, "part=train;subset=validation;train_val_split=0.75;seed=7"));
   CHECK(te.dataset.digest == std::string(kAbc).substr(0, 36));  // whole files: the files' own hash
   CHECK(tr.tags[0].value == "training");
   CHECK(va.tags[0].value == "validation");
@@ -42,12 +45,14 @@ TEST_CASE("lineage: the three Fashion-MNIST splits as dataset inputs") {
   CHECK(nlohmann::json::parse(va.dataset.profile).at("num_rows") == 15000);
   CHECK(nlohmann::json::parse(te.dataset.source).at("uri") == dir.path());
   const auto schema = nlohmann::json::parse(te.dataset.schema);
-  const auto features = nlohmann::json::parse(schema.at("mlflow_tensorspec").at("features").get<std::string>());
+  const auto features =
+      nlohmann::json::parse(schema.at("mlflow_tensorspec").at("features").get<std::string>());
   CHECK(features.at(0).at("tensor-spec").at("shape") == nlohmann::json::array({-1, 1, 28, 28}));
 
   auto missing = fmnist_dataset_inputs(dir.path() + "/none", SplitOptions{}, FmnistSplitSizes{});
   CHECK(missing.status().code() == StatusCode::kNotFound);
-  CHECK(missing.status().message() == dir.path() + "/none/train-images-idx3-ubyte.gz: no such file");
+  CHECK(missing.status().message() ==
+        dir.path() + "/none/train-images-idx3-ubyte.gz: no such file");
 }
 
 }  // namespace

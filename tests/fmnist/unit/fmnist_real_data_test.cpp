@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reads Debian's real Fashion-MNIST files: counts, class balance, pixel statistics and file digests.
-// LibTorch's headers pull in glog, whose CHECK macro must be overridden by doctest's: include them first.
+// Reads Debian's real Fashion-MNIST files: counts, class balance, pixel statistics and file
+// digests. LibTorch's headers pull in glog, whose CHECK macro must be overridden by doctest's:
+// include them first.
 #include "fmnist/fmnist_tensors.h"
 
 #include <doctest/doctest.h>
@@ -8,8 +9,8 @@
 #include <array>
 #include <cmath>
 
-#include "mlflow/training/dataset_lineage.h"
 #include "fmnist/fmnist_data.h"
+#include "mlflow/training/dataset_lineage.h"
 
 namespace mlflow::fmnist {
 namespace {
@@ -57,7 +58,9 @@ TEST_CASE("fmnist real data: file digests are stable") {
   const FmnistFiles train = fmnist_files(fmnist_data_dir(), FmnistPart::kTrain);
   auto digest = training::sha256_files({train.images, train.labels});
   REQUIRE(digest.ok());
-  CHECK(*digest == "8a7d774f94e35a4b1b24d354583140d3cad10f742fae0e0465e4e7f3b13c09be");  // = cat both | sha256sum
+  CHECK(*digest ==
+        "8a7d774f94e35a4b1b24d354583140d3cad10f742fae0e0465e4e7f3b13c09be");  // = cat both |
+                                                                              // sha256sum
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Tests of the tensor side: normalisation, seeded splits, batch slicing, shuffling and augmentation.
-// First, as LibTorch's headers pull in glog, whose CHECK macro doctest.h must then override.
+// Tests of the tensor side: normalisation, seeded splits, batch slicing, shuffling and
+// augmentation. First, as LibTorch's headers pull in glog, whose CHECK macro doctest.h must then
+// override.
 #include "fmnist/fmnist_tensors.h"
 
 #include <doctest/doctest.h>
@@ -13,7 +14,8 @@
 namespace mlflow::fmnist {
 namespace {
 
-// `n` 28x28 images; image k is filled with value k % 256 (so a row identifies its image), label k % 10.
+// `n` 28x28 images; image k is filled with value k % 256 (so a row identifies its image), label k
+// % 10.
 FmnistRaw tagged_raw(std::int64_t n) {
   FmnistRaw raw;
   raw.n = n;
@@ -52,8 +54,10 @@ TEST_CASE("tensors: raw bytes become normalised float images and int64 labels") 
   CHECK((set.images.scalar_type() == at::kFloat));
   CHECK((set.labels.scalar_type() == at::kLong));
   CHECK(set.size() == 2);
-  CHECK(set.images[0][0][0][0].item<double>() == doctest::Approx(-kFmnistPixelMean / kFmnistPixelStd));
-  CHECK(set.images[1][0][0][0].item<double>() == doctest::Approx((1.0 - kFmnistPixelMean) / kFmnistPixelStd));
+  CHECK(set.images[0][0][0][0].item<double>() ==
+        doctest::Approx(-kFmnistPixelMean / kFmnistPixelStd));
+  CHECK(set.images[1][0][0][0].item<double>() ==
+        doctest::Approx((1.0 - kFmnistPixelMean) / kFmnistPixelStd));
   CHECK(set.images[1][0][0][1].item<double>() ==
         doctest::Approx((1.0 / 255.0 - kFmnistPixelMean) / kFmnistPixelStd));
   CHECK(to_vector(set.labels) == std::vector<std::int64_t>{0, 1});
@@ -70,7 +74,8 @@ TEST_CASE("tensors: splits hold the rows their indices name, deterministic by se
   CHECK(image_ids(a->validation.images) == a->indices.validation);
   CHECK(image_ids(a->test.images) == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6});
   for (std::size_t i = 0; i < a->indices.train.size(); ++i) {
-    CHECK(a->train.labels[static_cast<std::int64_t>(i)].item<std::int64_t>() == a->indices.train[i] % 10);
+    CHECK(a->train.labels[static_cast<std::int64_t>(i)].item<std::int64_t>() ==
+          a->indices.train[i] % 10);
   }
 
   auto b = make_splits(train, test, SplitOptions{0.8, 3});
@@ -160,7 +165,8 @@ TEST_CASE("tensors: augmentation shifts by at most the padding, flips, and repea
   const std::int64_t b = 64;
   FmnistRaw raw = tagged_raw(b);
   std::fill(raw.pixels.begin(), raw.pixels.end(), 0);
-  for (std::int64_t k = 0; k < b; ++k) raw.pixels[static_cast<std::size_t>(k * 784 + 10 * 28 + 5)] = 255;
+  for (std::int64_t k = 0; k < b; ++k)
+    raw.pixels[static_cast<std::size_t>(k * 784 + 10 * 28 + 5)] = 255;
   const TensorSet set = to_tensors(raw);
 
   Augmentation aug;

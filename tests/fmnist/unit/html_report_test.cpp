@@ -16,7 +16,8 @@ const std::string kFakePng = std::string("\x89PNG\r\n\x1a\n", 8) + "rest";
 
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
+    ++n;
   return n;
 }
 
@@ -41,7 +42,8 @@ TEST_CASE("html report: every figure is embedded as a data URI with its file nam
   write_file(dir.path() + "/two.png", kFakePng + "2");
   HtmlReport report{"Title <1>", "sub", {}};
   const HtmlTable table{{"k", "v"}, {{"a", "<b>"}}};
-  report.sections.push_back({"First", {"para & more"}, {table}, {{dir.path() + "/one.png", "cap one"}}});
+  report.sections.push_back(
+      {"First", {"para & more"}, {table}, {{dir.path() + "/one.png", "cap one"}}});
   report.sections.push_back({"Second", {}, {}, {{dir.path() + "/two.png", ""}}});
   auto html = render_html_report(report);
   REQUIRE_MESSAGE(html.ok(), html.status().to_string());
@@ -50,11 +52,13 @@ TEST_CASE("html report: every figure is embedded as a data URI with its file nam
   CHECK(html->find("<p>para &amp; more</p>") != std::string::npos);
   CHECK(html->find("<td>&lt;b&gt;</td>") != std::string::npos);
   CHECK(count(*html, "src=\"data:image/png;base64,") == 2);
-  CHECK(html->find("src=\"data:image/png;base64," + base64_encode(kFakePng) + "\"") != std::string::npos);
+  CHECK(html->find("src=\"data:image/png;base64," + base64_encode(kFakePng) + "\"") !=
+        std::string::npos);
   CHECK(html->find("alt=\"one.png\"") < html->find("alt=\"two.png\""));
   CHECK(html->find("<figcaption>cap one</figcaption>") != std::string::npos);
   CHECK(count(*html, "<figcaption>") == 1);
-  CHECK(html->find(dir.path()) == std::string::npos);  // self-contained: no reference to the local files
+  CHECK(html->find(dir.path()) ==
+        std::string::npos);  // self-contained: no reference to the local files
 }
 
 TEST_CASE("html report: a missing or non-PNG figure is named") {
@@ -62,11 +66,13 @@ TEST_CASE("html report: a missing or non-PNG figure is named") {
   HtmlReport report{"t", "", {{"s", {}, {}, {{dir.path() + "/missing.png", ""}}}}};
   auto missing = render_html_report(report);
   CHECK(missing.status().code() == StatusCode::kNotFound);
-  CHECK(missing.status().message() == "report figure " + dir.path() + "/missing.png does not exist");
+  CHECK(missing.status().message() ==
+        "report figure " + dir.path() + "/missing.png does not exist");
   write_file(dir.path() + "/missing.png", "GIF89a");
   auto not_png = render_html_report(report);
   CHECK(not_png.status().code() == StatusCode::kInvalidArgument);
-  CHECK(not_png.status().message() == "report figure " + dir.path() + "/missing.png is not a PNG file");
+  CHECK(not_png.status().message() ==
+        "report figure " + dir.path() + "/missing.png is not a PNG file");
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 
 #include <cstdlib>
 
-#include "idx_test_files.h"
 #include "fmnist/fmnist_data.h"
+#include "idx_test_files.h"
 #include "support/test_support.h"
 
 namespace mlflow::fmnist {
@@ -85,18 +85,21 @@ TEST_CASE("idx reader: a directory is not a regular file") {
 
 TEST_CASE("idx reader: wrong magic numbers") {
   TempDir dir;
-  const std::string labels_as_images = dir.path() + "/a.gz", images_as_labels = dir.path() + "/b.gz";
+  const std::string labels_as_images = dir.path() + "/a.gz",
+                    images_as_labels = dir.path() + "/b.gz";
   write_labels(labels_as_images, {1, 2});
   write_images(images_as_labels, 1);
 
   auto img = libtorch::read_idx_images(labels_as_images, 28, 28);
   CHECK(img.status().code() == StatusCode::kInvalidArgument);
   CHECK(img.status().message() ==
-        labels_as_images + ": wrong magic number 0x00000801, expected 0x00000803 (IDX images of unsigned bytes)");
+        labels_as_images +
+            ": wrong magic number 0x00000801, expected 0x00000803 (IDX images of unsigned bytes)");
 
   auto lab = libtorch::read_idx_labels(images_as_labels, 10);
   CHECK(lab.status().message() ==
-        images_as_labels + ": wrong magic number 0x00000803, expected 0x00000801 (IDX labels of unsigned bytes)");
+        images_as_labels +
+            ": wrong magic number 0x00000803, expected 0x00000801 (IDX labels of unsigned bytes)");
 }
 
 TEST_CASE("idx reader: truncated header and truncated pixels") {
@@ -104,10 +107,12 @@ TEST_CASE("idx reader: truncated header and truncated pixels") {
   const std::string path = dir.path() + "/t.gz";
 
   write_gzip(path, idx_bytes({0x00000803, 3}, {}));
-  CHECK(libtorch::read_idx_images(path, 28, 28).status().message() == path + ": truncated header: no row count");
+  CHECK(libtorch::read_idx_images(path, 28, 28).status().message() ==
+        path + ": truncated header: no row count");
 
   write_gzip(path, std::string("\x00\x00", 2));
-  CHECK(libtorch::read_idx_images(path, 28, 28).status().message() == path + ": truncated header: no magic number");
+  CHECK(libtorch::read_idx_images(path, 28, 28).status().message() ==
+        path + ": truncated header: no magic number");
 
   std::vector<std::uint8_t> px = pattern_pixels(3);
   px.resize(2 * 784 + 100);
@@ -117,7 +122,8 @@ TEST_CASE("idx reader: truncated header and truncated pixels") {
   CHECK(img.status().message() == path + ": truncated: expected 2352 bytes of pixels, got 1668");
 
   write_gzip(path, idx_bytes({0x00000801, 5}, {1, 2}));
-  CHECK(libtorch::read_idx_labels(path, 10).status().message() == path + ": truncated: expected 5 bytes of labels, got 2");
+  CHECK(libtorch::read_idx_labels(path, 10).status().message() ==
+        path + ": truncated: expected 5 bytes of labels, got 2");
 }
 
 TEST_CASE("idx reader: a gzip stream cut short reports the missing pixels") {
@@ -153,12 +159,14 @@ TEST_CASE("idx reader: wrong image size and trailing data") {
   TempDir dir;
   const std::string path = dir.path() + "/x.gz";
   write_images(path, 1, 28, 27);
-  CHECK(libtorch::read_idx_images(path, 28, 28).status().message() == path + ": images are 28x27, expected 28x28");
+  CHECK(libtorch::read_idx_images(path, 28, 28).status().message() ==
+        path + ": images are 28x27, expected 28x28");
 
   std::vector<std::uint8_t> px = pattern_pixels(2);
   px.push_back(7);
   write_gzip(path, idx_bytes({0x00000803, 2, 28, 28}, px));
-  CHECK(libtorch::read_idx_images(path, 28, 28).status().message() == path + ": 1 bytes of trailing data after 1568 bytes of pixels");
+  CHECK(libtorch::read_idx_images(path, 28, 28).status().message() ==
+        path + ": 1 bytes of trailing data after 1568 bytes of pixels");
 }
 
 TEST_CASE("idx reader: a label above 9 is named with its index") {

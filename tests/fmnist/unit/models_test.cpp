@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SmallCNN and MobileNetV2: shapes, freezing, weight archives.
-#include <torch/optim/adam.h>
 #include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
 
 #include "fmnist/models.h"
 
@@ -16,7 +16,8 @@ namespace fm = mlflow::fmnist;
 
 namespace {
 
-fm::Classifier build(const std::string& arch, double width = 0.5, std::int64_t classes = 10, std::uint64_t seed = 1) {
+fm::Classifier build(const std::string& arch, double width = 0.5, std::int64_t classes = 10,
+                     std::uint64_t seed = 1) {
   auto m = fm::make_classifier({arch, width, classes, 0.25}, seed);
   REQUIRE_MESSAGE(m.ok(), m.status().to_string());
   return *m;
@@ -53,12 +54,15 @@ TEST_CASE("models: output and feature shapes for both architectures") {
 }
 
 TEST_CASE("models: the width multiplier scales MobileNetV2") {
-  CHECK(fm::count_parameters(*build(fm::kMobileNetV2, 0.5)) < fm::count_parameters(*build(fm::kMobileNetV2, 1.0)));
+  CHECK(fm::count_parameters(*build(fm::kMobileNetV2, 0.5)) <
+        fm::count_parameters(*build(fm::kMobileNetV2, 1.0)));
 }
 
 TEST_CASE("models: the same seed builds the same weights") {
-  CHECK(same_tensors(build(fm::kSmallCnn, 1, 10, 7)->parameters(), build(fm::kSmallCnn, 1, 10, 7)->parameters()));
-  CHECK_FALSE(same_tensors(build(fm::kSmallCnn, 1, 10, 7)->parameters(), build(fm::kSmallCnn, 1, 10, 8)->parameters()));
+  CHECK(same_tensors(build(fm::kSmallCnn, 1, 10, 7)->parameters(),
+                     build(fm::kSmallCnn, 1, 10, 7)->parameters()));
+  CHECK_FALSE(same_tensors(build(fm::kSmallCnn, 1, 10, 7)->parameters(),
+                           build(fm::kSmallCnn, 1, 10, 8)->parameters()));
 }
 
 TEST_CASE("models: bad configs are refused naming the field") {
@@ -83,7 +87,9 @@ TEST_CASE("models: config JSON round trip") {
   CHECK(bad.status().message().find("MLmodel of x") != std::string::npos);
 }
 
-TEST_CASE("models: a frozen backbone keeps its weights and batch-norm statistics through a training step") {
+TEST_CASE(
+    "models: a frozen backbone keeps its weights and batch-norm statistics through a training "
+    "step") {
   for (const char* arch : {fm::kSmallCnn, fm::kMobileNetV2}) {
     CAPTURE(arch);
     auto m = build(arch);
@@ -163,12 +169,15 @@ TEST_CASE("models: loading the wrong file fails with its path") {
   CHECK_FALSE(fm::copy_backbone(mobile, m).ok());
 }
 
-TEST_CASE("models: MobileNetV2's small layout pools five stages; the paper's layout keeps its last layer") {
+TEST_CASE(
+    "models: MobileNetV2's small layout pools five stages; the paper's layout keeps its last "
+    "layer") {
   fm::ModelConfig small{fm::kMobileNetV2, 0.5, 10, 0.25};
   auto s = fm::make_classifier(small, 1);
   REQUIRE(s.ok());
   (*s)->eval();
-  // Stages 3-7 at width 0.5: 16 channels at 7x7 (pooled to 4x4), 32 and 48 at 4x4, 80 and 160 at 2x2.
+  // Stages 3-7 at width 0.5: 16 channels at 7x7 (pooled to 4x4), 32 and 48 at 4x4, 80 and 160 at
+  // 2x2.
   CHECK((*s)->feature_size() == 16 * 16 + 32 * 16 + 48 * 16 + 80 * 4 + 160 * 4);
   CHECK((*s)->embedding_size() == 160);
   const at::Tensor x = at::randn({2, 1, 28, 28});
@@ -191,15 +200,18 @@ TEST_CASE("models: pixels has no backbone weights; a linear head is one layer af
 }
 
 TEST_CASE("models: a config saved before layouts existed reads as the paper's MobileNetV2") {
-  auto old = fm::ModelConfig::from_json(R"({"architecture":"mobilenet_v2","width_multiplier":1.0,"num_classes":4})",
-                                        "an old MLmodel");
+  auto old = fm::ModelConfig::from_json(
+      R"({"architecture":"mobilenet_v2","width_multiplier":1.0,"num_classes":4})",
+      "an old MLmodel");
   REQUIRE(old.ok());
   CHECK(old->layout == fm::kLayoutImagenet);
   CHECK(old->head == fm::kHeadMlp);
   CHECK(old->input == fm::kFmnistInput);
 }
 
-TEST_CASE("models: copying a backbone of another shape names the first tensor and both shapes, copies nothing") {
+TEST_CASE(
+    "models: copying a backbone of another shape names the first tensor and both shapes, copies "
+    "nothing") {
   auto a = build(fm::kMobileNetV2, 0.5);
   auto b = build(fm::kMobileNetV2, 1.0);
   const auto before = clones(b->backbone->parameters());

@@ -28,7 +28,8 @@ TEST_CASE("split: a seeded permutation is a permutation, deterministic by seed")
   CHECK(a == iota(1000));
   CHECK(libtorch::seeded_permutation(0, 1).empty());
   CHECK(libtorch::seeded_permutation(1, 1) == std::vector<std::int64_t>{0});
-  // Pinned: mt19937_64 and splitmix64 are fully specified, so these must never change (runs stay comparable).
+  // Pinned: mt19937_64 and splitmix64 are fully specified, so these must never change (runs stay
+  // comparable).
   CHECK(libtorch::seeded_permutation(8, 42) == std::vector<std::int64_t>{7, 0, 5, 1, 2, 4, 3, 6});
   CHECK(libtorch::mix_seed({1, 2}) == 11219452103260847153ull);
   CHECK(libtorch::mix_seed({1, 2}) != libtorch::mix_seed({2, 1}));
@@ -43,7 +44,8 @@ TEST_CASE("split: sizes, disjoint, covering, deterministic") {
   CHECK(std::is_sorted(s->train.begin(), s->train.end()));
   CHECK(std::is_sorted(s->validation.begin(), s->validation.end()));
   std::vector<std::int64_t> all;
-  std::merge(s->train.begin(), s->train.end(), s->validation.begin(), s->validation.end(), std::back_inserter(all));
+  std::merge(s->train.begin(), s->train.end(), s->validation.begin(), s->validation.end(),
+             std::back_inserter(all));
   CHECK(all == iota(60000));  // disjoint and covering: the merge of the two is exactly 0..59999
 
   auto again = split_indices(60000, SplitOptions{0.8, 42});

@@ -18,9 +18,10 @@ TEST_CASE("train_config: defaults are valid and every key is a param") {
   CHECK(fm::validate_train_config(c).ok());
   const auto params = fm::train_config_params(c);
   CHECK(params.size() == fm::train_config_keys().size());
-  for (const char* key : {"model", "batch_size", "learning_rate", "max_epochs", "optimizer", "weight_decay", "seed",
-                          "train_val_split", "frozen_backbone", "backbone_weights", "early_stopping_patience",
-                          "threads", "augmentation"}) {
+  for (const char* key :
+       {"model", "batch_size", "learning_rate", "max_epochs", "optimizer", "weight_decay", "seed",
+        "train_val_split", "frozen_backbone", "backbone_weights", "early_stopping_patience",
+        "threads", "augmentation"}) {
     CAPTURE(key);
     CHECK(std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == key; }));
   }
@@ -46,9 +47,11 @@ TEST_CASE("train_config: bad values name the key and the value") {
     const char* key;
     const char* value;
   };
-  for (const Case& k : {Case{"batch_size", "0"}, Case{"learning_rate", "-0.1"}, Case{"learning_rate", "abc"},
-                        Case{"model", "resnet"}, Case{"optimizer", "rmsprop"}, Case{"train_val_split", "1"},
-                        Case{"frozen_backbone", "maybe"}, Case{"max_epochs", "2.5"}, Case{"learning_rate", "nan"}}) {
+  for (const Case& k :
+       {Case{"batch_size", "0"}, Case{"learning_rate", "-0.1"}, Case{"learning_rate", "abc"},
+        Case{"model", "resnet"}, Case{"optimizer", "rmsprop"}, Case{"train_val_split", "1"},
+        Case{"frozen_backbone", "maybe"}, Case{"max_epochs", "2.5"},
+        Case{"learning_rate", "nan"}}) {
     CAPTURE(k.key);
     CAPTURE(k.value);
     const auto s = fm::set_config_value(c, k.key, k.value);
@@ -75,7 +78,8 @@ TEST_CASE("train_config: values set in code are checked too") {
 TEST_CASE("train_config: a YAML file sets values and errors name the file and line") {
   TempDir dir;
   const std::string good = dir.path() + "/good.yaml";
-  write_file(good, "# reference experiment\nmodel: mobilenet_v2\nbatch_size: 32\nfrozen_backbone: true\n");
+  write_file(
+      good, "# reference experiment\nmodel: mobilenet_v2\nbatch_size: 32\nfrozen_backbone: true\n");
   fm::TrainConfig c;
   REQUIRE(fm::apply_config_file(c, good).ok());
   CHECK(c.model == "mobilenet_v2");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The training loop on small synthetic data: determinism, the feature cache, early stopping, rotation.
+// The training loop on small synthetic data: determinism, the feature cache, early stopping,
+// rotation.
 #include <ATen/ATen.h>
 
 #include "fmnist/fmnist_tensors.h"
@@ -53,7 +54,8 @@ fm::TrainOutcome train(const fm::TrainConfig& c, const fm::FmnistSplits& data, c
 
 }  // namespace
 
-TEST_CASE("trainer: learns a visible pattern, keeps the best epoch and evaluates it on the test split") {
+TEST_CASE(
+    "trainer: learns a visible pattern, keeps the best epoch and evaluates it on the test split") {
   TempDir dir;
   const auto data = small_splits();
   auto c = small_config();
@@ -64,7 +66,8 @@ TEST_CASE("trainer: learns a visible pattern, keeps the best epoch and evaluates
   CHECK(out.test.accuracy > 0.5);
   CHECK(out.test.predictions.size() == 96);
   CHECK(out.best_epoch >= 1);
-  for (const auto& e : out.history) CHECK(e.val_accuracy <= out.history[out.best_epoch - 1].val_accuracy);
+  for (const auto& e : out.history)
+    CHECK(e.val_accuracy <= out.history[out.best_epoch - 1].val_accuracy);
   CHECK(out.history[0].learning_rate == doctest::Approx(1e-3));
   CHECK(out.history[1].learning_rate < out.history[0].learning_rate);  // cosine schedule
   CHECK(out.history[0].images_per_second > 0);
@@ -92,7 +95,8 @@ TEST_CASE("trainer: the same seed and threads give identical metrics") {
   CHECK(train(other, data, a).history[0].train_loss != x.history[0].train_loss);
 }
 
-TEST_CASE("trainer: the frozen-backbone feature cache gives the same results as running the backbone") {
+TEST_CASE(
+    "trainer: the frozen-backbone feature cache gives the same results as running the backbone") {
   TempDir a, b;
   const auto data = small_splits();
   auto c = small_config();
@@ -105,7 +109,8 @@ TEST_CASE("trainer: the frozen-backbone feature cache gives the same results as 
   CHECK(cached.trainable_parameters < cached.parameters);
   REQUIRE(cached.history.size() == direct.history.size());
   for (std::size_t i = 0; i < cached.history.size(); ++i) {
-    CHECK(cached.history[i].train_loss == doctest::Approx(direct.history[i].train_loss).epsilon(1e-4));
+    CHECK(cached.history[i].train_loss ==
+          doctest::Approx(direct.history[i].train_loss).epsilon(1e-4));
     CHECK(cached.history[i].val_accuracy == doctest::Approx(direct.history[i].val_accuracy));
   }
   CHECK(cached.test.accuracy == doctest::Approx(direct.test.accuracy));
@@ -115,7 +120,8 @@ TEST_CASE("trainer: early stopping ends training when validation accuracy stops 
   TempDir dir;
   auto c = small_config();
   c.max_epochs = 10;
-  c.learning_rate = 1e-12;  // with the batch-norm statistics frozen too, nothing changes: epoch 1 stays best
+  c.learning_rate =
+      1e-12;  // with the batch-norm statistics frozen too, nothing changes: epoch 1 stays best
   c.frozen_backbone = true;
   c.lr_schedule = "none";
   c.early_stopping_patience = 2;
@@ -150,12 +156,15 @@ TEST_CASE("trainer: a backbone from a file is loaded, and a bad one is a clear e
   CHECK(no_resolver.status().code() == StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("trainer: a backbone URI of other preprocessing or another architecture is refused, naming the URI") {
+TEST_CASE(
+    "trainer: a backbone URI of other preprocessing or another architecture is refused, naming the "
+    "URI") {
   TempDir dir;
   const auto data = small_splits();
   auto c = small_config();
   c.backbone_weights = "models:/other-backbone@pretrained";
-  fm::ModelConfig donor;  // the small config's own model (SmallCNN), as a registry would describe it
+  fm::ModelConfig
+      donor;  // the small config's own model (SmallCNN), as a registry would describe it
   fm::BackboneResolver resolve = [&](const std::string&) -> mlflow::StatusOr<fm::SavedModel> {
     return fm::SavedModel{donor.to_json(), dir.path() + "/never-read.pt"};
   };
@@ -163,8 +172,10 @@ TEST_CASE("trainer: a backbone URI of other preprocessing or another architectur
   auto other_input = fm::train_fmnist(c, data, dir.path(), {}, resolve);
   REQUIRE_FALSE(other_input.ok());
   CHECK(other_input.status().code() == StatusCode::kInvalidArgument);
-  CHECK(other_input.status().message().find("models:/other-backbone@pretrained") != std::string::npos);
-  CHECK(other_input.status().message().find("pretrained on input 'fashion-mnist 1x28x28 x/255'") != std::string::npos);
+  CHECK(other_input.status().message().find("models:/other-backbone@pretrained") !=
+        std::string::npos);
+  CHECK(other_input.status().message().find("pretrained on input 'fashion-mnist 1x28x28 x/255'") !=
+        std::string::npos);
 
   donor = fm::ModelConfig{};
   donor.architecture = fm::kMobileNetV2;
@@ -185,21 +196,26 @@ TEST_CASE("trainer: cancellation and callback errors stop training") {
   CHECK(cancelled.status().code() == StatusCode::kCancelled);
   CHECK(batches == 3);
 
-  // Ctrl-C while a frozen backbone's features are being cached (about a minute on real data): no batch has run.
+  // Ctrl-C while a frozen backbone's features are being cached (about a minute on real data): no
+  // batch has run.
   auto frozen = small_config();
   frozen.frozen_backbone = true;
   int polls = 0;
   fm::TrainCallbacks during_cache;
   int trained = 0;
   during_cache.cancelled = [&] { return ++polls >= 2; };
-  during_cache.on_batch = [&](std::int64_t, std::int64_t, std::int64_t, double, double) { ++trained; };
+  during_cache.on_batch = [&](std::int64_t, std::int64_t, std::int64_t, double, double) {
+    ++trained;
+  };
   auto cancelled_caching = fm::train_fmnist(frozen, data, dir.path(), during_cache);
   CHECK(cancelled_caching.status().code() == StatusCode::kCancelled);
   CHECK(polls == 2);
   CHECK(trained == 0);
 
   fm::TrainCallbacks failing;
-  failing.on_epoch = [](const mlflow::training::EpochMetrics&) { return mlflow::Status(StatusCode::kUnavailable, "server gone"); };
+  failing.on_epoch = [](const mlflow::training::EpochMetrics&) {
+    return mlflow::Status(StatusCode::kUnavailable, "server gone");
+  };
   auto failed = fm::train_fmnist(small_config(), data, dir.path(), failing);
   CHECK(failed.status().code() == StatusCode::kUnavailable);
 }

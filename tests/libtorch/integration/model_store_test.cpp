@@ -40,10 +40,12 @@ LibtorchFlavor cnn_flavor() {
 }
 
 // Logs a model "model" whose weights are `n` seeded random bytes written into `tmp`.
-training::LoggedModelRef log_random_model(MlflowClient& client, const testing::RunRef& run, const testing::TempDir& tmp,
-                                std::size_t n, unsigned seed) {
+training::LoggedModelRef log_random_model(MlflowClient& client, const testing::RunRef& run,
+                                          const testing::TempDir& tmp, std::size_t n,
+                                          unsigned seed) {
   testing::write_file(tmp.path() + "/w.pt", random_bytes(n, seed));
-  auto logged = log_libtorch_model(client, run.experiment_id, run.run_id, "model", cnn_flavor(), tmp.path() + "/w.pt");
+  auto logged = log_libtorch_model(client, run.experiment_id, run.run_id, "model", cnn_flavor(),
+                                   tmp.path() + "/w.pt");
   REQUIRE_MESSAGE(logged.ok(), logged.status().to_string());
   return *logged;
 }
@@ -71,7 +73,8 @@ std::string run_python(const std::string& script) {
   REQUIRE_MESSAGE(fs::exists(python), python);
   testing::TempDir tmp;
   testing::write_file(tmp.path() + "/check.py", script);
-  const auto r = testing::run_process(python, {tmp.path() + "/check.py"}, {"MLFLOW_TRACKING_URI=" + testing::server_url()});
+  const auto r = testing::run_process(python, {tmp.path() + "/check.py"},
+                                      {"MLFLOW_TRACKING_URI=" + testing::server_url()});
   CHECK_MESSAGE(r.exit_code == 0, r.err);
   return r.out;
 }
@@ -84,8 +87,9 @@ TEST_CASE("model store: log, link, register with an alias and fetch back by ever
   testing::write_file(tmp.path() + "/epoch4.pt", weights);
   const LibtorchFlavor flavor = cnn_flavor();
 
-  auto logged = log_libtorch_model(client, run.experiment_id, run.run_id, "model", flavor,
-                                   tmp.path() + "/epoch4.pt", {{"lr", "0.001"}, {"epochs", "5"}}, 4);
+  auto logged =
+      log_libtorch_model(client, run.experiment_id, run.run_id, "model", flavor,
+                         tmp.path() + "/epoch4.pt", {{"lr", "0.001"}, {"epochs", "5"}}, 4);
   REQUIRE_MESSAGE(logged.ok(), logged.status().to_string());
   CHECK(logged->name == "model");
   CHECK(logged->model_uri == "models:/" + logged->model_id);
@@ -114,8 +118,8 @@ TEST_CASE("model store: log, link, register with an alias and fetch back by ever
   CHECK(r->model_outputs[0].step == 4);
 
   const std::string name = testing::unique_name("fmnist-cnn");
-  auto version = training::register_logged_model(client, *logged, name, "champion",
-                                       {{"test_accuracy", "0.91"}}, "small CNN, 5 epochs");
+  auto version = training::register_logged_model(
+      client, *logged, name, "champion", {{"test_accuracy", "0.91"}}, "small CNN, 5 epochs");
   REQUIRE_MESSAGE(version.ok(), version.status().to_string());
   CHECK(version->name == name);
   CHECK(version->version == "1");
@@ -175,8 +179,8 @@ TEST_CASE("model store: missing models are reported as not found, naming the URI
 
   for (const std::string& uri :
        {"models:/" + name + "@nope", "models:/" + name + "/9", "models:/" + name + "-absent/1",
-        std::string("models:/m-00000000000000000000000000000000"), "runs:/" + run.run_id + "/nothing",
-        "runs:/" + run.run_id + "/model/sub"}) {
+        std::string("models:/m-00000000000000000000000000000000"),
+        "runs:/" + run.run_id + "/nothing", "runs:/" + run.run_id + "/model/sub"}) {
     CAPTURE(uri);
     auto got = fetch_model(client, uri, tmp.path() + "/dest");
     REQUIRE_FALSE(got.ok());
@@ -193,14 +197,18 @@ TEST_CASE("model store: runs:/ picks the run's newest model of that name, then r
   testing::write_file(tmp.path() + "/old.pt", "old weights");
   testing::write_file(tmp.path() + "/new.pt", "new weights");
   LibtorchFlavor f = cnn_flavor();
-  auto first = log_libtorch_model(client, run.experiment_id, run.run_id, "model", f, tmp.path() + "/old.pt");
+  auto first =
+      log_libtorch_model(client, run.experiment_id, run.run_id, "model", f, tmp.path() + "/old.pt");
   REQUIRE(first.ok());
   f.weights_file = "data/weights.pt";
-  auto second = log_libtorch_model(client, run.experiment_id, run.run_id, "model", f, tmp.path() + "/new.pt", {}, 1);
+  auto second = log_libtorch_model(client, run.experiment_id, run.run_id, "model", f,
+                                   tmp.path() + "/new.pt", {}, 1);
   REQUIRE(second.ok());
   // Same name from another run is never picked.
   const testing::RunRef other = testing::new_run(client, "libtorch-model-store");
-  REQUIRE(log_libtorch_model(client, other.experiment_id, other.run_id, "model", f, tmp.path() + "/old.pt").ok());
+  REQUIRE(log_libtorch_model(client, other.experiment_id, other.run_id, "model", f,
+                             tmp.path() + "/old.pt")
+              .ok());
 
   auto got = fetch_model(client, "runs:/" + run.run_id + "/model", tmp.path() + "/m");
   REQUIRE_MESSAGE(got.ok(), got.status().to_string());
@@ -211,7 +219,9 @@ TEST_CASE("model store: runs:/ picks the run's newest model of that name, then r
 
   // A model stored as plain run artifacts (MLflow 2 style) is found under the run's artifacts.
   f.weights_file = "model.pt";
-  REQUIRE(client.log_artifact_bytes(run.run_id, mlmodel_yaml(f, "", run.run_id, ""), "legacy/MLmodel").ok());
+  REQUIRE(
+      client.log_artifact_bytes(run.run_id, mlmodel_yaml(f, "", run.run_id, ""), "legacy/MLmodel")
+          .ok());
   REQUIRE(client.log_artifact_bytes(run.run_id, "legacy weights", "legacy/model.pt").ok());
   auto legacy = fetch_model(client, "runs:/" + run.run_id + "/legacy", tmp.path() + "/legacy");
   REQUIRE_MESSAGE(legacy.ok(), legacy.status().to_string());
@@ -234,13 +244,22 @@ TEST_CASE("model store: MLflow's Python client resolves and reads a model logged
   // Model.load on runs:/<run>/model goes through MLflow 3's run-to-logged-model resolution.
   const std::string out = run_python(
       "import mlflow, os, tempfile\n"
-      "m = mlflow.models.Model.load('runs:/" + run.run_id + "/model')\n"
+      "m = mlflow.models.Model.load('runs:/" +
+      run.run_id +
+      "/model')\n"
       "f = m.flavors['libtorch']\n"
-      "print(m.model_id, m.run_id, f['architecture'], f['config']['width_multiplier'], len(f['class_names']))\n"
-      "print(m.signature.inputs.to_dict()[0]['tensor-spec']['shape'], m.signature.outputs.to_dict()[0]['tensor-spec']['shape'])\n"
-      "d = mlflow.artifacts.download_artifacts('models:/" + logged.model_id + "', dst_path=tempfile.mkdtemp())\n"
-      "print(sorted(set(os.listdir(d)) & {'MLmodel', 'model.pt'}), os.path.getsize(os.path.join(d, 'model.pt')))\n");
-  CHECK_MESSAGE(out.find(logged.model_id + " " + run.run_id + " small_cnn 1.0 10\n") != std::string::npos, out);
+      "print(m.model_id, m.run_id, f['architecture'], f['config']['width_multiplier'], "
+      "len(f['class_names']))\n"
+      "print(m.signature.inputs.to_dict()[0]['tensor-spec']['shape'], "
+      "m.signature.outputs.to_dict()[0]['tensor-spec']['shape'])\n"
+      "d = mlflow.artifacts.download_artifacts('models:/" +
+      logged.model_id +
+      "', dst_path=tempfile.mkdtemp())\n"
+      "print(sorted(set(os.listdir(d)) & {'MLmodel', 'model.pt'}), os.path.getsize(os.path.join(d, "
+      "'model.pt')))\n");
+  CHECK_MESSAGE(
+      out.find(logged.model_id + " " + run.run_id + " small_cnn 1.0 10\n") != std::string::npos,
+      out);
   CHECK_MESSAGE(out.find("(-1, 1, 28, 28) (-1, 10)\n") != std::string::npos, out);
   CHECK_MESSAGE(out.find("['MLmodel', 'model.pt'] 1000\n") != std::string::npos, out);
 }

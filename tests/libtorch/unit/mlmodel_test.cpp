@@ -28,8 +28,8 @@ LibtorchFlavor sample_flavor() {
       R"({"width_multiplier":1.0,"num_classes":10,"eps":1e-05,"dropout":0.2,"frozen":true,)"
       R"("pretrained":null,"name":"yes","blocks":[1,2.5,"3"],"nested":{"on":"off","a b":"#c: d"}})";
   f.input_shape = {1, 28, 28};
-  f.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                   "Sneaker",     "Bag",     "Ankle boot"};
+  f.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
   f.libtorch_version = "1.13.1";
   f.weights_file = "data/model.pt";
   return f;
@@ -41,7 +41,8 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 TEST_CASE("mlmodel: a flavor survives mlmodel_yaml and parse_mlmodel unchanged") {
   const LibtorchFlavor f = sample_flavor();
-  const std::string yaml = mlmodel_yaml(f, "m-0123", "run-9", "mlflow-artifacts:/1/models/m-0123/artifacts");
+  const std::string yaml =
+      mlmodel_yaml(f, "m-0123", "run-9", "mlflow-artifacts:/1/models/m-0123/artifacts");
   auto info = parse_mlmodel_info(yaml, "test MLmodel");
   REQUIRE_MESSAGE(info.ok(), info.status().to_string());
   const LibtorchFlavor& g = info->flavor;
@@ -69,8 +70,12 @@ TEST_CASE("mlmodel: a flavor survives mlmodel_yaml and parse_mlmodel unchanged")
 
 TEST_CASE("mlmodel: the signature is written as MLflow writes tensor specs") {
   const std::string yaml = mlmodel_yaml(sample_flavor(), "m-1", "", "");
-  CHECK(contains(yaml, R"(inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 1, 28, 28]}}]')"));
-  CHECK(contains(yaml, R"(outputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 10]}}]')"));
+  CHECK(contains(
+      yaml,
+      R"(inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 1, 28, 28]}}]')"));
+  CHECK(contains(
+      yaml,
+      R"(outputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 10]}}]')"));
   CHECK(contains(yaml, "model_uuid: m-1"));
   CHECK_FALSE(contains(yaml, "run_id"));  // left out when empty, as MLflow does
   CHECK_FALSE(contains(yaml, "artifact_path"));
@@ -84,7 +89,8 @@ TEST_CASE("mlmodel: the signature is written as MLflow writes tensor specs") {
 }
 
 TEST_CASE("mlmodel: an MLmodel written by the Python client with PyYAML is read") {
-  // Model(...).add_flavor("libtorch", ...).to_yaml() from mlflow 3.17.2, long lines wrapped by PyYAML.
+  // Model(...).add_flavor("libtorch", ...).to_yaml() from mlflow 3.17.2, long lines wrapped by
+  // PyYAML.
   const std::string python = R"(artifact_path: mlflow-artifacts:/1/models/m-abc/artifacts
 flavors:
   libtorch:
@@ -138,27 +144,33 @@ TEST_CASE("mlmodel: errors name the source and the field") {
     CHECK_MESSAGE(contains(r.status().message(), src), r.status().message());
     CHECK_MESSAGE(contains(r.status().message(), field), r.status().message());
   };
-  expect_error("flavors:\n  python_function:\n    loader_module: x\n", "no flavors.libtorch (flavors: python_function)");
+  expect_error("flavors:\n  python_function:\n    loader_module: x\n",
+               "no flavors.libtorch (flavors: python_function)");
   expect_error("artifact_path: x\n", "no 'flavors' map");
   expect_error("flavors: [unclosed\n", "not valid YAML");
   expect_error("just a string", "not a YAML mapping");
   expect_error("", "not a YAML mapping");
-  const std::string base = "flavors:\n  libtorch:\n    architecture: small_cnn\n    weights_file: model.pt\n";
-  expect_error(base + "    input_shape: [1, -28, 28]\n",
-               "flavors.libtorch.input_shape must be a list of positive integers, not [1, -28, 28]");
+  const std::string base =
+      "flavors:\n  libtorch:\n    architecture: small_cnn\n    weights_file: model.pt\n";
+  expect_error(
+      base + "    input_shape: [1, -28, 28]\n",
+      "flavors.libtorch.input_shape must be a list of positive integers, not [1, -28, 28]");
   expect_error(base + "    input_shape: [1, x]\n", "input_shape");
   expect_error(base + "    input_shape: 28\n", "input_shape");
   expect_error(base, "flavors.libtorch.input_shape is missing");
-  expect_error(base + "    input_shape: [1]\n    config: [1, 2]\n", "flavors.libtorch.config must be a map");
+  expect_error(base + "    input_shape: [1]\n    config: [1, 2]\n",
+               "flavors.libtorch.config must be a map");
   expect_error(base + "    input_shape: [1]\n    class_names: Bag\n", "class_names");
   expect_error("flavors:\n  libtorch:\n    architecture: {a: 1}\n    input_shape: [1]\n",
                "flavors.libtorch.architecture must be a string");
-  const std::string no_weights = "flavors:\n  libtorch:\n    architecture: a\n    input_shape: [1]\n";
+  const std::string no_weights =
+      "flavors:\n  libtorch:\n    architecture: a\n    input_shape: [1]\n";
   expect_error(no_weights, "weights_file is missing");
   expect_error(no_weights + "    weights_file: ../../etc/passwd\n", "must not contain '..'");
   expect_error(no_weights + "    weights_file: /etc/passwd\n", "must be relative");
   expect_error(no_weights + "    weights_file: MLmodel\n", "other than MLmodel");
-  expect_error("flavors:\n  libtorch:\n    input_shape: [1]\n    weights_file: m.pt\n", "architecture is missing");
+  expect_error("flavors:\n  libtorch:\n    input_shape: [1]\n    weights_file: m.pt\n",
+               "architecture is missing");
 }
 
 TEST_CASE("mlmodel: validate_flavor refuses what could not be loaded back") {
@@ -182,7 +194,8 @@ TEST_CASE("mlmodel: validate_flavor refuses what could not be loaded back") {
   CHECK(validate_flavor(empty_config).ok());
 }
 
-// ---- a hostile or broken server (fake transport) -------------------------------------------------
+// ---- a hostile or broken server (fake transport)
+// -------------------------------------------------
 
 HttpResponse respond(int status, std::string body) {
   HttpResponse r;
@@ -199,7 +212,8 @@ struct FakeServer {
     ClientOptions o;
     o.tracking_uri = "http://h:5000";
     o.retry.max_retries = 0;
-    auto c = MlflowClient::make(o, {transport, std::make_shared<testing::FakeClock>(), [] { return 0.0; }});
+    auto c = MlflowClient::make(
+        o, {transport, std::make_shared<testing::FakeClock>(), [] { return 0.0; }});
     REQUIRE(c.ok());
     return *c;
   }
@@ -207,8 +221,9 @@ struct FakeServer {
   void serve(std::string listing, std::function<HttpResponse(const std::string&)> file) {
     transport->set_handler([listing, file](const HttpRequest& r) -> StatusOr<HttpResponse> {
       if (r.url.find("/logged-models/m-1") != std::string::npos) {
-        return respond(200, R"({"model":{"info":{"model_id":"m-1","experiment_id":"1","status":"READY",)"
-                            R"("artifact_uri":"mlflow-artifacts:/1/models/m-1/artifacts"}}})");
+        return respond(200,
+                       R"({"model":{"info":{"model_id":"m-1","experiment_id":"1","status":"READY",)"
+                       R"("artifact_uri":"mlflow-artifacts:/1/models/m-1/artifacts"}}})");
       }
       if (r.url.find("?path=") != std::string::npos) return respond(200, listing);
       const std::string name = r.url.substr(r.url.rfind('/') + 1);
@@ -273,11 +288,13 @@ TEST_CASE("fetch_model: a hostile listing cannot write outside the destination")
   check_only(tmp.path(), {"work"});
 }
 
-TEST_CASE("fetch_model: an MLmodel pointing outside the model is refused and nothing is installed") {
+TEST_CASE(
+    "fetch_model: an MLmodel pointing outside the model is refused and nothing is installed") {
   FakeServer s;
   s.serve(R"({"files":[{"path":"MLmodel","is_dir":false,"file_size":1}]})", [](const std::string&) {
-    return respond(200, "flavors:\n  libtorch:\n    architecture: a\n    input_shape: [1]\n"
-                        "    weights_file: ../../../etc/passwd\n");
+    return respond(200,
+                   "flavors:\n  libtorch:\n    architecture: a\n    input_shape: [1]\n"
+                   "    weights_file: ../../../etc/passwd\n");
   });
   testing::TempDir tmp;
   auto r = fetch_model(s.client, "models:/m-1", tmp.path() + "/dest");
@@ -292,12 +309,14 @@ TEST_CASE("fetch_model: a failed download leaves no partial model and keeps the 
           R"({"path":"model.pt","is_dir":false,"file_size":1}]})",
           [](const std::string& name) {
             if (name == "MLmodel") {
-              return respond(200, mlmodel_yaml([] {
-                LibtorchFlavor f;
-                f.architecture = "small_cnn";
-                f.input_shape = {1, 28, 28};
-                return f;
-              }(), "m-1", "", ""));
+              return respond(200, mlmodel_yaml(
+                                      [] {
+                                        LibtorchFlavor f;
+                                        f.architecture = "small_cnn";
+                                        f.input_shape = {1, 28, 28};
+                                        return f;
+                                      }(),
+                                      "m-1", "", ""));
             }
             return respond(500, R"({"error_code":"INTERNAL_ERROR","message":"disk on fire"})");
           });
@@ -327,7 +346,7 @@ TEST_CASE("fetch_model: malformed model URIs are refused before anything is sent
   FakeServer s;
   testing::TempDir tmp;
   for (const std::string uri : {"models:/", "models:/a/b/c", "models:/@alias", "models:/name@",
-                                 "models:/name/", "runs:/", "runs:/'x/model"}) {
+                                "models:/name/", "runs:/", "runs:/'x/model"}) {
     CAPTURE(uri);
     auto r = fetch_model(s.client, uri, tmp.path() + "/dest");
     CHECK(r.status().code() == StatusCode::kInvalidArgument);
@@ -337,7 +356,8 @@ TEST_CASE("fetch_model: malformed model URIs are refused before anything is sent
   check_only(tmp.path(), {});
 }
 
-TEST_CASE("log_libtorch_model: a failed upload finalizes the model as failed and returns the error") {
+TEST_CASE(
+    "log_libtorch_model: a failed upload finalizes the model as failed and returns the error") {
   FakeServer s;
   std::vector<std::string> finalized;
   s.transport->set_handler([&finalized](const HttpRequest& r) -> StatusOr<HttpResponse> {
@@ -373,7 +393,8 @@ TEST_CASE("log_libtorch_model: a failed upload finalizes the model as failed and
 TEST_CASE("log_libtorch_model: local problems are reported before anything is created") {
   FakeServer s;
   testing::TempDir tmp;
-  auto missing = log_libtorch_model(s.client, "1", "r1", "model", sample_flavor(), tmp.path() + "/none.pt");
+  auto missing =
+      log_libtorch_model(s.client, "1", "r1", "model", sample_flavor(), tmp.path() + "/none.pt");
   CHECK(missing.status().code() == StatusCode::kNotFound);
   CHECK(contains(missing.status().message(), tmp.path() + "/none.pt"));
   auto a_dir = log_libtorch_model(s.client, "1", "r1", "model", sample_flavor(), tmp.path());

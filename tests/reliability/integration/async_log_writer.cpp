@@ -6,15 +6,16 @@
 //                  [--nested] [--hold] [--wait-spooled] [--throw] [--hooks] [--close-ms T]
 //                  [--hook-ms T] [--max-retries N] [--request-timeout-ms T] [--exit]
 //                  [--cwd DIR] [--wait-file PATH]
-// Run i (0-based) logs metric "m" with value i*M+j at step j for j in [0, M), param "run_index"=i and
-// tag "writer"=P. --nested puts the runs under a parent "P-parent". Prints "RUN <name> <key>" per run
-// and "READY" once everything is logged (then "SPOOLED" with --wait-spooled, once all of it is in the
-// spool); --hold then waits to be signalled; --throw then throws; --exit then calls std::exit(0)
-// with the logger still open (held here, so never destroyed). --hooks installs the process hooks
-// with --hook-ms (default 20000) as their timeout. --max-retries N (default 1), --request-timeout-ms
-// (default 10000). --cwd runs it in DIR (local mode: --uri "" is DIR/mlflow.db). --wait-file prints
-// "OPENED" once the logger is open, then waits for PATH to exist before it logs anything.
-// Otherwise closes (--close-ms, default 60000) and prints "CLOSED complete=<0|1> <counters>".
+// Run i (0-based) logs metric "m" with value i*M+j at step j for j in [0, M), param "run_index"=i
+// and tag "writer"=P. --nested puts the runs under a parent "P-parent". Prints "RUN <name> <key>"
+// per run and "READY" once everything is logged (then "SPOOLED" with --wait-spooled, once all of it
+// is in the spool); --hold then waits to be signalled; --throw then throws; --exit then calls
+// std::exit(0) with the logger still open (held here, so never destroyed). --hooks installs the
+// process hooks with --hook-ms (default 20000) as their timeout. --max-retries N (default 1),
+// --request-timeout-ms (default 10000). --cwd runs it in DIR (local mode: --uri "" is
+// DIR/mlflow.db). --wait-file prints "OPENED" once the logger is open, then waits for PATH to exist
+// before it logs anything. Otherwise closes (--close-ms, default 60000) and prints "CLOSED
+// complete=<0|1> <counters>".
 #include <unistd.h>
 
 #include <cerrno>
@@ -46,24 +47,42 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--uri") uri = next();
-    else if (a == "--spool") spool = next();
-    else if (a == "--experiment") experiment = next();
-    else if (a == "--prefix") prefix = next();
-    else if (a == "--runs") runs = std::atoi(next().c_str());
-    else if (a == "--metrics") metrics = std::atoi(next().c_str());
-    else if (a == "--close-ms") close_ms = std::atol(next().c_str());
-    else if (a == "--hook-ms") hook_ms = std::atol(next().c_str());
-    else if (a == "--request-timeout-ms") request_timeout_ms = std::atol(next().c_str());
-    else if (a == "--nested") nested = true;
-    else if (a == "--hold") hold = true;
-    else if (a == "--throw") throw_at_end = true;
-    else if (a == "--exit") exit_at_end = true;
-    else if (a == "--hooks") hooks = true;
-    else if (a == "--wait-spooled") wait_spooled = true;
-    else if (a == "--max-retries") max_retries = std::atoi(next().c_str());
-    else if (a == "--cwd") cwd = next();
-    else if (a == "--wait-file") wait_file = next();
+    if (a == "--uri")
+      uri = next();
+    else if (a == "--spool")
+      spool = next();
+    else if (a == "--experiment")
+      experiment = next();
+    else if (a == "--prefix")
+      prefix = next();
+    else if (a == "--runs")
+      runs = std::atoi(next().c_str());
+    else if (a == "--metrics")
+      metrics = std::atoi(next().c_str());
+    else if (a == "--close-ms")
+      close_ms = std::atol(next().c_str());
+    else if (a == "--hook-ms")
+      hook_ms = std::atol(next().c_str());
+    else if (a == "--request-timeout-ms")
+      request_timeout_ms = std::atol(next().c_str());
+    else if (a == "--nested")
+      nested = true;
+    else if (a == "--hold")
+      hold = true;
+    else if (a == "--throw")
+      throw_at_end = true;
+    else if (a == "--exit")
+      exit_at_end = true;
+    else if (a == "--hooks")
+      hooks = true;
+    else if (a == "--wait-spooled")
+      wait_spooled = true;
+    else if (a == "--max-retries")
+      max_retries = std::atoi(next().c_str());
+    else if (a == "--cwd")
+      cwd = next();
+    else if (a == "--wait-file")
+      wait_file = next();
     else {
       std::fprintf(stderr, "async_log_writer: unknown argument '%s'\n", a.c_str());
       return 2;

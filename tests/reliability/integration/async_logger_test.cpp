@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// AsyncLogger against the real server: delivery, exactly-once, bad input, the spool while the server
-// is away, crash recovery at the next start, offline runs and `mlflowctl sync`, lifecycle hooks.
+// AsyncLogger against the real server: delivery, exactly-once, bad input, the spool while the
+// server is away, crash recovery at the next start, offline runs and `mlflowctl sync`, lifecycle
+// hooks.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -56,7 +57,9 @@ Family start_family(AsyncLogger& logger, const std::string& experiment, int n) {
 }
 
 /// Runs of the writer program: (exit code, stdout).
-ProcessResult run_writer(const std::vector<std::string>& args) { return run_process(LOG_WRITER_PATH, args); }
+ProcessResult run_writer(const std::vector<std::string>& args) {
+  return run_process(LOG_WRITER_PATH, args);
+}
 
 }  // namespace
 
@@ -186,7 +189,8 @@ TEST_CASE("bad input is refused at the call or reported at flush without poisoni
   REQUIRE(stored.ok());
   CHECK(find_value(stored->data.tags, "after") == std::optional<std::string>("yes"));
   bool optimizer_kept = false;
-  for (const auto& p : stored->data.params) optimizer_kept |= p.key == "optimizer" && p.value == "sgd";
+  for (const auto& p : stored->data.params)
+    optimizer_kept |= p.key == "optimizer" && p.value == "sgd";
   CHECK(optimizer_kept);
   (void)(*logger)->close(30s);
 }
@@ -281,11 +285,11 @@ TEST_CASE("after SIGKILL the spool is replayed by the next logger that starts") 
   OwnServer server;
   server.stop();
   const std::string experiment = unique_name("async-crash");
-  BackgroundProcess writer(LOG_WRITER_PATH,
-                           {"--uri", server.url(), "--spool", spool.path(), "--experiment", experiment,
-                            "--prefix", "crash", "--runs", "3", "--metrics", "1500", "--nested",
-                            "--hold", "--wait-spooled"},
-                           {}, spool.path() + "/../writer.out");
+  BackgroundProcess writer(
+      LOG_WRITER_PATH,
+      {"--uri", server.url(), "--spool", spool.path(), "--experiment", experiment, "--prefix",
+       "crash", "--runs", "3", "--metrics", "1500", "--nested", "--hold", "--wait-spooled"},
+      {}, spool.path() + "/../writer.out");
   const bool spooled = wait_for_output(writer, "SPOOLED");
   INFO(writer.output());
   REQUIRE(spooled);
@@ -359,20 +363,20 @@ TEST_CASE("SIGTERM ends the runs KILLED after flushing, an uncaught exception en
   TempDir spool;
   const std::string experiment = unique_name("async-life");
   {
-    BackgroundProcess writer(LOG_WRITER_PATH,
-                             {"--uri", server_url(), "--spool", spool.path(), "--experiment", experiment,
-                              "--prefix", "term", "--runs", "2", "--metrics", "3000", "--hooks",
-                              "--hold"},
-                             {}, spool.path() + "/../term.out");
+    BackgroundProcess writer(
+        LOG_WRITER_PATH,
+        {"--uri", server_url(), "--spool", spool.path(), "--experiment", experiment, "--prefix",
+         "term", "--runs", "2", "--metrics", "3000", "--hooks", "--hold"},
+        {}, spool.path() + "/../term.out");
     REQUIRE(wait_for_output(writer, "READY"));
     ::kill(static_cast<pid_t>(writer.pid()), SIGTERM);
     int status = writer.stop(60s);
     CHECK(WIFSIGNALED(status));
     if (WIFSIGNALED(status)) CHECK(WTERMSIG(status) == SIGTERM);
   }
-  auto thrown = run_writer({"--uri", server_url(), "--spool", spool.path(), "--experiment", experiment,
-                            "--prefix", "throw", "--runs", "1", "--metrics", "3000", "--hooks",
-                            "--throw"});
+  auto thrown =
+      run_writer({"--uri", server_url(), "--spool", spool.path(), "--experiment", experiment,
+                  "--prefix", "throw", "--runs", "1", "--metrics", "3000", "--hooks", "--throw"});
   CHECK(thrown.exit_code != 0);
 
   auto client = test_client();
@@ -392,11 +396,12 @@ TEST_CASE("credentials never reach the spool or the output") {
   const std::string user = "spool-user";
   const std::string password = "S3cret-" + unique_name("pw");
   // The server is away, so everything (run, params, metrics) goes to the spool and stays there.
-  auto w = run_process(LOG_WRITER_PATH,
-                       {"--uri", "http://" + user + ":" + password + "@" + dead_url().substr(7),
-                        "--spool", spool.path(), "--experiment", unique_name("creds"), "--runs", "1",
-                        "--metrics", "100", "--close-ms", "1500"},
-                       {"MLFLOW_TRACKING_USERNAME=" + user, "MLFLOW_TRACKING_PASSWORD=" + password});
+  auto w =
+      run_process(LOG_WRITER_PATH,
+                  {"--uri", "http://" + user + ":" + password + "@" + dead_url().substr(7),
+                   "--spool", spool.path(), "--experiment", unique_name("creds"), "--runs", "1",
+                   "--metrics", "100", "--close-ms", "1500"},
+                  {"MLFLOW_TRACKING_USERNAME=" + user, "MLFLOW_TRACKING_PASSWORD=" + password});
   INFO(w.out << w.err);
   CHECK(w.exit_code == 3);  // not delivered: kept in the spool
   REQUIRE(files_under(spool.path()) > 0);
@@ -417,8 +422,8 @@ TEST_CASE("past the memory bound records go to the spool, and still arrive once 
   auto client = test_client();
   const std::string experiment = unique_name("async-bound");
   AsyncLoggerOptions o = quiet_options(spool.path());
-  o.max_queued_records = 700;       // far below what the loop logs between two worker wake-ups
-  o.batch_records = 700;  // = the bound: the queue spills before it would wake the worker
+  o.max_queued_records = 700;  // far below what the loop logs between two worker wake-ups
+  o.batch_records = 700;       // = the bound: the queue spills before it would wake the worker
   o.flush_interval = std::chrono::milliseconds(500);
   auto logger = AsyncLogger::open(client, o);
   REQUIRE(logger.ok());

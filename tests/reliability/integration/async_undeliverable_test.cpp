@@ -31,12 +31,12 @@ constexpr int kMetrics = 3000;
 void signal_writer(int sig, const std::string& uri, const std::string& spool,
                    const std::string& experiment) {
   TempDir out;
-  BackgroundProcess writer(LOG_WRITER_PATH,
-                           {"--uri", uri, "--spool", spool, "--experiment", experiment, "--prefix",
-                            "w", "--runs", std::to_string(kRuns), "--metrics",
-                            std::to_string(kMetrics), "--hooks", "--hook-ms", "1000",
-                            "--request-timeout-ms", "3000", "--hold"},
-                           {}, out.path() + "/writer.out");
+  BackgroundProcess writer(
+      LOG_WRITER_PATH,
+      {"--uri", uri, "--spool", spool, "--experiment", experiment, "--prefix", "w", "--runs",
+       std::to_string(kRuns), "--metrics", std::to_string(kMetrics), "--hooks", "--hook-ms", "1000",
+       "--request-timeout-ms", "3000", "--hold"},
+      {}, out.path() + "/writer.out");
   REQUIRE(wait_for_output(writer, "READY"));
   // The worker is now waiting for a stalled answer, holding records in memory.
   ::kill(static_cast<pid_t>(writer.pid()), sig);
@@ -69,7 +69,8 @@ std::string port_of(const std::string& url) { return url.substr(url.rfind(':') +
 
 }  // namespace
 
-TEST_CASE("SIGTERM while the server stalls: the rest is spooled, and the next start replays it once") {
+TEST_CASE(
+    "SIGTERM while the server stalls: the rest is spooled, and the next start replays it once") {
   TempDir spool;
   const std::string experiment = unique_name("async-term-stall");
   // Runs get created; every log-batch reaches the server (and is applied) but is never answered.
@@ -97,12 +98,14 @@ TEST_CASE("SIGTERM while the server stalls: the rest is spooled, and the next st
   CHECK(files_under(spool.path()) == 0);
 }
 
-TEST_CASE("SIGINT while the server stalls: the rest is spooled, and mlflowctl sync delivers it once") {
+TEST_CASE(
+    "SIGINT while the server stalls: the rest is spooled, and mlflowctl sync delivers it once") {
   TempDir spool;
   const std::string experiment = unique_name("async-int-stall");
   {
     // Nothing is answered: not the experiment's creation, not the runs', not a log-batch.
-    auto stalled = FaultProxy::start(server_url(), {"--faults", "stall:1", "--stall-seconds", "600"});
+    auto stalled =
+        FaultProxy::start(server_url(), {"--faults", "stall:1", "--stall-seconds", "600"});
     signal_writer(SIGINT, stalled.url(), spool.path(), experiment);
   }
   auto sync = run_process(MLFLOWCTL_PATH, {"sync", spool.path(), "--to", server_url()});
@@ -117,10 +120,10 @@ TEST_CASE("SIGINT while the server stalls: the rest is spooled, and mlflowctl sy
 TEST_CASE("std::exit() with the process hooks installed closes the open logger: nothing is lost") {
   TempDir spool;
   const std::string experiment = unique_name("async-exit");
-  auto w = run_process(LOG_WRITER_PATH,
-                       {"--uri", server_url(), "--spool", spool.path(), "--experiment", experiment,
-                        "--prefix", "w", "--runs", std::to_string(kRuns), "--metrics",
-                        std::to_string(kMetrics), "--hooks", "--exit"});
+  auto w =
+      run_process(LOG_WRITER_PATH, {"--uri", server_url(), "--spool", spool.path(), "--experiment",
+                                    experiment, "--prefix", "w", "--runs", std::to_string(kRuns),
+                                    "--metrics", std::to_string(kMetrics), "--hooks", "--exit"});
   INFO(w.out << w.err);
   CHECK(w.exit_code == 0);
   CHECK(w.err.find("async logger closed") != std::string::npos);
@@ -135,7 +138,8 @@ TEST_CASE("std::exit() with the process hooks installed closes the open logger: 
   CHECK(files_under(spool.path()) == 0);
 }
 
-TEST_CASE("a malformed 200 for every API request: records stay in the spool and the report says why") {
+TEST_CASE(
+    "a malformed 200 for every API request: records stay in the spool and the report says why") {
   TempDir spool;
   const std::string experiment = unique_name("async-badjson");
   {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The async logger under faults against the real server: the server SIGKILLed and restarted, a proxy
-// injecting errors, resets, stalls and truncated bodies, and eight processes logging at once.
+// The async logger under faults against the real server: the server SIGKILLed and restarted, a
+// proxy injecting errors, resets, stalls and truncated bodies, and eight processes logging at once.
 #include <algorithm>
 #include <chrono>
 #include <doctest/doctest.h>
@@ -87,7 +87,7 @@ TEST_CASE("50000 metrics over 5 runs survive the server being SIGKILLed and rest
   auto report = (*logger)->close(180s);
   INFO(report.status().message());
   CHECK(report.complete);
-  CHECK(report.counters.spooled > 0);   // the outage really happened while logging
+  CHECK(report.counters.spooled > 0);  // the outage really happened while logging
   CHECK(report.counters.replayed > 0);
   CHECK(report.counters.rejected == 0);
   CHECK(report.counters.sent == report.counters.queued);
@@ -126,7 +126,8 @@ TEST_CASE("every fault the proxy injects still gives each record exactly once") 
   CHECK(report.counters.retried > 0);
   CHECK(logged.slowest_call < 1s);
   CHECK(close_took < 240s + 2s);  // bounded by its timeout plus one request
-  for (const char* fault : {"500", "503", "429", "reset_before", "reset_after", "stall", "truncate"}) {
+  for (const char* fault :
+       {"500", "503", "429", "reset_before", "reset_after", "stall", "truncate"}) {
     INFO(fault);
     CHECK(proxy.count(fault) > 0);
   }
@@ -143,12 +144,14 @@ TEST_CASE("8 processes x 4 runs x 10000 metrics into one server all arrive") {
         LOG_WRITER_PATH,
         std::vector<std::string>{"--uri", server_url(), "--spool", spool.path(), "--experiment",
                                  experiment, "--prefix", "p" + std::to_string(p), "--runs", "4",
-                                 "--metrics", "10000", "--max-retries", "4", "--close-ms", "240000"},
+                                 "--metrics", "10000", "--max-retries", "4", "--close-ms",
+                                 "240000"},
         std::vector<std::string>{}, spool.path() + "/../load-" + std::to_string(p) + ".out"));
   }
   for (auto& w : writers) {
     const auto deadline = std::chrono::steady_clock::now() + 290s;
-    while (w->running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(200ms);
+    while (w->running() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(200ms);
     INFO(w->output());
     int status = w->stop(5s);
     CHECK(status == 0);

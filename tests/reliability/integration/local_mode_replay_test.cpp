@@ -91,7 +91,8 @@ class RestoreTrackingUri {
 
 }  // namespace
 
-TEST_CASE("local mode: a SIGKILLed writer's spool is replayed once by the next start, on another port") {
+TEST_CASE(
+    "local mode: a SIGKILLed writer's spool is replayed once by the next start, on another port") {
   TempDir dir;
   const std::string root = fs::canonical(dir.path()).string();
   const std::string spool = root + "/spool";
@@ -101,10 +102,27 @@ TEST_CASE("local mode: a SIGKILLed writer's spool is replayed once by the next s
   // The writer in local mode over ROOT/mlflow.db: it starts the server, then that server dies (as
   // when the machine's MLflow is killed) before anything is logged, so everything is spooled.
   BackgroundProcess writer(LOG_WRITER_PATH,
-                           {"--uri", "", "--cwd", root, "--spool", spool, "--experiment", experiment,
-                            "--prefix", "local", "--runs", std::to_string(kRuns), "--metrics",
-                            std::to_string(kMetrics), "--nested", "--wait-file", go,
-                            "--wait-spooled", "--hold", "--request-timeout-ms", "2000"},
+                           {"--uri",
+                            "",
+                            "--cwd",
+                            root,
+                            "--spool",
+                            spool,
+                            "--experiment",
+                            experiment,
+                            "--prefix",
+                            "local",
+                            "--runs",
+                            std::to_string(kRuns),
+                            "--metrics",
+                            std::to_string(kMetrics),
+                            "--nested",
+                            "--wait-file",
+                            go,
+                            "--wait-spooled",
+                            "--hold",
+                            "--request-timeout-ms",
+                            "2000"},
                            {}, root + "/writer.out");
   const bool opened = wait_for_output(writer, "OPENED", 300s);  // a new database: migrations
   INFO(writer.output());

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Creates whose answer is lost after the real server committed them (the proxy forwards the request,
-// then resets the connection): exactly one run or model version, through the synchronous client,
-// ActiveRun, register_model_version and the async logger.
+// Creates whose answer is lost after the real server committed them (the proxy forwards the
+// request, then resets the connection): exactly one run or model version, through the synchronous
+// client, ActiveRun, register_model_version and the async logger.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -93,7 +93,8 @@ TEST_CASE("lost create answers: a create_run the server never saw is created on 
   CHECK(runs[0].info.run_id == run->info.run_id);
 }
 
-TEST_CASE("lost create answers: create_model_version and register_model_version each leave one version") {
+TEST_CASE(
+    "lost create answers: create_model_version and register_model_version each leave one version") {
   auto direct = test_client();
   const auto ref = new_run(direct, "lost-version");
   LoggedModelCreate lm;

@@ -50,7 +50,8 @@ OwnServer::OwnServer() {
 OwnServer::~OwnServer() { stop(); }
 
 void OwnServer::start() {
-  auto r = run_process("bash", {server_sh(), "start", "--dir", dir_, "--port", std::to_string(port_)});
+  auto r =
+      run_process("bash", {server_sh(), "start", "--dir", dir_, "--port", std::to_string(port_)});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
 }
@@ -130,7 +131,8 @@ std::map<std::string, StoredRun> stored_runs(MlflowClient& client, const std::st
       auto history = client.get_metric_history(r.run_id, "m");
       if (history.ok()) r.history = *history;
       INFO("run name " << r.name);
-      CHECK_MESSAGE(out.count(r.name) == 0, "two runs named " << r.name << ": a run was created twice");
+      CHECK_MESSAGE(out.count(r.name) == 0,
+                    "two runs named " << r.name << ": a run was created twice");
       out[r.name] = std::move(r);
     }
     token = page->next_page_token;

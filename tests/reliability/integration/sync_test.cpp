@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// `mlflowctl sync` against real servers: a crashed online session belongs to its own server (refused
-// elsewhere unless --force), and what a server refuses is kept in a rejected file, never dropped.
+// `mlflowctl sync` against real servers: a crashed online session belongs to its own server
+// (refused elsewhere unless --force), and what a server refuses is kept in a rejected file, never
+// dropped.
 #include <chrono>
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -104,7 +105,8 @@ TEST_CASE("mlflowctl sync refuses a crashed online session into another server a
   INFO(wrong.out << wrong.err);
   CHECK(wrong.exit_code == 2);
   CHECK(wrong.err.find("mlflowctl: error: sync " + spool) != std::string::npos);
-  CHECK(wrong.err.find("hold runs of " + a.url() + ", not of " + server_url()) != std::string::npos);
+  CHECK(wrong.err.find("hold runs of " + a.url() + ", not of " + server_url()) !=
+        std::string::npos);
   CHECK(wrong.err.find("--force") != std::string::npos);
   CHECK(wrong.err.find(session) != std::string::npos);
   CHECK(wrong.out.find("1 session(s) refused") != std::string::npos);
@@ -193,7 +195,8 @@ TEST_CASE("mlflowctl sync --force sends it anyway and keeps what the server refu
   check_history(stored_runs(client, experiment)["late"], 1, kMetrics);
 }
 
-TEST_CASE("mlflowctl sync keeps the records a server refuses of an offline session, delivers the rest") {
+TEST_CASE(
+    "mlflowctl sync keeps the records a server refuses of an offline session, delivers the rest") {
   TempDir dir;
   const std::string offline = dir.path() + "/offline";
   const std::string experiment = unique_name("sync-partly");
@@ -257,7 +260,9 @@ TEST_CASE("mlflowctl sync keeps the records a server refuses of an offline sessi
   check_history(stored["kept"], 0, kMetrics);
 }
 
-TEST_CASE("mlflowctl sync of an offline session into a deleted experiment keeps it all in the rejected file") {
+TEST_CASE(
+    "mlflowctl sync of an offline session into a deleted experiment keeps it all in the rejected "
+    "file") {
   TempDir dir;
   const std::string offline = dir.path() + "/offline";
   const std::string experiment = unique_name("sync-deleted");

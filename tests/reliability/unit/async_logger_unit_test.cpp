@@ -91,8 +91,8 @@ TEST_CASE("close() from two threads at once, with a flush beside them: each retu
     const FlushReport& r = reports[i];
     INFO(i, ": ", r.status().message());
     CHECK(r.complete);
-    // A close reports everything sent; the flush only what was queued before it, and its counters are a
-    // snapshot that may already count the run's end a racing close queued after it.
+    // A close reports everything sent; the flush only what was queued before it, and its counters
+    // are a snapshot that may already count the run's end a racing close queued after it.
     if (i < 2) {
       CHECK(r.counters.sent == r.counters.queued);
     } else {
@@ -159,7 +159,9 @@ TEST_CASE("FlushReport::status names the last delivery error while records are p
   CHECK(r.status().ok());
 }
 
-TEST_CASE("past the memory bound the spill thread spools the queue and every record arrives once, in order") {
+TEST_CASE(
+    "past the memory bound the spill thread spools the queue and every record arrives once, in "
+    "order") {
   TempDir spool;
   ScriptedServer server;
   AsyncLoggerOptions o = quiet_options(spool.path());
@@ -187,7 +189,9 @@ TEST_CASE("past the memory bound the spill thread spools the queue and every rec
   CHECK(server.tags[id]["last"] == "1900");  // last write wins: order kept through the spool
 }
 
-TEST_CASE("a logger's start replays what another process left and keeps what the server refuses in a file") {
+TEST_CASE(
+    "a logger's start replays what another process left and keeps what the server refuses in a "
+    "file") {
   TempDir spool;
   ScriptedServer server;
   const std::string dir = leave_session(spool.path(), "http://mlflow.test", 10);
@@ -236,8 +240,9 @@ TEST_CASE("a logger's start replays the sessions of its store, whatever their se
                                              "sqlite:////data/other/mlflow.db");
   // Written before sessions recorded their store: matched by the tracking URI, as then.
   const std::string old = leave_session(spool.path(), "http://mlflow.test", 5, "k-old");
-  write_file(old + "/session.json",
-             R"({"format":1,"tracking_uri":"http://mlflow.test","created_ms":5,"pid":42,"host":"h"})");
+  write_file(
+      old + "/session.json",
+      R"({"format":1,"tracking_uri":"http://mlflow.test","created_ms":5,"pid":42,"host":"h"})");
 
   AsyncLoggerOptions o = quiet_options(spool.path());
   o.replay_orphaned_sessions = true;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Delivery against a scripted server (FakeTransport): coalescing per run within MLflow's limits,
-// refused records isolated by bisection, runs created once by key, what is left when the server goes.
+// refused records isolated by bisection, runs created once by key, what is left when the server
+// goes.
 #include "delivery.h"
 
 #include <doctest/doctest.h>
@@ -42,7 +43,8 @@ LogRecord metric(const std::string& run, int step) {
   r.timestamp = 1000 + step;
   return r;
 }
-LogRecord kv(LogRecord::Kind kind, const std::string& run, const std::string& key, const std::string& value) {
+LogRecord kv(LogRecord::Kind kind, const std::string& run, const std::string& key,
+             const std::string& value) {
   LogRecord r;
   r.kind = kind;
   r.seq = ++g_seq;
@@ -54,7 +56,8 @@ LogRecord kv(LogRecord::Kind kind, const std::string& run, const std::string& ke
 
 }  // namespace
 
-TEST_CASE("delivery coalesces each run's records into as few log-batch requests as the limits allow") {
+TEST_CASE(
+    "delivery coalesces each run's records into as few log-batch requests as the limits allow") {
   ScriptedServer server;
   auto delivery = server.delivery();
   std::vector<LogRecord> window = {start("a"), start("b")};
@@ -117,7 +120,9 @@ TEST_CASE("delivery creates a run once: a run found by its key tag is not create
   CHECK(server.creates == 1);
 }
 
-TEST_CASE("delivery: a run whose create answer was lost is found by its key next time, not created twice") {
+TEST_CASE(
+    "delivery: a run whose create answer was lost is found by its key next time, not created "
+    "twice") {
   ScriptedServer server;
   bool lost = false;
   server.lose_answer = [&](const HttpRequest& r) {
@@ -164,7 +169,7 @@ TEST_CASE("delivery stops when the server goes and returns the rest in order wit
   CHECK(detail::is_server_away(result.status));
   const std::string a = delivery.run_ids().at("a");
   CHECK(server.rows[a].size() == 1000);  // the first request went through
-  CHECK(server.creates == 3);  // start records run in place, ahead of the queued metrics
+  CHECK(server.creates == 3);            // start records run in place, ahead of the queued metrics
   REQUIRE(result.undelivered.size() == 500 + 1);
   for (std::size_t i = 1; i < result.undelivered.size(); ++i) {
     CHECK(result.undelivered[i - 1].seq < result.undelivered[i].seq);
@@ -176,7 +181,9 @@ TEST_CASE("delivery stops when the server goes and returns the rest in order wit
 
 namespace {
 
-bool is_log_batch(const HttpRequest& r) { return r.url.find("/runs/log-batch") != std::string::npos; }
+bool is_log_batch(const HttpRequest& r) {
+  return r.url.find("/runs/log-batch") != std::string::npos;
+}
 
 bool has_metric(const json& body, const std::string& key) {
   for (const auto& m : body.value("metrics", json::array())) {
@@ -187,7 +194,9 @@ bool has_metric(const json& body, const std::string& key) {
 
 }  // namespace
 
-TEST_CASE("delivery keeps the records when no response arrives or credentials are refused, without bisecting") {
+TEST_CASE(
+    "delivery keeps the records when no response arrives or credentials are refused, without "
+    "bisecting") {
   // A missing CA fails every TLS handshake; a wrong password fails every request: the records are
   // fine, so nothing is rejected, and halving the request would only repeat the failure ~2n times.
   struct Case {
@@ -196,7 +205,8 @@ TEST_CASE("delivery keeps the records when no response arrives or credentials ar
   };
   const Case cases[] = {
       {"TLS certificate not verified",
-       Status(StatusCode::kFailedPrecondition, "SSL certificate problem: unable to get local issuer certificate")},
+       Status(StatusCode::kFailedPrecondition,
+              "SSL certificate problem: unable to get local issuer certificate")},
       {"HTTP 401", HttpResponse{401, "<html>Unauthorized</html>", {}}},
       {"HTTP 403", HttpResponse{403, R"({"error_code":"PERMISSION_DENIED","message":"no"})", {}}},
   };
@@ -204,7 +214,8 @@ TEST_CASE("delivery keeps the records when no response arrives or credentials ar
     CAPTURE(c.name);
     SUBCASE("on log-batch") {
       ScriptedServer server;
-      server.fault = [&](const HttpRequest& r, const json&) -> std::optional<StatusOr<HttpResponse>> {
+      server.fault = [&](const HttpRequest& r,
+                         const json&) -> std::optional<StatusOr<HttpResponse>> {
         if (is_log_batch(r)) return c.answer;
         return std::nullopt;
       };
@@ -242,7 +253,8 @@ TEST_CASE("is_server_away: a failure without any response is the transport's onl
   // answer: keep the records) and the client's verdict on a deleted experiment (refuse them).
   CHECK(detail::is_server_away(Status(StatusCode::kFailedPrecondition,
                                       "SSL certificate problem: unable to get local issuer "
-                                      "certificate", 0, kTransportErrorCode)));
+                                      "certificate",
+                                      0, kTransportErrorCode)));
   CHECK_FALSE(detail::is_server_away(
       Status(StatusCode::kFailedPrecondition,
              "experiment 'x' (id 7) is deleted; restore it or choose another name")));
@@ -253,8 +265,8 @@ TEST_CASE("is_server_away: a failure without any response is the transport's onl
 }
 
 TEST_CASE("the client marks every failure of its transport, whatever the code, and no answer") {
-  for (StatusCode code : {StatusCode::kFailedPrecondition, StatusCode::kUnavailable,
-                          StatusCode::kDeadlineExceeded}) {
+  for (StatusCode code :
+       {StatusCode::kFailedPrecondition, StatusCode::kUnavailable, StatusCode::kDeadlineExceeded}) {
     CAPTURE(status_code_name(code));
     ScriptedServer server;
     server.fault = [&](const HttpRequest&, const json&) -> std::optional<StatusOr<HttpResponse>> {
@@ -271,12 +283,16 @@ TEST_CASE("the client marks every failure of its transport, whatever the code, a
   CHECK_FALSE(answered.transport_failure());
 }
 
-TEST_CASE("delivery rejects every record of a run in a deleted experiment, naming it, in later windows too") {
+TEST_CASE(
+    "delivery rejects every record of a run in a deleted experiment, naming it, in later windows "
+    "too") {
   ScriptedServer server;
   server.fault = [&](const HttpRequest& r, const json&) -> std::optional<StatusOr<HttpResponse>> {
     if (r.url.find("/experiments/get-by-name") == std::string::npos) return std::nullopt;
     return StatusOr<HttpResponse>(HttpResponse{
-        200, R"({"experiment":{"experiment_id":"7","name":"gone","lifecycle_stage":"deleted"}})", {}});
+        200,
+        R"({"experiment":{"experiment_id":"7","name":"gone","lifecycle_stage":"deleted"}})",
+        {}});
   };
   auto delivery = server.delivery();
   LogRecord begin = start("a");
@@ -288,7 +304,8 @@ TEST_CASE("delivery rejects every record of a run in a deleted experiment, namin
   auto first = delivery.deliver({begin, metric("a", 0)}, ev);
   CHECK(first.status.ok());  // refused, not "the server is away"
   // The worker sends what is logged later in windows of its own.
-  auto later = delivery.deliver({metric("a", 1), kv(LogRecord::Kind::kEndRun, "a", "", "FINISHED")}, ev);
+  auto later =
+      delivery.deliver({metric("a", 1), kv(LogRecord::Kind::kEndRun, "a", "", "FINISHED")}, ev);
   CHECK(later.status.ok());
   CHECK(later.undelivered.empty());
   REQUIRE(rejected.size() == 4);
@@ -303,7 +320,9 @@ TEST_CASE("delivery rejects every record of a run in a deleted experiment, namin
   CHECK(server.requests_to("/runs/update") == 0);
 }
 
-TEST_CASE("delivery rejects a poison record that fails every time while the server answers, and delivers the rest") {
+TEST_CASE(
+    "delivery rejects a poison record that fails every time while the server answers, and delivers "
+    "the rest") {
   struct Case {
     const char* name;
     HttpResponse answer;
@@ -311,8 +330,10 @@ TEST_CASE("delivery rejects a poison record that fails every time while the serv
   };
   const Case cases[] = {
       {"HTTP 500 INTERNAL_ERROR",
-       {500, R"({"error_code":"INTERNAL_ERROR","message":"poisoned value"})", {}}, "poisoned value"},
-      {"an unknown error code", {400, R"({"error_code":"NO_SUCH_CODE","message":"odd refusal"})", {}},
+       {500, R"({"error_code":"INTERNAL_ERROR","message":"poisoned value"})", {}},
+       "poisoned value"},
+      {"an unknown error code",
+       {400, R"({"error_code":"NO_SUCH_CODE","message":"odd refusal"})", {}},
        "odd refusal"},
       {"a malformed 200", {200, "<html>proxy error page</html>", {}}, "not valid JSON"},
   };
@@ -320,7 +341,8 @@ TEST_CASE("delivery rejects a poison record that fails every time while the serv
     CAPTURE(c.name);
     ScriptedServer server;
     int poisoned = 0;
-    server.fault = [&](const HttpRequest& r, const json& body) -> std::optional<StatusOr<HttpResponse>> {
+    server.fault = [&](const HttpRequest& r,
+                       const json& body) -> std::optional<StatusOr<HttpResponse>> {
       if (is_log_batch(r) && has_metric(body, "poison")) {
         ++poisoned;
         return StatusOr<HttpResponse>(c.answer);

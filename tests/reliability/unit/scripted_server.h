@@ -22,7 +22,8 @@ namespace mlflow::testing {
 struct ScriptedServer {
   using json = nlohmann::json;
   /// Answers a request before the scripted MLflow does, when it returns a value (a fault).
-  using Fault = std::function<std::optional<StatusOr<HttpResponse>>(const HttpRequest&, const json& body)>;
+  using Fault =
+      std::function<std::optional<StatusOr<HttpResponse>>(const HttpRequest&, const json& body)>;
 
   std::shared_ptr<FakeTransport> transport = std::make_shared<FakeTransport>();
   std::map<std::string, std::string> key_to_run;  // mlflow-cpp.run_key -> run id
@@ -44,7 +45,8 @@ struct ScriptedServer {
         if (auto answer = fault(r, body)) return *answer;
       }
       auto answer = handle(r, body);
-      if (lose_answer && lose_answer(r)) return Status(StatusCode::kUnavailable, "Connection reset by peer");
+      if (lose_answer && lose_answer(r))
+        return Status(StatusCode::kUnavailable, "Connection reset by peer");
       return answer;
     });
   }
@@ -75,7 +77,10 @@ struct ScriptedServer {
       ++batches;
       for (const auto& p : body["params"]) {
         if (p["key"] == "refused") {
-          return HttpResponse{400, R"({"error_code":"INVALID_PARAMETER_VALUE","message":"Changing param values is not allowed"})", {}};
+          return HttpResponse{
+              400,
+              R"({"error_code":"INVALID_PARAMETER_VALUE","message":"Changing param values is not allowed"})",
+              {}};
         }
       }
       const std::string run = body["run_id"];

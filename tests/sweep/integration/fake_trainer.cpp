@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// A small trial program for sweep_runner's integration tests: a real MLflow client program that does
-// what a sweep expects of any program (accepts --key value, logs into MLFLOW_RUN_ID), in milliseconds.
+// A small trial program for sweep_runner's integration tests: a real MLflow client program that
+// does what a sweep expects of any program (accepts --key value, logs into MLFLOW_RUN_ID), in
+// milliseconds.
 //   --score X        log metric `score` = X (default: batch_size / 1000 + seed / 1e6, if given)
 //   --hold FILE      wait until FILE exists before finishing (lets tests kill or interrupt a trial)
 //   --fail 1|true    exit 1 without ending the run (a crashing trainer)
 //   --started FILE   create FILE once the run is attached (tests wait for it)
-//   --batch_size, --seed, --split, --optimizer, --epochs: accepted and ignored (to check grids against)
+//   --batch_size, --seed, --split, --optimizer, --epochs: accepted and ignored (to check grids
+//   against)
 // --describe-params prints kParams (what sweep_runner checks a spec's grid against); other keys are
 // refused, like a real program. Logs a logged model "model" linked to the run.
 #include <unistd.h>
@@ -50,11 +52,13 @@ int main(int argc, char** argv) {
   const nlohmann::json known = nlohmann::json::parse(kParams)["parameters"];
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
-    const bool listed = key.rfind("--", 0) == 0 && std::any_of(known.begin(), known.end(), [&](const auto& p) {
-      return p["name"] == key.substr(2);
-    });
+    const bool listed = key.rfind("--", 0) == 0 &&
+                        std::any_of(known.begin(), known.end(),
+                                    [&](const auto& p) { return p["name"] == key.substr(2); });
     if (!listed) {
-      std::fprintf(stderr, "fake_trainer: expected --key value with a key of --describe-params, got '%s'\n", argv[i]);
+      std::fprintf(stderr,
+                   "fake_trainer: expected --key value with a key of --describe-params, got '%s'\n",
+                   argv[i]);
       return 2;
     }
     args[key.substr(2)] = argv[i + 1];
@@ -97,7 +101,8 @@ int main(int argc, char** argv) {
   if (args.count("score")) {
     score = std::strtod(args["score"].c_str(), nullptr);
   } else {
-    score = std::strtod(args["batch_size"].c_str(), nullptr) / 1000 + std::strtod(args["seed"].c_str(), nullptr) / 1e6;
+    score = std::strtod(args["batch_size"].c_str(), nullptr) / 1000 +
+            std::strtod(args["seed"].c_str(), nullptr) / 1e6;
   }
   // What the runner asked of OpenMP, so tests can see the trial's environment.
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// sweep_runner through a proxy that loses the answer of every run and model version create after the
-// real server committed it: still one parent run, one run per trial and one registered version.
+// sweep_runner through a proxy that loses the answer of every run and model version create after
+// the real server committed it: still one parent run, one run per trial and one registered version.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -13,21 +13,26 @@
 using namespace mlflow;
 using namespace mlflow::testing;
 
-TEST_CASE("sweep_runner: creates whose answers are lost leave one parent, one run per trial, one version") {
+TEST_CASE(
+    "sweep_runner: creates whose answers are lost leave one parent, one run per trial, one "
+    "version") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-lost");
   const std::string model = unique_name("lost-model");
-  write_file(dir.path() + "/lost.yaml",
-             "name: lost\nexperiment: " + experiment + "\nprogram: " + FAKE_TRAINER_PATH +
-                 "\nmetric: {name: score, goal: maximize}\nparameters:\n  score: {values: [0.5, 0.7]}\n"
-                 "register: {model_name: " + model + "}\n");
-  auto proxy = FaultProxy::start(
-      server_url(), {"--faults", "reset_after:1", "--fault-paths", "/runs/create$|/model-versions/create$"});
+  write_file(
+      dir.path() + "/lost.yaml",
+      "name: lost\nexperiment: " + experiment + "\nprogram: " + FAKE_TRAINER_PATH +
+          "\nmetric: {name: score, goal: maximize}\nparameters:\n  score: {values: [0.5, 0.7]}\n"
+          "register: {model_name: " +
+          model + "}\n");
+  auto proxy = FaultProxy::start(server_url(), {"--faults", "reset_after:1", "--fault-paths",
+                                                "/runs/create$|/model-versions/create$"});
   auto result = run_process(SWEEP_RUNNER_PATH, {dir.path() + "/lost.yaml"},
                             {"MLFLOW_TRACKING_URI=" + proxy.url()});
   CAPTURE(result.out);
   REQUIRE(result.exit_code == 0);
-  CHECK(proxy.count("reset_after") == 4);  // the parent, two trials and the version: each answer lost
+  CHECK(proxy.count("reset_after") ==
+        4);  // the parent, two trials and the version: each answer lost
 
   auto client = test_client();
   auto exp = client.get_experiment_by_name(experiment);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // sweep_runner against the real server: chaining with fmnist_train on the smoke spec, resume after
-// kill -9, two shards at once, the champion/challenger gate both ways, Ctrl-C, SIGTERM and SIGKILL of
-// the runner, failed trials and their summary, bad input and grids the program refuses.
+// kill -9, two shards at once, the champion/challenger gate both ways, Ctrl-C, SIGTERM and SIGKILL
+// of the runner, failed trials and their summary, bad input and grids the program refuses.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -36,10 +36,13 @@ using mlflow::testing::write_file;
 
 namespace {
 
-ProcessResult sweep(const std::vector<std::string>& args) { return run_process(SWEEP_RUNNER_PATH, args, server_env()); }
+ProcessResult sweep(const std::vector<std::string>& args) {
+  return run_process(SWEEP_RUNNER_PATH, args, server_env());
+}
 
 // sweep_runner in the background, its output in `log`.
-mlflow::sweep::TrialProcess start_sweep(const std::vector<std::string>& args, const std::string& log) {
+mlflow::sweep::TrialProcess start_sweep(const std::vector<std::string>& args,
+                                        const std::string& log) {
   std::vector<std::string> argv = {SWEEP_RUNNER_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
   auto p = mlflow::sweep::TrialProcess::spawn(argv, {{"MLFLOW_TRACKING_URI", server_url()}}, log);
@@ -47,7 +50,8 @@ mlflow::sweep::TrialProcess start_sweep(const std::vector<std::string>& args, co
   return std::move(*p);
 }
 
-bool wait_until(const std::function<bool()>& done, std::chrono::seconds limit = std::chrono::seconds(120)) {
+bool wait_until(const std::function<bool()>& done,
+                std::chrono::seconds limit = std::chrono::seconds(120)) {
   const auto until = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < until) {
     if (done()) return true;
@@ -64,29 +68,34 @@ int wait_exit(mlflow::sweep::TrialProcess& p) {
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 // A spec over the fake trainer; `params` is the YAML of the parameters block (indented two spaces).
-std::string fake_spec(const std::string& name, const std::string& experiment, const std::string& params,
-                      const std::string& model = {}, const std::string& goal = "maximize") {
-  std::string s = "name: " + name + "\nexperiment: " + experiment + "\nprogram: " + FAKE_TRAINER_PATH +
-                  "\nmetric: {name: score, goal: " + goal + "}\nparameters:\n" + params;
+std::string fake_spec(const std::string& name, const std::string& experiment,
+                      const std::string& params, const std::string& model = {},
+                      const std::string& goal = "maximize") {
+  std::string s = "name: " + name + "\nexperiment: " + experiment +
+                  "\nprogram: " + FAKE_TRAINER_PATH + "\nmetric: {name: score, goal: " + goal +
+                  "}\nparameters:\n" + params;
   if (!model.empty()) s += "register: {model_name: " + model + "}\n";
   return s;
 }
 
-// A sweep over the fake trainer whose trials wait for the file `hold`, started in the background (spec
-// DIR/NAME.yaml, output DIR/NAME.log); returned once its first trial runs, with that trial's pid.
+// A sweep over the fake trainer whose trials wait for the file `hold`, started in the background
+// (spec DIR/NAME.yaml, output DIR/NAME.log); returned once its first trial runs, with that trial's
+// pid.
 struct HeldSweep {
   mlflow::sweep::TrialProcess runner;
   long trial_pid = 0;
 };
 
-HeldSweep start_held_sweep(const TempDir& dir, const std::string& name, const std::string& experiment,
-                           const std::string& scores, const std::string& hold) {
+HeldSweep start_held_sweep(const TempDir& dir, const std::string& name,
+                           const std::string& experiment, const std::string& scores,
+                           const std::string& hold) {
   const std::string started = dir.path() + "/started";
   write_file(dir.path() + "/" + name + ".yaml",
              fake_spec(name, experiment,
-                       "  score: {values: " + scores + "}\n  hold: {value: \"" + hold + "\"}\n  started: {value: \"" +
-                           started + "\"}\n"));
-  HeldSweep held{start_sweep({dir.path() + "/" + name + ".yaml"}, dir.path() + "/" + name + ".log"), 0};
+                       "  score: {values: " + scores + "}\n  hold: {value: \"" + hold +
+                           "\"}\n  started: {value: \"" + started + "\"}\n"));
+  HeldSweep held{start_sweep({dir.path() + "/" + name + ".yaml"}, dir.path() + "/" + name + ".log"),
+                 0};
   REQUIRE(wait_until([&] { return exists(started); }));
   std::ifstream(started) >> held.trial_pid;
   REQUIRE(held.trial_pid > 0);
@@ -98,7 +107,8 @@ struct SweepRuns {
   std::vector<mlflow::Run> children;
 };
 
-SweepRuns sweep_runs(mlflow::MlflowClient& client, const std::string& experiment, const std::string& sweep_name) {
+SweepRuns sweep_runs(mlflow::MlflowClient& client, const std::string& experiment,
+                     const std::string& sweep_name) {
   auto exp = client.get_experiment_by_name(experiment);
   REQUIRE(exp.ok());
   mlflow::SearchOptions search;
@@ -127,8 +137,11 @@ std::string param(const mlflow::Run& run, const std::string& key) {
 
 }  // namespace
 
-#ifdef SWEEP_HAS_FMNIST_TRAIN  // not in a build without LibTorch (e.g. the TSan one): no fmnist_train to run
-TEST_CASE("sweep_runner: a chained smoke sweep runs its dependency first, logs nested runs, and resumes") {
+#ifdef SWEEP_HAS_FMNIST_TRAIN  // not in a build without LibTorch (e.g. the TSan one): no
+                               // fmnist_train to run
+TEST_CASE(
+    "sweep_runner: a chained smoke sweep runs its dependency first, logs nested runs, and "
+    "resumes") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-smoke");
   const std::string model = unique_name("smoke-model");
@@ -140,8 +153,10 @@ TEST_CASE("sweep_runner: a chained smoke sweep runs its dependency first, logs n
   write_file(dir.path() + "/smoke_seed.yaml",
              "name: smoke_seed\nexperiment: " + experiment +
                  "\nmetric: {name: best_val_accuracy}\nparameters:\n  model: {value: small_cnn}\n"
-                 "  train_limit: {value: 1000}\n  max_epochs: {value: 1}\n  batch_size: {from_sweep: smoke}\n"
-                 "  seed: {values: [1, 2]}\nregister: {model_name: " + model + "}\n");
+                 "  train_limit: {value: 1000}\n  max_epochs: {value: 1}\n  batch_size: "
+                 "{from_sweep: smoke}\n"
+                 "  seed: {values: [1, 2]}\nregister: {model_name: " +
+                 model + "}\n");
 
   // --no-deps refuses, and a dry run starts nothing: no experiment appears.
   auto refused = sweep({dir.path() + "/smoke_seed.yaml", "--no-deps"});
@@ -169,7 +184,7 @@ TEST_CASE("sweep_runner: a chained smoke sweep runs its dependency first, logs n
   for (const auto& c : first.children) {
     CHECK(c.info.status == RunStatus::kFinished);
     batch_sizes.insert(param(c, "batch_size"));
-    CHECK(param(c, "max_epochs") == "1");                     // fmnist_train logged its settings
+    CHECK(param(c, "max_epochs") == "1");  // fmnist_train logged its settings
     CHECK(!tag_value(c, "sweep.config_hash").empty());
     CHECK(mlflow::sweep::metric_value(c, "best_val_accuracy").has_value());
   }
@@ -207,7 +222,9 @@ TEST_CASE("sweep_runner: a chained smoke sweep runs its dependency first, logs n
 }
 #endif
 
-TEST_CASE("sweep_runner: after kill -9 of the runner and its trial, the next run marks the orphan FAILED and redoes it") {
+TEST_CASE(
+    "sweep_runner: after kill -9 of the runner and its trial, the next run marks the orphan FAILED "
+    "and redoes it") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-kill");
   const std::string hold = dir.path() + "/hold";
@@ -234,7 +251,8 @@ TEST_CASE("sweep_runner: after kill -9 of the runner and its trial, the next run
   const SweepRuns after = sweep_runs(client, experiment, "kill");
   REQUIRE(after.children.size() == 4);  // the dead attempt and three finished ones
   std::map<std::string, std::vector<RunStatus>> by_trial;
-  for (const auto& c : after.children) by_trial[tag_value(c, "sweep.trial")].push_back(c.info.status);
+  for (const auto& c : after.children)
+    by_trial[tag_value(c, "sweep.trial")].push_back(c.info.status);
   CHECK(by_trial.size() == 3);
   CHECK(by_trial["0"].size() == 2);
   int failed = 0, finished = 0;
@@ -249,7 +267,9 @@ TEST_CASE("sweep_runner: after kill -9 of the runner and its trial, the next run
   CHECK(after.parent.info.status == RunStatus::kFinished);
 }
 
-TEST_CASE("sweep_runner: a trial killed with kill -9 ends FAILED, the others go on, and the next run redoes it") {
+TEST_CASE(
+    "sweep_runner: a trial killed with kill -9 ends FAILED, the others go on, and the next run "
+    "redoes it") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-kill9");
   const std::string hold = dir.path() + "/hold";
@@ -257,13 +277,14 @@ TEST_CASE("sweep_runner: a trial killed with kill -9 ends FAILED, the others go 
   auto& runner = held.runner;
   const long trial_pid = held.trial_pid;
   ::kill(static_cast<pid_t>(trial_pid), SIGKILL);
-  write_file(hold, "go");  // lets the second trial finish
+  write_file(hold, "go");         // lets the second trial finish
   CHECK(wait_exit(runner) == 3);  // trials failed
   const std::string output = mlflow::testing::read_file(dir.path() + "/k9.log");
   CAPTURE(output);
   // The summary names the failed trial, why, and where its output is.
   CHECK(output.find("failed trials of sweep k9:") != std::string::npos);
-  CHECK(output.find("trial 0 (score=0.1): FAILED, killed by signal 9 (Killed)") != std::string::npos);
+  CHECK(output.find("trial 0 (score=0.1): FAILED, killed by signal 9 (Killed)") !=
+        std::string::npos);
   CHECK(output.find("  trial 1 (score=0.2): ") == std::string::npos);  // it finished
   CHECK(output.find("k9-trial-0-") != std::string::npos);
   auto client = test_client();
@@ -275,7 +296,8 @@ TEST_CASE("sweep_runner: a trial killed with kill -9 ends FAILED, the others go 
   CHECK(status["1"] == RunStatus::kFinished);
   CHECK(first.parent.info.status == RunStatus::kFailed);
   for (const auto& c : first.children) {
-    if (tag_value(c, "sweep.trial") == "0") CHECK(tag_value(c, "sweep.error").find("signal 9") != std::string::npos);
+    if (tag_value(c, "sweep.trial") == "0")
+      CHECK(tag_value(c, "sweep.error").find("signal 9") != std::string::npos);
   }
 
   auto again = sweep({dir.path() + "/k9.yaml"});
@@ -291,7 +313,8 @@ TEST_CASE("sweep_runner: two workers with shards 0/2 and 1/2 at once run exactly
   const std::string experiment = unique_name("sweep-shards");
   const std::string model = unique_name("shard-model");
   write_file(dir.path() + "/shards.yaml",
-             fake_spec("shards", experiment, "  batch_size: {values: [16, 32, 64]}\n  seed: {values: [1, 2]}\n", model));
+             fake_spec("shards", experiment,
+                       "  batch_size: {values: [16, 32, 64]}\n  seed: {values: [1, 2]}\n", model));
   auto w0 = start_sweep({dir.path() + "/shards.yaml", "--shard", "0/2"}, dir.path() + "/w0.log");
   auto w1 = start_sweep({dir.path() + "/shards.yaml", "--shard", "1/2"}, dir.path() + "/w1.log");
   const int rc0 = wait_exit(w0), rc1 = wait_exit(w1);
@@ -322,11 +345,14 @@ TEST_CASE("sweep_runner: two workers with shards 0/2 and 1/2 at once run exactly
   CHECK(versions->items.size() == 1);  // one worker finalized
 }
 
-TEST_CASE("sweep_runner: trials side by side wait passively in OpenMP, a lone trial as OpenMP defaults") {
+TEST_CASE(
+    "sweep_runner: trials side by side wait passively in OpenMP, a lone trial as OpenMP defaults") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-omp");
-  write_file(dir.path() + "/side.yaml", fake_spec("side", experiment, "  score: {values: [0.1, 0.2]}\n"));
-  write_file(dir.path() + "/alone.yaml", fake_spec("alone", experiment, "  score: {values: [0.3]}\n"));
+  write_file(dir.path() + "/side.yaml",
+             fake_spec("side", experiment, "  score: {values: [0.1, 0.2]}\n"));
+  write_file(dir.path() + "/alone.yaml",
+             fake_spec("alone", experiment, "  score: {values: [0.3]}\n"));
   auto side = sweep({dir.path() + "/side.yaml", "--parallel", "2", "--cores", "2"});
   CAPTURE(side.out);
   REQUIRE(side.exit_code == 0);
@@ -346,9 +372,12 @@ TEST_CASE("sweep_runner: the alias moves only to a better model (champion/challe
   TempDir dir;
   const std::string experiment = unique_name("sweep-gate");
   const std::string model = unique_name("gate-model");
-  write_file(dir.path() + "/a.yaml", fake_spec("gate_a", experiment, "  score: {values: [0.5, 0.7]}\n", model));
-  write_file(dir.path() + "/b.yaml", fake_spec("gate_b", experiment, "  score: {values: [0.6]}\n", model));
-  write_file(dir.path() + "/c.yaml", fake_spec("gate_c", experiment, "  score: {values: [0.9]}\n", model));
+  write_file(dir.path() + "/a.yaml",
+             fake_spec("gate_a", experiment, "  score: {values: [0.5, 0.7]}\n", model));
+  write_file(dir.path() + "/b.yaml",
+             fake_spec("gate_b", experiment, "  score: {values: [0.6]}\n", model));
+  write_file(dir.path() + "/c.yaml",
+             fake_spec("gate_c", experiment, "  score: {values: [0.9]}\n", model));
   auto client = test_client();
   auto alias_version = [&] {
     auto v = client.get_model_version_by_alias(model, "champion");
@@ -378,7 +407,8 @@ TEST_CASE("sweep_runner: the alias moves only to a better model (champion/challe
   CHECK(alias_version() == "3");
 }
 
-TEST_CASE("sweep_runner: Ctrl-C ends the running trial and the sweep KILLED and keeps what was logged") {
+TEST_CASE(
+    "sweep_runner: Ctrl-C ends the running trial and the sweep KILLED and keeps what was logged") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-int");
   HeldSweep held = start_held_sweep(dir, "int", experiment, "[1, 2]", dir.path() + "/never");
@@ -399,7 +429,8 @@ TEST_CASE("sweep_runner: bad input exits 2 with file:line:col and creates nothin
   TempDir dir;
   const std::string experiment = unique_name("sweep-bad");
   write_file(dir.path() + "/bad.yaml",
-             "name: bad\nexperiment: " + experiment + "\nmetric: {name: score}\nparameters:\n  lr: {values: []}\n");
+             "name: bad\nexperiment: " + experiment +
+                 "\nmetric: {name: score}\nparameters:\n  lr: {values: []}\n");
   auto r = sweep({dir.path() + "/bad.yaml"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("bad.yaml:5:") != std::string::npos);
@@ -417,26 +448,32 @@ TEST_CASE("sweep_runner: bad input exits 2 with file:line:col and creates nothin
   CHECK_FALSE(client.get_experiment_by_name(experiment).ok());
 }
 
-TEST_CASE("sweep_runner: failed trials exit 3 with a summary naming each, its exit code and the end of its output") {
+TEST_CASE(
+    "sweep_runner: failed trials exit 3 with a summary naming each, its exit code and the end of "
+    "its output") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-fail");
-  write_file(dir.path() + "/fail.yaml", fake_spec("fail", experiment, "  fail: {values: [false, true, 1]}\n"));
+  write_file(dir.path() + "/fail.yaml",
+             fake_spec("fail", experiment, "  fail: {values: [false, true, 1]}\n"));
   auto r = sweep({dir.path() + "/fail.yaml", "--log-dir", dir.path() + "/logs"});
   CAPTURE(r.out);
   CAPTURE(r.err);
   CHECK(r.exit_code == 3);
   CHECK(r.err.find("failed trials of sweep fail:") != std::string::npos);
   CHECK(r.err.find("  trial 0 (fail=false): ") == std::string::npos);  // it finished
-  for (const char* trial : {"trial 1 (fail=true): FAILED, exit 1", "trial 2 (fail=1): FAILED, exit 1"}) {
+  for (const char* trial :
+       {"trial 1 (fail=true): FAILED, exit 1", "trial 2 (fail=1): FAILED, exit 1"}) {
     CHECK(r.err.find(trial) != std::string::npos);
   }
   CHECK(r.err.find("output (" + dir.path() + "/logs/fail-trial-1-") != std::string::npos);
-  CHECK(r.err.find("      fake_trainer: failing as asked") != std::string::npos);  // the log's last lines
+  CHECK(r.err.find("      fake_trainer: failing as asked") !=
+        std::string::npos);  // the log's last lines
   auto help = sweep({"--help"});
   CHECK(help.out.find("3 trials failed") != std::string::npos);
 }
 
-TEST_CASE("sweep_runner: a grid the program refuses exits 2 naming file:line:col, and creates nothing") {
+TEST_CASE(
+    "sweep_runner: a grid the program refuses exits 2 naming file:line:col, and creates nothing") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-refused");
   const std::string file = dir.path() + "/refused.yaml";
@@ -447,10 +484,12 @@ TEST_CASE("sweep_runner: a grid the program refuses exits 2 naming file:line:col
   // Line 6 is the first parameter's (name, experiment, program, metric, parameters: come first).
   const std::vector<Case> cases = {
       {"  split: {values: [0.5, 1.5]}\n",
-       file + ":6:25: parameter 'split': '1.5' is out of range; program " + std::string(FAKE_TRAINER_PATH) +
-           " takes a number in (0, 1)"},
-      {"  score: {value: 1}\n  scroe: {value: 2}\n", file + ":7:3: parameter 'scroe' is not one program"},
-      {"  epochs: {values: [1, 1.5]}\n", file + ":6:24: parameter 'epochs': '1.5' is not an integer"},
+       file + ":6:25: parameter 'split': '1.5' is out of range; program " +
+           std::string(FAKE_TRAINER_PATH) + " takes a number in (0, 1)"},
+      {"  score: {value: 1}\n  scroe: {value: 2}\n",
+       file + ":7:3: parameter 'scroe' is not one program"},
+      {"  epochs: {values: [1, 1.5]}\n",
+       file + ":6:24: parameter 'epochs': '1.5' is not an integer"},
       {"  optimizer: {value: adagrad}\n", "takes one of adam, sgd"},
       {"  fail: {value: perhaps}\n", "'perhaps' is not a boolean"},
       {"  batch_size: {values: [16, many]}\n", "'many' is not an integer"},
@@ -485,11 +524,14 @@ TEST_CASE("sweep_runner: a runner killed with SIGKILL takes its trial with it") 
   ::kill(static_cast<pid_t>(held.runner.pid()), SIGKILL);
   wait_exit(held.runner);
   const auto killed = std::chrono::steady_clock::now();
-  CHECK(wait_until([&] { return !mlflow::sweep::process_alive(held.trial_pid); }, std::chrono::seconds(2)));
-  MESSAGE("trial gone after ", std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count(), " s");
+  CHECK(wait_until([&] { return !mlflow::sweep::process_alive(held.trial_pid); },
+                   std::chrono::seconds(2)));
+  MESSAGE("trial gone after ",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count(), " s");
 }
 
-TEST_CASE("sweep_runner: SIGTERM stops the runner and its trial within 2 s, the runs ended KILLED") {
+TEST_CASE(
+    "sweep_runner: SIGTERM stops the runner and its trial within 2 s, the runs ended KILLED") {
   TempDir dir;
   const std::string experiment = unique_name("sweep-sigterm");
   HeldSweep held = start_held_sweep(dir, "term", experiment, "[1, 2]", dir.path() + "/never");
@@ -497,7 +539,8 @@ TEST_CASE("sweep_runner: SIGTERM stops the runner and its trial within 2 s, the 
   ::kill(static_cast<pid_t>(held.runner.pid()), SIGTERM);
   const bool exited = wait_until([&] { return held.runner.poll(); }, std::chrono::seconds(2));
   CAPTURE(mlflow::testing::read_file(dir.path() + "/term.log"));
-  MESSAGE("runner exited after ", std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count(), " s");
+  MESSAGE("runner exited after ",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count(), " s");
   REQUIRE(exited);
   CHECK(held.runner.exit().code == 130);
   CHECK_FALSE(mlflow::sweep::process_alive(held.trial_pid));
@@ -509,7 +552,9 @@ TEST_CASE("sweep_runner: SIGTERM stops the runner and its trial within 2 s, the 
 }
 
 #ifdef SWEEP_HAS_FMNIST_TRAIN
-TEST_CASE("sweep_runner: fmnist_train describes its settings; the reference specs pass, bad values are refused") {
+TEST_CASE(
+    "sweep_runner: fmnist_train describes its settings; the reference specs pass, bad values are "
+    "refused") {
   mlflow::sweep::ProgramDef train;
   train.name = "fmnist_train";
   train.executable = FMNIST_TRAIN_PATH;
@@ -530,7 +575,8 @@ TEST_CASE("sweep_runner: fmnist_train describes its settings; the reference spec
   table.add(pretrain);
   table.set_default("fmnist_train");
   int checked = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(MLFLOW_CPP_SOURCE_DIR) + "/sweeps")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(MLFLOW_CPP_SOURCE_DIR) + "/sweeps")) {
     if (entry.path().extension() != ".yaml") continue;
     auto spec = mlflow::sweep::load_spec(entry.path().string(), table);
     REQUIRE_MESSAGE(spec.ok(), spec.status().message());
@@ -542,13 +588,15 @@ TEST_CASE("sweep_runner: fmnist_train describes its settings; the reference spec
 
   TempDir dir;
   const std::string experiment = unique_name("sweep-fmnist-refused");
-  write_file(dir.path() + "/bad.yaml", "name: bad\nexperiment: " + experiment +
-                                           "\nprogram: fmnist_pretrain\nmetric: {name: best_val_accuracy}\n"
-                                           "parameters:\n  model: {values: [small_cnn, resnet50]}\n");
+  write_file(dir.path() + "/bad.yaml",
+             "name: bad\nexperiment: " + experiment +
+                 "\nprogram: fmnist_pretrain\nmetric: {name: best_val_accuracy}\n"
+                 "parameters:\n  model: {values: [small_cnn, resnet50]}\n");
   auto r = sweep({dir.path() + "/bad.yaml"});
   CAPTURE(r.err);
   CHECK(r.exit_code == 2);
-  CHECK(r.err.find("bad.yaml:6:31: parameter 'model': 'resnet50' is not a known value; program fmnist_pretrain "
+  CHECK(r.err.find("bad.yaml:6:31: parameter 'model': 'resnet50' is not a known value; program "
+                   "fmnist_pretrain "
                    "takes one of small_cnn, mobilenet_v2, pixels") != std::string::npos);
   auto client = test_client();
   CHECK_FALSE(client.get_experiment_by_name(experiment).ok());

@@ -28,7 +28,8 @@ const fs::path kDir = MLFLOW_CPP_BAD_SPECS_DIR;
 std::vector<fs::path> flat_cases() {
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(kDir)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml")
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -48,7 +49,8 @@ std::pair<int, int> line_col(const std::string& message, const std::string& file
   auto number = [&]() {
     int n = 0;
     const std::size_t start = i;
-    while (i < message.size() && std::isdigit(static_cast<unsigned char>(message[i]))) n = n * 10 + (message[i++] - '0');
+    while (i < message.size() && std::isdigit(static_cast<unsigned char>(message[i])))
+      n = n * 10 + (message[i++] - '0');
     if (i == start || i >= message.size() || message[i] != ':') return 0;
     ++i;
     return n;
@@ -90,20 +92,20 @@ TEST_CASE("bad specs: every file is refused with file:line:col and its expected 
 
 TEST_CASE("bad specs: the location is the offending line and column") {
   const std::map<std::string, std::pair<int, int>> expected = {
-      {"unknown_top_level_key.yaml", {4, 1}},    // the key
-      {"unknown_metric_key.yaml", {5, 3}},       // the key inside metric
-      {"unknown_parameter_key.yaml", {6, 34}},   // 'default' inside the flow mapping
-      {"duplicate_values.yaml", {5, 33}},        // the second 32
-      {"metric_goal_invalid.yaml", {3, 41}},     // the goal's value
-      {"values_scalar.yaml", {6, 13}},           // the scalar after values:
+      {"unknown_top_level_key.yaml", {4, 1}},   // the key
+      {"unknown_metric_key.yaml", {5, 3}},      // the key inside metric
+      {"unknown_parameter_key.yaml", {6, 34}},  // 'default' inside the flow mapping
+      {"duplicate_values.yaml", {5, 33}},       // the second 32
+      {"metric_goal_invalid.yaml", {3, 41}},    // the goal's value
+      {"values_scalar.yaml", {6, 13}},          // the scalar after values:
       {"only_if_better_not_bool.yaml", {8, 19}},
       {"count_not_integer.yaml", {4, 8}},
-      {"mismatched_bracket.yaml", {5, 31}},      // the '}' that closes nothing
-      {"duplicate_parameter.yaml", {7, 3}},      // the second batch_size
+      {"mismatched_bracket.yaml", {5, 31}},  // the '}' that closes nothing
+      {"duplicate_parameter.yaml", {7, 3}},  // the second batch_size
       {"empty.yaml", {1, 1}},
-      {"text_for_number.yaml", {5, 29}},         // the bad value, not the parameter
-      {"split_out_of_range.yaml", {8, 9}},       // the second list entry
-      {"misspelled_parameter.yaml", {6, 3}},     // the parameter's name
+      {"text_for_number.yaml", {5, 29}},      // the bad value, not the parameter
+      {"split_out_of_range.yaml", {8, 9}},    // the second list entry
+      {"misspelled_parameter.yaml", {6, 3}},  // the parameter's name
       {"alias_version_like.yaml", {8, 10}},
   };
   for (const auto& [name, where] : expected) {
@@ -111,7 +113,8 @@ TEST_CASE("bad specs: the location is the offending line and column") {
     CAPTURE(path);
     const mlflow::Status status = check_spec(path);
     REQUIRE_FALSE(status.ok());
-    const std::string want = path + ":" + std::to_string(where.first) + ":" + std::to_string(where.second) + ": ";
+    const std::string want =
+        path + ":" + std::to_string(where.first) + ":" + std::to_string(where.second) + ": ";
     CHECK_MESSAGE(status.message().rfind(want, 0) == 0, status.message());
   }
 }

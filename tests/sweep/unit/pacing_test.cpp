@@ -43,7 +43,8 @@ TEST_CASE("pacing: a wait sleeps in poll_interval steps and ends early on Ctrl-C
   bool interrupted = false;
   o.interrupted = [&] { return interrupted; };
   CHECK(mlflow::sweep::detail::wait_a_while(o, 500ms));
-  CHECK(clock.sleeps == std::vector<std::chrono::milliseconds>{200ms, 200ms, 100ms});  // never past the end
+  CHECK(clock.sleeps ==
+        std::vector<std::chrono::milliseconds>{200ms, 200ms, 100ms});  // never past the end
 
   clock.sleeps.clear();
   clock.on_sleep = [&] { interrupted = clock.sleeps.size() == 2; };
@@ -99,9 +100,11 @@ TEST_CASE("pacing: a deadline passes after its limit on the options' clock") {
 TEST_CASE("pacing: another worker's finalize claim is left alone while fresh") {
   using mlflow::sweep::detail::others_claim_is_fresh;
   const std::int64_t now = 1'700'000'060'000;
-  CHECK(others_claim_is_fresh("12@34/host-b@1700000001000", "56@78/host-a", now, 60s));   // 59 s old
-  CHECK_FALSE(others_claim_is_fresh("12@34/host-b@1700000000000", "56@78/host-a", now, 60s));  // 60 s: stale
-  CHECK_FALSE(others_claim_is_fresh("56@78/host-a@1700000059000", "56@78/host-a", now, 60s));  // our own
+  CHECK(others_claim_is_fresh("12@34/host-b@1700000001000", "56@78/host-a", now, 60s));  // 59 s old
+  CHECK_FALSE(others_claim_is_fresh("12@34/host-b@1700000000000", "56@78/host-a", now,
+                                    60s));  // 60 s: stale
+  CHECK_FALSE(
+      others_claim_is_fresh("56@78/host-a@1700000059000", "56@78/host-a", now, 60s));  // our own
   CHECK_FALSE(others_claim_is_fresh("", "56@78/host-a", now, 60s));
   CHECK_FALSE(others_claim_is_fresh("no-at-sign", "56@78/host-a", now, 60s));
 }

@@ -27,7 +27,9 @@ TrialResult result(int index, std::optional<RunStatus> status, std::optional<dou
   return r;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 }  // namespace
 
@@ -61,17 +63,15 @@ TEST_CASE("selection: ties go to the earlier trial") {
 
 TEST_CASE("selection: only finished trials with the metric count") {
   const std::vector<TrialResult> results = {
-      result(0, RunStatus::kFailed, 0.99),
-      result(1, RunStatus::kRunning, 0.98),
-      result(2, RunStatus::kKilled, 0.97),
-      result(3, RunStatus::kFinished, std::nullopt),
-      result(4, std::nullopt, std::nullopt),
-      result(5, RunStatus::kFinished, 0.10),
+      result(0, RunStatus::kFailed, 0.99),   result(1, RunStatus::kRunning, 0.98),
+      result(2, RunStatus::kKilled, 0.97),   result(3, RunStatus::kFinished, std::nullopt),
+      result(4, std::nullopt, std::nullopt), result(5, RunStatus::kFinished, 0.10),
   };
   CHECK(best_trial(results, true) == std::optional<std::size_t>(5));
   CHECK(best_trial(results, false) == std::optional<std::size_t>(5));
 
-  const std::vector<TrialResult> none = {result(0, RunStatus::kFailed, 0.9), result(1, RunStatus::kFinished, std::nullopt)};
+  const std::vector<TrialResult> none = {result(0, RunStatus::kFailed, 0.9),
+                                         result(1, RunStatus::kFinished, std::nullopt)};
   CHECK_FALSE(best_trial(none, true).has_value());
   CHECK_FALSE(best_trial({}, true).has_value());
 }
@@ -117,8 +117,10 @@ TEST_CASE("selection: champion gate") {
   }
   SUBCASE("minimize: lower is better") {
     CHECK(champion_gate(0.2, Champion{"1", 0.3}, false, true, "val_loss", "champion").move_alias);
-    CHECK_FALSE(champion_gate(0.4, Champion{"1", 0.3}, false, true, "val_loss", "champion").move_alias);
-    CHECK(contains(champion_gate(0.2, Champion{"1", 0.3}, false, true, "val_loss", "c").reason, "lower is better"));
+    CHECK_FALSE(
+        champion_gate(0.4, Champion{"1", 0.3}, false, true, "val_loss", "champion").move_alias);
+    CHECK(contains(champion_gate(0.2, Champion{"1", 0.3}, false, true, "val_loss", "c").reason,
+                   "lower is better"));
   }
   SUBCASE("a champion without the metric stays") {
     const auto d = champion_gate(0.99, Champion{"2", std::nullopt}, true, true, metric, "champion");

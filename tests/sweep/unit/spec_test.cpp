@@ -123,7 +123,8 @@ parameters:
   a: {values: [1e-3, 0.10, 010, "quoted", yes, 1_000]}
   b: {value: 5e-4}
 )");
-  CHECK(s.parameters[0].values == std::vector<std::string>{"1e-3", "0.10", "010", "quoted", "yes", "1_000"});
+  CHECK(s.parameters[0].values ==
+        std::vector<std::string>{"1e-3", "0.10", "010", "quoted", "yes", "1_000"});
   CHECK(s.parameters[1].values == std::vector<std::string>{"5e-4"});
 }
 
@@ -151,7 +152,8 @@ TEST_CASE("spec: programs given as a path or a list") {
     // A symlink runs as itself (a venv's bin/python finds its venv through its own path).
     fs::create_symlink("/bin/sh", bin / "trainer");
     const std::string file = (fs::path(dir.path()) / "spec.yaml").string();
-    const SweepSpec s = parse_ok(std::string(kMinimalSpec) + "program: ./bin/../bin/trainer\n", file);
+    const SweepSpec s =
+        parse_ok(std::string(kMinimalSpec) + "program: ./bin/../bin/trainer\n", file);
     REQUIRE(s.program.def.args.empty());
     CHECK(s.program.def.executable == (bin / "trainer").string());
   }
@@ -159,14 +161,16 @@ TEST_CASE("spec: programs given as a path or a list") {
     mlflow::testing::TempDir dir;
     const std::string script = (fs::path(dir.path()) / "train.sh").string();
     mlflow::testing::write_file(script, "#!/bin/sh\n");
-    auto s = parse_spec(std::string(kMinimalSpec) + "program: " + script + "\n", "x.yaml", sweep_test::programs());
+    auto s = parse_spec(std::string(kMinimalSpec) + "program: " + script + "\n", "x.yaml",
+                        sweep_test::programs());
     REQUIRE_FALSE(s.ok());
     CHECK(s.status().code() == StatusCode::kInvalidArgument);
     CHECK(s.status().message().find("x.yaml:5:10: unknown program") == 0);
     CHECK(s.status().message().find("is not an executable file") != std::string::npos);
   }
   SUBCASE("an empty list") {
-    auto s = parse_spec(std::string(kMinimalSpec) + "program: []\n", "x.yaml", sweep_test::programs());
+    auto s =
+        parse_spec(std::string(kMinimalSpec) + "program: []\n", "x.yaml", sweep_test::programs());
     REQUIRE_FALSE(s.ok());
     CHECK(s.status().message().find("x.yaml:5:10: program must be") == 0);
   }
@@ -187,7 +191,8 @@ parameters:
 )",
                                "elsewhere/b.yaml");
   CHECK(a.hash == b.hash);
-  CHECK(a.hash == parse_ok(std::string(kMinimalSpec) + "description: words do not define trials\n").hash);
+  CHECK(a.hash ==
+        parse_ok(std::string(kMinimalSpec) + "description: words do not define trials\n").hash);
 
   const std::string base = kMinimalSpec;
   auto changed = [&](const std::string& from, const std::string& to) {
@@ -216,12 +221,14 @@ parameters:
   CHECK(in_one.program.def.executable != in_two.program.def.executable);
   CHECK(in_one.program.written == std::vector<std::string>{"bin/trainer", "--fast"});
   CHECK(in_one.hash == in_two.hash);
-  CHECK(in_one.hash != parse_ok(base + "program: [bin/trainer, --slow]\n", one.path() + "/spec.yaml").hash);
+  CHECK(in_one.hash !=
+        parse_ok(base + "program: [bin/trainer, --slow]\n", one.path() + "/spec.yaml").hash);
 }
 
 TEST_CASE("spec: a {path: P} value is resolved from the spec's folder, and hashed as written") {
   mlflow::testing::TempDir one, two;
-  for (const auto* dir : {&one, &two}) fs::create_directories(fs::path(dir->path()) / "weights" / "v1");
+  for (const auto* dir : {&one, &two})
+    fs::create_directories(fs::path(dir->path()) / "weights" / "v1");
   const std::string text = std::string(kMinimalSpec) + "  initial_weights: {path: weights/v1}\n";
   const SweepSpec in_one = parse_ok(text, one.path() + "/spec.yaml");
   const SweepSpec in_two = parse_ok(text, two.path() + "/spec.yaml");
@@ -239,10 +246,12 @@ TEST_CASE("spec: a {path: P} value is resolved from the spec's folder, and hashe
   CHECK(missing.status().message().find("spec.yaml:5:") != std::string::npos);
   CHECK(missing.status().message().find("'weights/v2' does not exist") != std::string::npos);
 
-  auto both = parse_spec(std::string(kMinimalSpec) + "  initial_weights: {path: weights/v1, value: x}\n",
-                         one.path() + "/spec.yaml", sweep_test::programs());
+  auto both =
+      parse_spec(std::string(kMinimalSpec) + "  initial_weights: {path: weights/v1, value: x}\n",
+                 one.path() + "/spec.yaml", sweep_test::programs());
   REQUIRE_FALSE(both.ok());
-  CHECK(both.status().message().find("exactly one of value, values, path or from_sweep") != std::string::npos);
+  CHECK(both.status().message().find("exactly one of value, values, path or from_sweep") !=
+        std::string::npos);
 }
 
 TEST_CASE("spec: load_spec of a missing file") {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Scheduling state of a trial from its latest attempt, and how specs in a folder depend on each other.
+// Scheduling state of a trial from its latest attempt, and how specs in a folder depend on each
+// other.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -51,19 +52,23 @@ TEST_CASE("sweep state: finished, failed and never attempted") {
   CHECK(classify_attempt(nullptr, liveness()) == TrialState::kPending);
   const Run finished = attempt(RunStatus::kFinished, {});
   CHECK(classify_attempt(&finished, liveness()) == TrialState::kFinished);
-  const Run failed = attempt(RunStatus::kFailed, {{"sweep.host", "node-a"}, {"sweep.trial_pid", "100"}});
+  const Run failed =
+      attempt(RunStatus::kFailed, {{"sweep.host", "node-a"}, {"sweep.trial_pid", "100"}});
   CHECK(classify_attempt(&failed, liveness()) == TrialState::kFailed);
   const Run killed = attempt(RunStatus::kKilled, {});
   CHECK(classify_attempt(&killed, liveness()) == TrialState::kFailed);
-  CHECK(std::string(mlflow::sweep::to_string(TrialState::kRunningStale)) == "running (process gone)");
+  CHECK(std::string(mlflow::sweep::to_string(TrialState::kRunningStale)) ==
+        "running (process gone)");
 }
 
 TEST_CASE("sweep state: RUNNING on this host follows the processes") {
-  const Run live_trial = attempt(RunStatus::kRunning, {{"sweep.host", "node-a"}, {"sweep.trial_pid", "100"}});
+  const Run live_trial =
+      attempt(RunStatus::kRunning, {{"sweep.host", "node-a"}, {"sweep.trial_pid", "100"}});
   CHECK(classify_attempt(&live_trial, liveness()) == TrialState::kRunning);
   // The trial is not started yet but its runner lives.
-  const Run live_runner = attempt(RunStatus::kRunning,
-                                  {{"sweep.host", "node-a"}, {"sweep.runner_pid", "200"}, {"sweep.trial_pid", "300"}});
+  const Run live_runner =
+      attempt(RunStatus::kRunning,
+              {{"sweep.host", "node-a"}, {"sweep.runner_pid", "200"}, {"sweep.trial_pid", "300"}});
   CHECK(classify_attempt(&live_runner, liveness()) == TrialState::kRunning);
   // Both gone, even with a fresh heartbeat: this host knows better.
   const Run dead = attempt(RunStatus::kRunning, {{"sweep.host", "node-a"},
@@ -78,14 +83,17 @@ TEST_CASE("sweep state: RUNNING on this host follows the processes") {
 TEST_CASE("sweep state: a reused pid is not the trial's process") {
   Liveness l = liveness();
   l.start_time = [](long pid) { return pid == 100 ? std::string("5000") : std::string("7000"); };
-  const Run same = attempt(RunStatus::kRunning, {{"sweep.host", "node-a"}, {"sweep.trial_pid", "100@5000"}});
+  const Run same =
+      attempt(RunStatus::kRunning, {{"sweep.host", "node-a"}, {"sweep.trial_pid", "100@5000"}});
   CHECK(classify_attempt(&same, l) == TrialState::kRunning);
   // pid 100 lives, but it started at another time: another process got the pid.
-  const Run reused = attempt(RunStatus::kRunning, {{"sweep.host", "node-a"}, {"sweep.trial_pid", "100@4000"}});
+  const Run reused =
+      attempt(RunStatus::kRunning, {{"sweep.host", "node-a"}, {"sweep.trial_pid", "100@4000"}});
   CHECK(classify_attempt(&reused, l) == TrialState::kRunningStale);
   // The runner's identity still counts.
-  const Run runner = attempt(RunStatus::kRunning,
-                             {{"sweep.host", "node-a"}, {"sweep.trial_pid", "100@4000"}, {"sweep.runner_pid", "200@7000"}});
+  const Run runner = attempt(RunStatus::kRunning, {{"sweep.host", "node-a"},
+                                                   {"sweep.trial_pid", "100@4000"},
+                                                   {"sweep.runner_pid", "200@7000"}});
   CHECK(classify_attempt(&runner, l) == TrialState::kRunning);
   // Without a start-time check, pids alone decide.
   CHECK(classify_attempt(&reused, liveness()) == TrialState::kRunning);
@@ -101,27 +109,32 @@ TEST_CASE("sweep state: a reused pid is not the trial's process") {
 
 TEST_CASE("sweep state: RUNNING on another host follows the heartbeat") {
   // pid 100 is alive here, but it is another machine's pid.
-  const Run fresh = attempt(RunStatus::kRunning, {{"sweep.host", "node-b"},
-                                                  {"sweep.trial_pid", "100"},
-                                                  {"sweep.heartbeat", std::to_string(kNow - 30'000)}},
+  const Run fresh = attempt(RunStatus::kRunning,
+                            {{"sweep.host", "node-b"},
+                             {"sweep.trial_pid", "100"},
+                             {"sweep.heartbeat", std::to_string(kNow - 30'000)}},
                             kNow - 10'000'000);
   CHECK(classify_attempt(&fresh, liveness()) == TrialState::kRunning);
-  const Run old = attempt(RunStatus::kRunning, {{"sweep.host", "node-b"},
-                                                {"sweep.trial_pid", "100"},
-                                                {"sweep.heartbeat", std::to_string(kNow - 61'000)}},
+  const Run old = attempt(RunStatus::kRunning,
+                          {{"sweep.host", "node-b"},
+                           {"sweep.trial_pid", "100"},
+                           {"sweep.heartbeat", std::to_string(kNow - 61'000)}},
                           kNow - 1'000);
   CHECK(classify_attempt(&old, liveness()) == TrialState::kRunningStale);
 
   SUBCASE("no heartbeat yet: the start time stands in") {
-    const Run started_recently = attempt(RunStatus::kRunning, {{"sweep.host", "node-b"}}, kNow - 59'000);
+    const Run started_recently =
+        attempt(RunStatus::kRunning, {{"sweep.host", "node-b"}}, kNow - 59'000);
     CHECK(classify_attempt(&started_recently, liveness()) == TrialState::kRunning);
-    const Run started_long_ago = attempt(RunStatus::kRunning, {{"sweep.host", "node-b"}}, kNow - 61'000);
+    const Run started_long_ago =
+        attempt(RunStatus::kRunning, {{"sweep.host", "node-b"}}, kNow - 61'000);
     CHECK(classify_attempt(&started_long_ago, liveness()) == TrialState::kRunningStale);
   }
   SUBCASE("without a pid check, this host is judged by heartbeat too") {
     Liveness l = liveness();
     l.pid_alive = nullptr;
-    const Run here = attempt(RunStatus::kRunning, {{"sweep.host", "node-a"}, {"sweep.trial_pid", "999"}}, kNow - 5'000);
+    const Run here = attempt(RunStatus::kRunning,
+                             {{"sweep.host", "node-a"}, {"sweep.trial_pid", "999"}}, kNow - 5'000);
     CHECK(classify_attempt(&here, l) == TrialState::kRunning);
   }
 }
@@ -194,7 +207,8 @@ parameters:
   CHECK(deps[0].alias == "pretrained");
   CHECK(deps[0].producer == catalog->find("pretrain"));
   CHECK(deps[0].parameter == &catalog->root().parameters[0]);
-  CHECK(deps[0].describe() == "model backbone@pretrained (registered by " + (d / "pretrain.yaml").string() + ")");
+  CHECK(deps[0].describe() ==
+        "model backbone@pretrained (registered by " + (d / "pretrain.yaml").string() + ")");
   CHECK(deps[1].kind == Dependency::Kind::kModelAlias);
   CHECK(deps[1].producer == nullptr);
   CHECK(deps[1].describe() == "model unknown@champion");
@@ -213,7 +227,8 @@ parameters:
 TEST_CASE("spec catalog: a missing from_sweep mentions the siblings that did not parse") {
   mlflow::testing::TempDir dir;
   const fs::path d = dir.path();
-  mlflow::testing::write_file((d / "producer.yaml").string(), "name: producer\nmetric: {name: acc\n");
+  mlflow::testing::write_file((d / "producer.yaml").string(),
+                              "name: producer\nmetric: {name: acc\n");
   const std::string consumer_file = (d / "consumer.yaml").string();
   mlflow::testing::write_file(consumer_file, R"(name: consumer
 metric: {name: acc}
@@ -229,7 +244,8 @@ parameters:
 }
 
 TEST_CASE("spec catalog: the reference specs depend on each other as documented") {
-  auto catalog = SpecCatalog::load(std::string(MLFLOW_CPP_SOURCE_DIR) + "/sweeps/frozen_backbone.yaml", sweep_test::programs());
+  auto catalog = SpecCatalog::load(
+      std::string(MLFLOW_CPP_SOURCE_DIR) + "/sweeps/frozen_backbone.yaml", sweep_test::programs());
   REQUIRE_MESSAGE(catalog.ok(), catalog.status().message());
   std::set<std::string> producers;
   for (const Dependency& dep : catalog->dependencies(catalog->root())) {
@@ -244,8 +260,9 @@ TEST_CASE("spec catalog: parse_alias_uri") {
   CHECK(mlflow::sweep::parse_alias_uri("models:/fmnist-backbone@pretrained", name, alias));
   CHECK(name == "fmnist-backbone");
   CHECK(alias == "pretrained");
-  for (const char* bad : {"models:/fmnist-backbone/3", "models:/@champion", "models:/name@", "runs:/abc@x",
-                          "fmnist@champion", "models:/a/b@c", "models:/a@b/c", "", "models:/"}) {
+  for (const char* bad :
+       {"models:/fmnist-backbone/3", "models:/@champion", "models:/name@", "runs:/abc@x",
+        "fmnist@champion", "models:/a/b@c", "models:/a@b/c", "", "models:/"}) {
     CHECK_FALSE_MESSAGE(mlflow::sweep::parse_alias_uri(bad, name, alias), bad);
   }
 }

@@ -35,7 +35,8 @@ std::string log_in(const mlflow::testing::TempDir& dir) { return dir.path() + "/
 TEST_CASE("trial process: last_line of a log with progress updates") {
   mlflow::testing::TempDir dir;
   const std::string log = dir.path() + "/log.txt";
-  mlflow::testing::write_file(log, "starting\nepoch 1 step 1/10\repoch 1 step 5/10\repoch 1 step 10/10\n\n\n");
+  mlflow::testing::write_file(
+      log, "starting\nepoch 1 step 1/10\repoch 1 step 5/10\repoch 1 step 10/10\n\n\n");
   CHECK(last_line(log) == "epoch 1 step 10/10");
   mlflow::testing::write_file(log, "a\nb\rc  \r\n \n");
   CHECK(last_line(log) == "c");
@@ -57,8 +58,9 @@ TEST_CASE("trial process: environment, log file and exit code") {
   // FOO is replaced, not added twice; the rest of our environment is inherited.
   REQUIRE(::setenv("FOO", "from-parent", 1) == 0);
   REQUIRE(::setenv("MLFLOW_CPP_H11_INHERITED", "inherited", 1) == 0);
-  auto p = TrialProcess::spawn({"/bin/sh", "-c", "echo $FOO; env | grep -c '^FOO='; echo $MLFLOW_CPP_H11_INHERITED; "
-                                                 "echo to-stderr >&2; exit 3"},
+  auto p = TrialProcess::spawn({"/bin/sh", "-c",
+                                "echo $FOO; env | grep -c '^FOO='; echo $MLFLOW_CPP_H11_INHERITED; "
+                                "echo to-stderr >&2; exit 3"},
                                {{"FOO", "bar"}}, log_in(dir));
   ::unsetenv("FOO");
   ::unsetenv("MLFLOW_CPP_H11_INHERITED");
@@ -93,8 +95,9 @@ TEST_CASE("trial process: its own process group, which signal() reaches") {
   mlflow::testing::TempDir dir;
   // Prints its process group (field 5 of /proc/PID/stat; sh's name has no spaces), then spins
   // until signalled.
-  auto p = TrialProcess::spawn({"/bin/sh", "-c", "set -- $(cat /proc/$$/stat); echo $5; while :; do :; done"}, {},
-                               log_in(dir));
+  auto p = TrialProcess::spawn(
+      {"/bin/sh", "-c", "set -- $(cat /proc/$$/stat); echo $5; while :; do :; done"}, {},
+      log_in(dir));
   REQUIRE_MESSAGE(p.ok(), p.status().message());
   // Wait for the line, then signal: the group is the child's own.
   bool printed = false;
@@ -140,7 +143,8 @@ TEST_CASE("trial process: a program that cannot start") {
     CHECK(p.status().message().find("/nonexistent/h11/trainer") != std::string::npos);
   }
 
-  auto no_log = TrialProcess::spawn({"/bin/sh", "-c", "exit 0"}, {}, dir.path() + "/no/such/dir/trial.log");
+  auto no_log =
+      TrialProcess::spawn({"/bin/sh", "-c", "exit 0"}, {}, dir.path() + "/no/such/dir/trial.log");
   if (no_log.ok()) {
     REQUIRE(wait_done(*no_log));
     CHECK_FALSE(no_log->exit().ok());

@@ -26,7 +26,8 @@ SweepSpec parse_ok(const std::string& text) {
   return std::move(*spec);
 }
 
-std::vector<Trial> expand_ok(const SweepSpec& spec, const mlflow::sweep::ResolvedValues& resolved = {}) {
+std::vector<Trial> expand_ok(const SweepSpec& spec,
+                             const mlflow::sweep::ResolvedValues& resolved = {}) {
   auto trials = expand_trials(spec, resolved);
   REQUIRE_MESSAGE(trials.ok(), trials.status().message());
   return std::move(*trials);
@@ -42,8 +43,10 @@ parameters:
 
 // 4 x 4 x 4 = 64 combinations; random sweeps draw from these.
 std::string random_spec(int count, long long seed) {
-  return "name: rnd\nmethod: random\ncount: " + std::to_string(count) + "\nseed: " + std::to_string(seed) +
-         "\nmetric: {name: m}\nparameters:\n  a: {values: [1, 2, 3, 4]}\n  b: {values: [5, 6, 7, 8]}\n"
+  return "name: rnd\nmethod: random\ncount: " + std::to_string(count) +
+         "\nseed: " + std::to_string(seed) +
+         "\nmetric: {name: m}\nparameters:\n  a: {values: [1, 2, 3, 4]}\n  b: {values: [5, 6, 7, "
+         "8]}\n"
          "  c: {values: [w, x, y, z]}\n  fixed: {value: k}\n";
 }
 
@@ -66,8 +69,9 @@ TEST_CASE("trials: grid is the product, first parameter slowest") {
   const auto trials = expand_ok(parse_ok(kGrid));
   REQUIRE(trials.size() == 6);
   const std::vector<Params> expected = {
-      {{"a", "1"}, {"b", "x"}, {"c", "p"}}, {{"a", "1"}, {"b", "x"}, {"c", "q"}}, {{"a", "1"}, {"b", "x"}, {"c", "r"}},
-      {{"a", "2"}, {"b", "x"}, {"c", "p"}}, {{"a", "2"}, {"b", "x"}, {"c", "q"}}, {{"a", "2"}, {"b", "x"}, {"c", "r"}},
+      {{"a", "1"}, {"b", "x"}, {"c", "p"}}, {{"a", "1"}, {"b", "x"}, {"c", "q"}},
+      {{"a", "1"}, {"b", "x"}, {"c", "r"}}, {{"a", "2"}, {"b", "x"}, {"c", "p"}},
+      {{"a", "2"}, {"b", "x"}, {"c", "q"}}, {{"a", "2"}, {"b", "x"}, {"c", "r"}},
   };
   CHECK(params_of(trials) == expected);
   for (std::size_t i = 0; i < trials.size(); ++i) CHECK(trials[i].index == static_cast<int>(i));
@@ -83,7 +87,8 @@ TEST_CASE("trials: config hashes are distinct and stable") {
   }
   CHECK(hashes.size() == first.size());
   REQUIRE(again.size() == first.size());
-  for (std::size_t i = 0; i < first.size(); ++i) CHECK(again[i].config_hash == first[i].config_hash);
+  for (std::size_t i = 0; i < first.size(); ++i)
+    CHECK(again[i].config_hash == first[i].config_hash);
 
   // The same params in another sweep are another trial.
   std::string renamed = kGrid;
@@ -115,7 +120,8 @@ TEST_CASE("trials: random draws count distinct combinations, reproducibly") {
   const auto trials = expand_ok(parse_ok(random_spec(10, 7)));
   REQUIRE(trials.size() == 10);
   std::set<Params> distinct;
-  const std::set<std::string> a = {"1", "2", "3", "4"}, b = {"5", "6", "7", "8"}, c = {"w", "x", "y", "z"};
+  const std::set<std::string> a = {"1", "2", "3", "4"}, b = {"5", "6", "7", "8"},
+                              c = {"w", "x", "y", "z"};
   for (std::size_t i = 0; i < trials.size(); ++i) {
     const auto& p = trials[i].params;
     CHECK(trials[i].index == static_cast<int>(i));
@@ -158,7 +164,8 @@ TEST_CASE("trials: shards partition the trials") {
     for (int k = 0; k < n; ++k) {
       const Shard shard{k, n};
       CHECK(shard.sharded() == (n > 1));
-      for (const auto& t : trials) owners[static_cast<std::size_t>(t.index)] += shard.owns(t) ? 1 : 0;
+      for (const auto& t : trials)
+        owners[static_cast<std::size_t>(t.index)] += shard.owns(t) ? 1 : 0;
     }
     for (int count : owners) CHECK(count == 1);
   }
@@ -180,7 +187,8 @@ TEST_CASE("trials: parse_shard") {
   CHECK(s1->index == 1);
   CHECK(s1->count == 2);
   CHECK(mlflow::sweep::parse_shard("0/1").ok());
-  for (const char* bad : {"2/2", "-1/2", "x", "1/0", "", "/2", "1/", "1/2x", "a/b", "3/2", "0/-1"}) {
+  for (const char* bad :
+       {"2/2", "-1/2", "x", "1/0", "", "/2", "1/", "1/2x", "a/b", "3/2", "0/-1"}) {
     auto s = mlflow::sweep::parse_shard(bad);
     CHECK_MESSAGE(s.status().code() == StatusCode::kInvalidArgument, bad);
     CHECK(s.status().message().find(std::string("'") + bad + "'") != std::string::npos);
@@ -190,30 +198,38 @@ TEST_CASE("trials: parse_shard") {
 TEST_CASE("trials: shard_from_env") {
   using mlflow::sweep::shard_from_env;
   SUBCASE("Slurm job array") {
-    auto s = shard_from_env(fake_env({{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_COUNT", "3"},
+    auto s = shard_from_env(fake_env({{"SLURM_ARRAY_TASK_ID", "5"},
+                                      {"SLURM_ARRAY_TASK_COUNT", "3"},
                                       {"SLURM_ARRAY_TASK_MIN", "4"}}),
                             0);
     REQUIRE_MESSAGE(s.ok(), s.status().message());
     CHECK(s->index == 1);
     CHECK(s->count == 3);
-    auto from_zero = shard_from_env(fake_env({{"SLURM_ARRAY_TASK_ID", "2"}, {"SLURM_ARRAY_TASK_COUNT", "4"}}), 0);
+    auto from_zero = shard_from_env(
+        fake_env({{"SLURM_ARRAY_TASK_ID", "2"}, {"SLURM_ARRAY_TASK_COUNT", "4"}}), 0);
     REQUIRE(from_zero.ok());
     CHECK(from_zero->index == 2);
     CHECK(from_zero->count == 4);
     CHECK_FALSE(shard_from_env(fake_env({{"SLURM_ARRAY_TASK_ID", "2"}}), 0).ok());
-    CHECK_FALSE(shard_from_env(fake_env({{"SLURM_ARRAY_TASK_ID", "two"}, {"SLURM_ARRAY_TASK_COUNT", "4"}}), 0).ok());
+    CHECK_FALSE(shard_from_env(
+                    fake_env({{"SLURM_ARRAY_TASK_ID", "two"}, {"SLURM_ARRAY_TASK_COUNT", "4"}}), 0)
+                    .ok());
     CHECK_FALSE(
-        shard_from_env(fake_env({{"SLURM_ARRAY_TASK_ID", "4"}, {"SLURM_ARRAY_TASK_COUNT", "4"}}), 0).ok());
+        shard_from_env(fake_env({{"SLURM_ARRAY_TASK_ID", "4"}, {"SLURM_ARRAY_TASK_COUNT", "4"}}), 0)
+            .ok());
   }
   SUBCASE("Slurm with --shards: the task id is the shard") {
     // A partial resubmit (--array=2) of a 4-shard sweep: a one-task array starting at 2.
-    auto s = shard_from_env(fake_env({{"SLURM_ARRAY_TASK_ID", "2"}, {"SLURM_ARRAY_TASK_COUNT", "1"},
+    auto s = shard_from_env(fake_env({{"SLURM_ARRAY_TASK_ID", "2"},
+                                      {"SLURM_ARRAY_TASK_COUNT", "1"},
                                       {"SLURM_ARRAY_TASK_MIN", "2"}}),
                             4);
     REQUIRE_MESSAGE(s.ok(), s.status().message());
     CHECK(s->index == 2);
     CHECK(s->count == 4);
-    CHECK_FALSE(shard_from_env(fake_env({{"SLURM_ARRAY_TASK_ID", "4"}, {"SLURM_ARRAY_TASK_COUNT", "1"}}), 4).ok());
+    CHECK_FALSE(
+        shard_from_env(fake_env({{"SLURM_ARRAY_TASK_ID", "4"}, {"SLURM_ARRAY_TASK_COUNT", "1"}}), 4)
+            .ok());
   }
   SUBCASE("Kubernetes Indexed Job with --shards") {
     auto s = shard_from_env(fake_env({{"JOB_COMPLETION_INDEX", "2"}}), 3);

@@ -12,10 +12,10 @@
 using mlflow::FileInfo;
 using mlflow::MlflowClient;
 using mlflow::StatusCode;
+using mlflow::testing::new_run;
 using mlflow::testing::read_file;
 using mlflow::testing::TempDir;
 using mlflow::testing::test_client;
-using mlflow::testing::new_run;
 using mlflow::testing::unique_name;
 using mlflow::testing::write_file;
 namespace fs = std::filesystem;

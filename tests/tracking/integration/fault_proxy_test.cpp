@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // tests/support/fault_proxy.py itself, against the real server: each fault does what the fault
-// tests rely on (answered without forwarding, or forwarded and then broken), and reads pass through.
+// tests rely on (answered without forwarding, or forwarded and then broken), and reads pass
+// through.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -90,8 +91,8 @@ TEST_CASE("fault proxy: a 429 carries Retry-After, which the client waits before
 }
 
 TEST_CASE("fault proxy: --fault-paths limits faults to the paths it matches") {
-  FaultProxy proxy = FaultProxy::start(server_url(), {"--faults", "500:0.5", "--fault-paths",
-                                                      "/runs/log-batch$"});
+  FaultProxy proxy =
+      FaultProxy::start(server_url(), {"--faults", "500:0.5", "--fault-paths", "/runs/log-batch$"});
   auto o = test_options(proxy.url());
   o.retry.max_retries = 0;
   auto c = MlflowClient::make(o);

@@ -5,8 +5,8 @@
 
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
 #include <netinet/in.h>
+#include <nlohmann/json.hpp>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>

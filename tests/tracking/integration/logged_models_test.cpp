@@ -16,11 +16,11 @@ using mlflow::MlflowClient;
 using mlflow::Param;
 using mlflow::SearchOptions;
 using mlflow::StatusCode;
+using mlflow::testing::new_run;
 using mlflow::testing::read_file;
+using mlflow::testing::RunRef;
 using mlflow::testing::TempDir;
 using mlflow::testing::test_client;
-using mlflow::testing::new_run;
-using mlflow::testing::RunRef;
 using mlflow::testing::unique_name;
 using mlflow::testing::write_file;
 

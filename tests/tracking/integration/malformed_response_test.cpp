@@ -48,7 +48,9 @@ void check_each_call_fails_clearly(const std::string& mode, const std::string& e
       {"/api/2.0/mlflow/experiments/create",
        [](MlflowClient& c) { return status_of(c.create_experiment(unique_name("malformed"))); }},
       {"/api/2.0/mlflow/runs/create",
-       [&](MlflowClient& c) { return status_of(c.create_run({ref.experiment_id, "r", {}, {}})); }},
+       [&](MlflowClient& c) {
+         return status_of(c.create_run({ref.experiment_id, "r", {}, {}}));
+       }},
       {"/api/2.0/mlflow/runs/get",
        [&](MlflowClient& c) { return status_of(c.get_run(ref.run_id)); }},
       {"/api/2.0/mlflow/runs/log-batch",

@@ -15,11 +15,11 @@ using mlflow::MlflowClient;
 using mlflow::ModelVersionCreate;
 using mlflow::SearchOptions;
 using mlflow::StatusCode;
+using mlflow::testing::new_run;
 using mlflow::testing::read_file;
+using mlflow::testing::RunRef;
 using mlflow::testing::TempDir;
 using mlflow::testing::test_client;
-using mlflow::testing::new_run;
-using mlflow::testing::RunRef;
 using mlflow::testing::unique_name;
 namespace fs = std::filesystem;
 

@@ -39,7 +39,9 @@ TEST_CASE("runs: ActiveRun sets system tags, logs params/metrics/tags and ends F
     REQUIRE(run->log_param("lr", "0.001").ok());
     REQUIRE(run->log_params({{"batch_size", "64"}, {"optimizer", "adam"}}).ok());
     for (int epoch = 0; epoch < 3; ++epoch) {
-      REQUIRE(run->log_metrics({{"train_loss", 1.0 / (epoch + 1)}, {"val_acc", 0.5 + 0.1 * epoch}}, epoch).ok());
+      REQUIRE(run->log_metrics({{"train_loss", 1.0 / (epoch + 1)}, {"val_acc", 0.5 + 0.1 * epoch}},
+                               epoch)
+                  .ok());
     }
     REQUIRE(run->log_metric("test_acc", 0.91).ok());
     REQUIRE(run->set_tag("purpose", "test").ok());
@@ -56,7 +58,8 @@ TEST_CASE("runs: ActiveRun sets system tags, logs params/metrics/tags and ends F
   CHECK(mlflow::find_value(tags, "mlflow.source.type") == "LOCAL");
   CHECK(mlflow::find_value(tags, "mlflow.runName") == "train-1");
   CHECK(mlflow::find_value(tags, "mlflow.user").has_value());
-  CHECK(mlflow::find_value(tags, "mlflow.source.name")->find("tracking_integration") != std::string::npos);
+  CHECK(mlflow::find_value(tags, "mlflow.source.name")->find("tracking_integration") !=
+        std::string::npos);
   CHECK(mlflow::find_value(tags, "purpose") == "test");
   CHECK(r->data.params.size() == 3);
 
@@ -204,7 +207,8 @@ TEST_CASE("runs: update name/status, delete tag, search with filter/order/paging
   CHECK(c.get_run(ids[3])->info.lifecycle_stage == "deleted");
   auto active = c.search_runs({*exp}, {"params.idx = '3'", {}, 100, {}});
   CHECK(active->items.empty());
-  auto deleted = c.search_runs({*exp}, {"params.idx = '3'", {}, 100, {}}, mlflow::ViewType::kDeletedOnly);
+  auto deleted =
+      c.search_runs({*exp}, {"params.idx = '3'", {}, 100, {}}, mlflow::ViewType::kDeletedOnly);
   CHECK(deleted->items.size() == 1);
   REQUIRE(c.restore_run(ids[3]).ok());
   CHECK(c.get_run(ids[3])->info.lifecycle_stage == "active");
@@ -215,8 +219,12 @@ TEST_CASE("runs: dataset inputs round-trip with their context tag") {
   auto run = ActiveRun::start(c, in_new_experiment());
   REQUIRE(run.ok());
   mlflow::DatasetInput in;
-  in.dataset = {"fashion-mnist-train", "abc123", "local", R"({"uri": "/usr/share/datasets/fashion-mnist"})",
-                R"({"mlflow_tensorspec": {"features": "[]"}})", R"({"num_rows": 48000})"};
+  in.dataset = {"fashion-mnist-train",
+                "abc123",
+                "local",
+                R"({"uri": "/usr/share/datasets/fashion-mnist"})",
+                R"({"mlflow_tensorspec": {"features": "[]"}})",
+                R"({"num_rows": 48000})"};
   in.tags = {{"mlflow.data.context", "training"}};
   REQUIRE(c.log_inputs(run->id(), {in}).ok());
   auto r = c.get_run(run->id());
@@ -275,7 +283,8 @@ TEST_CASE("runs: unknown run ids are kNotFound for get and resume") {
   auto r = c.get_run("0123456789abcdef0123456789abcdef");
   CHECK(r.status().code() == StatusCode::kNotFound);
   CHECK(r.status().error_code() == "RESOURCE_DOES_NOT_EXIST");
-  CHECK(ActiveRun::resume(c, "0123456789abcdef0123456789abcdef").status().code() == StatusCode::kNotFound);
+  CHECK(ActiveRun::resume(c, "0123456789abcdef0123456789abcdef").status().code() ==
+        StatusCode::kNotFound);
 }
 
 TEST_CASE("runs: unreachable server fails within the retry budget with host:port") {

@@ -114,8 +114,8 @@ struct TlsSetup {
     make_ca(other_ca, d + "other-ca.key", "mlflow-cpp unrelated CA");
     std::vector<std::string> csr = {"req"};
     csr.insert(csr.end(), ec.begin(), ec.end());
-    csr.insert(csr.end(), {"-keyout", d + "server.key", "-out", d + "server.csr", "-subj",
-                           "/CN=127.0.0.1"});
+    csr.insert(csr.end(),
+               {"-keyout", d + "server.key", "-out", d + "server.csr", "-subj", "/CN=127.0.0.1"});
     openssl(csr);
     write_file(d + "server.ext",
                "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
@@ -123,8 +123,8 @@ struct TlsSetup {
     openssl({"x509", "-req", "-in", d + "server.csr", "-CA", ca, "-CAkey", d + "ca.key",
              "-CAcreateserial", "-out", d + "server.pem", "-days", "2", "-extfile",
              d + "server.ext"});
-    proxy.emplace(FaultProxy::start(server_url(), {"--tls-cert", d + "server.pem", "--tls-key",
-                                                   d + "server.key"}));
+    proxy.emplace(FaultProxy::start(
+        server_url(), {"--tls-cert", d + "server.pem", "--tls-key", d + "server.key"}));
     REQUIRE(proxy->url().rfind("https://127.0.0.1:", 0) == 0);
   }
 };
@@ -137,8 +137,7 @@ class AuthServer {
  public:
   AuthServer() : password_(random_secret(20)) {
     auto r = run_process(
-        "/bin/bash",
-        {server_sh(), "start", "--dir", dir_.path(), "--", "--app-name", "basic-auth"},
+        "/bin/bash", {server_sh(), "start", "--dir", dir_.path(), "--", "--app-name", "basic-auth"},
         {"MLFLOW_AUTH_ADMIN_USERNAME=admin", "MLFLOW_AUTH_ADMIN_PASSWORD=" + password_,
          "MLFLOW_FLASK_SERVER_SECRET_KEY=" + random_secret(32)});
     REQUIRE_MESSAGE(r.exit_code == 0, "basic-auth server did not start: " << r.err);
@@ -296,7 +295,8 @@ TEST_CASE("security: HTTPS works with the CA from server_cert_path or the enviro
   CHECK(tls.proxy->count("forwarded") >= 4);  // it really went through the HTTPS proxy
 }
 
-TEST_CASE("security: through a TLS failure the async logger keeps every record until the CA is set") {
+TEST_CASE(
+    "security: through a TLS failure the async logger keeps every record until the CA is set") {
   TlsSetup tls;
   TempDir spool;
   CapturedLog log;
@@ -469,11 +469,11 @@ TEST_CASE("security: basic-auth takes the right credentials, denies others once,
   SUBCASE("mlflowctl prints no credential, with a wrong or the right password") {
     const std::string wrong = random_secret(20);
     auto ctl = [&](const std::string& password, const std::vector<std::string>& args) {
-      auto r = run_process(MLFLOWCTL_PATH, args,
-                           {"MLFLOW_TRACKING_URI=" + server.url(), "MLFLOW_TRACKING_USERNAME=admin",
-                            "MLFLOW_TRACKING_PASSWORD=" + password,
-                            "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1",
-                            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=0.1"});
+      auto r =
+          run_process(MLFLOWCTL_PATH, args,
+                      {"MLFLOW_TRACKING_URI=" + server.url(), "MLFLOW_TRACKING_USERNAME=admin",
+                       "MLFLOW_TRACKING_PASSWORD=" + password, "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1",
+                       "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=0.1"});
       const std::string all = r.out + r.err;
       CAPTURE(all);
       check_no_credentials(all, password);

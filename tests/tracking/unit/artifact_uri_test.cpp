@@ -156,7 +156,8 @@ TEST_CASE("artifact paths: server-listed paths must stay inside the listed direc
        {std::tuple{"a", "../x", true}, std::tuple{"a", "/etc/x", true}, std::tuple{"a", "", true},
         std::tuple{"a", "ab/x", false}, std::tuple{"a", "a", false},
         std::tuple{"a", "a/../../x", false}, std::tuple{"", ".", true}}) {
-    // A copy for CAPTURE, whose lambda may not capture a structured binding in C++17 (clang refuses).
+    // A copy for CAPTURE, whose lambda may not capture a structured binding in C++17 (clang
+    // refuses).
     const char* listed = listed_path;
     CAPTURE(listed);
     auto p = checked_listed_path(dir, listed, rel);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Client request path over a fake transport: error mapping, auth headers, credential hygiene, bodies.
+// Client request path over a fake transport: error mapping, auth headers, credential hygiene,
+// bodies.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -32,19 +33,23 @@ struct Fixture {
 TEST_CASE("client: MLflow error JSON surfaces error_code, HTTP status and message") {
   Fixture f;
   auto c = f.make();
-  f.transport->push(400, R"({"error_code":"INVALID_PARAMETER_VALUE","message":"Changing param values is not allowed. Param with key='lr' was already logged with value='0.1'"})");
+  f.transport->push(
+      400,
+      R"({"error_code":"INVALID_PARAMETER_VALUE","message":"Changing param values is not allowed. Param with key='lr' was already logged with value='0.1'"})");
   auto st = c.log_param("r1", "lr", "0.2");
   CHECK(st.code() == StatusCode::kInvalidArgument);
   CHECK(st.error_code() == "INVALID_PARAMETER_VALUE");
   CHECK(st.http_status() == 400);
-  CHECK(st.to_string().find("INVALID_PARAMETER_VALUE (HTTP 400): Changing param values is not allowed") == 0);
+  CHECK(st.to_string().find(
+            "INVALID_PARAMETER_VALUE (HTTP 400): Changing param values is not allowed") == 0);
   CHECK(st.message().find("POST /api/2.0/mlflow/runs/log-parameter") != std::string::npos);
 }
 
 TEST_CASE("client: RESOURCE_DOES_NOT_EXIST maps to kNotFound") {
   Fixture f;
   auto c = f.make();
-  f.transport->push(404, R"({"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Run 'x' not found"})");
+  f.transport->push(404,
+                    R"({"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Run 'x' not found"})");
   auto r = c.get_run("x");
   CHECK(r.status().code() == StatusCode::kNotFound);
   CHECK(r.status().error_code() == "RESOURCE_DOES_NOT_EXIST");
@@ -66,11 +71,14 @@ TEST_CASE("client: a non-JSON 401 names method and path, and never the credentia
   CHECK(msg.find("s3cr3t") == std::string::npos);
   CHECK(msg.find("alice") == std::string::npos);
   CHECK(c.tracking_uri() == "https://tracking.example/prefix");
-  CHECK(c.run_ui_url("7", "abc") == "https://tracking.example/prefix/#/experiments/7/runs/abc?workflowType=machine_learning");  // printable
+  CHECK(
+      c.run_ui_url("7", "abc") ==
+      "https://tracking.example/prefix/#/experiments/7/runs/abc?workflowType=machine_learning");  // printable
   // userinfo in the URI becomes Basic auth
   auto req = f.transport->requests().at(0);
   bool has_basic = false;
-  for (const auto& [k, v] : req.headers) has_basic |= (k == "Authorization" && v.rfind("Basic ", 0) == 0);
+  for (const auto& [k, v] : req.headers)
+    has_basic |= (k == "Authorization" && v.rfind("Basic ", 0) == 0);
   CHECK(has_basic);
   CHECK(req.url.find("s3cr3t") == std::string::npos);
 }
@@ -115,7 +123,9 @@ TEST_CASE("client: Basic wins over Bearer - Bearer when only a token is set") {
   f.transport->push(200, R"({"experiment":{"experiment_id":"1"}})");
   REQUIRE(c.get_experiment("1").ok());
   auto h = f.transport->requests().at(0).headers;
-  CHECK(std::find(h.begin(), h.end(), std::make_pair(std::string("Authorization"), std::string("Basic Ym9iOnB3"))) != h.end());
+  CHECK(std::find(h.begin(), h.end(),
+                  std::make_pair(std::string("Authorization"), std::string("Basic Ym9iOnB3"))) !=
+        h.end());
 
   Fixture g;
   ClientOptions t;
@@ -124,15 +134,18 @@ TEST_CASE("client: Basic wins over Bearer - Bearer when only a token is set") {
   g.transport->push(200, R"({"experiment":{"experiment_id":"1"}})");
   REQUIRE(c2.get_experiment("1").ok());
   auto h2 = g.transport->requests().at(0).headers;
-  CHECK(std::find(h2.begin(), h2.end(), std::make_pair(std::string("Authorization"), std::string("Bearer tok"))) != h2.end());
+  CHECK(std::find(h2.begin(), h2.end(),
+                  std::make_pair(std::string("Authorization"), std::string("Bearer tok"))) !=
+        h2.end());
 }
 
 TEST_CASE("client: unreachable server gives one error with host:port, attempts and time") {
   Fixture f;
   auto c = f.make();
-  f.transport->set_handler([](const mlflow::HttpRequest&) -> mlflow::StatusOr<mlflow::HttpResponse> {
-    return mlflow::Status(StatusCode::kUnavailable, "Couldn't connect to server");
-  });
+  f.transport->set_handler(
+      [](const mlflow::HttpRequest&) -> mlflow::StatusOr<mlflow::HttpResponse> {
+        return mlflow::Status(StatusCode::kUnavailable, "Couldn't connect to server");
+      });
   auto r = c.get_run("abc");
   CHECK(r.status().code() == StatusCode::kUnavailable);
   const auto& m = r.status().message();
@@ -147,7 +160,8 @@ TEST_CASE("client: 200 with a non-JSON body is a clear error") {
   f.transport->push(200, "<html>proxy login page</html>");
   auto r = c.get_run("abc");
   CHECK(r.status().code() == StatusCode::kInternal);
-  CHECK(r.status().message().find("malformed response from GET /api/2.0/mlflow/runs/get") != std::string::npos);
+  CHECK(r.status().message().find("malformed response from GET /api/2.0/mlflow/runs/get") !=
+        std::string::npos);
   f.transport->push(200, R"({"run": {"info": )");
   CHECK(c.get_run("abc").status().message().find("expected a JSON object") != std::string::npos);
 }
@@ -156,7 +170,8 @@ TEST_CASE("client: NaN and +-Inf metric values are sent as protobuf JSON strings
   Fixture f;
   auto c = f.make();
   for (int i = 0; i < 3; ++i) f.transport->push(200, "{}");
-  const double vals[] = {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+  const double vals[] = {std::numeric_limits<double>::quiet_NaN(),
+                         std::numeric_limits<double>::infinity(),
                          -std::numeric_limits<double>::infinity()};
   const char* want[] = {"NaN", "Infinity", "-Infinity"};
   for (int i = 0; i < 3; ++i) {
@@ -175,8 +190,10 @@ TEST_CASE("client: bad keys are rejected before anything is sent") {
   Fixture f;
   auto c = f.make();
   CHECK(c.log_param("r1", "", "v").code() == StatusCode::kInvalidArgument);
-  CHECK(c.log_param("r1", std::string(251, 'k'), "v").message().find("251 characters") != std::string::npos);
-  CHECK(c.log_param("r1", "lr", std::string(6001, 'v')).message().find("6001") != std::string::npos);
+  CHECK(c.log_param("r1", std::string(251, 'k'), "v").message().find("251 characters") !=
+        std::string::npos);
+  CHECK(c.log_param("r1", "lr", std::string(6001, 'v')).message().find("6001") !=
+        std::string::npos);
   CHECK(c.set_tag("r1", "bad*key", "v").message().find("contains '*'") != std::string::npos);
   mlflow::Metric ok_metric{"fine", 1.0, 1, 0, {}, {}, {}, {}};
   mlflow::Metric bad_metric{"../up", 1.0, 1, 0, {}, {}, {}, {}};
@@ -195,12 +212,13 @@ TEST_CASE("client: unsupported tracking URI schemes are refused") {
 TEST_CASE("client: log_batch splits at the server's limits and keeps order") {
   Fixture f;
   auto c = f.make();
-  f.transport->set_handler([](const mlflow::HttpRequest&) -> mlflow::StatusOr<mlflow::HttpResponse> {
-    mlflow::HttpResponse r;
-    r.status = 200;
-    r.body = "{}";
-    return r;
-  });
+  f.transport->set_handler(
+      [](const mlflow::HttpRequest&) -> mlflow::StatusOr<mlflow::HttpResponse> {
+        mlflow::HttpResponse r;
+        r.status = 200;
+        r.body = "{}";
+        return r;
+      });
   std::vector<mlflow::Metric> ms;
   for (int i = 0; i < 2500; ++i) ms.push_back({"m", double(i), 1, i, {}, {}, {}, {}});
   std::vector<mlflow::Param> ps;
@@ -227,7 +245,9 @@ TEST_CASE("client: log_batch splits at the server's limits and keeps order") {
 TEST_CASE("client: multi-line server messages with SQL dumps become one tidy line") {
   Fixture f;
   auto c = f.make();
-  f.transport->push(400, R"j({"error_code":"RESOURCE_ALREADY_EXISTS","message":"Experiment(name=x) already exists.\nError: (sqlite3.IntegrityError) UNIQUE constraint failed\n[SQL: INSERT INTO experiments (name) VALUES (?)]\n(Background on this error at: https://sqlalche.me/e/20/gkpj)"})j");
+  f.transport->push(
+      400,
+      R"j({"error_code":"RESOURCE_ALREADY_EXISTS","message":"Experiment(name=x) already exists.\nError: (sqlite3.IntegrityError) UNIQUE constraint failed\n[SQL: INSERT INTO experiments (name) VALUES (?)]\n(Background on this error at: https://sqlalche.me/e/20/gkpj)"})j");
   auto r = c.create_experiment("x");
   CHECK(r.status().code() == StatusCode::kAlreadyExists);
   const auto& m = r.status().message();

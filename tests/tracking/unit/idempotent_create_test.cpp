@@ -59,7 +59,8 @@ struct FakeMlflow {
       json answer = handle(r);
       if (fate == Fate::kLostAfterCommit) return reset;
       if (fate == Fate::kUnavailableCommitted) {
-        return HttpResponse{503, R"({"error_code":"TEMPORARILY_UNAVAILABLE","message":"busy"})", {}};
+        return HttpResponse{
+            503, R"({"error_code":"TEMPORARILY_UNAVAILABLE","message":"busy"})", {}};
       }
       return HttpResponse{200, answer.dump(), {}};
     });
@@ -84,8 +85,9 @@ struct FakeMlflow {
   json handle(const HttpRequest& r) {
     if (r.url.find("/runs/create") != std::string::npos) {
       const json body = json::parse(r.body);
-      json run = {{"info", {{"run_id", "run" + std::to_string(runs.size() + 1)},
-                            {"experiment_id", body["experiment_id"]}}},
+      json run = {{"info",
+                   {{"run_id", "run" + std::to_string(runs.size() + 1)},
+                    {"experiment_id", body["experiment_id"]}}},
                   {"data", {{"tags", body["tags"]}}}};
       runs.push_back(run);
       return {{"run", run}};
@@ -169,7 +171,9 @@ TEST_CASE("create_run: the happy path is one request carrying the run's token ta
   CHECK(mlflow::find_value(other->data.tags, d::kRunKeyTag) != token);  // a token per run
 }
 
-TEST_CASE("create_run: an answer lost after the server committed is found by its token, not created twice") {
+TEST_CASE(
+    "create_run: an answer lost after the server committed is found by its token, not created "
+    "twice") {
   FakeMlflow server;
   server.create_fates = {Fate::kLostAfterCommit};
   auto run = server.client().create_run(run_create());
@@ -195,7 +199,9 @@ TEST_CASE("create_run: a 503 after the server committed is found by its token to
   CHECK(server.sequence() == Seq{"create", "search"});
 }
 
-TEST_CASE("create_run: a request lost before the server saw it is created on the retry, with the same token") {
+TEST_CASE(
+    "create_run: a request lost before the server saw it is created on the retry, with the same "
+    "token") {
   FakeMlflow server;
   server.create_fates = {Fate::kLostBeforeCommit};
   auto run = server.client().create_run(run_create());
@@ -217,7 +223,9 @@ TEST_CASE("create_run: a definite 4xx is returned as it is, with no lookup and n
   CHECK(server.runs.empty());
 }
 
-TEST_CASE("create_run: a lookup without an answer waits the backoff and looks again, never creating blind") {
+TEST_CASE(
+    "create_run: a lookup without an answer waits the backoff and looks again, never creating "
+    "blind") {
   FakeMlflow server;
   server.create_fates = {Fate::kLostAfterCommit};
   server.search_fates = {Fate::kLostBeforeCommit, Fate::kUnavailableCommitted};
@@ -229,7 +237,8 @@ TEST_CASE("create_run: a lookup without an answer waits the backoff and looks ag
   CHECK(server.clock->sleeps == std::vector<std::chrono::milliseconds>{4500ms, 8500ms});
 }
 
-TEST_CASE("create_run: when the retries run out, the last failure is returned with the attempts made") {
+TEST_CASE(
+    "create_run: when the retries run out, the last failure is returned with the attempts made") {
   FakeMlflow server;
   server.create_fates = {Fate::kLostBeforeCommit, Fate::kLostBeforeCommit, Fate::kLostBeforeCommit};
   auto run = server.client(/*max_retries=*/2).create_run(run_create());
@@ -240,7 +249,9 @@ TEST_CASE("create_run: when the retries run out, the last failure is returned wi
   CHECK(server.runs.empty());
 }
 
-TEST_CASE("create_run: a caller's own run_key tag is the token, and one that cannot be searched for is refused") {
+TEST_CASE(
+    "create_run: a caller's own run_key tag is the token, and one that cannot be searched for is "
+    "refused") {
   FakeMlflow server;
   auto create = run_create();
   create.tags.push_back({d::kRunKeyTag, "my-key.1"});
@@ -262,8 +273,8 @@ TEST_CASE("create_model_version: the happy path is one request carrying the vers
   auto v = server.client().create_model_version(version_create());
   REQUIRE_MESSAGE(v.ok(), v.status().to_string());
   CHECK(server.sequence() == Seq{"create"});
-  const std::string token =
-      FakeMlflow::tag(json::parse(server.transport->requests()[0].body)["tags"], d::kModelVersionKeyTag);
+  const std::string token = FakeMlflow::tag(
+      json::parse(server.transport->requests()[0].body)["tags"], d::kModelVersionKeyTag);
   CHECK(std::regex_match(token, std::regex("v[0-9a-f]{32}")));
 }
 

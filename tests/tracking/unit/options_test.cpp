@@ -64,10 +64,13 @@ TEST_CASE("options: bad values name the variable") {
   auto o = mlflow::ClientOptions::from_env(env_of({{"MLFLOW_HTTP_REQUEST_MAX_RETRIES", "eleven"}}));
   CHECK(o.status().code() == mlflow::StatusCode::kInvalidArgument);
   CHECK(o.status().message().find("MLFLOW_HTTP_REQUEST_MAX_RETRIES='eleven'") != std::string::npos);
-  CHECK_FALSE(mlflow::ClientOptions::from_env(env_of({{"MLFLOW_HTTP_REQUEST_MAX_RETRIES", "11"}})).ok());
-  CHECK_FALSE(mlflow::ClientOptions::from_env(env_of({{"MLFLOW_TRACKING_INSECURE_TLS", "maybe"}})).ok());
+  CHECK_FALSE(
+      mlflow::ClientOptions::from_env(env_of({{"MLFLOW_HTTP_REQUEST_MAX_RETRIES", "11"}})).ok());
+  CHECK_FALSE(
+      mlflow::ClientOptions::from_env(env_of({{"MLFLOW_TRACKING_INSECURE_TLS", "maybe"}})).ok());
   CHECK_FALSE(mlflow::ClientOptions::from_env(env_of({{"MLFLOW_TRACKING_INSECURE_TLS", "true"},
-                                                      {"MLFLOW_TRACKING_SERVER_CERT_PATH", "/ca"}})).ok());
+                                                      {"MLFLOW_TRACKING_SERVER_CERT_PATH", "/ca"}}))
+                  .ok());
 }
 
 TEST_CASE("options: run defaults from the environment - explicit values win") {
@@ -91,8 +94,8 @@ TEST_CASE("options: LocalServerOptions::from_env takes MLFLOW_CPP_SERVER_EXE, ch
   auto set = mlflow::LocalServerOptions::from_env(env_of({{"MLFLOW_CPP_SERVER_EXE", "/bin/sh"}}));
   REQUIRE(set.ok());
   CHECK(set->server_exe == "/bin/sh");
-  auto bad = mlflow::LocalServerOptions::from_env(
-      env_of({{"MLFLOW_CPP_SERVER_EXE", "/no/such/mlflow"}}));
+  auto bad =
+      mlflow::LocalServerOptions::from_env(env_of({{"MLFLOW_CPP_SERVER_EXE", "/no/such/mlflow"}}));
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().code() == mlflow::StatusCode::kFailedPrecondition);
   CHECK(bad.status().message().find("MLFLOW_CPP_SERVER_EXE '/no/such/mlflow'") !=

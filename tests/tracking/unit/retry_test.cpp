@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Retry policy: statuses, backoff schedule, Retry-After, attempts and deadline (fake clock, no sleeps).
+// Retry policy: statuses, backoff schedule, Retry-After, attempts and deadline (fake clock, no
+// sleeps).
 #include <doctest/doctest.h>
 
 #include "retry.h"
@@ -15,7 +16,8 @@ namespace d = mlflow::detail;
 
 TEST_CASE("retry: the official client's retried statuses") {
   for (int s : {408, 429, 500, 502, 503, 504}) CHECK(d::is_retryable_http_status(s));
-  for (int s : {200, 400, 401, 403, 404, 409, 413, 501}) CHECK_FALSE(d::is_retryable_http_status(s));
+  for (int s : {200, 400, 401, 403, 404, 409, 413, 501})
+    CHECK_FALSE(d::is_retryable_http_status(s));
 }
 
 TEST_CASE("retry: backoff is 0, then factor * 2^(n-1) plus jitter, capped") {
@@ -132,7 +134,8 @@ TEST_CASE("retry: the deadline bounds attempts, waits and per-request timeouts")
   o.backoff_jitter = 0ms;
   auto r = d::send_with_retry(t, clock, half, o, req());
   CHECK_FALSE(r.response.ok());
-  // 10 s + 10 s, then the third attempt gets only the 5 s left; the wait before a 4th would overrun.
+  // 10 s + 10 s, then the third attempt gets only the 5 s left; the wait before a 4th would
+  // overrun.
   auto reqs = t.requests();
   REQUIRE(reqs.size() == 3);
   CHECK(reqs[0].timeout == 10s);

@@ -83,7 +83,8 @@ bool is(const HttpRequest& r, const std::string& endpoint) {
 std::optional<HttpResponse> creates_run_bid(const HttpRequest& r) {
   if (is(r, "runs/search")) return HttpResponse{200, "{}", {}};
   if (is(r, "runs/create")) {
-    return HttpResponse{200, R"({"run":{"info":{"run_id":"bid","experiment_id":"1"},"data":{}}})", {}};
+    return HttpResponse{
+        200, R"({"run":{"info":{"run_id":"bid","experiment_id":"1"},"data":{}}})", {}};
   }
   return std::nullopt;
 }
@@ -94,9 +95,8 @@ TEST_CASE("sync: a session whose runs have ids on another server is refused and 
   TempDir root;
   const std::string dir = online_session(root.path());
   const std::string progress_before = mlflow::testing::read_file(dir + "/progress.jsonl");
-  FakeServer b("http://b.example:5000", [](const HttpRequest&) -> StatusOr<HttpResponse> {
-    return not_found();
-  });
+  FakeServer b("http://b.example:5000",
+               [](const HttpRequest&) -> StatusOr<HttpResponse> { return not_found(); });
   auto report = mlflow::sync_spool(root.path(), b.client);
   REQUIRE_MESSAGE(report.ok(), report.status().to_string());
   REQUIRE(report->refused.size() == 1);
@@ -113,11 +113,13 @@ TEST_CASE("sync: a session whose runs have ids on another server is refused and 
 TEST_CASE("sync: another address of the same server (it knows the run ids) is not refused") {
   TempDir root;
   const std::string dir = online_session(root.path());
-  FakeServer alias("http://A.EXAMPLE.proxy:8080", [](const HttpRequest& r) -> StatusOr<HttpResponse> {
-    if (is(r, "runs/get")) return HttpResponse{200, R"({"run":{"info":{"run_id":"x"},"data":{}}})", {}};
-    if (is(r, "runs/log-batch")) return HttpResponse{200, "{}", {}};
-    return not_found();
-  });
+  FakeServer alias("http://A.EXAMPLE.proxy:8080",
+                   [](const HttpRequest& r) -> StatusOr<HttpResponse> {
+                     if (is(r, "runs/get"))
+                       return HttpResponse{200, R"({"run":{"info":{"run_id":"x"},"data":{}}})", {}};
+                     if (is(r, "runs/log-batch")) return HttpResponse{200, "{}", {}};
+                     return not_found();
+                   });
   auto report = mlflow::sync_spool(root.path(), alias.client);
   REQUIRE_MESSAGE(report.ok(), report.status().to_string());
   CHECK(report->refused.empty());
@@ -216,9 +218,8 @@ TEST_CASE("sync: an offline session goes anywhere, and records where its runs we
     CHECK((*s)->progress().runs.at("roff") == "bid");
   }
   // Now it is refused by a server that does not know run "bid".
-  FakeServer c("http://c.example:5000", [](const HttpRequest&) -> StatusOr<HttpResponse> {
-    return not_found();
-  });
+  FakeServer c("http://c.example:5000",
+               [](const HttpRequest&) -> StatusOr<HttpResponse> { return not_found(); });
   auto elsewhere = mlflow::sync_spool(root.path(), c.client);
   REQUIRE(elsewhere.ok());
   REQUIRE(elsewhere->refused.size() == 1);

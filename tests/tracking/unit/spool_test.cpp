@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -27,8 +27,8 @@ using mlflow::StatusCode;
 using mlflow::detail::LogRecord;
 using mlflow::detail::SpoolSession;
 using mlflow::detail::SpoolWriter;
-using mlflow::testing::metric;
 using mlflow::testing::file_mode;
+using mlflow::testing::metric;
 using mlflow::testing::TempDir;
 namespace d = mlflow::detail;
 namespace fs = std::filesystem;
@@ -247,9 +247,9 @@ TEST_CASE("spool: appended records are read back in seq order after reopening") 
   CHECK(unacked_seqs(*s) == range(1, 7));
   std::vector<LogRecord> got;
   REQUIRE(s->for_each_unacked([&](const LogRecord& r) {
-               got.push_back(r);
-               return mlflow::Status();
-             }).ok());
+             got.push_back(r);
+             return mlflow::Status();
+           }).ok());
   REQUIRE(got.size() == 7);
   check_same(got[6], metric(7, 0.25));
 }
@@ -298,14 +298,14 @@ TEST_CASE("spool: acked records are skipped and progress is durable") {
   {
     auto s = open_session(dir);
     CHECK(s->progress().acked == 3);
-    CHECK(s->progress().runs == std::map<std::string, std::string>{{"local-1", "abc"},
-                                                                   {"local-2", "def"}});
+    CHECK(s->progress().runs ==
+          std::map<std::string, std::string>{{"local-1", "abc"}, {"local-2", "def"}});
     CHECK(unacked_seqs(*s) == std::vector<std::uint64_t>{4, 5});
     // The replay's own progress, taken while it visits.
     REQUIRE(s->for_each_unacked([&](const LogRecord& r) {
-                 if (r.seq == 4) REQUIRE(s->mark_run("local-3", "ghi").ok());
-                 return s->mark_acked(r.seq);
-               }).ok());
+               if (r.seq == 4) REQUIRE(s->mark_run("local-3", "ghi").ok());
+               return s->mark_acked(r.seq);
+             }).ok());
     CHECK(s->progress().acked == 5);
   }
   {
@@ -323,19 +323,22 @@ TEST_CASE("spool: an incomplete last line is ignored") {
   TempDir tmp;
   const std::string good = lines({metric(1), metric(2)});
   SUBCASE("no newline") {
-    const std::string dir = hand_made_session(
-        tmp.path(), {{"seg-000001.jsonl", good + R"({"s":3,"k":"met)"}});
+    const std::string dir =
+        hand_made_session(tmp.path(), {{"seg-000001.jsonl", good + R"({"s":3,"k":"met)"}});
     CHECK(unacked_seqs(*open_session(dir)) == range(1, 2));
   }
   SUBCASE("a newline but not JSON (e.g. zeros from a lost page)") {
-    const std::string dir = hand_made_session(
-        tmp.path(), {{"seg-000001.jsonl", good + std::string(5, '\0') + "\n"}});
+    const std::string dir =
+        hand_made_session(tmp.path(), {{"seg-000001.jsonl", good + std::string(5, '\0') + "\n"}});
     CHECK(unacked_seqs(*open_session(dir)) == range(1, 2));
   }
   SUBCASE("in progress.jsonl, which is then repaired before the next append") {
     const std::string dir = hand_made_session(
         tmp.path(), {{"seg-000001.jsonl", lines({metric(1), metric(2), metric(3)})},
-                     {"progress.jsonl", R"({"acked":1})" "\n" R"({"run":"local-1","id":"x"})" "\n"
+                     {"progress.jsonl", R"({"acked":1})"
+                                        "\n"
+                                        R"({"run":"local-1","id":"x"})"
+                                        "\n"
                                         R"({"ack)"}});
     {
       auto s = open_session(dir);
@@ -617,8 +620,8 @@ TEST_CASE("spool: a merge of many segments reads them all") {
   for (std::uint64_t i = 0; i < kSegments; ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "seg-%06u.jsonl", static_cast<unsigned>(i + 1));
-    files.emplace_back(name, lines({metric(i + 1), metric(i + 1 + kSegments),
-                                    metric(i + 1 + 2 * kSegments)}));
+    files.emplace_back(
+        name, lines({metric(i + 1), metric(i + 1 + kSegments), metric(i + 1 + 2 * kSegments)}));
   }
   const std::string dir = hand_made_session(tmp.path(), files);
   CHECK(unacked_seqs(*open_session(dir)) == range(1, 3 * kSegments));
@@ -635,7 +638,7 @@ TEST_CASE("spool: the default root follows XDG_CACHE_HOME, HOME, never MLFLOW_CP
   ::setenv("XDG_CACHE_HOME", "/xdg", 1);
   ::setenv("HOME", "/home/u", 1);
   CHECK(d::default_spool_root() == "/xdg/mlflow-cpp/spool");  // read at the edge only
-  ::setenv("XDG_CACHE_HOME", "relative", 1);  // invalid per the XDG spec: ignored
+  ::setenv("XDG_CACHE_HOME", "relative", 1);                  // invalid per the XDG spec: ignored
   CHECK(d::default_spool_root() == "/home/u/.cache/mlflow-cpp/spool");
   ::unsetenv("XDG_CACHE_HOME");
   CHECK(d::default_spool_root() == "/home/u/.cache/mlflow-cpp/spool");
@@ -684,9 +687,9 @@ TEST_CASE("spool: refusals are acknowledged with their window, and the sync's se
   CHECK(unacked_seqs(*s) == std::vector<std::uint64_t>{4});
   std::vector<std::uint64_t> since;
   REQUIRE(s->for_each_since(1, [&](const LogRecord& r) {
-               since.push_back(r.seq);
-               return mlflow::Status();
-             }).ok());
+             since.push_back(r.seq);
+             return mlflow::Status();
+           }).ok());
   CHECK(since == range(2, 4));
   const std::string text = mlflow::testing::read_file(dir + "/progress.jsonl");
   CHECK(text.find("pw") == std::string::npos);
@@ -696,8 +699,9 @@ TEST_CASE("spool: refusals are acknowledged with their window, and the sync's se
 TEST_CASE("spool: a malformed refusal list before the last line is data loss naming the line") {
   TempDir tmp;
   const std::string dir = hand_made_session(tmp.path(), {{"seg-000001.jsonl", lines({metric(1)})}});
-  mlflow::testing::write_file(dir + "/progress.jsonl",
-                              "{\"acked\":1,\"after\":0,\"rejected\":[{\"run\":1}]}\n{\"acked\":1}\n");
+  mlflow::testing::write_file(
+      dir + "/progress.jsonl",
+      "{\"acked\":1,\"after\":0,\"rejected\":[{\"run\":1}]}\n{\"acked\":1}\n");
   auto s = SpoolSession::open(dir);
   REQUIRE_FALSE(s.ok());
   CHECK(s.status().code() == StatusCode::kDataLoss);

@@ -15,12 +15,14 @@ TEST_CASE("validation: keys MLflow accepts") {
 }
 
 TEST_CASE("validation: keys MLflow refuses") {
-  for (const char* k : {"", "a*b", "a\\b", "/abs", "../up", "..", ".", "a//b", "a/./b", "a/", "a/..", "€"}) {
+  for (const char* k :
+       {"", "a*b", "a\\b", "/abs", "../up", "..", ".", "a//b", "a/./b", "a/", "a/..", "€"}) {
     auto st = validate_key("param", k);
     CHECK_MESSAGE(st.code() == mlflow::StatusCode::kInvalidArgument, k);
     CHECK(st.message().find("param key") == 0);
   }
-  CHECK(validate_key("metric", std::string(251, 'a')).message().find("at most 250") != std::string::npos);
+  CHECK(validate_key("metric", std::string(251, 'a')).message().find("at most 250") !=
+        std::string::npos);
 }
 
 TEST_CASE("validation: values and names") {
@@ -34,7 +36,8 @@ TEST_CASE("validation: values and names") {
 }
 
 TEST_CASE("validation: artifact paths must stay inside the run") {
-  for (const char* p : {"", "a", "a/b/c.txt", "model/MLmodel", "a..b/c"}) CHECK_MESSAGE(validate_artifact_path(p).ok(), p);
+  for (const char* p : {"", "a", "a/b/c.txt", "model/MLmodel", "a..b/c"})
+    CHECK_MESSAGE(validate_artifact_path(p).ok(), p);
   for (const char* p : {"/etc/passwd", "..", "../x", "a/../../x", "a/..", "C:/x", "a\\b"}) {
     CHECK_MESSAGE(validate_artifact_path(p).code() == mlflow::StatusCode::kInvalidArgument, p);
   }

@@ -7,16 +7,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mlflow/training/training_logger.h"
 #include "mlflow/async_logger.h"
 #include "mlflow/run.h"
+#include "mlflow/training/training_logger.h"
 #include "support/test_support.h"
 
 namespace mlflow::training {
 namespace {
 
-const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                  "Coat",        "Sandal",  "Shirt",    "Sneaker",
+const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                  "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                   "Bag",         "Ankle boot"};
 
 ActiveRun start_run(const std::string& prefix) {
@@ -174,7 +174,8 @@ TEST_CASE("training logger over an AsyncRun: the same params, epoch metrics and 
     s = logger.log_evaluation(fashion_report(), "test", {});
     REQUIRE_MESSAGE(s.ok(), s.to_string());
     // A bad key is refused before anything of the call is queued.
-    CHECK(logger.log_params({{"fine", "1"}, {"bad key!", "2"}}).code() == StatusCode::kInvalidArgument);
+    CHECK(logger.log_params({{"fine", "1"}, {"bad key!", "2"}}).code() ==
+          StatusCode::kInvalidArgument);
   }
   const std::string run_id = run->id();
   run->end();
@@ -193,7 +194,8 @@ TEST_CASE("training logger over an AsyncRun: the same params, epoch metrics and 
   for (const auto& m : got->data.metrics) latest[m.key] = m.value;
   CHECK(latest["test_accuracy"] == doctest::Approx(0.96));
   const auto names = artifact_names(client, run_id);
-  for (const char* f : {"curves.png", "confusion_matrix.json", "confusion_matrix.png", "class_names.json"}) {
+  for (const char* f :
+       {"curves.png", "confusion_matrix.json", "confusion_matrix.png", "class_names.json"}) {
     CHECK_MESSAGE(names.count(f) == 1, f);
   }
 }

@@ -64,10 +64,12 @@ TEST_CASE("lineage: a dataset input carries name, digest, source, schema, profil
   CHECK(profile.at("selection") == spec.selection);
 
   const auto schema = nlohmann::json::parse(in.dataset.schema);
-  const auto features = nlohmann::json::parse(schema.at("mlflow_tensorspec").at("features").get<std::string>());
+  const auto features =
+      nlohmann::json::parse(schema.at("mlflow_tensorspec").at("features").get<std::string>());
   CHECK(features.at(0).at("tensor-spec").at("dtype") == "float32");
   CHECK(features.at(0).at("tensor-spec").at("shape") == nlohmann::json::array({-1, 3, 64}));
-  const auto targets = nlohmann::json::parse(schema.at("mlflow_tensorspec").at("targets").get<std::string>());
+  const auto targets =
+      nlohmann::json::parse(schema.at("mlflow_tensorspec").at("targets").get<std::string>());
   CHECK(targets.at(0).at("tensor-spec").at("dtype") == "int64");
 
   CHECK(std::string(dataset_context_name(DatasetContext::kTraining)) == "training");

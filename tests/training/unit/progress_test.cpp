@@ -58,12 +58,12 @@ TEST_CASE("progress bar on a TTY: redraws one line with bar, percent, rate, ETA 
 TEST_CASE("progress bar on a TTY: redraws at most every 0.1 s, always the first and last time") {
   Capture cap;
   ProgressBar bar("epoch 1/2", 100, tty(), cap.file());
-  bar.update(1, 1.0, 0.00);   // first: drawn
-  bar.update(2, 1.0, 0.05);   // too soon
-  bar.update(3, 1.0, 0.09);   // too soon
-  bar.update(4, 1.0, 0.11);   // drawn
-  bar.update(5, 1.0, 0.15);   // too soon
-  bar.update(100, 1.0, 0.16); // the end: drawn
+  bar.update(1, 1.0, 0.00);    // first: drawn
+  bar.update(2, 1.0, 0.05);    // too soon
+  bar.update(3, 1.0, 0.09);    // too soon
+  bar.update(4, 1.0, 0.11);    // drawn
+  bar.update(5, 1.0, 0.15);    // too soon
+  bar.update(100, 1.0, 0.16);  // the end: drawn
   const std::string out = cap.contents();
   CHECK(count(out, "\r") == 3);
   CHECK(out.find(" 1/100") != std::string::npos);

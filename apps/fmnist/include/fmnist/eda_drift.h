@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Distribution drift between two splits: population stability index, Kolmogorov-Smirnov, plain verdicts; LibTorch-free.
+// Distribution drift between two splits: population stability index, Kolmogorov-Smirnov, plain
+// verdicts; LibTorch-free.
 #pragma once
 
 #include <optional>
@@ -16,8 +17,9 @@ enum class DriftLevel { kNone, kMinor, kSignificant };
 /// "no drift", "minor" or "significant".
 const char* drift_level_name(DriftLevel level);
 
-/// Where the verdicts change. The PSI limits are the customary ones (below 0.1 stable, 0.1 to 0.25 a moderate
-/// shift, 0.25 and more a major one); the KS limits are on the largest gap between the two CDFs.
+/// Where the verdicts change. The PSI limits are the customary ones (below 0.1 stable, 0.1 to 0.25
+/// a moderate shift, 0.25 and more a major one); the KS limits are on the largest gap between the
+/// two CDFs.
 struct DriftThresholds {
   double psi_minor = 0.1;
   double psi_significant = 0.25;
@@ -26,16 +28,16 @@ struct DriftThresholds {
 };
 
 /// Population stability index of two histograms over the same bins (counts, any totals):
-/// sum over bins of (a - e) * ln(a / e), where e and a are the bins' shares of `expected` and `actual` and a
-/// share below `floor` is raised to it (an empty bin would be infinite). 0 exactly for identical shares.
-/// kInvalidArgument for no bins, different bin counts, a negative or non-finite count, or a zero total.
-/// Thread-safety: a pure function.
-StatusOr<double> population_stability_index(const std::vector<double>& expected, const std::vector<double>& actual,
-                                            double floor = 1e-4);
+/// sum over bins of (a - e) * ln(a / e), where e and a are the bins' shares of `expected` and
+/// `actual` and a share below `floor` is raised to it (an empty bin would be infinite). 0 exactly
+/// for identical shares. kInvalidArgument for no bins, different bin counts, a negative or
+/// non-finite count, or a zero total. Thread-safety: a pure function.
+StatusOr<double> population_stability_index(const std::vector<double>& expected,
+                                            const std::vector<double>& actual, double floor = 1e-4);
 
-/// Two-sample Kolmogorov-Smirnov statistic of two histograms over the same ordered bins: the largest absolute
-/// difference of their cumulative shares, in [0, 1]; 0 exactly for identical shares. Errors as
-/// population_stability_index(). Thread-safety: a pure function.
+/// Two-sample Kolmogorov-Smirnov statistic of two histograms over the same ordered bins: the
+/// largest absolute difference of their cumulative shares, in [0, 1]; 0 exactly for identical
+/// shares. Errors as population_stability_index(). Thread-safety: a pure function.
 StatusOr<double> ks_statistic(const std::vector<double>& a, const std::vector<double>& b);
 
 /// The verdict of one statistic against its limits (a value at a limit counts as the higher level).
@@ -45,7 +47,7 @@ DriftLevel ks_level(double ks, const DriftThresholds& thresholds);
 /// One compared distribution.
 struct DriftComparison {
   double psi = 0;
-  std::optional<double> ks;  ///< only for ordered bins (pixel levels), not for classes
+  std::optional<double> ks;              ///< only for ordered bins (pixel levels), not for classes
   DriftLevel level = DriftLevel::kNone;  ///< the worse of the PSI and KS verdicts
 };
 
@@ -57,14 +59,16 @@ struct DriftReport {
   DriftLevel overall = DriftLevel::kNone;  ///< the worse of the two
 };
 
-/// What of one split is compared: its class counts and its pixel histogram (kPixelLevels ordered bins).
+/// What of one split is compared: its class counts and its pixel histogram (kPixelLevels ordered
+/// bins).
 struct DriftInput {
   std::vector<std::int64_t> class_counts;
   std::vector<std::int64_t> pixel_histogram;
 };
 
-/// Compares `current` (e.g. the test split) against `reference` (the training split). kInvalidArgument when
-/// their class counts or histograms differ in length. Thread-safety: a pure function.
+/// Compares `current` (e.g. the test split) against `reference` (the training split).
+/// kInvalidArgument when their class counts or histograms differ in length. Thread-safety: a pure
+/// function.
 StatusOr<DriftReport> compare_splits(const DriftInput& reference, const DriftInput& current,
                                      const DriftThresholds& thresholds = {});
 

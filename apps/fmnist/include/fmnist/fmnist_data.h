@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fashion-MNIST on disk: file names, data directory, class names and the raw train/test parts; LibTorch-free.
+// Fashion-MNIST on disk: file names, data directory, class names and the raw train/test parts;
+// LibTorch-free.
 #pragma once
 
 #include <array>
@@ -23,7 +24,8 @@ inline constexpr std::int64_t kFmnistCols = 28;
 
 /// Class names by label, as in the data set's documentation.
 inline constexpr std::array<std::string_view, kFmnistNumClasses> kFmnistClassNames = {
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
 /// Mean and standard deviation of all 60 000 x 784 training pixels scaled to [0, 1]
 /// (computed from Debian's train-images-idx3-ubyte.gz; a test recomputes them): 0.286041, 0.353024.
@@ -39,8 +41,9 @@ struct FmnistFiles {
   std::string labels;  ///< e.g. <dir>/train-labels-idx1-ubyte.gz
 };
 
-/// The directory to read: `flag` when not empty, else $MLFLOW_CPP_FMNIST_DIR when set and not empty,
-/// else kFmnistDefaultDir (precedence flag > env > default). Thread-safety: reads the environment.
+/// The directory to read: `flag` when not empty, else $MLFLOW_CPP_FMNIST_DIR when set and not
+/// empty, else kFmnistDefaultDir (precedence flag > env > default). Thread-safety: reads the
+/// environment.
 std::string fmnist_data_dir(const std::string& flag = {});
 
 /// Paths of a part's files in `dir` (no file-system access).
@@ -56,9 +59,9 @@ struct FmnistRaw {
   FmnistFiles files;  ///< where it was read from
 };
 
-/// Reads a part from `dir` and checks that images are 28x28 and that both files hold the same count.
-/// Errors as read_idx_images() / read_idx_labels(); a count mismatch is kInvalidArgument naming both files.
-/// Thread-safety: a free function; concurrent calls are fine.
+/// Reads a part from `dir` and checks that images are 28x28 and that both files hold the same
+/// count. Errors as read_idx_images() / read_idx_labels(); a count mismatch is kInvalidArgument
+/// naming both files. Thread-safety: a free function; concurrent calls are fine.
 StatusOr<FmnistRaw> load_fmnist_raw(const std::string& dir, FmnistPart part);
 
 /// How the 60 000 training images are divided.
@@ -73,9 +76,10 @@ struct SplitIndices {
   std::vector<std::int64_t> validation;
 };
 
-/// Splits rows 0..n-1: a seeded_permutation() of them, whose first round(n * train_val_split) rows (at least
-/// one, at most n - 1) are the training rows, the rest validation rows; each subset is then sorted.
-/// kInvalidArgument when train_val_split is outside (0, 1) or n < 2. Thread-safety: a pure function.
+/// Splits rows 0..n-1: a seeded_permutation() of them, whose first round(n * train_val_split) rows
+/// (at least one, at most n - 1) are the training rows, the rest validation rows; each subset is
+/// then sorted. kInvalidArgument when train_val_split is outside (0, 1) or n < 2. Thread-safety: a
+/// pure function.
 StatusOr<SplitIndices> split_indices(std::int64_t n, const SplitOptions& options);
 
 }  // namespace mlflow::fmnist

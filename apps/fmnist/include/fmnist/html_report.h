@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// A self-contained HTML report: headings, paragraphs, tables and PNG figures embedded as data: URIs; LibTorch-free.
+// A self-contained HTML report: headings, paragraphs, tables and PNG figures embedded as data:
+// URIs; LibTorch-free.
 #pragma once
 
 #include <string>
@@ -43,8 +44,9 @@ std::string base64_encode(std::string_view bytes);
 std::string html_escape(std::string_view text);
 
 /// The report as one HTML page that needs nothing else: inline CSS, every figure an <img> with a
-/// data:image/png;base64 URI. kNotFound / kPermissionDenied naming a figure file that cannot be read,
-/// kInvalidArgument naming one that is not a PNG. Thread-safety: a free function (reads the figure files).
+/// data:image/png;base64 URI. kNotFound / kPermissionDenied naming a figure file that cannot be
+/// read, kInvalidArgument naming one that is not a PNG. Thread-safety: a free function (reads the
+/// figure files).
 StatusOr<std::string> render_html_report(const HtmlReport& report);
 
 }  // namespace mlflow::fmnist

@@ -7,8 +7,8 @@
 
 namespace mlflow::fmnist {
 
-/// {"parameters": [{"name", "type", "help", "default", "min", "max", "min_exclusive", "choices"}, ...]}
-/// for every key of train_config_keys(), from the same table set_config_value() parses with.
+/// {"parameters": [{"name", "type", "help", "default", "min", "max", "min_exclusive", "choices"},
+/// ...]} for every key of train_config_keys(), from the same table set_config_value() parses with.
 std::string train_config_schema_json();
 
 }  // namespace mlflow::fmnist

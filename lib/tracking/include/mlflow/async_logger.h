@@ -38,7 +38,8 @@ struct AsyncLoggerOptions {
   /// written and the batch the worker is sending.
   std::size_t max_queued_records = 500'000;
   /// Retries of one request before its records are spooled. Kept short so a dead server costs
-  /// seconds, not the official client's ten minutes: the spool, not the retry loop, makes it durable.
+  /// seconds, not the official client's ten minutes: the spool, not the retry loop, makes it
+  /// durable.
   RetryOptions retry = [] {
     RetryOptions r;
     r.max_retries = 4;
@@ -65,24 +66,25 @@ struct AsyncLoggerOptions {
 /// rejected eventually; retried and spooled count events on the way. Records replayed at start
 /// from sessions crashed processes left count in sent, replayed, retried and rejected (not queued).
 struct LoggerCounters {
-  std::uint64_t queued = 0;     ///< records accepted by the logging calls
-  std::uint64_t sent = 0;       ///< records the server acknowledged (live or replayed)
-  std::uint64_t retried = 0;    ///< records re-sent after a failed attempt
-  std::uint64_t spooled = 0;    ///< records written to the on-disk spool
-  std::uint64_t replayed = 0;   ///< records delivered from the spool (also counted in sent)
-  std::uint64_t rejected = 0;   ///< records refused (at the call or by the server), see FlushReport
+  std::uint64_t queued = 0;    ///< records accepted by the logging calls
+  std::uint64_t sent = 0;      ///< records the server acknowledged (live or replayed)
+  std::uint64_t retried = 0;   ///< records re-sent after a failed attempt
+  std::uint64_t spooled = 0;   ///< records written to the on-disk spool
+  std::uint64_t replayed = 0;  ///< records delivered from the spool (also counted in sent)
+  std::uint64_t rejected = 0;  ///< records refused (at the call or by the server), see FlushReport
 };
 
 /// A record that will never be delivered, and why.
 struct RejectedRecord {
   std::string run;     ///< run id (or the logger's key for a run not yet created)
   std::string kind;    ///< "metric", "param", "tag", "run"
-  std::string key;  ///< metric, param or tag key; for kind "run", the run name
+  std::string key;     ///< metric, param or tag key; for kind "run", the run name
   std::string reason;  ///< why: the client-side check's or the server's message
 };
 
 /// Where the records a server refused were kept when their session was removed (by mlflowctl sync,
-/// or by a logger replaying what another process left): one line per record with the server's reason.
+/// or by a logger replaying what another process left): one line per record with the server's
+/// reason.
 struct RejectedFile {
   std::string path;           ///< `SPOOL/rejected-<session>.jsonl`
   std::uint64_t records = 0;  ///< lines in it
@@ -95,7 +97,7 @@ struct FlushReport {
 
   /// Everything logged before the call reached the server or was rejected (nothing left pending).
   bool complete = false;
-  std::uint64_t pending = 0;      ///< records still in memory or in the spool
+  std::uint64_t pending = 0;             ///< records still in memory or in the spool
   std::vector<RejectedRecord> rejected;  ///< refused since the previous report, the first ones
   std::uint64_t rejected_unlisted = 0;   ///< refused since the previous report beyond `rejected`
   /// Since the previous report: where the records the server refused of other processes' sessions
@@ -116,10 +118,10 @@ struct FlushReport {
 
 class AsyncLogger;
 
-/// A run logged through an AsyncLogger. Logging calls are O(1), never block on the network and never
-/// throw: they return kInvalidArgument for input MLflow would refuse (naming the key), otherwise OK.
-/// Destroying an un-ended run ends it: FINISHED, or FAILED when destroyed while an exception
-/// propagates. Movable; thread-safe (several threads may log to one run).
+/// A run logged through an AsyncLogger. Logging calls are O(1), never block on the network and
+/// never throw: they return kInvalidArgument for input MLflow would refuse (naming the key),
+/// otherwise OK. Destroying an un-ended run ends it: FINISHED, or FAILED when destroyed while an
+/// exception propagates. Movable; thread-safe (several threads may log to one run).
 class AsyncRun {
  public:
   /// Takes over the other run; the moved-from object does nothing.
@@ -188,9 +190,9 @@ class AsyncLogger : public std::enable_shared_from_this<AsyncLogger> {
 
   ~AsyncLogger();  ///< close(10 s) unless closed
 
-  /// Queues a new run (experiment by id or name, created when missing; RunOptions::run_id resumes an
-  /// existing run). Returns at once: the run is created by the worker, or at replay when the server
-  /// is away. kInvalidArgument for bad tags or names.
+  /// Queues a new run (experiment by id or name, created when missing; RunOptions::run_id resumes
+  /// an existing run). Returns at once: the run is created by the worker, or at replay when the
+  /// server is away. kInvalidArgument for bad tags or names.
   StatusOr<AsyncRun> start_run(RunOptions options = {});
 
   /// Waits until everything queued before the call is delivered or rejected, or `timeout` passes.
@@ -211,9 +213,9 @@ class AsyncLogger : public std::enable_shared_from_this<AsyncLogger> {
   /// Opt-in process hooks for every live logger: SIGINT/SIGTERM end its open runs KILLED and close
   /// it (flush for at most `timeout`, then whatever is still in memory goes to the spool, replayed
   /// at the next start or by `mlflowctl sync`), then re-raise the signal with its default action;
-  /// std::terminate (an uncaught exception) ends them FAILED and closes likewise before the previous
-  /// terminate handler runs; std::exit() closes them (runs end FINISHED, as MLflow's atexit hook
-  /// does) before the process exits.
+  /// std::terminate (an uncaught exception) ends them FAILED and closes likewise before the
+  /// previous terminate handler runs; std::exit() closes them (runs end FINISHED, as MLflow's
+  /// atexit hook does) before the process exits.
   static void install_process_hooks(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// What the hooks do for one logger: queue the end of every open run with `status`, then close.
   /// Does nothing on the logger's own worker thread.

@@ -29,16 +29,17 @@ struct ClientDeps {
   /// HTTP transport (default: make_curl_transport() with the options' TLS settings)
   std::shared_ptr<HttpTransport> transport;
   std::shared_ptr<Clock> clock;  ///< clock for retry waits and deadlines (default: system_clock())
-  UniformRandom random;  ///< jitter source (default: a seeded random engine)
+  UniformRandom random;          ///< jitter source (default: a seeded random engine)
 };
 
 /// A client for one MLflow server (http/https tracking URI).
 ///
 /// Every call is synchronous, retried as the official client does (see RetryOptions; creating a
 /// run or a model version is retried without ever creating it twice, see create_run) and returns a
-/// Status or StatusOr: kInvalidArgument for bad input caught before sending (nothing is sent), otherwise
-/// the server's error mapped to a StatusCode with MLflow's error_code and the HTTP status attached,
-/// kUnavailable / kDeadlineExceeded when the server could not be reached within the retry budget.
+/// Status or StatusOr: kInvalidArgument for bad input caught before sending (nothing is sent),
+/// otherwise the server's error mapped to a StatusCode with MLflow's error_code and the HTTP status
+/// attached, kUnavailable / kDeadlineExceeded when the server could not be reached within the retry
+/// budget.
 ///
 /// Thread-safety: copies share one connection pool; all methods may be called concurrently.
 class MlflowClient {
@@ -59,9 +60,10 @@ class MlflowClient {
   const ClientOptions& options() const;
   /// A client for the same server and credentials with another retry policy; `wrap_transport`, when
   /// set, receives this client's transport and returns the one the new client uses (a decorator).
-  MlflowClient derive(const RetryOptions& retry,
-                      const std::function<std::shared_ptr<HttpTransport>(
-                          std::shared_ptr<HttpTransport>)>& wrap_transport = {}) const;
+  MlflowClient derive(
+      const RetryOptions& retry,
+      const std::function<std::shared_ptr<HttpTransport>(std::shared_ptr<HttpTransport>)>&
+          wrap_transport = {}) const;
   /// The MLflow UI page of a run on this server (safe to print), in the UI's model-training view:
   /// `<base>/#/experiments/<experiment_id>/runs/<run_id>?workflowType=machine_learning`.
   std::string run_ui_url(const std::string& experiment_id, const std::string& run_id) const;
@@ -76,9 +78,9 @@ class MlflowClient {
   /// kNotFound when no experiment has that name.
   StatusOr<Experiment> get_experiment_by_name(const std::string& name);
   /// The experiment's id, creating it when missing (tolerates a concurrent creator). An experiment
-  /// it creates is tagged mlflow.experimentKind=custom_model_development (kTagExperimentKind), which
-  /// makes the MLflow UI open it on its runs rather than its GenAI overview; an existing one is left
-  /// as it is.
+  /// it creates is tagged mlflow.experimentKind=custom_model_development (kTagExperimentKind),
+  /// which makes the MLflow UI open it on its runs rather than its GenAI overview; an existing one
+  /// is left as it is.
   StatusOr<std::string> get_or_create_experiment(const std::string& name);
   /// One page of experiments matching `search`.
   StatusOr<Page<Experiment>> search_experiments(const SearchOptions& search = {},
@@ -96,8 +98,8 @@ class MlflowClient {
   // ---- runs -------------------------------------------------------------------------------
   /// Arguments of create_run().
   struct RunCreate {
-    std::string experiment_id;  ///< the experiment to create the run in
-    std::string run_name;  ///< display name (empty: MLflow generates one)
+    std::string experiment_id;              ///< the experiment to create the run in
+    std::string run_name;                   ///< display name (empty: MLflow generates one)
     std::optional<TimestampMs> start_time;  ///< now when unset
     Tags tags;  ///< run tags; may set mlflow-cpp.run_key (see create_run())
   };
@@ -153,8 +155,9 @@ class MlflowClient {
   Status log_outputs(const std::string& run_id, const std::vector<ModelOutput>& models);
 
   // ---- artifacts (through the server's artifact proxy) --------------------------------------
-  /// HTTP URL of an artifact URI (mlflow-artifacts:/..., http(s)://...), as MlflowArtifactsRepository
-  /// resolves it. kUnimplemented for stores the server does not proxy (s3://, file://, ...).
+  /// HTTP URL of an artifact URI (mlflow-artifacts:/..., http(s)://...), as
+  /// MlflowArtifactsRepository resolves it. kUnimplemented for stores the server does not proxy
+  /// (s3://, file://, ...).
   StatusOr<std::string> artifact_url(const std::string& artifact_uri) const;
   /// Uploads one local file to `artifact_path` (a relative directory; empty = root) under the run.
   Status log_artifact(const std::string& run_id, const std::string& local_file,
@@ -248,7 +251,8 @@ class MlflowClient {
   /// The logged model with that id; kNotFound when there is none.
   StatusOr<LoggedModel> get_logged_model(const std::string& model_id);
   /// status kReady or kUploadFailed.
-  StatusOr<LoggedModel> finalize_logged_model(const std::string& model_id, LoggedModelStatus status);
+  StatusOr<LoggedModel> finalize_logged_model(const std::string& model_id,
+                                              LoggedModelStatus status);
   /// Logs params of a logged model (in batches of the size the Python client uses).
   Status log_logged_model_params(const std::string& model_id, const std::vector<Param>& params);
   /// Sets (or overwrites) logged model tags.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The HTTP seam: a transport interface (libcurl in production, fakes in unit tests) plus clock and sleeper.
+// The HTTP seam: a transport interface (libcurl in production, fakes in unit tests) plus clock and
+// sleeper.
 #pragma once
 
 #include <chrono>
@@ -20,8 +21,8 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 struct HttpRequest {
   std::string method;  ///< GET, POST, PUT, PATCH, DELETE
   std::string url;     ///< full URL including the query string
-  Headers headers;  ///< request header fields
-  std::string body;  ///< request body (empty for GET)
+  Headers headers;     ///< request header fields
+  std::string body;    ///< request body (empty for GET)
   /// for the whole exchange; connecting gets at most 30 s of it
   std::chrono::milliseconds timeout{120'000};
   /// Send on a new connection. For requests that are not idempotent (creating a run): libcurl
@@ -32,9 +33,9 @@ struct HttpRequest {
 
 /// The answer to an HttpRequest.
 struct HttpResponse {
-  int status = 0;  ///< HTTP status code
+  int status = 0;    ///< HTTP status code
   std::string body;  ///< response body
-  Headers headers;  ///< names in lower case
+  Headers headers;   ///< names in lower case
 
   /// First header value with that (lower-case) name.
   std::optional<std::string> header(const std::string& lower_name) const;
@@ -42,16 +43,16 @@ struct HttpResponse {
 
 /// TLS settings for a transport.
 struct TlsOptions {
-  bool insecure = false;  ///< skip verification of the server's certificate and host name
-  std::string ca_bundle_path;  ///< CA bundle to verify the server with (empty: the system's)
+  bool insecure = false;         ///< skip verification of the server's certificate and host name
+  std::string ca_bundle_path;    ///< CA bundle to verify the server with (empty: the system's)
   std::string client_cert_path;  ///< client certificate for mutual TLS (empty: none)
 };
 
-/// Sends one request. A response with any HTTP status is success at this layer; failures are transport
-/// problems: kUnavailable (connect/reset/read errors), kDeadlineExceeded (timeout) or
-/// kFailedPrecondition (TLS verification, a malformed URL; not retried). MlflowClient marks them all
-/// with kTransportErrorCode (status.h).
-/// Thread-safety: implementations must allow concurrent send() calls.
+/// Sends one request. A response with any HTTP status is success at this layer; failures are
+/// transport problems: kUnavailable (connect/reset/read errors), kDeadlineExceeded (timeout) or
+/// kFailedPrecondition (TLS verification, a malformed URL; not retried). MlflowClient marks them
+/// all with kTransportErrorCode (status.h). Thread-safety: implementations must allow concurrent
+/// send() calls.
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Client configuration: tracking URI, credentials, TLS and retry policy, with MLflow's env-var names and defaults.
+// Client configuration: tracking URI, credentials, TLS and retry policy, with MLflow's env-var
+// names and defaults.
 #pragma once
 
 #include <chrono>
@@ -11,14 +12,16 @@
 
 namespace mlflow {
 
-/// Retry policy of the official client (urllib3 Retry as configured by mlflow/utils/request_utils.py).
+/// Retry policy of the official client (urllib3 Retry as configured by
+/// mlflow/utils/request_utils.py).
 struct RetryOptions {
   /// Retries after the first attempt (MLFLOW_HTTP_REQUEST_MAX_RETRIES, 0..10).
   int max_retries = 7;
   /// The n-th retry (n >= 2) waits backoff_factor * 2^(n-1) (MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR,
   /// seconds).
   std::chrono::milliseconds backoff_factor{2'000};
-  /// Most uniform random jitter added to each backoff (MLFLOW_HTTP_REQUEST_BACKOFF_JITTER, seconds).
+  /// Most uniform random jitter added to each backoff (MLFLOW_HTTP_REQUEST_BACKOFF_JITTER,
+  /// seconds).
   std::chrono::milliseconds backoff_jitter{1'000};
   /// Longest single backoff, as urllib3's BACKOFF_MAX.
   std::chrono::milliseconds max_backoff{120'000};
@@ -32,15 +35,16 @@ struct RetryOptions {
 
 /// Everything needed to talk to one MLflow server. Plain value; copy freely.
 struct ClientOptions {
-  /// "http(s)://host:port[/prefix]", "sqlite:///path.db" or empty (local mode: sqlite:///mlflow.db).
+  /// "http(s)://host:port[/prefix]", "sqlite:///path.db" or empty (local mode:
+  /// sqlite:///mlflow.db).
   std::string tracking_uri;
-  std::string username;  ///< Basic auth, used when both username and password are set
-  std::string password;  ///< Basic auth password
-  std::string token;     ///< Bearer auth, used when Basic is not configured
-  bool insecure_tls = false;        ///< skip TLS verification (MLFLOW_TRACKING_INSECURE_TLS)
-  std::string server_cert_path;     ///< CA bundle (MLFLOW_TRACKING_SERVER_CERT_PATH)
-  std::string client_cert_path;     ///< client certificate for mTLS (MLFLOW_TRACKING_CLIENT_CERT_PATH)
-  RetryOptions retry;  ///< how calls are retried
+  std::string username;          ///< Basic auth, used when both username and password are set
+  std::string password;          ///< Basic auth password
+  std::string token;             ///< Bearer auth, used when Basic is not configured
+  bool insecure_tls = false;     ///< skip TLS verification (MLFLOW_TRACKING_INSECURE_TLS)
+  std::string server_cert_path;  ///< CA bundle (MLFLOW_TRACKING_SERVER_CERT_PATH)
+  std::string client_cert_path;  ///< client certificate for mTLS (MLFLOW_TRACKING_CLIENT_CERT_PATH)
+  RetryOptions retry;            ///< how calls are retried
 
   /// Reads a variable; returns nullopt when unset. Defaults to std::getenv.
   using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -18,12 +18,12 @@ namespace mlflow {
 /// MLFLOW_EXPERIMENT_NAME, MLFLOW_RUN_ID), which wins over the defaults.
 struct RunOptions {
   std::string experiment_name;  ///< created when missing; used when experiment_id is empty
-  std::string experiment_id;  ///< the experiment's id; wins over experiment_name
-  std::string run_name;  ///< display name (empty: MLflow generates one)
-  Tags tags;  ///< extra tags, set at creation
-  std::string parent_run_id;  ///< sets mlflow.parentRunId (a nested run)
-  std::string run_id;         ///< resume this run instead of creating one
-  std::string source_name;    ///< mlflow.source.name; default: the executable's path
+  std::string experiment_id;    ///< the experiment's id; wins over experiment_name
+  std::string run_name;         ///< display name (empty: MLflow generates one)
+  Tags tags;                    ///< extra tags, set at creation
+  std::string parent_run_id;    ///< sets mlflow.parentRunId (a nested run)
+  std::string run_id;           ///< resume this run instead of creating one
+  std::string source_name;      ///< mlflow.source.name; default: the executable's path
 
   /// Fills empty fields from MLFLOW_EXPERIMENT_ID / MLFLOW_EXPERIMENT_NAME / MLFLOW_RUN_ID.
   RunOptions with_env_defaults(const ClientOptions::EnvLookup& env = {}) const;
@@ -36,10 +36,12 @@ struct RunOptions {
 /// Thread-safety: logging calls may be made from several threads; end() should be called once.
 class ActiveRun {
  public:
-  /// Creates a run (or resumes options.run_id) with the system tags mlflow.user, mlflow.source.name,
-  /// mlflow.source.type=LOCAL, mlflow.source.git.commit (inside a git checkout) and mlflow.runName.
+  /// Creates a run (or resumes options.run_id) with the system tags mlflow.user,
+  /// mlflow.source.name, mlflow.source.type=LOCAL, mlflow.source.git.commit (inside a git checkout)
+  /// and mlflow.runName.
   static StatusOr<ActiveRun> start(MlflowClient client, RunOptions options = {});
-  /// Attaches to an existing run (must not be deleted); the run is set RUNNING again if it had ended.
+  /// Attaches to an existing run (must not be deleted); the run is set RUNNING again if it had
+  /// ended.
   static StatusOr<ActiveRun> resume(MlflowClient client, const std::string& run_id);
 
   /// Takes over `other`'s run; `other` is then ended and does nothing.
@@ -84,7 +86,8 @@ class ActiveRun {
   /// Writes JSON text (checked to parse) as `artifact_file`, pretty-printed.
   Status log_json(const std::string& json_text, const std::string& artifact_file);
 
-  /// Ends the run with `status` and the current time. Idempotent: later calls return ok and do nothing.
+  /// Ends the run with `status` and the current time. Idempotent: later calls return ok and do
+  /// nothing.
   Status end(RunStatus status = RunStatus::kFinished);
   /// True once end() was called (or the run was moved from).
   bool ended() const { return ended_; }

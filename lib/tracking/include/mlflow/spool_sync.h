@@ -30,9 +30,9 @@ struct RefusedSession {
 
 /// What sync_spool() did.
 struct SyncReport {
-  int sessions_synced = 0;    ///< replayed completely and removed
-  int sessions_skipped = 0;   ///< in use by a running process (their lock is held)
-  std::uint64_t records = 0;  ///< delivered
+  int sessions_synced = 0;               ///< replayed completely and removed
+  int sessions_skipped = 0;              ///< in use by a running process (their lock is held)
+  std::uint64_t records = 0;             ///< delivered
   std::vector<RejectedRecord> rejected;  ///< refused by the server during this call
   /// rejected-SESSION.jsonl files written for sessions removed by this call
   std::vector<RejectedFile> rejected_files;
@@ -41,8 +41,9 @@ struct SyncReport {
 };
 
 /// Replays every session directory under `path` into `client`'s server, oldest first, then removes
-/// each one that was fully delivered. Progress is durable: interrupted (Ctrl-C, a network failure, a
-/// crash) and run again, it continues where it stopped, creating no run twice and no metric twice.
+/// each one that was fully delivered. Progress is durable: interrupted (Ctrl-C, a network failure,
+/// a crash) and run again, it continues where it stopped, creating no run twice and no metric
+/// twice.
 ///
 /// A session whose runs already have ids on another server (an online logger's session, or one
 /// partly synced elsewhere) is left untouched and listed in SyncReport::refused, unless
@@ -58,8 +59,8 @@ struct SyncReport {
 /// SyncReport::rejected_files). Records it took are not in that file and are not sent again.
 ///
 /// Errors: kNotFound when `path` does not exist; kDataLoss naming file:line for a corrupt spool;
-/// the server's error (kUnavailable, kUnauthenticated, ...) when it cannot be reached; the report so
-/// far is lost then, but what was delivered (and refused) is recorded in the spool.
+/// the server's error (kUnavailable, kUnauthenticated, ...) when it cannot be reached; the report
+/// so far is lost then, but what was delivered (and refused) is recorded in the spool.
 /// Thread-safety: one call per spool directory at a time (sessions are locked; a concurrent call
 /// skips them).
 StatusOr<SyncReport> sync_spool(const std::string& path, MlflowClient client,

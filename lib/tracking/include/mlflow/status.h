@@ -11,7 +11,8 @@
 
 namespace mlflow {
 
-/// Canonical error classes (a subset of the gRPC set). Retry decisions and exit codes key off these.
+/// Canonical error classes (a subset of the gRPC set). Retry decisions and exit codes key off
+/// these.
 enum class StatusCode {
   kOk = 0,
   kCancelled,
@@ -40,8 +41,8 @@ const char* status_code_name(StatusCode code) noexcept;
 /// before sending.
 inline constexpr const char* kTransportErrorCode = "TRANSPORT_ERROR";
 
-/// Outcome of an operation: a code, a message, and for server errors the HTTP status and MLflow's error_code.
-/// Thread-safety: a value type; distinct objects may be used concurrently.
+/// Outcome of an operation: a code, a message, and for server errors the HTTP status and MLflow's
+/// error_code. Thread-safety: a value type; distinct objects may be used concurrently.
 class [[nodiscard]] Status {
  public:
   Status() = default;
@@ -66,7 +67,8 @@ class [[nodiscard]] Status {
   /// True when the request got no HTTP response (error_code() is kTransportErrorCode).
   bool transport_failure() const noexcept { return error_code_ == kTransportErrorCode; }
 
-  /// One line for people: "INVALID_PARAMETER_VALUE (HTTP 400): Changing param values is not allowed ...".
+  /// One line for people: "INVALID_PARAMETER_VALUE (HTTP 400): Changing param values is not allowed
+  /// ...".
   std::string to_string() const;
 
   /// A copy with `context + ": "` put in front of the message (an ok Status is returned as it is).
@@ -82,7 +84,8 @@ class [[nodiscard]] Status {
 /// The ok Status.
 inline Status ok_status() { return Status(); }
 
-/// Thrown only by StatusOr<T>::value() and Status-checking helpers for callers who prefer exceptions.
+/// Thrown only by StatusOr<T>::value() and Status-checking helpers for callers who prefer
+/// exceptions.
 class StatusError : public std::runtime_error {
  public:
   /// Wraps `status` (not ok); what() is status.to_string().
@@ -161,8 +164,8 @@ class [[nodiscard]] StatusOr {
 }  // namespace mlflow
 
 /// Returns early from a function returning Status or StatusOr when `expr` (a Status) is not ok.
-#define MLFLOW_CPP_RETURN_IF_ERROR(expr)        \
-  do {                                          \
-    ::mlflow::Status mlflow_cpp_st_ = (expr);   \
+#define MLFLOW_CPP_RETURN_IF_ERROR(expr)             \
+  do {                                               \
+    ::mlflow::Status mlflow_cpp_st_ = (expr);        \
     if (!mlflow_cpp_st_.ok()) return mlflow_cpp_st_; \
   } while (false)

@@ -9,11 +9,11 @@
 namespace mlflow {
 
 // Lengths count characters (Unicode code points), as Python's len() does, not bytes.
-inline constexpr std::size_t kMaxKeyLength = 250;  ///< metric, param and tag keys
-inline constexpr std::size_t kMaxParamValueLength = 6000;  ///< param values
-inline constexpr std::size_t kMaxTagValueLength = 8000;  ///< run tag values
+inline constexpr std::size_t kMaxKeyLength = 250;                   ///< metric, param and tag keys
+inline constexpr std::size_t kMaxParamValueLength = 6000;           ///< param values
+inline constexpr std::size_t kMaxTagValueLength = 8000;             ///< run tag values
 inline constexpr std::size_t kMaxExperimentTagValueLength = 20000;  ///< experiment tag values
-inline constexpr std::size_t kMaxExperimentNameLength = 500;  ///< experiment names
+inline constexpr std::size_t kMaxExperimentNameLength = 500;        ///< experiment names
 
 /// A metric, param or tag key as MLflow 3.17's server checks it: valid UTF-8; only Unicode letters
 /// and numbers (Python's str.isalnum(): general categories L*, plus every character with a numeric

@@ -24,7 +24,8 @@ struct LibtorchFlavor {
   /// Architecture config as a JSON object text, e.g. {"width_multiplier":1.0,"num_classes":10};
   /// stored as a YAML map, so a round trip gives equal JSON, not equal text.
   std::string config_json = "{}";
-  std::vector<std::int64_t> input_shape;  ///< one sample, no batch dimension, e.g. {1, 28, 28}; required
+  std::vector<std::int64_t>
+      input_shape;  ///< one sample, no batch dimension, e.g. {1, 28, 28}; required
   std::string input_dtype = "float32";  ///< element type of the input, numpy-style
   /// output class names, by class index (their number gives the output signature)
   std::vector<std::string> class_names;
@@ -50,11 +51,11 @@ std::string mlmodel_yaml(const LibtorchFlavor& flavor, const std::string& model_
 
 /// The MLmodel fields besides the flavor.
 struct MlmodelInfo {
-  LibtorchFlavor flavor;  ///< the libtorch flavor
-  std::string model_id;  ///< empty for models saved outside a logged model
-  std::string run_id;  ///< the run that logged the model (empty when none)
-  std::string artifact_path;  ///< the MLmodel file's artifact_path (may be empty)
-  std::string mlflow_version;  ///< the MLflow version the MLmodel file names
+  LibtorchFlavor flavor;         ///< the libtorch flavor
+  std::string model_id;          ///< empty for models saved outside a logged model
+  std::string run_id;            ///< the run that logged the model (empty when none)
+  std::string artifact_path;     ///< the MLmodel file's artifact_path (may be empty)
+  std::string mlflow_version;    ///< the MLflow version the MLmodel file names
   std::string utc_time_created;  ///< when the MLmodel file was written (UTC)
 };
 
@@ -68,23 +69,22 @@ StatusOr<LibtorchFlavor> parse_mlmodel(const std::string& yaml_text, const std::
 
 /// Logs a LibTorch model with training::log_model(): the logged model `name` in `experiment_id`
 /// with source_run_id = run_id and `params` as model params, linked to the run as an output at
-/// `step`, holding the weights (as flavor.weights_file) and the MLmodel file. kInvalidArgument for a bad flavor or empty
-/// name, kNotFound when weights_path is not a readable file (both before anything is created); the
-/// client's errors otherwise. Writes no local files. Thread-safety: as the client's calls.
-StatusOr<training::LoggedModelRef> log_libtorch_model(MlflowClient& client, const std::string& experiment_id,
-                                            const std::string& run_id, const std::string& name,
-                                            const LibtorchFlavor& flavor,
-                                            const std::string& weights_path,
-                                            const std::map<std::string, std::string>& params = {},
-                                            std::int64_t step = 0);
+/// `step`, holding the weights (as flavor.weights_file) and the MLmodel file. kInvalidArgument for
+/// a bad flavor or empty name, kNotFound when weights_path is not a readable file (both before
+/// anything is created); the client's errors otherwise. Writes no local files. Thread-safety: as
+/// the client's calls.
+StatusOr<training::LoggedModelRef> log_libtorch_model(
+    MlflowClient& client, const std::string& experiment_id, const std::string& run_id,
+    const std::string& name, const LibtorchFlavor& flavor, const std::string& weights_path,
+    const std::map<std::string, std::string>& params = {}, std::int64_t step = 0);
 
 /// A model on the local disk.
 struct LocalModel {
   std::string dir;           ///< the directory holding MLmodel
   std::string weights_path;  ///< dir + "/" + flavor.weights_file
-  LibtorchFlavor flavor;  ///< how to rebuild and feed the model
-  std::string source_uri;  ///< the URI or path fetch_model() was given
-  std::string model_id;    ///< the logged model's id when known (resolved, else from MLmodel)
+  LibtorchFlavor flavor;     ///< how to rebuild and feed the model
+  std::string source_uri;    ///< the URI or path fetch_model() was given
+  std::string model_id;      ///< the logged model's id when known (resolved, else from MLmodel)
 };
 
 /// Makes a model available locally. `uri` is one of
@@ -104,9 +104,9 @@ struct LocalModel {
 StatusOr<LocalModel> fetch_model(MlflowClient& client, const std::string& uri,
                                  const std::string& dest_dir);
 
-/// A model in a local directory (or its MLmodel file; file:// allowed), used in place: no client needed.
-/// kNotFound naming the path when it is not a directory holding an MLmodel; parse errors as fetch_model().
+/// A model in a local directory (or its MLmodel file; file:// allowed), used in place: no client
+/// needed. kNotFound naming the path when it is not a directory holding an MLmodel; parse errors as
+/// fetch_model().
 StatusOr<LocalModel> open_local_model(const std::string& path);
-
 
 }  // namespace mlflow::libtorch

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Any torch::nn::Module as an MLflow `libtorch` model: its weights saved and loaded with every tensor
-// checked, logged as an MLflow 3 logged model, loaded back from runs:/, models:/ or a directory.
+// Any torch::nn::Module as an MLflow `libtorch` model: its weights saved and loaded with every
+// tensor checked, logged as an MLflow 3 logged model, loaded back from runs:/, models:/ or a
+// directory.
 #pragma once
 
 #include <string>
@@ -28,14 +29,16 @@ Status load_module(torch::nn::Module& module, const std::string& path,
 
 /// Logs `module` as a `libtorch` model (log_libtorch_model): its weights as flavor.weights_file and
 /// the MLmodel with the signature float32 [-1, *flavor.input_shape] -> [-1, classes].
-StatusOr<training::LoggedModelRef> log_module(MlflowClient& client, const training::LogModelOptions& options,
-                                              const torch::nn::Module& module, const LibtorchFlavor& flavor);
+StatusOr<training::LoggedModelRef> log_module(MlflowClient& client,
+                                              const training::LogModelOptions& options,
+                                              const torch::nn::Module& module,
+                                              const LibtorchFlavor& flavor);
 
 /// Fetches the model at `uri` (fetch_model(): `runs:/`, `models:/NAME@ALIAS`,
 /// `models:/NAME/VERSION`, a local directory) into `dest_dir` and loads its weights into `module`,
 /// which the caller built with the architecture the model's flavor describes. Errors as
 /// fetch_model() and load_module().
-StatusOr<LocalModel> load_module_from(MlflowClient& client, const std::string& uri, const std::string& dest_dir,
-                                      torch::nn::Module& module);
+StatusOr<LocalModel> load_module_from(MlflowClient& client, const std::string& uri,
+                                      const std::string& dest_dir, torch::nn::Module& module);
 
 }  // namespace mlflow::libtorch

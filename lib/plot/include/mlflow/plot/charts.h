@@ -26,13 +26,13 @@ namespace mlflow::plot {
 
 /// Image size in pixels.
 struct Size {
-  int width = 900;  ///< pixels
+  int width = 900;   ///< pixels
   int height = 600;  ///< pixels
 };
 
 /// Texts around a chart; empty strings are left out.
 struct Labels {
-  std::string title;  ///< drawn above the chart
+  std::string title;    ///< drawn above the chart
   std::string x_label;  ///< under the x axis
   std::string y_label;  ///< beside the y axis
 };
@@ -62,14 +62,14 @@ Status write_heatmap(const std::string& path, const Heatmap& heatmap, Size size 
 
 /// One named line: y over x, same length, at least one point.
 struct LineSeries {
-  std::string name;  ///< legend entry
+  std::string name;       ///< legend entry
   std::vector<double> x;  ///< x values
   std::vector<double> y;  ///< y values, one per x
 };
 
 /// One panel of a line chart, with a legend of the series names.
 struct LineChart {
-  Labels labels;  ///< title and axis labels
+  Labels labels;                   ///< title and axis labels
   std::vector<LineSeries> series;  ///< one or more lines
   /// When y_min < y_max, the y axis spans exactly [y_min, y_max] (e.g. 0..1 for accuracy);
   /// otherwise it is fitted to the data.
@@ -87,7 +87,7 @@ Status write_line_charts(const std::string& path, const std::vector<LineChart>& 
 
 /// One named set of bar heights, one per category.
 struct BarSeries {
-  std::string name;  ///< legend entry
+  std::string name;            ///< legend entry
   std::vector<double> values;  ///< one height (≥ 0) per category
 };
 
@@ -127,7 +127,7 @@ Status write_histogram(const std::string& path, const Histogram& histogram, Size
 
 /// Points coloured by class, with a legend of class names (e.g. a 2-D PCA projection).
 struct Scatter {
-  Labels labels;  ///< title and axis labels
+  Labels labels;          ///< title and axis labels
   std::vector<double> x;  ///< x of each point
   std::vector<double> y;  ///< y of each point
   /// Class index of each point, in [0, class_names.size()).
@@ -140,8 +140,8 @@ Status write_scatter(const std::string& path, const Scatter& scatter, Size size 
 
 /// A grayscale image: width × height bytes, row by row, 0 = black, 255 = white.
 struct GrayImage {
-  int width = 0;  ///< pixels
-  int height = 0;  ///< pixels
+  int width = 0;                     ///< pixels
+  int height = 0;                    ///< pixels
   std::vector<std::uint8_t> pixels;  ///< width × height bytes, row by row
   /// Drawn under the image.
   std::string caption;
@@ -149,7 +149,7 @@ struct GrayImage {
 
 /// Layout of an image grid.
 struct ImageGrid {
-  std::string title;  ///< drawn above the grid (empty: none)
+  std::string title;              ///< drawn above the grid (empty: none)
   std::vector<GrayImage> images;  ///< the images, row by row
   /// Images per row; the grid has ceil(images / columns) rows.
   int columns = 10;

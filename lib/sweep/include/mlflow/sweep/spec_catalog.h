@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The specs next to a sweep spec, and how specs depend on each other: a `from_sweep: NAME` parameter
-// needs sweep NAME's best trial; a `models:/NAME@ALIAS` value needs a spec that registers NAME@ALIAS.
+// The specs next to a sweep spec, and how specs depend on each other: a `from_sweep: NAME`
+// parameter needs sweep NAME's best trial; a `models:/NAME@ALIAS` value needs a spec that registers
+// NAME@ALIAS.
 #pragma once
 
 #include <memory>
@@ -18,21 +19,23 @@ struct Dependency {
   /// What is needed: another sweep's best trial (from_sweep) or a model alias
   /// (`models:/NAME@ALIAS`).
   enum class Kind { kBestTrial, kModelAlias } kind = Kind::kBestTrial;  ///< which of the two
-  const SweepSpec* producer = nullptr;  ///< the spec that satisfies it (null: none found, alias only)
-  std::string model_name;               ///< kModelAlias
-  std::string alias;                    ///< kModelAlias
+  const SweepSpec* producer =
+      nullptr;             ///< the spec that satisfies it (null: none found, alias only)
+  std::string model_name;  ///< kModelAlias
+  std::string alias;       ///< kModelAlias
   const ParameterSpec* parameter = nullptr;  ///< the parameter that needs it
-  std::string describe() const;  ///< "the best trial of sweep 'x' (sweeps/x.yaml)" / "model fmnist-backbone@pretrained"
+  std::string describe() const;  ///< "the best trial of sweep 'x' (sweeps/x.yaml)" / "model
+                                 ///< fmnist-backbone@pretrained"
 };
 
 /// A spec and the specs in its folder it may depend on (through from_sweep or a model alias).
 class SpecCatalog {
  public:
-  /// Loads `spec_path` and every other *.yaml / *.yml in its folder. The spec itself must parse (its
-  /// error otherwise); siblings that do not parse are only reported if something needs them. Checks
-  /// that every from_sweep names a spec and that no chain of dependencies comes back to a spec
-  /// (kInvalidArgument with the file:line:col of the parameter and the chain). `programs`: what
-  /// `program:` may name (see load_spec).
+  /// Loads `spec_path` and every other *.yaml / *.yml in its folder. The spec itself must parse
+  /// (its error otherwise); siblings that do not parse are only reported if something needs them.
+  /// Checks that every from_sweep names a spec and that no chain of dependencies comes back to a
+  /// spec (kInvalidArgument with the file:line:col of the parameter and the chain). `programs`:
+  /// what `program:` may name (see load_spec).
   static StatusOr<SpecCatalog> load(const std::string& spec_path, const ProgramTable& programs);
 
   /// The spec load() was given.

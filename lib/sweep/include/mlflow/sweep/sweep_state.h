@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the MLflow server says about a sweep: its parent run, each trial's latest attempt, and whether
-// a RUNNING attempt still has a live process behind it. The server is the only shared state, so any
-// number of workers (and restarts) agree on it.
+// What the MLflow server says about a sweep: its parent run, each trial's latest attempt, and
+// whether a RUNNING attempt still has a live process behind it. The server is the only shared
+// state, so any number of workers (and restarts) agree on it.
 #pragma once
 
 #include <chrono>
@@ -33,9 +33,12 @@ inline constexpr const char* kTagTrial = "sweep.trial";  ///< the trial's index
 /// Trial::config_hash, which finds earlier attempts of the trial
 inline constexpr const char* kTagConfigHash = "sweep.config_hash";
 inline constexpr const char* kTagHost = "sweep.host";  ///< the host it runs on
-inline constexpr const char* kTagRunnerPid = "sweep.runner_pid";  ///< process_identity() of the runner
-inline constexpr const char* kTagTrialPid = "sweep.trial_pid";    ///< process_identity() of the program
-inline constexpr const char* kTagHeartbeat = "sweep.heartbeat";  ///< ms since the epoch, refreshed while it runs
+inline constexpr const char* kTagRunnerPid =
+    "sweep.runner_pid";  ///< process_identity() of the runner
+inline constexpr const char* kTagTrialPid =
+    "sweep.trial_pid";  ///< process_identity() of the program
+inline constexpr const char* kTagHeartbeat =
+    "sweep.heartbeat";  ///< ms since the epoch, refreshed while it runs
 /// why the trial (or, on the parent run, the sweep) failed
 inline constexpr const char* kTagError = "sweep.error";
 
@@ -52,10 +55,11 @@ const char* to_string(TrialState state);
 
 /// How to tell whether a RUNNING attempt is still alive.
 struct Liveness {
-  std::string host;                       ///< this machine's name
+  std::string host;                         ///< this machine's name
   std::function<bool(long pid)> pid_alive;  ///< for attempts started on this host
   std::int64_t now_ms = 0;  ///< now (ms since the epoch), to compare heartbeats with
-  std::chrono::milliseconds stale_after{std::chrono::minutes(5)};  ///< other hosts: no heartbeat for this long = dead
+  std::chrono::milliseconds stale_after{
+      std::chrono::minutes(5)};  ///< other hosts: no heartbeat for this long = dead
   /// The start time process_identity() records for a live pid: a pid reused by another process (a
   /// restarted container's pid 1) does not count as the trial's. Unset: pids alone decide.
   std::function<std::string(long pid)> start_time;
@@ -77,7 +81,8 @@ StatusOr<std::optional<Run>> find_parent_run(MlflowClient& client, const std::st
                                              const SweepSpec& spec);
 
 /// Latest attempt (newest start time) per config hash among the parent's child runs.
-StatusOr<std::map<std::string, Run>> latest_attempts(MlflowClient& client, const std::string& experiment_id,
+StatusOr<std::map<std::string, Run>> latest_attempts(MlflowClient& client,
+                                                     const std::string& experiment_id,
                                                      const std::string& parent_run_id);
 
 /// Whether a process with this pid exists on this machine (zombies do not count).

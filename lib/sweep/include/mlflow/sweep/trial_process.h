@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A trial's program as a child process: its own process group (so Ctrl-C reaches it once, from us),
-// stdin from /dev/null, stdout and stderr into a log file, and SIGTERM when the runner dies (even by
-// SIGKILL), so no trial outlives its runner.
+// stdin from /dev/null, stdout and stderr into a log file, and SIGTERM when the runner dies (even
+// by SIGKILL), so no trial outlives its runner.
 #pragma once
 
 #include <sys/types.h>
@@ -20,7 +20,7 @@ struct ProcessExit {
   int signal = 0;  ///< the signal that ended it, else 0
   /// True for exit status 0 (not killed).
   bool ok() const { return signal == 0 && code == 0; }
-  bool interrupted() const;       ///< ended by SIGINT/SIGTERM, or exit 130 (a handled Ctrl-C)
+  bool interrupted() const;      ///< ended by SIGINT/SIGTERM, or exit 130 (a handled Ctrl-C)
   std::string describe() const;  ///< "exit 0", "exit 1", "killed by signal 9 (Killed)"
 };
 
@@ -29,10 +29,11 @@ struct ProcessExit {
 class TrialProcess {
  public:
   /// Starts argv[0] (a path) with `env` overriding or adding environment variables; stdout goes to
-  /// `log_file`, stderr too unless `err_file` is given. kFailedPrecondition naming the program when it
-  /// cannot be started, or the log cannot be opened.
+  /// `log_file`, stderr too unless `err_file` is given. kFailedPrecondition naming the program when
+  /// it cannot be started, or the log cannot be opened.
   static StatusOr<TrialProcess> spawn(const std::vector<std::string>& argv,
-                                      const std::map<std::string, std::string>& env, const std::string& log_file,
+                                      const std::map<std::string, std::string>& env,
+                                      const std::string& log_file,
                                       const std::string& err_file = {});
   /// Takes over the process; the moved-from object owns none.
   TrialProcess(TrialProcess&& other) noexcept;
@@ -40,7 +41,8 @@ class TrialProcess {
   TrialProcess& operator=(TrialProcess&& other) noexcept;
   TrialProcess(const TrialProcess&) = delete;
   TrialProcess& operator=(const TrialProcess&) = delete;
-  /// Kills (SIGKILL) and reaps a process still running: a runner never leaves orphans behind by accident.
+  /// Kills (SIGKILL) and reaps a process still running: a runner never leaves orphans behind by
+  /// accident.
   ~TrialProcess();
 
   /// The process id (also its process group's).
@@ -63,7 +65,9 @@ class TrialProcess {
 
 /// The last non-empty line of a text file (for status lines), at most `max_len` characters.
 std::string last_line(const std::string& path, std::size_t max_len = 100);
-/// Its last `count` non-empty lines (of the last 16 KiB), oldest first, each at most `max_len` characters.
-std::vector<std::string> last_lines(const std::string& path, std::size_t count, std::size_t max_len = 200);
+/// Its last `count` non-empty lines (of the last 16 KiB), oldest first, each at most `max_len`
+/// characters.
+std::vector<std::string> last_lines(const std::string& path, std::size_t count,
+                                    std::size_t max_len = 200);
 
 }  // namespace mlflow::sweep

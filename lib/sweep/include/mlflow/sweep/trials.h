@@ -16,10 +16,11 @@ namespace mlflow::sweep {
 
 /// One combination of parameter values of a sweep.
 struct Trial {
-  int index = 0;                                             ///< 0-based, in expansion order
+  int index = 0;                                            ///< 0-based, in expansion order
   std::vector<std::pair<std::string, std::string>> params;  ///< in the spec's parameter order
-  std::string config_hash;                                   ///< fingerprint of spec name + params
-  /// "batch_size=64 seed=42": the swept (values) and chained (from_sweep) parameters; all when there are none.
+  std::string config_hash;                                  ///< fingerprint of spec name + params
+  /// "batch_size=64 seed=42": the swept (values) and chained (from_sweep) parameters; all when
+  /// there are none.
   std::string label(const SweepSpec& spec) const;
 };
 

@@ -15,11 +15,11 @@ namespace mlflow::training {
 /// Scores of one class, sklearn-style with zero_division=0: precision is 0 when the class was never
 /// predicted, recall 0 when it never occurs, F1 0 when precision + recall is 0.
 struct ClassMetrics {
-  std::string name;  ///< class name as given
-  std::string key;  ///< metric_safe_name(name), used in metric keys such as test_f1_<key>
-  double precision = 0;  ///< of the predictions of this class, the fraction that are right
-  double recall = 0;  ///< of the samples of this class, the fraction predicted as it
-  double f1 = 0;  ///< harmonic mean of precision and recall
+  std::string name;          ///< class name as given
+  std::string key;           ///< metric_safe_name(name), used in metric keys such as test_f1_<key>
+  double precision = 0;      ///< of the predictions of this class, the fraction that are right
+  double recall = 0;         ///< of the samples of this class, the fraction predicted as it
+  double f1 = 0;             ///< harmonic mean of precision and recall
   std::int64_t support = 0;  ///< how many samples have this true class
 };
 
@@ -33,8 +33,8 @@ struct ClassificationReport {
   /// Unweighted means over all classes (also those with no samples), as sklearn's macro average.
   double macro_precision = 0;
   double macro_recall = 0;  ///< see macro_precision
-  double macro_f1 = 0;  ///< see macro_precision
-  std::int64_t total = 0;  ///< number of samples
+  double macro_f1 = 0;      ///< see macro_precision
+  std::int64_t total = 0;   ///< number of samples
 
   /// counts with each true-class row divided by its sum (rows sum to 1); empty rows stay 0.
   std::vector<std::vector<double>> normalized() const;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Dataset lineage: sha256 of source files, digests and the MLflow dataset input of one split of any data set.
+// Dataset lineage: sha256 of source files, digests and the MLflow dataset input of one split of any
+// data set.
 #pragma once
 
 #include <cstddef>
@@ -15,8 +16,8 @@ namespace mlflow::training {
 /// Longest dataset digest MLflow stores (characters).
 inline constexpr std::size_t kMaxDatasetDigestLength = 36;
 
-/// Lower-case hex sha256 of one file's bytes (OpenSSL EVP). kNotFound / kPermissionDenied / kInternal
-/// with the path in the message. Thread-safety: a free function.
+/// Lower-case hex sha256 of one file's bytes (OpenSSL EVP). kNotFound / kPermissionDenied /
+/// kInternal with the path in the message. Thread-safety: a free function.
 StatusOr<std::string> sha256_file(const std::string& path);
 
 /// Lower-case hex sha256 of the files' contents in the given order, as if concatenated.
@@ -35,12 +36,12 @@ const char* dataset_context_name(DatasetContext context);
 /// One tensor of a schema: numpy-style dtype ("float32", "int64", "uint8", ...) and shape, -1 for a
 /// dimension of any size (the batch).
 struct TensorSpec {
-  std::string dtype;  ///< e.g. "float32"
+  std::string dtype;                ///< e.g. "float32"
   std::vector<std::int64_t> shape;  ///< sizes of the dimensions; -1 for the batch
 };
 
-/// MLflow's tensor-spec dataset schema (as its NumpyDataset writes it) of samples `features` with labels
-/// `targets`, e.g. features {"float32", {-1, 1, 28, 28}}, targets {"int64", {-1}}.
+/// MLflow's tensor-spec dataset schema (as its NumpyDataset writes it) of samples `features` with
+/// labels `targets`, e.g. features {"float32", {-1, 1, 28, 28}}, targets {"int64", {-1}}.
 std::string tensor_schema_json(const TensorSpec& features, const TensorSpec& targets);
 
 /// What identifies one split for lineage.
@@ -48,8 +49,9 @@ struct DatasetSpec {
   std::string name;          ///< e.g. "fashion-mnist-train"
   std::string source_uri;    ///< where the files are, e.g. the data directory
   std::string files_sha256;  ///< sha256_files() of the split's source files (64 hex characters)
-  /// How the split was cut from the files, e.g. "part=train;train_val_split=0.8;seed=42"; empty when it is
-  /// the whole file set. Changes the digest, because a different split is different data.
+  /// How the split was cut from the files, e.g. "part=train;train_val_split=0.8;seed=42"; empty
+  /// when it is the whole file set. Changes the digest, because a different split is different
+  /// data.
   std::string selection;
   std::int64_t num_rows = 0;  ///< samples in the split
   /// the split's role: training, validation or test
@@ -58,13 +60,13 @@ struct DatasetSpec {
   std::string schema_json;
 };
 
-/// The digest MLflow stores: the first 36 hex characters of sha256(files_sha256 + "\n" + selection), or of
-/// files_sha256 itself when selection is empty.
+/// The digest MLflow stores: the first 36 hex characters of sha256(files_sha256 + "\n" +
+/// selection), or of files_sha256 itself when selection is empty.
 std::string dataset_digest(const std::string& files_sha256, const std::string& selection);
 
-/// The dataset input for log-inputs: name, dataset_digest(), source_type "local", source {"uri": ...},
-/// spec.schema_json, profile {"num_rows": n, "files_sha256": ..., "selection": ...} and the tag
-/// mlflow.data.context. Thread-safety: a pure function.
+/// The dataset input for log-inputs: name, dataset_digest(), source_type "local", source {"uri":
+/// ...}, spec.schema_json, profile {"num_rows": n, "files_sha256": ..., "selection": ...} and the
+/// tag mlflow.data.context. Thread-safety: a pure function.
 DatasetInput make_dataset_input(const DatasetSpec& spec);
 
 }  // namespace mlflow::training

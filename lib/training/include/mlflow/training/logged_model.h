@@ -15,25 +15,25 @@ namespace mlflow::training {
 
 /// A logged model as log_model() left it.
 struct LoggedModelRef {
-  std::string model_id;  ///< server-assigned id
-  std::string name;  ///< the name it was logged under
+  std::string model_id;      ///< server-assigned id
+  std::string name;          ///< the name it was logged under
   std::string artifact_uri;  ///< root URI of its artifacts
-  std::string model_uri;  ///< `models:/<model_id>`
+  std::string model_uri;     ///< `models:/<model_id>`
 };
 
 /// Where and under which name log_model() logs.
 struct LogModelOptions {
   std::string experiment_id;  ///< the experiment to create the model in
-  std::string run_id;  ///< the source run; the model is linked to it as an output at `step`
-  std::string name;    ///< the logged model's name, e.g. "model"
+  std::string run_id;         ///< the source run; the model is linked to it as an output at `step`
+  std::string name;           ///< the logged model's name, e.g. "model"
   std::map<std::string, std::string> params;  ///< model params (split beyond MLflow's batch limit)
-  std::int64_t step = 0;  ///< training step the model is linked to the run at
+  std::int64_t step = 0;                      ///< training step the model is linked to the run at
 };
 
 /// One file of a model: its path inside the model directory and its bytes.
 struct ModelFile {
   std::string artifact_file;  ///< path inside the model directory, e.g. "data/model.pt"
-  std::string bytes;  ///< file contents
+  std::string bytes;          ///< file contents
 };
 
 /// Logs a model the way MLflow 3's log_model does: creates the logged model, links it to the run as
@@ -45,12 +45,12 @@ struct ModelFile {
 /// path, before anything is created. Thread-safety: as the client's calls.
 StatusOr<LoggedModelRef> log_model(
     MlflowClient& client, const LogModelOptions& options, const std::vector<ModelFile>& files,
-    const std::function<StatusOr<std::string>(const std::string& model_id, const std::string& artifact_uri)>&
-        mlmodel);
+    const std::function<StatusOr<std::string>(const std::string& model_id,
+                                              const std::string& artifact_uri)>& mlmodel);
 
 /// A registered model version.
 struct ModelVersionRef {
-  std::string name;  ///< registered model name
+  std::string name;     ///< registered model name
   std::string version;  ///< version number, as text
 };
 

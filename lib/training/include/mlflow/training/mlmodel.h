@@ -31,9 +31,9 @@ struct MlmodelSpec {
 
 /// The MLmodel YAML (keys sorted, as PyYAML's safe_dump writes them): artifact_path, flavors,
 /// mlflow_version, model_id, model_uuid, run_id, signature {inputs, outputs, params} as JSON-string
-/// tensor specs, utc_time_created (now). Strings a YAML 1.1 reader could take for something else are
-/// quoted and floats always carry a '.', so PyYAML reads back what was meant. kInvalidArgument when
-/// flavors_json is not a JSON object. Thread-safety: a pure function (reads the clock).
+/// tensor specs, utc_time_created (now). Strings a YAML 1.1 reader could take for something else
+/// are quoted and floats always carry a '.', so PyYAML reads back what was meant. kInvalidArgument
+/// when flavors_json is not a JSON object. Thread-safety: a pure function (reads the clock).
 StatusOr<std::string> mlmodel_yaml(const MlmodelSpec& spec);
 
 }  // namespace mlflow::training

@@ -58,5 +58,4 @@ class ProgressBar {
   double last_draw_ = 0;
 };
 
-
 }  // namespace mlflow::training

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// A temporary directory that removes itself, and a small file helper; for staging artifacts and downloads.
+// A temporary directory that removes itself, and a small file helper; for staging artifacts and
+// downloads.
 #pragma once
 
 #include <string>
@@ -8,7 +9,8 @@
 
 namespace mlflow::training {
 
-/// A fresh directory from mkdtemp under $TMPDIR (else /tmp), removed with its contents on destruction.
+/// A fresh directory from mkdtemp under $TMPDIR (else /tmp), removed with its contents on
+/// destruction.
 class StagingDir {
  public:
   /// `prefix` names the directory, e.g. "mlflow-training" -> /tmp/mlflow-training-AbC123.

@@ -10,30 +10,30 @@
 #include <utility>
 #include <vector>
 
-#include "mlflow/training/classification_report.h"
 #include "mlflow/async_logger.h"
 #include "mlflow/client.h"
 #include "mlflow/run.h"
 #include "mlflow/status.h"
+#include "mlflow/training/classification_report.h"
 
 namespace mlflow::training {
 
 /// What one epoch of training measured.
 struct EpochMetrics {
-  std::int64_t epoch = 0;  ///< 1-based; the step of every metric of the epoch
-  double train_loss = 0;  ///< mean loss over the epoch's training batches
-  double train_accuracy = 0;  ///< fraction in [0, 1]
-  double val_loss = 0;  ///< mean loss on the validation split
-  double val_accuracy = 0;  ///< fraction in [0, 1]
-  double learning_rate = 0;  ///< the optimizer's learning rate during the epoch
-  double epoch_seconds = 0;  ///< wall-clock time of the epoch
+  std::int64_t epoch = 0;        ///< 1-based; the step of every metric of the epoch
+  double train_loss = 0;         ///< mean loss over the epoch's training batches
+  double train_accuracy = 0;     ///< fraction in [0, 1]
+  double val_loss = 0;           ///< mean loss on the validation split
+  double val_accuracy = 0;       ///< fraction in [0, 1]
+  double learning_rate = 0;      ///< the optimizer's learning rate during the epoch
+  double epoch_seconds = 0;      ///< wall-clock time of the epoch
   double images_per_second = 0;  ///< training throughput of the epoch
 };
 
 /// Logs a classifier's training in MLflow's usual shape: params, one step per epoch, curves.png,
-/// the test evaluation (per-class metrics, confusion matrix) and metrics.json. Works for any trainer
-/// (no LibTorch), over a synchronous ActiveRun or an AsyncRun. Artifacts are written into a private
-/// temporary directory under $TMPDIR and removed after upload.
+/// the test evaluation (per-class metrics, confusion matrix) and metrics.json. Works for any
+/// trainer (no LibTorch), over a synchronous ActiveRun or an AsyncRun. Artifacts are written into a
+/// private temporary directory under $TMPDIR and removed after upload.
 ///
 /// Errors: the failed call's Status (kInvalidArgument for keys MLflow rejects, server and transport
 /// errors as the client returns them); what was logged before stays logged.
@@ -45,8 +45,8 @@ class TrainingLogger {
   /// Logs params and metrics through `run` (queued: never blocks, spooled while the server is away)
   /// and uploads files with `client` once the run has its server id, waiting at most `id_timeout`
   /// for it; when the run has none by then (the server is away, or the logger is offline) a file
-  /// upload fails with kDeadlineExceeded / kFailedPrecondition while params and metrics stay queued.
-  /// `run` must outlive the logger.
+  /// upload fails with kDeadlineExceeded / kFailedPrecondition while params and metrics stay
+  /// queued. `run` must outlive the logger.
   TrainingLogger(AsyncRun& run, MlflowClient client,
                  std::chrono::milliseconds id_timeout = std::chrono::seconds(30));
   /// Takes over the other logger's run and history.
