@@ -60,7 +60,9 @@ void print_error(const std::string& message) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// An exception that still escapes (e.g. from building the CLI::App) ends the program through
+// std::terminate, which is the right outcome for a bug there.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   mlflowctl::Context ctx;
   CLI::App app{"Inspect and update an MLflow tracking server from the command line.", "mlflowctl"};
   try {

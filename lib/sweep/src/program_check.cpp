@@ -84,7 +84,7 @@ StatusOr<std::optional<ParamSchema>> describe_program(const ProgramDef& def,
       fs::temp_directory_path() / fmt::format("mlflow-cpp-describe-{}-{}", ::getpid(), ++calls);
   const std::string out = base.string() + ".json", err = base.string() + ".err";
   std::vector<std::string> argv = def.command();
-  argv.push_back(kDescribeParamsFlag);
+  argv.emplace_back(kDescribeParamsFlag);
   auto process = TrialProcess::spawn(argv, {}, out, err);
   if (!process.ok()) return process.status();
   const auto deadline = std::chrono::steady_clock::now() + timeout;

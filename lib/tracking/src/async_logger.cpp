@@ -104,7 +104,7 @@ StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open_uri(const std::string& 
   client_options.tracking_uri = tracking_uri;
   auto client = connect(client_options, {}, local);
   if (!client.ok()) return client.status();
-  return open(std::move(*client), std::move(options));
+  return open(*client, std::move(options));
 }
 
 StatusOr<std::shared_ptr<AsyncLogger>> AsyncLogger::open_from_env(AsyncLoggerOptions options) {

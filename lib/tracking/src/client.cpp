@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <random>
 
@@ -71,11 +72,11 @@ StatusOr<MlflowClient> MlflowClient::make(const ClientOptions& options, ClientDe
   }
   impl->auth_headers.emplace_back("User-Agent", "mlflow-cpp/0.1");
   impl->transport = deps.transport
-                        ? deps.transport
+                        ? std::move(deps.transport)
                         : make_curl_transport({options.insecure_tls, options.server_cert_path,
                                                options.client_cert_path});
-  impl->clock = deps.clock ? deps.clock : system_clock();
-  impl->random = deps.random ? deps.random : default_random();
+  impl->clock = deps.clock ? std::move(deps.clock) : system_clock();
+  impl->random = deps.random ? std::move(deps.random) : default_random();
   return MlflowClient(std::move(impl));
 }
 
@@ -158,7 +159,7 @@ StatusOr<HttpResponse> MlflowClient::Impl::answer(const std::string& method, con
         st.code(),
         fmt::format("cannot reach MLflow server at {} ({} {}): {}; {} attempt{} in {:.1f} s",
                     host_port, method, path, st.message(), attempts, attempts == 1 ? "" : "s",
-                    elapsed.count() / 1000.0),
+                    std::chrono::duration<double>(elapsed).count()),
         0, kTransportErrorCode);
   }
   HttpResponse& resp = *last;
@@ -168,8 +169,8 @@ StatusOr<HttpResponse> MlflowClient::Impl::answer(const std::string& method, con
                     [](const auto& h) { return h.first == "Authorization"; });
     Status st = detail::status_from_response(method, path, resp, host_port, sent_credentials);
     if (detail::is_retryable_http_status(resp.status) && attempts > 1) {
-      return st.with_context(
-          fmt::format("after {} attempts in {:.1f} s", attempts, elapsed.count() / 1000.0));
+      return st.with_context(fmt::format("after {} attempts in {:.1f} s", attempts,
+                                         std::chrono::duration<double>(elapsed).count()));
     }
     return st;
   }

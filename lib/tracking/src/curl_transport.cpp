@@ -35,7 +35,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   std::string line(data, size * n);
   auto colon = line.find(':');
   if (colon != std::string::npos) {
-    const std::string name = ascii_lower(line.substr(0, colon));
+    std::string name = ascii_lower(line.substr(0, colon));
     std::string value = line.substr(colon + 1);
     auto b = value.find_first_not_of(" \t");
     auto e = value.find_last_not_of(" \t\r\n");
@@ -63,7 +63,12 @@ class CurlTransport final : public HttpTransport {
     CURL* h = acquire();
     HttpResponse resp;
     curl_slist* hdrs = nullptr;
-    for (const auto& [k, v] : req.headers) hdrs = curl_slist_append(hdrs, (k + ": " + v).c_str());
+    for (const auto& [k, v] : req.headers) {
+      std::string header = k;
+      header += ": ";
+      header += v;
+      hdrs = curl_slist_append(hdrs, header.c_str());
+    }
     hdrs = curl_slist_append(hdrs, "Expect:");  // no 100-continue round trip on uploads
 
     curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());

@@ -57,7 +57,8 @@ StatusOr<ActiveRun> start_impl(MlflowClient client, const RunOptions& o) {
 }  // namespace
 
 StatusOr<ActiveRun> ActiveRun::start(MlflowClient client, RunOptions options) {
-  return start_impl(std::move(client), options.with_env_defaults());
+  const RunOptions given = std::move(options);
+  return start_impl(std::move(client), given.with_env_defaults());
 }
 
 StatusOr<ActiveRun> ActiveRun::resume(MlflowClient client, const std::string& run_id) {
@@ -82,7 +83,7 @@ ActiveRun::ActiveRun(MlflowClient client, RunInfo info)
       uncaught_at_start_(std::uncaught_exceptions()) {}
 
 ActiveRun::ActiveRun(ActiveRun&& other) noexcept
-    : client_(other.client_),
+    : client_(std::move(other.client_)),
       info_(std::move(other.info_)),
       ended_(other.ended_),
       uncaught_at_start_(other.uncaught_at_start_) {
@@ -124,6 +125,7 @@ Status ActiveRun::log_param(const std::string& key, const std::string& value) {
 
 Status ActiveRun::log_params(const std::map<std::string, std::string>& params) {
   std::vector<Param> ps;
+  ps.reserve(params.size());
   for (const auto& [k, v] : params) ps.push_back({k, v});
   return client_.log_batch(id(), {}, ps);
 }

@@ -13,6 +13,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <system_error>
+#include <utility>
 
 #include "spool_internal.h"
 
@@ -105,7 +106,7 @@ Status get_double(const json& j, const char* field, double* out) {
       return Status();
     }
   }
-  return bad_field(field, "is not a number, \"NaN\", \"Infinity\" or \"-Infinity\"");
+  return bad_field(field, R"(is not a number, "NaN", "Infinity" or "-Infinity")");
 }
 
 // The "after" and "rejected" fields of an acked line; an empty string when they are well formed,
@@ -193,7 +194,10 @@ StatusOr<std::vector<std::string>> list_spool_sessions(const std::string& root) 
     // Hidden names are sessions being created or removed.
     std::error_code type_ec;
     if (name.empty() || name[0] == '.' || !it->is_directory(type_ec)) continue;
-    out.push_back(base + "/" + name);
+    std::string path = base;
+    path += '/';
+    path += name;
+    out.push_back(std::move(path));
   }
   if (ec) return Status(StatusCode::kInternal, "cannot list " + base + ": " + ec.message());
   std::sort(out.begin(), out.end());
@@ -307,7 +311,7 @@ Status read_progress(const std::string& path, SpoolProgress* out, std::uint64_t*
     } else if (const auto server = j.find("server"); server != j.end() && server->is_string()) {
       out->server = server->get<std::string>();
     } else {
-      what = "neither {\"acked\":SEQ}, {\"run\":KEY,\"id\":RUN_ID} nor {\"server\":URI}";
+      what = R"(neither {"acked":SEQ}, {"run":KEY,"id":RUN_ID} nor {"server":URI})";
     }
     if (!what.empty()) {
       StatusOr<bool> last = reader.at_end();

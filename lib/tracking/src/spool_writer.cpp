@@ -87,7 +87,9 @@ StatusOr<std::unique_ptr<SpoolWriter>> SpoolWriter::create(const std::string& ro
   std::string hidden;
   for (int attempt = 0;; ++attempt) {
     name = new_session_name();
-    hidden = base + "/.creating-" + name;
+    hidden = base;
+    hidden += "/.creating-";
+    hidden += name;
     if (::mkdir(hidden.c_str(), 0700) == 0) break;
     if (errno != EEXIST || attempt >= 16) {
       return unusable_root(spool::errno_status(errno, "cannot create directory", hidden));
