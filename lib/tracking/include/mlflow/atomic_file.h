@@ -19,6 +19,7 @@ namespace mlflow {
 /// Permissions of files written here: readable by all (charts, models, downloads) or private
 /// (spool sessions and records, which may hold parameters and tags).
 inline constexpr unsigned kSharedFileMode = 0644;
+/// Permissions of private files (see kSharedFileMode).
 inline constexpr unsigned kPrivateFileMode = 0600;
 
 /// A file being written that appears at path() complete, or not at all, once commit() returns OK.
@@ -32,13 +33,17 @@ class AtomicFile {
   /// kInvalidArgument for an empty path or one ending in '/'.
   static StatusOr<AtomicFile> create(const std::string& path, unsigned mode = kSharedFileMode);
 
+  /// Takes over `other`'s temporary file; `other` then owns none.
   AtomicFile(AtomicFile&& other) noexcept;
+  /// Discards this one's uncommitted temporary file, then takes over `other`'s.
   AtomicFile& operator=(AtomicFile&& other) noexcept;
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
   ~AtomicFile();
 
+  /// Where the file appears on commit().
   const std::string& path() const { return path_; }
+  /// The hidden temporary file being written, beside path().
   const std::string& temp_path() const { return temp_; }
   /// Appends `bytes` to the temporary file.
   Status append(std::string_view bytes);

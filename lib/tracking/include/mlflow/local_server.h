@@ -70,9 +70,9 @@ StatusOr<MlflowClient> connect(const ClientOptions& options, ClientDeps deps = {
                                const LocalServerOptions& local = {});
 
 /// connect() with ClientOptions::from_env() and LocalServerOptions::from_env(): local mode over
-/// ./mlflow.db when MLFLOW_TRACKING_URI is unset. kInvalidArgument when an MLFLOW_* variable does
-/// not parse; kFailedPrecondition when MLFLOW_CPP_SERVER_EXE is not an executable; otherwise as
-/// connect().
+/// the database mlflow.db in the working directory when MLFLOW_TRACKING_URI is unset.
+/// kInvalidArgument when an MLFLOW_* variable does not parse; kFailedPrecondition when
+/// MLFLOW_CPP_SERVER_EXE is not an executable; other errors as connect() returns them.
 StatusOr<MlflowClient> connect_from_env();
 
 }  // namespace mlflow

@@ -12,21 +12,22 @@ namespace mlflow {
 
 /// A runs:/ or models:/ URI taken apart as MLflow's _parse_model_uri / parse_runs_uri do.
 struct ModelUri {
+  /// Which of MLflow's URI forms it is, and so which fields below are set.
   enum class Kind {
     kRun,          ///< runs:/RUN_ID[/PATH]: run_id, path
     kLoggedModel,  ///< models:/MODEL_ID: model_id
     kVersion,      ///< models:/NAME/VERSION (digits): name, version
-    kAlias,        ///< models:/NAME@ALIAS: name, alias
+    kAlias,        ///< `models:/NAME@ALIAS`: name, alias
     kLatest,       ///< models:/NAME/latest (any case): name; models:/NAME/STAGE: name, stage
   };
-  Kind kind = Kind::kRun;
-  std::string run_id;
-  std::string path;  ///< normalised relative path after the run id ("" for none)
-  std::string model_id;
-  std::string name;
-  std::string version;
-  std::string alias;
-  std::string stage;  ///< empty for "latest" (the highest version of any stage)
+  Kind kind = Kind::kRun;  ///< the form; it says which fields below are set
+  std::string run_id;      ///< runs:/ URIs: the run
+  std::string path;        ///< normalised relative path after the run id ("" for none)
+  std::string model_id;    ///< models:/MODEL_ID: the logged model's id
+  std::string name;        ///< registry URIs: the registered model's name
+  std::string version;     ///< models:/NAME/VERSION: the version, digits
+  std::string alias;       ///< `models:/NAME@ALIAS`: the alias
+  std::string stage;       ///< empty for "latest" (the highest version of any stage)
 };
 
 /// Whether `s` starts with runs:/ or models:/ (so it is to be resolved, not read as a path).
@@ -55,7 +56,7 @@ struct ResolvedModelUri {
 ///  - runs:/RUN/NAME[/SUB]: the newest logged model called NAME whose source run is RUN (READY
 ///    ones first), at SUB; when the run has none, the run's own artifacts at NAME/SUB (as MLflow 2
 ///    stored models). runs:/RUN: the run's artifact root.
-///  - models:/NAME/VERSION: that version's download location; models:/NAME@ALIAS: the version the
+///  - models:/NAME/VERSION: that version's download location; `models:/NAME@ALIAS`: the version the
 ///    alias points to (kNotFound naming the alias when it is not set); models:/NAME/latest: the
 ///    highest of the latest versions per stage; models:/NAME/STAGE: the highest in that stage
 ///    (stage compared without case; kNotFound when none); models:/MODEL_ID: the logged model's
