@@ -32,6 +32,7 @@
 #include "fmnist/models.h"
 #include "mlflow/libtorch/checkpoint.h"
 #include "mlflow/libtorch/seeded_shuffle.h"
+#include "mlflow/model_uri.h"
 
 namespace mlflow::fmnist {
 namespace {
@@ -318,7 +319,7 @@ StatusOr<ProbeResult> linear_probe(Classifier& model, const TensorSet& train, co
 Status load_backbone_into(Classifier& model, const TrainConfig& c, const BackboneResolver& resolver,
                           std::string& source) {
   const std::string& w = c.backbone_weights;
-  const bool uri = w.rfind("runs:/", 0) == 0 || w.rfind("models:/", 0) == 0;
+  const bool uri = is_model_uri(w);
   if (!uri) {
     source = w;
     return load_backbone(model, w).with_context("backbone_weights");
