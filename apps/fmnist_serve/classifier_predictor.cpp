@@ -53,9 +53,8 @@ class ClassifierPredictor final : public Predictor {
 }  // namespace
 
 void set_inference_threads(int threads) {
-  at::set_num_threads(threads > 0
-                          ? threads
-                          : static_cast<int>(std::max(1U, std::thread::hardware_concurrency())));
+  at::set_num_threads(
+      threads > 0 ? threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency())));
 }
 
 StatusOr<std::unique_ptr<Predictor>> make_classifier_predictor(const libtorch::LocalModel& model,
@@ -63,11 +62,11 @@ StatusOr<std::unique_ptr<Predictor>> make_classifier_predictor(const libtorch::L
   const auto& flavor = model.flavor;
   const std::vector<std::int64_t> want_shape = {1, kImageSide, kImageSide};
   if (flavor.input_shape != want_shape || flavor.input_dtype != "float32") {
-    return Status(StatusCode::kInvalidArgument,
-                  fmt::format("{}: the server serves float32 1x28x28 image classifiers; the model "
-                              "reads {} {}",
-                              model.source_uri, flavor.input_dtype,
-                              fmt::join(flavor.input_shape, "x")));
+    return Status(
+        StatusCode::kInvalidArgument,
+        fmt::format("{}: the server serves float32 1x28x28 image classifiers; the model "
+                    "reads {} {}",
+                    model.source_uri, flavor.input_dtype, fmt::join(flavor.input_shape, "x")));
   }
   auto config = fmnist::ModelConfig::from_json(flavor.config_json, model.source_uri);
   if (!config.ok()) return config.status();

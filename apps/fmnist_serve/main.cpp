@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
       "Serves a Fashion-MNIST classifier from MLflow over HTTP: MLflow's scoring protocol\n"
       "(/invocations), Open Inference Protocol v2 (/v2/...), /predict for an image upload,\n"
       "/classes, /health, /metrics (Prometheus) and a page to try it at /.\n"
-      "Payload: float32 [N, 1, 28, 28] in the training scale (pixel / 255, light garment on black).",
+      "Payload: float32 [N, 1, 28, 28] in the training scale (pixel / 255, light garment on "
+      "black).",
       "fmnist_serve"};
   Args args;
   app.add_option("--model,-m", args.model,
@@ -117,12 +118,12 @@ int main(int argc, char** argv) {
   auto scratch = mlflow::training::StagingDir::make("fmnist-serve");
   if (!scratch.ok()) return fail(kExitFailed, scratch.status().message());
   serve::set_inference_threads(args.threads);
-  auto first = serve::load_predictor(client ? &*client : nullptr, args.model,
-                                     scratch->file("model-first"));
+  auto first =
+      serve::load_predictor(client ? &*client : nullptr, args.model, scratch->file("model-first"));
   if (!first.ok()) {
     const auto code = first.status().code();
-    const bool bad_input = code == mlflow::StatusCode::kNotFound ||
-                           code == mlflow::StatusCode::kInvalidArgument;
+    const bool bad_input =
+        code == mlflow::StatusCode::kNotFound || code == mlflow::StatusCode::kInvalidArgument;
     return fail(bad_input ? kExitUsage : kExitFailed,
                 "cannot load " + args.model + ": " + first.status().to_string());
   }
@@ -133,9 +134,8 @@ int main(int argc, char** argv) {
   models.swap_in(std::move(*first));
   serve::BatchObserver observer;
   observer.on_batch = [&metrics](const float*, const float*, std::int64_t n,
-                                 const serve::Predictor&, std::chrono::nanoseconds took) {
-    metrics.record_batch(n, took);
-  };
+                                 const serve::Predictor&,
+                                 std::chrono::nanoseconds took) { metrics.record_batch(n, took); };
   serve::Batcher batcher(args.batcher, models, observer);
 
   // Following the alias: only for models:/NAME@ALIAS.

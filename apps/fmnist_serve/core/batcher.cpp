@@ -48,8 +48,7 @@ std::vector<Batcher::Request> Batcher::take_batch(std::unique_lock<std::mutex>& 
   std::vector<Request> batch;
   std::int64_t images = 0;
   // Whole requests only; the first is always taken, even when it alone exceeds max_batch.
-  while (!queue_.empty() &&
-         (batch.empty() || images + queue_.front().n <= options_.max_batch)) {
+  while (!queue_.empty() && (batch.empty() || images + queue_.front().n <= options_.max_batch)) {
     images += queue_.front().n;
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();

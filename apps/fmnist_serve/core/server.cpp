@@ -52,8 +52,12 @@ bool is_json_content_type(const std::string& content_type) {
 }
 
 Json model_json(const ModelInfo& info) {
-  return {{"name", info.name},         {"version", info.version},   {"alias", info.alias},
-          {"uri", info.uri},           {"model_id", info.model_id}, {"run_id", info.run_id},
+  return {{"name", info.name},
+          {"version", info.version},
+          {"alias", info.alias},
+          {"uri", info.uri},
+          {"model_id", info.model_id},
+          {"run_id", info.run_id},
           {"architecture", info.architecture}};
 }
 
@@ -86,8 +90,7 @@ Server::Server(ServerOptions options, ServeContext context)
         res.status == 413   ? "the request body is larger than the server's limit"
         : res.status == 404 ? "no route " + req.method + " " + req.path
                             : "the request was refused (HTTP " + std::to_string(res.status) + ")";
-    json_error(res, res.status,
-               res.status == 404 ? "ENDPOINT_NOT_FOUND" : "BAD_REQUEST", message);
+    json_error(res, res.status, res.status == 404 ? "ENDPOINT_NOT_FOUND" : "BAD_REQUEST", message);
   });
   http_.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
@@ -102,8 +105,10 @@ Server::Server(ServerOptions options, ServeContext context)
   http_.Get("/v2/health/live", [this](const auto& q, auto& s) { v2_live(q, s); });
   http_.Get("/v2/health/ready", [this](const auto& q, auto& s) { v2_ready(q, s); });
   http_.Get(kModelPattern, [this](const auto& q, auto& s) { v2_model(q, s); });
-  http_.Get(std::string(kModelPattern) + "/ready", [this](const auto& q, auto& s) { v2_model(q, s); });
-  http_.Post(std::string(kModelPattern) + "/infer", [this](const auto& q, auto& s) { v2_infer(q, s); });
+  http_.Get(std::string(kModelPattern) + "/ready",
+            [this](const auto& q, auto& s) { v2_model(q, s); });
+  http_.Post(std::string(kModelPattern) + "/infer",
+             [this](const auto& q, auto& s) { v2_infer(q, s); });
   http_.Get("/classes", [this](const auto& q, auto& s) { classes(q, s); });
   http_.Get("/metrics", [this](const auto& q, auto& s) { metrics(q, s); });
 }
@@ -128,21 +133,23 @@ std::string Server::route_of(const std::string& path) {
     if (path.size() >= 6 && path.compare(path.size() - 6, 6, "/infer") == 0) return "/v2/infer";
     return "/v2/models";
   }
-  for (const char* known : {"/ping", "/health", "/version", "/invocations", "/v2",
-                            "/v2/health/live", "/v2/health/ready", "/classes", "/predict",
-                            "/metrics", "/"}) {
+  for (const char* known :
+       {"/ping", "/health", "/version", "/invocations", "/v2", "/v2/health/live",
+        "/v2/health/ready", "/classes", "/predict", "/metrics", "/"}) {
     if (path == known) return known;
   }
   return "other";
 }
 
 void Server::ping(const httplib::Request&, httplib::Response& res) const {
+  res.status = 200;
   // As MLflow's scoring server: 200 with a newline once the model is loaded.
   res.status = context_.models.current() ? 200 : 503;
   res.set_content("\n", kJson);
 }
 
 void Server::health(const httplib::Request&, httplib::Response& res) const {
+  res.status = 200;
   auto model = context_.models.current();
   Json body{{"status", model ? "ok" : "loading"}};
   if (model) body["model"] = model_json(model->info());
@@ -153,6 +160,7 @@ void Server::health(const httplib::Request&, httplib::Response& res) const {
 }
 
 void Server::version(const httplib::Request&, httplib::Response& res) const {
+  res.status = 200;
   res.set_content(options_.version, "text/plain");
 }
 
@@ -198,6 +206,7 @@ std::unique_ptr<BatchResult> Server::infer(std::vector<float> images, std::int64
 }
 
 void Server::invocations(const httplib::Request& req, httplib::Response& res) {
+  res.status = 200;
   const auto content_type = req.get_header_value("Content-Type");
   if (!is_json_content_type(content_type)) {
     json_error(res, 415, "BAD_REQUEST",
@@ -217,6 +226,7 @@ void Server::invocations(const httplib::Request& req, httplib::Response& res) {
 }
 
 void Server::v2_server(const httplib::Request&, httplib::Response& res) const {
+  res.status = 200;
   res.set_content(
       Json{{"name", "fmnist_serve"}, {"version", options_.version}, {"extensions", Json::array()}}
           .dump(),
@@ -224,10 +234,12 @@ void Server::v2_server(const httplib::Request&, httplib::Response& res) const {
 }
 
 void Server::v2_live(const httplib::Request&, httplib::Response& res) const {
+  res.status = 200;
   res.set_content(Json{{"live", true}}.dump(), kJson);
 }
 
 void Server::v2_ready(const httplib::Request&, httplib::Response& res) const {
+  res.status = 200;
   const bool ready = context_.models.current() != nullptr;
   res.status = ready ? 200 : 503;
   res.set_content(Json{{"ready", ready}}.dump(), kJson);
@@ -244,18 +256,21 @@ std::shared_ptr<Predictor> Server::model_named(const httplib::Request& req,
   const std::string version = req.matches.size() > 2 ? req.matches[2].str() : "";
   const auto& info = model->info();
   if (name != info.name) {
-    oip_error(res, 404, fmt::format("unknown model '{}'; this server serves '{}'", name, info.name));
+    oip_error(res, 404,
+              fmt::format("unknown model '{}'; this server serves '{}'", name, info.name));
     return nullptr;
   }
   if (!version.empty() && version != info.version) {
-    oip_error(res, 404, fmt::format("model '{}' has no version '{}' here; version '{}' is served",
-                                    name, version, info.version));
+    oip_error(res, 404,
+              fmt::format("model '{}' has no version '{}' here; version '{}' is served", name,
+                          version, info.version));
     return nullptr;
   }
   return model;
 }
 
 void Server::v2_model(const httplib::Request& req, httplib::Response& res) const {
+  res.status = 200;
   auto model = model_named(req, res);
   if (!model) return;
   const auto& info = model->info();
@@ -265,21 +280,21 @@ void Server::v2_model(const httplib::Request& req, httplib::Response& res) const
   }
   Json versions = Json::array();
   if (!info.version.empty()) versions.push_back(info.version);
-  res.set_content(
-      Json{{"name", info.name},
-           {"versions", versions},
-           {"platform", "libtorch"},
-           {"inputs", Json::array({Json{{"name", "images"},
-                                        {"datatype", "FP32"},
-                                        {"shape", {-1, 1, kImageSide, kImageSide}}}})},
-           {"outputs", Json::array({Json{{"name", "probabilities"},
-                                         {"datatype", "FP32"},
-                                         {"shape", {-1, info.class_names.size()}}}})}}
-          .dump(),
-      kJson);
+  res.set_content(Json{{"name", info.name},
+                       {"versions", versions},
+                       {"platform", "libtorch"},
+                       {"inputs", Json::array({Json{{"name", "images"},
+                                                    {"datatype", "FP32"},
+                                                    {"shape", {-1, 1, kImageSide, kImageSide}}}})},
+                       {"outputs", Json::array({Json{{"name", "probabilities"},
+                                                     {"datatype", "FP32"},
+                                                     {"shape", {-1, info.class_names.size()}}}})}}
+                      .dump(),
+                  kJson);
 }
 
 void Server::v2_infer(const httplib::Request& req, httplib::Response& res) {
+  res.status = 200;
   auto model = model_named(req, res);
   if (!model) return;
   auto batch = parse_inference_request(req.body);
@@ -291,11 +306,12 @@ void Server::v2_infer(const httplib::Request& req, httplib::Response& res) {
   auto result = infer(std::move(batch->images), n, res, true);
   if (!result) return;
   const auto& info = result->model->info();
-  res.set_content(
-      inference_response(result->probabilities, n, info.name, info.version, batch->id), kJson);
+  res.set_content(inference_response(result->probabilities, n, info.name, info.version, batch->id),
+                  kJson);
 }
 
 void Server::classes(const httplib::Request&, httplib::Response& res) const {
+  res.status = 200;
   auto model = context_.models.current();
   if (!model) {
     json_error(res, 503, "TEMPORARILY_UNAVAILABLE", "no model is loaded yet");
@@ -305,6 +321,7 @@ void Server::classes(const httplib::Request&, httplib::Response& res) const {
 }
 
 void Server::metrics(const httplib::Request&, httplib::Response& res) const {
+  res.status = 200;
   context_.metrics.set_queued(context_.batcher.queued_images());
   res.set_content(context_.metrics.text(), "text/plain; version=0.0.4");
 }

@@ -21,13 +21,13 @@ namespace mlflow::serve {
 
 /// Where and how the server listens.
 struct ServerOptions {
-  std::string host = "127.0.0.1";  ///< loopback unless asked otherwise
-  int port = 8080;                 ///< 0: any free port (see Server::bind)
+  std::string host = "127.0.0.1";                      ///< loopback unless asked otherwise
+  int port = 8080;                                     ///< 0: any free port (see Server::bind)
   std::size_t max_body_bytes = std::size_t{16} << 20;  ///< larger bodies get 413
-  int http_threads = 16;      ///< connections served at once
-  int max_in_flight = 256;    ///< inference requests at once; more get 503
-  std::chrono::seconds request_timeout{30};  ///< an answer not ready by then gets 503
-  std::string version;        ///< mlflow-cpp's version, for GET /version and GET /v2
+  int http_threads = 16;                               ///< connections served at once
+  int max_in_flight = 256;                             ///< inference requests at once; more get 503
+  std::chrono::seconds request_timeout{30};            ///< an answer not ready by then gets 503
+  std::string version;  ///< mlflow-cpp's version, for GET /version and GET /v2
 };
 
 /// Everything the routes read besides the request. The references must outlive the Server.

@@ -60,10 +60,10 @@ Status flatten(const Json& value, const std::string& where, std::size_t depth,
 // Checks that `shape` is one of the accepted image batch shapes and returns N.
 StatusOr<std::int64_t> images_in(const std::vector<std::int64_t>& shape, const std::string& what) {
   const auto shown = fmt::format("[{}]", fmt::join(shape, ", "));
-  const bool ok = (shape.size() == 4 && shape[1] == 1 && shape[2] == kImageSide &&
-                   shape[3] == kImageSide) ||
-                  (shape.size() == 3 && shape[1] == kImageSide && shape[2] == kImageSide) ||
-                  (shape.size() == 2 && shape[1] == kImageSize);
+  const bool ok =
+      (shape.size() == 4 && shape[1] == 1 && shape[2] == kImageSide && shape[3] == kImageSide) ||
+      (shape.size() == 3 && shape[1] == kImageSide && shape[2] == kImageSide) ||
+      (shape.size() == 2 && shape[1] == kImageSize);
   if (!ok || shape[0] < 1) {
     return bad(fmt::format(
         "{} has shape {}; the model's signature is float32 [-1, 1, 28, 28] (pixel / 255; "
@@ -156,8 +156,9 @@ StatusOr<ImageBatch> parse_scoring_request(std::string_view body) {
   }
   if (key == "dataframe_split") {
     if (!value.is_object() || !value.contains("data") || !value["data"].is_array()) {
-      return bad("dataframe_split must be an object with a \"data\" list of rows (and "
-                 "optionally \"columns\" and \"index\")");
+      return bad(
+          "dataframe_split must be an object with a \"data\" list of rows (and "
+          "optionally \"columns\" and \"index\")");
     }
     return batch_of_rows(value["data"], "dataframe_split.data");
   }
@@ -173,9 +174,10 @@ StatusOr<ImageBatch> parse_inference_request(std::string_view body) {
   }
   const Json& inputs = (*json)["inputs"];
   if (inputs.size() != 1) {
-    return bad(fmt::format("the request has {} inputs; the model has one, float32 "
-                           "[-1, 1, 28, 28]",
-                           inputs.size()));
+    return bad(
+        fmt::format("the request has {} inputs; the model has one, float32 "
+                    "[-1, 1, 28, 28]",
+                    inputs.size()));
   }
   const Json& input = inputs[0];
   if (!input.is_object() || !input.contains("shape") || !input.contains("datatype") ||
@@ -183,8 +185,8 @@ StatusOr<ImageBatch> parse_inference_request(std::string_view body) {
     return bad("inputs[0] must have \"name\", \"shape\", \"datatype\" and \"data\"");
   }
   if (input["datatype"] != "FP32") {
-    return bad(fmt::format("inputs[0].datatype is {}; the model reads FP32",
-                           input["datatype"].dump()));
+    return bad(
+        fmt::format("inputs[0].datatype is {}; the model reads FP32", input["datatype"].dump()));
   }
   std::vector<std::int64_t> shape;
   try {
@@ -225,15 +227,13 @@ std::string scoring_response(const std::vector<float>& probabilities, std::int64
 std::string inference_response(const std::vector<float>& probabilities, std::int64_t n,
                                const std::string& model_name, const std::string& model_version,
                                const std::string& id) {
-  const std::int64_t classes =
-      n > 0 ? static_cast<std::int64_t>(probabilities.size()) / n : 0;
+  const std::int64_t classes = n > 0 ? static_cast<std::int64_t>(probabilities.size()) / n : 0;
   Json out{{"model_name", model_name},
            {"model_version", model_version},
-           {"outputs",
-            Json::array({Json{{"name", "probabilities"},
-                              {"datatype", "FP32"},
-                              {"shape", {n, classes}},
-                              {"data", probabilities}}})}};
+           {"outputs", Json::array({Json{{"name", "probabilities"},
+                                         {"datatype", "FP32"},
+                                         {"shape", {n, classes}},
+                                         {"data", probabilities}}})}};
   if (!id.empty()) out["id"] = id;
   return out.dump();
 }
