@@ -85,7 +85,7 @@ std::string one_image_request() {
 
 TEST_CASE(
     "fmnist_serve: MLflow's scoring client, the documented payloads, Open Inference "
-    "Protocol v2 and bad input, for a model the test trained and registered") {
+    "Protocol v2, bad input and overload, for a model the test trained and registered") {
   const std::string name = unique_name("serve-protocols");
   train_and_register(name);
   ServeProcess serve({"--model", "models:/" + name + "@champion"});
@@ -96,6 +96,47 @@ TEST_CASE(
   INFO(check.err);
   CHECK(check.exit_code == 0);
   CHECK(serve.process->running());
+
+  // Overload: a tiny queue and few requests in flight; 40 requests of 64 images at once get 200,
+  // 429 or 503 with a JSON error, and the server keeps serving.
+  ServeProcess tight({"--model", "models:/" + name + "@champion", "--max-batch", "1", "--max-queue",
+                      "64", "--max-in-flight", "4", "--http-threads", "48"});
+  Json many = Json::array();
+  for (int i = 0; i < 64; ++i) many.push_back(Json::parse(one_image_request())["inputs"][0]);
+  const std::string heavy = Json{{"inputs", many}}.dump();
+  std::vector<int> statuses(40, 0);
+  std::vector<std::string> codes(40);
+  {
+    std::vector<std::thread> burst;
+    for (std::size_t i = 0; i < statuses.size(); ++i) {
+      burst.emplace_back([&, i] {
+        httplib::Client http(tight.url);
+        auto res = http.Post("/invocations", heavy, "application/json");
+        if (!res) return;
+        statuses[i] = res->status;
+        if (res->status != 200) codes[i] = Json::parse(res->body).value("error_code", "");
+      });
+    }
+    for (auto& t : burst) t.join();
+  }
+  int answered = 0;
+  int refused = 0;
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    INFO("request " << i << ": HTTP " << statuses[i] << " " << codes[i]);
+    CHECK((statuses[i] == 200 || statuses[i] == 429 || statuses[i] == 503));
+    if (statuses[i] == 200) ++answered;
+    if (statuses[i] == 429) CHECK(codes[i] == "RESOURCE_EXHAUSTED");
+    if (statuses[i] == 503) CHECK(codes[i] == "TEMPORARILY_UNAVAILABLE");
+    if (statuses[i] == 429 || statuses[i] == 503) ++refused;
+  }
+  MESSAGE("overload burst: ", answered, " answered, ", refused, " refused");
+  CHECK(answered >= 1);
+  CHECK(refused >= 1);
+  httplib::Client after(tight.url);
+  auto res = after.Post("/invocations", one_image_request(), "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(tight.process->running());
   // SIGTERM ends it cleanly.
   const int status = serve.process->stop();
   CHECK(WIFEXITED(status));
