@@ -33,7 +33,9 @@ std::string leading_bytes(std::string_view bytes) {
   return out;
 }
 
-bool is_jpeg(std::string_view bytes) { return bytes.size() >= 2 && bytes.substr(0, 2) == "\xff\xd8"; }
+bool is_jpeg(std::string_view bytes) {
+  return bytes.size() >= 2 && bytes.substr(0, 2) == "\xff\xd8";
+}
 
 // stb decodes a JPEG cut short without complaint (it pads the entropy-coded data with zeros), so
 // the end-of-image marker is looked for after the last start-of-scan: inside entropy-coded data a
@@ -105,38 +107,52 @@ Box content_box(const std::vector<float>& luma, int w, int h, float background, 
 Status resize(const float* in, int w, int h, int stride_floats, float* out, int out_w, int out_h) {
   stbir_filter filter = out_w >= w ? STBIR_FILTER_TRIANGLE : STBIR_FILTER_BOX;
   if (out_w == w && out_h == h) filter = STBIR_FILTER_BOX;
-  int ok = stbir_resize_float_generic(in, w, h, stride_floats * static_cast<int>(sizeof(float)), out,
-                                      out_w, out_h, 0, 1, STBIR_ALPHA_CHANNEL_NONE, 0,
+  int ok = stbir_resize_float_generic(in, w, h, stride_floats * static_cast<int>(sizeof(float)),
+                                      out, out_w, out_h, 0, 1, STBIR_ALPHA_CHANNEL_NONE, 0,
                                       STBIR_EDGE_CLAMP, filter, STBIR_COLORSPACE_LINEAR, nullptr);
   if (!ok) return Status(StatusCode::kInternal, fmt::format("resizing {}x{} failed", w, h));
   return ok_status();
 }
 
-// Rules 6 and 7: the box, reduced to kReducedSide when larger, padded to a square, resized to 28.
-StatusOr<std::vector<float>> fit_to_model(const std::vector<float>& luma, int w, const Box& box,
-                                          float background) {
-  int bw = box.x1 - box.x0;
-  int bh = box.y1 - box.y0;
-  const float* origin = luma.data() + static_cast<std::size_t>(box.y0) * w + box.x0;
+// Rule 6: where the square window around [lo, hi) starts on an axis of `extent` pixels: centred on
+// the content, moved to stay inside the image when the image is long enough (so content that
+// already fills its square keeps the image's own framing), else holding the whole axis.
+int window_start(int lo, int hi, int side, int extent) {
+  return std::clamp((lo + hi - side) / 2, std::min(0, extent - side), std::max(0, extent - side));
+}
+
+// Rules 6 and 7: the square window around the box (padded with the background where it leaves the
+// image), reduced to kReducedSide first when larger, resized to 28x28.
+StatusOr<std::vector<float>> fit_to_model(const std::vector<float>& luma, int w, int h,
+                                          const Box& box, float background) {
+  int side = std::max(box.x1 - box.x0, box.y1 - box.y0);
+  const int wx = window_start(box.x0, box.x1, side, w);
+  const int wy = window_start(box.y0, box.y1, side, h);
+  const int ix = std::max(wx, 0);
+  const int iy = std::max(wy, 0);
+  int iw = std::min(wx + side, w) - ix;
+  int ih = std::min(wy + side, h) - iy;
+  int dx = ix - wx;
+  int dy = iy - wy;
+  const float* origin = luma.data() + static_cast<std::size_t>(iy) * w + ix;
   int stride = w;
   std::vector<float> reduced;
-  if (std::max(bw, bh) > kReducedSide) {
-    double scale = static_cast<double>(kReducedSide) / std::max(bw, bh);
-    int rw = std::max(1, static_cast<int>(std::lround(bw * scale)));
-    int rh = std::max(1, static_cast<int>(std::lround(bh * scale)));
+  if (side > kReducedSide) {
+    const double scale = static_cast<double>(kReducedSide) / side;
+    const int rw = std::max(1, static_cast<int>(std::lround(iw * scale)));
+    const int rh = std::max(1, static_cast<int>(std::lround(ih * scale)));
     reduced.resize(static_cast<std::size_t>(rw) * rh);
-    MLFLOW_CPP_RETURN_IF_ERROR(resize(origin, bw, bh, stride, reduced.data(), rw, rh));
+    MLFLOW_CPP_RETURN_IF_ERROR(resize(origin, iw, ih, stride, reduced.data(), rw, rh));
+    side = kReducedSide;
+    dx = std::min(static_cast<int>(std::lround(dx * scale)), side - rw);
+    dy = std::min(static_cast<int>(std::lround(dy * scale)), side - rh);
     origin = reduced.data();
-    bw = rw;
-    bh = rh;
-    stride = rw;
+    stride = iw = rw;
+    ih = rh;
   }
-  int side = std::max(bw, bh);
   std::vector<float> square(static_cast<std::size_t>(side) * side, background);
-  int dx = (side - bw) / 2;
-  int dy = (side - bh) / 2;
-  for (int y = 0; y < bh; ++y) {
-    std::copy_n(origin + static_cast<std::size_t>(y) * stride, bw,
+  for (int y = 0; y < ih; ++y) {
+    std::copy_n(origin + static_cast<std::size_t>(y) * stride, iw,
                 square.begin() + static_cast<std::ptrdiff_t>(y + dy) * side + dx);
   }
   std::vector<float> out(kImageSize);
@@ -205,10 +221,9 @@ StatusOr<ImageInput> image_to_input(std::string_view bytes, const ImageInputOpti
     for (float& v : luma) v = 1 - v;
     background = 1 - background;
   }
-  Box box = options.crop_to_content
-                ? content_box(luma, w, h, background, options.content_threshold)
-                : Box{0, 0, w, h};
-  auto fitted = fit_to_model(luma, w, box, background);
+  Box box = options.crop_to_content ? content_box(luma, w, h, background, options.content_threshold)
+                                    : Box{0, 0, w, h};
+  auto fitted = fit_to_model(luma, w, h, box, background);
   if (!fitted.ok()) return fitted.status();
   result.pixels = std::move(fitted).value();
   scale_to_training_range(result.pixels, background, options);

@@ -16,8 +16,10 @@
 //  5. Crop to the content: the bounding box of the pixels that differ from the background by more
 //     than content_threshold (Fashion-MNIST's own pipeline trimmed its product photos this way
 //     before resizing, so garments touch the frame on their longer side).
-//  6. Fit into a square, padding the shorter side equally on both ends with the background colour
-//     (the aspect ratio is kept).
+//  6. Fit into a square, keeping the aspect ratio: the square is as large as the box's longer side
+//     and centred on the box, but moved to stay inside the image along an axis long enough for it
+//     (an image whose content already spans its square keeps its own framing); where it leaves the
+//     image it is padded with the background colour.
 //  7. Resize to 28x28 by area averaging (stb_image_resize's box filter; a linear filter when
 //     enlarging an image smaller than 28 pixels). Images over 448 pixels are first reduced to 448
 //     on their longer side the same way, so the square never costs more than 448x448 floats.
@@ -38,7 +40,7 @@ namespace mlflow::serve {
 
 /// Limits and switches of image_to_input(); the defaults are the documented rules.
 struct ImageInputOptions {
-  std::int64_t max_pixels = 25'000'000;    ///< width x height above this is refused
+  std::int64_t max_pixels = 25'000'000;      ///< width x height above this is refused
   std::size_t max_bytes = 20 * 1024 * 1024;  ///< encoded size above this is refused
   bool crop_to_content = true;               ///< rule 5
   float content_threshold = 0.1F;            ///< rule 5: difference from the background, in [0, 1]

@@ -30,7 +30,8 @@ RawImage on_canvas(const std::vector<std::uint8_t>& grey, int side, int w, int h
   int dy = (h - side) / 2;
   for (int y = 0; y < side; ++y) {
     for (int x = 0; x < side; ++x) {
-      image.pixels[static_cast<std::size_t>(y + dy) * w + x + dx] = grey[static_cast<std::size_t>(y) * side + x];
+      image.pixels[static_cast<std::size_t>(y + dy) * w + x + dx] =
+          grey[static_cast<std::size_t>(y) * side + x];
     }
   }
   return image;
@@ -52,12 +53,18 @@ RawImage tinted(const RawImage& grey) {
 
 std::string variant_name(Variant variant) {
   switch (variant) {
-    case Variant::kPng28: return "png28";
-    case Variant::kGrey100: return "grey100";
-    case Variant::kPadded300x200: return "padded300x200";
-    case Variant::kTintedRgb: return "tinted_rgb";
-    case Variant::kTintedJpeg90: return "tinted_jpeg90";
-    case Variant::kAlphaCutout: return "alpha_cutout";
+    case Variant::kPng28:
+      return "png28";
+    case Variant::kGrey100:
+      return "grey100";
+    case Variant::kPadded300x200:
+      return "padded300x200";
+    case Variant::kTintedRgb:
+      return "tinted_rgb";
+    case Variant::kTintedJpeg90:
+      return "tinted_jpeg90";
+    case Variant::kAlphaCutout:
+      return "alpha_cutout";
   }
   return "unknown";
 }

@@ -20,9 +20,9 @@ namespace {
 using testing::kAllVariants;
 using testing::Variant;
 
-// Enough images for stable means (the standard error of a mean MAD is below 0.001 here) while the
-// test stays a few seconds.
-constexpr std::int64_t kImages = 1000;
+// Enough images for stable means (the standard error of a mean difference is about 0.001 here)
+// while the test stays a few seconds.
+constexpr std::int64_t kImages = 500;
 
 std::string test_images_path() {
   const char* env = std::getenv(fmnist::kFmnistDirEnv);
@@ -30,14 +30,14 @@ std::string test_images_path() {
   return dir + "/t10k-images-idx3-ubyte.gz";
 }
 
-// Measured on the first 1000 test images (mean, then 99th percentile of the per-image mean
-// absolute difference, in the training scale):
-// <filled in from the measurement>
-struct Bound {
-  Variant variant;
-  double mean;  ///< bound on the mean over the images
-  double p99;   ///< bound on the 99th percentile
-};
+// Bounds on the mean absolute pixel difference (training scale) from the original, over the images
+// and at their 99th percentile. Measured on these 500 images: png28 0.011 (p99 0.11: the crop and
+// the stretch move a few images, most are exact), the enlarged ones 0.042..0.052 (p99
+// 0.093..0.127): enlarging bilinearly and averaging back blurs edges, and the stretch brightens
+// what the blur dimmed. For scale: shifting the originals by one pixel costs 0.088, dimming them by
+// 10 % 0.030.
+double mean_bound(Variant variant) { return variant == Variant::kPng28 ? 0.02 : 0.06; }
+constexpr double kP99Bound = 0.15;
 
 TEST_CASE("image faithfulness: test images in other sizes, colours and formats come back close") {
   auto images = libtorch::read_idx_images(test_images_path(), 28, 28);
@@ -59,9 +59,10 @@ TEST_CASE("image faithfulness: test images in other sizes, colours and formats c
     mean /= static_cast<double>(diffs.size());
     std::sort(diffs.begin(), diffs.end());
     double p99 = diffs[diffs.size() * 99 / 100];
-    MESSAGE(testing::variant_name(variant) << ": mean " << mean << ", p99 " << p99 << ", max "
-                                           << diffs.back());
-    CHECK(mean < 1);
+    MESSAGE(testing::variant_name(variant)
+            << ": mean " << mean << ", p99 " << p99 << ", max " << diffs.back());
+    CHECK(mean < mean_bound(variant));
+    CHECK(p99 < kP99Bound);
   }
 }
 

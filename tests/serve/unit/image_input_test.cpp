@@ -38,7 +38,9 @@ RawImage garment28() {
   });
 }
 
-float at(const ImageInput& in, int x, int y) { return in.pixels[static_cast<std::size_t>(y) * 28 + x]; }
+float at(const ImageInput& in, int x, int y) {
+  return in.pixels[static_cast<std::size_t>(y) * 28 + x];
+}
 
 ImageInput convert(const std::string& bytes, const ImageInputOptions& options = {}) {
   auto result = image_to_input(bytes, options);
@@ -163,6 +165,18 @@ TEST_CASE("image input: cropped to the content, fitted into a square with paddin
   CHECK(at(whole, 14, 10) == 0.0F);
 }
 
+TEST_CASE("image input: content that already spans its square keeps the image's framing") {
+  // Full height, off-centre to the left: the square is the image itself, nothing moves.
+  auto left = make_image(28, 28, 1, [](int x, int) {
+    return std::vector<std::uint8_t>{static_cast<std::uint8_t>(x >= 2 && x < 12 ? 255 : 0)};
+  });
+  auto in = convert(encode_png(left));
+  CHECK(at(in, 1, 14) == 0.0F);
+  CHECK(at(in, 2, 14) == doctest::Approx(1.0));
+  CHECK(at(in, 11, 14) == doctest::Approx(1.0));
+  CHECK(at(in, 12, 14) == 0.0F);
+}
+
 TEST_CASE("image input: reduced by area averaging, not by sampling") {
   // 1-pixel stripes, 10 source pixels per model pixel: every model pixel averages 5 white and 5
   // black columns (a sampler would give 0 or 1). The frame stops the crop and the stretch.
@@ -181,7 +195,8 @@ TEST_CASE("image input: reduced by area averaging, not by sampling") {
 
   // Large images go through a first reduction to 448 pixels: still the averages.
   auto large = make_image(2240, 1120, 1, [](int x, int y) {
-    return std::vector<std::uint8_t>{static_cast<std::uint8_t>(y >= 100 && y < 1020 && x % 2 ? 255 : 0)};
+    return std::vector<std::uint8_t>{
+        static_cast<std::uint8_t>(y >= 100 && y < 1020 && x % 2 ? 255 : 0)};
   });
   auto reduced = convert(encode_png(large), plain);
   CHECK(at(reduced, 14, 14) == doctest::Approx(0.5).epsilon(0.01));
@@ -205,8 +220,7 @@ TEST_CASE("image input: size limits are checked before decoding") {
   };
   put32(16, 8000);
   put32(20, 6250);
-  CHECK(error_of(huge) ==
-        "image of 8000x6250 pixels is larger than the limit of 25000000 pixels");
+  CHECK(error_of(huge) == "image of 8000x6250 pixels is larger than the limit of 25000000 pixels");
 
   ImageInputOptions small;
   small.max_pixels = 783;
