@@ -74,6 +74,9 @@ Server::Server(ServerOptions options, ServeContext context)
   const int threads = std::max(1, options_.http_threads);
   http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_.set_payload_max_length(options_.max_body_bytes);
+  // httplib sends headers and body separately: without this, Nagle's algorithm holds the body of
+  // back-to-back answers on a keep-alive connection until the client's delayed ACK (40 ms).
+  http_.set_tcp_nodelay(true);
   http_.set_keep_alive_timeout(5);
   http_.set_read_timeout(10);
   http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
