@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -23,17 +24,15 @@ constexpr std::int64_t kPixels = fmnist::kFmnistRows * fmnist::kFmnistCols;
 
 bool is_image_file(const fs::path& path) {
   static const std::set<std::string> kExtensions = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga",
-                                                    ".psd", ".pnm", ".pgm", ".ppm", ".hdr"};
+                                                    ".psd", ".pnm", ".pgm",  ".ppm", ".hdr"};
   return kExtensions.count(ascii_lower(path.extension().string())) > 0;
 }
 
 StatusOr<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) {
-    return Status(StatusCode::kInvalidArgument, path + ": cannot read the file");
-  }
   if (!in.is_open()) return Status(StatusCode::kInvalidArgument, path + ": cannot open the file");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Status(StatusCode::kInvalidArgument, path + ": cannot read the file");
   return bytes;
 }
 
@@ -56,7 +55,8 @@ std::string trim(const std::string& s) {
 StatusOr<ScoreInputs> ScoreInputs::open(const std::string& path,
                                         const serve::ImageInputOptions& options) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) return Status(StatusCode::kNotFound, path + ": no such file or directory");
+  if (!fs::exists(path, ec))
+    return Status(StatusCode::kNotFound, path + ": no such file or directory");
   ScoreInputs inputs;
   inputs.path_ = path;
   inputs.options_ = options;
@@ -81,7 +81,8 @@ StatusOr<ScoreInputs> ScoreInputs::open(const std::string& path,
   if (!images.ok()) return images.status();
   inputs.idx_pixels_ = std::move(images->pixels);
   const std::string file = fs::path(path).filename().string();
-  for (std::int64_t i = 0; i < images->n; ++i) inputs.names_.push_back(fmt::format("{}#{}", file, i));
+  for (std::int64_t i = 0; i < images->n; ++i)
+    inputs.names_.push_back(fmt::format("{}#{}", file, i));
   return inputs;
 }
 
@@ -119,9 +120,9 @@ StatusOr<std::vector<int>> ScoreInputs::labels(const std::string& labels_path) c
   if (source.empty() && kind_ == "idx") {
     std::string name = fs::path(path_).filename().string();
     auto at = name.find("images-idx3");
-    std::error_code ec;
     if (at == std::string::npos) return labels;
     source = (fs::path(path_).parent_path() / name.replace(at, 11, "labels-idx1")).string();
+    std::error_code ec;
     if (!fs::exists(source, ec)) return labels;
   }
   if (source.empty()) return labels;
@@ -148,8 +149,9 @@ StatusOr<std::vector<int>> ScoreInputs::labels(const std::string& labels_path) c
     if (line.empty()) continue;
     auto comma = line.rfind(',');
     if (comma == std::string::npos) {
-      return Status(StatusCode::kInvalidArgument,
-                    fmt::format("{}:{}: expected \"file,label\", got \"{}\"", source, number, line));
+      return Status(
+          StatusCode::kInvalidArgument,
+          fmt::format("{}:{}: expected \"file,label\", got \"{}\"", source, number, line));
     }
     std::string file = trim(line.substr(0, comma));
     int label = parse_label(trim(line.substr(comma + 1)));
