@@ -75,7 +75,8 @@ mlflow::StatusOr<Scored> score_all(serve::Predictor& model, score::ScoreInputs& 
   std::vector<float> batch;
   std::vector<std::int64_t> members;
   for (std::int64_t first = 0; first < n; first += args.batch_size) {
-    if (mlflow::apps::interrupted()) return mlflow::Status(mlflow::StatusCode::kCancelled, "interrupted");
+    if (mlflow::apps::interrupted())
+      return mlflow::Status(mlflow::StatusCode::kCancelled, "interrupted");
     const std::int64_t last = std::min<std::int64_t>(n, first + args.batch_size);
     batch.assign(static_cast<std::size_t>(last - first) * serve::kImageSize, 0.0F);
     members.clear();
@@ -139,21 +140,23 @@ mlflow::Status log_scoring_run(mlflow::MlflowClient& client, const Args& args,
       {"scored_images", n - static_cast<double>(scored.failed)},
       {"failed_images", static_cast<double>(scored.failed)}};
   if (scored.labelled > 0) {
-    metrics["accuracy"] = static_cast<double>(scored.correct) / static_cast<double>(scored.labelled);
+    metrics["accuracy"] =
+        static_cast<double>(scored.correct) / static_cast<double>(scored.labelled);
   }
   auto status = [&]() -> mlflow::Status {
-    MLFLOW_CPP_RETURN_IF_ERROR(run->log_params({{"model_uri", args.model},
-                                                {"model_name", model.name},
-                                                {"model_version", model.version},
-                                                {"model_run_id", model.run_id},
-                                                {"model_id", model.model_id},
-                                                {"architecture", model.architecture},
-                                                {"input", args.input},
-                                                {"input_kind", inputs.kind()},
-                                                {"inputs_sha256", inputs.digest()},
-                                                {"images", std::to_string(inputs.size())},
-                                                {"labelled_images", std::to_string(scored.labelled)},
-                                                {"batch_size", std::to_string(args.batch_size)}}));
+    MLFLOW_CPP_RETURN_IF_ERROR(
+        run->log_params({{"model_uri", args.model},
+                         {"model_name", model.name},
+                         {"model_version", model.version},
+                         {"model_run_id", model.run_id},
+                         {"model_id", model.model_id},
+                         {"architecture", model.architecture},
+                         {"input", args.input},
+                         {"input_kind", inputs.kind()},
+                         {"inputs_sha256", inputs.digest()},
+                         {"images", std::to_string(inputs.size())},
+                         {"labelled_images", std::to_string(scored.labelled)},
+                         {"batch_size", std::to_string(args.batch_size)}}));
     MLFLOW_CPP_RETURN_IF_ERROR(run->log_metrics(metrics));
     return run->log_artifact(csv_path);
   }();
@@ -182,9 +185,10 @@ int main(int argc, char** argv) {
   app.add_option("input", args.input, "a directory of images or a gzip IDX images file")
       ->required();
   app.add_option("-o,--output", args.output, "the CSV to write (default predictions.csv)");
-  app.add_option("--labels", args.labels,
-                 "true labels: an IDX labels file, or a CSV of file,label lines (label 0..9 or a "
-                 "class name);\nan IDX input's sibling ...-labels-idx1-ubyte.gz is used without it");
+  app.add_option(
+      "--labels", args.labels,
+      "true labels: an IDX labels file, or a CSV of file,label lines (label 0..9 or a "
+      "class name);\nan IDX input's sibling ...-labels-idx1-ubyte.gz is used without it");
   app.add_option("--batch-size", args.batch_size, "images per forward pass (default 256)")
       ->check(CLI::Range(1, 65536));
   app.add_option("--threads", args.threads, "LibTorch intra-op threads (0 = all cores)")
@@ -256,14 +260,16 @@ int main(int argc, char** argv) {
                inputs->size() - scored->failed, scored->seconds, n / scored->seconds,
                scored->failed, args.output);
     if (scored->labelled > 0) {
-      fmt::print("accuracy {:.2f}% on {} labelled images\n",
-                 100.0 * static_cast<double>(scored->correct) / static_cast<double>(scored->labelled),
-                 scored->labelled);
+      fmt::print(
+          "accuracy {:.2f}% on {} labelled images\n",
+          100.0 * static_cast<double>(scored->correct) / static_cast<double>(scored->labelled),
+          scored->labelled);
     }
   }
   if (!args.no_log) {
     std::string run_id;
-    auto s = log_scoring_run(*client, args, (*model)->info(), *inputs, *scored, args.output, run_id);
+    auto s =
+        log_scoring_run(*client, args, (*model)->info(), *inputs, *scored, args.output, run_id);
     if (!s.ok()) return fail(kExitFailed, "logging the scoring run: " + s.to_string());
     fmt::print(args.quiet ? "{}\n" : "scoring run {}\n", run_id);
   }

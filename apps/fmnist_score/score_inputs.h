@@ -46,7 +46,7 @@ class ScoreInputs {
   std::string kind_;
   serve::ImageInputOptions options_;
   std::vector<std::string> names_;
-  std::vector<std::uint8_t> idx_pixels_;  // IDX: every image
+  std::vector<std::uint8_t> idx_pixels_;   // IDX: every image
   std::vector<std::string> file_digests_;  // directory: sha256 per loaded file
 };
 

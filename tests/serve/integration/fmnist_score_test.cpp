@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Runs the built fmnist_score against the test server with a model the test trains and registers:
-// the test set's IDX file and the same images re-encoded as uploads (fmnist_variants.h) score within
-// 2 points of each other, the run records the job, bad input is refused by name.
+// the test set's IDX file and the same images re-encoded as uploads (fmnist_variants.h) score
+// within 2 points of each other, the run records the job, bad input is refused by name.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -76,11 +76,11 @@ std::string run_id_of(const std::string& out) {
 std::string train_and_register() {
   static const std::string name = [] {
     std::string model = unique_name("fmnist-score");
-    auto t = run_process(FMNIST_TRAIN_PATH,
-                         {"--experiment", unique_name("fmnist-score-train"), "--train_limit", "6000",
-                          "--max_epochs", "1", "--threads", "2", "--register", model, "--alias",
-                          "champion", "--quiet"},
-                         server_env());
+    auto t = run_process(
+        FMNIST_TRAIN_PATH,
+        {"--experiment", unique_name("fmnist-score-train"), "--train_limit", "6000", "--max_epochs",
+         "1", "--threads", "2", "--register", model, "--alias", "champion", "--quiet"},
+        server_env());
     INFO(t.err);
     REQUIRE(t.exit_code == 0);
     return model;
@@ -93,7 +93,8 @@ std::string train_and_register() {
 TEST_CASE("fmnist_score: --help names the inputs, the CSV and the exit codes") {
   auto r = score({"--help"});
   CHECK(r.exit_code == 0);
-  for (const char* key : {"--output", "--labels", "--batch-size", "--no-log", "IDX", "Exit codes"}) {
+  for (const char* key :
+       {"--output", "--labels", "--batch-size", "--no-log", "IDX", "Exit codes"}) {
     CHECK_MESSAGE(r.out.find(key) != std::string::npos, key);
   }
 }
@@ -123,23 +124,24 @@ TEST_CASE("fmnist_score: transformed test images score within 2 points of the ra
   for (variants::Variant v : variants::kAllVariants) {
     if (v == variants::Variant::kPng28) continue;
     for (std::int64_t i = 0; i < kPerVariant; ++i, ++index) {
-      const std::string name = variants::variant_name(v) + "_" + std::to_string(index) +
-                               variants::variant_extension(v);
+      const std::string name =
+          variants::variant_name(v) + "_" + std::to_string(index) + variants::variant_extension(v);
       write_file(upload_dir + "/" + name,
                  variants::encode_variant(images->pixels.data() + index * 784, v));
       labels_csv += name + "," + std::to_string((*labels)[static_cast<std::size_t>(index)]) + "\n";
     }
   }
   write_file(dir.path() + "/labels.csv", labels_csv);
-  auto transformed = score({model, upload_dir, "-o", dir.path() + "/uploads.csv", "--labels",
-                            dir.path() + "/labels.csv", "--threads", "2", "--experiment",
-                            experiment});
+  auto transformed =
+      score({model, upload_dir, "-o", dir.path() + "/uploads.csv", "--labels",
+             dir.path() + "/labels.csv", "--threads", "2", "--experiment", experiment});
   INFO(transformed.err);
   REQUIRE(transformed.exit_code == 0);
   MESSAGE("transformed uploads: " << transformed.out);
   const double transformed_accuracy = printed_accuracy(transformed.out);
   // The issue's requirement, on the whole test set and on exactly these images raw.
-  const double raw_same = accuracy_of_first(mlflow::testing::read_file(dir.path() + "/raw.csv"), index);
+  const double raw_same =
+      accuracy_of_first(mlflow::testing::read_file(dir.path() + "/raw.csv"), index);
   MESSAGE("accuracy: raw test set " << raw_accuracy << ", the same " << index << " images raw "
                                     << raw_same << ", transformed " << transformed_accuracy);
   CHECK(transformed_accuracy > raw_accuracy - 0.02);
@@ -185,8 +187,9 @@ TEST_CASE("fmnist_score: an unreadable image is skipped and listed, bad input ex
   const std::string uploads = dir.path() + "/uploads";
   std::filesystem::create_directory(uploads);
   for (int i = 0; i < 3; ++i) {
-    write_file(uploads + "/good" + std::to_string(i) + ".png",
-               variants::encode_variant(images->pixels.data() + i * 784, variants::Variant::kGrey100));
+    write_file(
+        uploads + "/good" + std::to_string(i) + ".png",
+        variants::encode_variant(images->pixels.data() + i * 784, variants::Variant::kGrey100));
   }
   write_file(uploads + "/broken.jpg", "<html>not an image</html>");
   write_file(uploads + "/notes.txt", "ignored: not an image extension");
