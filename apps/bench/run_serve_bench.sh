@@ -104,15 +104,16 @@ model_dir() {
     local shape=()  # a MobileNetV2 of the champion's shape
     [[ "$name" == mobilenet_v2 ]] && shape=(--width_multiplier 0.5 --layout small)
     (cd "$work/train" && env -u MLFLOW_TRACKING_URI "$build/apps/fmnist_train/fmnist_train" --model "$name" \
-      "${shape[@]}" --train_limit 6000 --max_epochs 1 --threads 2 --quiet --feature-cache-dir "") >&2
-    src="$(dirname "$(find "$work/train" -name MLmodel | head -n 1)")"
+      "${shape[@]}" --train_limit 6000 --max_epochs 1 --threads 2 --quiet --feature-cache-dir "") >&2 ||
+      die "training a $name failed"
+    src="$(find "$work/train" -name MLmodel -printf '%h\n' | head -n 1)"
   elif [[ "$src" == models:/* || "$src" == runs:/* ]]; then
     mkdir -p "$dest"
     "$repo/mlflow/.venv/bin/python" -c 'import sys, mlflow.artifacts as a; a.download_artifacts(sys.argv[1], dst_path=sys.argv[2])' \
       "$src" "$dest" >&2 || die "cannot download $src (MLFLOW_TRACKING_URI=${MLFLOW_TRACKING_URI:-unset})"
-    src="$(dirname "$(find "$dest" -name MLmodel | head -n 1)")"
+    src="$(find "$dest" -name MLmodel -printf '%h\n' | head -n 1)"
   fi
-  [[ -f "$src/MLmodel" ]] || die "$name: $src has no MLmodel"
+  [[ -f "$src/MLmodel" ]] || die "$name: no MLmodel in '$src'"
   echo "$src"
 }
 
