@@ -84,7 +84,10 @@ core_packages=(
 # Debian's LibTorch links the generic libblas.so.3, which is the slow reference BLAS unless an optimised
 # one is installed: libopenblas0-openmp takes over that alternative and shares LibTorch's OpenMP pool.
 # python3-torch (the same libtorch 1.13.1) is only for bench_training's PyTorch-in-Python comparison.
-torch_packages=(libtorch-dev dataset-fashion-mnist libopenblas0-openmp python3-torch)
+# python3-fastapi, python3-uvicorn with python3-uvloop and python3-httptools (what `uvicorn[standard]`
+# brings): the Python server the serving benchmark measures fmnist_serve against (apps/bench/serve_fastapi.py).
+torch_packages=(libtorch-dev dataset-fashion-mnist libopenblas0-openmp python3-torch
+  python3-fastapi python3-uvicorn python3-uvloop python3-httptools)
 
 packages=("${core_packages[@]}")
 [[ "$with_torch" == 1 ]] && packages+=("${torch_packages[@]}")

@@ -7,7 +7,8 @@ set -euo pipefail
 usage() {
   cat <<'EOF'
 Usage: bash apps/bench/run_benchmarks.sh [--quick] [--build DIR] [--out DIR] [--reps N]
-                                          [--sweep-reps N] [--skip-training] [--skip-sweep] [--keep-work]
+                                          [--sweep-reps N] [--skip-training] [--skip-sweep] [--skip-serve]
+                                          [--keep-work]
        (usually through `bash cmake/run.sh bench [-- OPTIONS]`, which builds first)
 
 Runs, against one MLflow server started for the occasion (mlflow/server.sh, own directory):
@@ -17,6 +18,9 @@ Runs, against one MLflow server started for the occasion (mlflow/server.sh, own 
                    apps' tcmalloc preloaded); tracking on vs off
   sweep            sweeps/batch_size.yaml with --parallel 1 and --parallel 2, taking turns (wall time);
                    its dependency (the pretrained backbone) runs first, untimed
+  serving          apps/bench/run_serve_bench.sh: FastAPI + uvicorn against fmnist_serve (batching off
+                   and on) under open-loop load, a SmallCNN trained for it and the sweep's champion
+                   (quick: the smoke sweep's SmallCNN champion); needs the LibTorch build and the sweep
 then writes DIR/BENCHMARKS.md and DIR/benchmarks.json (DIR defaults to apps/bench/ in the source tree).
 
 Options:
@@ -26,7 +30,7 @@ Options:
   --out DIR        where BENCHMARKS.md and benchmarks.json go
   --reps N         repetitions of the tracking and training benchmarks (default 5)
   --sweep-reps N   repetitions of each sweep setting (default 3: a sweep takes minutes)
-  --skip-training, --skip-sweep   leave those out
+  --skip-training, --skip-sweep, --skip-serve   leave those out
   --keep-work      keep the work directory (server, logs, raw JSON); it is kept anyway on failure
 EOF
 }
@@ -41,6 +45,7 @@ sweep_reps=3
 sweep_reps_given=0
 skip_training=0
 skip_sweep=0
+skip_serve=0
 keep_work=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -51,6 +56,7 @@ while [[ $# -gt 0 ]]; do
     --sweep-reps) sweep_reps="${2:-}"; sweep_reps_given=1; shift ;;
     --skip-training) skip_training=1 ;;
     --skip-sweep) skip_sweep=1 ;;
+    --skip-serve) skip_serve=1 ;;
     --keep-work) keep_work=1 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; echo "run_benchmarks.sh: unknown option: $1" >&2; exit 2 ;;
@@ -152,6 +158,18 @@ json.dump(data, open(path, "w"), indent=2)
 PY
     done
   done
+fi
+
+# Serving under load: the sweep's champion is the model (registered in this server), so it needs the sweep.
+if [[ "$skip_serve" == 0 && "$skip_sweep" == 0 && -x "$build/apps/fmnist_serve/fmnist_serve" ]]; then
+  log "serving under load..."
+  if [[ "$quick" == 1 ]]; then
+    serve_args=(--quick --model small_cnn=models:/fmnist-smoke@champion)
+  else
+    serve_args=(--model small_cnn=train --model mobilenet_v2=models:/fmnist-classifier@champion)
+  fi
+  bash "$script_dir/run_serve_bench.sh" --build "$build" --out "$work/serve" "${serve_args[@]}" \
+    >"$work/serve.log" 2>&1 || { echo "run_benchmarks.sh: the serving benchmark failed, see $work/serve.log" >&2; exit 1; }
 fi
 
 quick_arg=()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Writes BENCHMARKS.md and benchmarks.json from the JSON the benchmark programs left in --work
-(tracking.json, training.json, sweep.json), with the machine and the versions it ran on."""
+(tracking.json, training.json, sweep.json, serve/serve.json), with the machine and the versions it ran on."""
 import argparse
 import glob
 import datetime
@@ -12,6 +12,8 @@ import re
 import statistics
 import subprocess
 import sys
+
+from serve_report import section as serve_section
 
 
 def sh(cmd):
@@ -225,9 +227,9 @@ def main():
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     m = machine(a.repo, a.build or os.path.join(a.repo, "build"))
-    tracking, training, training_tcmalloc, sweep = (
+    tracking, training, training_tcmalloc, sweep, serve = (
         load(os.path.join(a.work, n))
-        for n in ("tracking.json", "training.json", "training-tcmalloc.json", "sweep.json"))
+        for n in ("tracking.json", "training.json", "training-tcmalloc.json", "sweep.json", "serve/serve.json"))
     md = ["# Benchmarks", "",
           "Measured on this machine by one command, `bash cmake/run.sh bench` (which builds, then runs "
           "`apps/bench/run_benchmarks.sh` against one MLflow server it starts for the occasion); the numbers "
@@ -245,16 +247,20 @@ def main():
         md += training_section(training, training_tcmalloc)
     if sweep:
         md += sweep_section(sweep)
+    if serve:
+        md += serve_section(serve)
     # Figures measured by their own scripts (run_allocator.sh, run_controls.sh, ...), each a section of its own.
     for extra in sorted(glob.glob(os.path.join(a.repo, "apps", "bench", "results", "*.md"))):
         md += [open(extra).read().rstrip("\n"), ""]
     md += ["## Reproduce", "", "```sh", "bash cmake/run.sh bench               # everything (about 45 minutes on 2 cores)",
            "bash cmake/run.sh bench -- --quick   # a smoke run of every benchmark (what CI does)",
-           "build/apps/bench/bench_tracking --help; build/apps/bench/bench_training --help", "```", ""]
+           "build/apps/bench/bench_tracking --help; build/apps/bench/bench_training --help",
+           "bash apps/bench/run_serve_bench.sh --help; build/apps/bench/bench_serve_load --help", "```", ""]
     os.makedirs(a.out, exist_ok=True)
     open(os.path.join(a.out, "BENCHMARKS.md"), "w").write("\n".join(md))
     json.dump({"machine": m, "tracking": tracking, "training": training, "training_tcmalloc": training_tcmalloc,
-               "sweep": {"runs": sweep, "figures": sweep_figures(sweep)[1]} if sweep else None},
+               "sweep": {"runs": sweep, "figures": sweep_figures(sweep)[1]} if sweep else None,
+               "serve": {k: serve[k] for k in ("settings", "figures")} if serve else None},
               open(os.path.join(a.out, "benchmarks.json"), "w"), indent=2)
     return 0
 
