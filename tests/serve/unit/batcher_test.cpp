@@ -62,7 +62,7 @@ TEST_CASE("batcher: max_batch 1 runs every request alone, even one of several im
   CHECK(f.fake->batches == std::vector<std::int64_t>{3, 1});
 }
 
-TEST_CASE("batcher: a full queue refuses at once with kResourceExhausted; bad sizes are refused") {
+TEST_CASE("batcher: a full queue refuses at once with kResourceExhausted, bad sizes are refused") {
   Fixture f;
   Batcher batcher({8, std::chrono::microseconds(0), 3}, f.models, {}, false);
   REQUIRE(batcher.submit(images_of_classes({1, 2}), 2).ok());
@@ -76,7 +76,7 @@ TEST_CASE("batcher: a full queue refuses at once with kResourceExhausted; bad si
 }
 
 TEST_CASE(
-    "batcher: a failed pass fails its requests; no model means kUnavailable; stop fails the "
+    "batcher: a failed pass fails its requests, no model means kUnavailable, stop fails the "
     "rest") {
   ModelHolder models;
   Batcher batcher({8, std::chrono::microseconds(0), 100}, models, {}, false);

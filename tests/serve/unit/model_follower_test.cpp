@@ -14,7 +14,7 @@ namespace {
 
 using testing::FakePredictor;
 
-TEST_CASE("model follower: a moved alias loads and swaps in; old references stay valid") {
+TEST_CASE("model follower: a moved alias loads and swaps in, old references stay valid") {
   ModelHolder models;
   models.swap_in(std::make_shared<FakePredictor>("1"));
   std::string alias_points_at = "1";

@@ -41,7 +41,7 @@ std::string image_json(int cls) {
   return flat.dump();
 }
 
-TEST_CASE("server: /invocations answers predictions; wrong content type 415, bad body 400") {
+TEST_CASE("server: /invocations answers predictions, wrong content type 415, bad body 400") {
   Fixture f;
   httplib::Response res;
   f.server.invocations(post("{\"inputs\": [" + image_json(6) + "]}", "application/json"), res);
@@ -66,7 +66,7 @@ TEST_CASE("server: /invocations answers predictions; wrong content type 415, bad
   CHECK(Json::parse(bad.body)["error_code"] == "BAD_REQUEST");
 }
 
-TEST_CASE("server: Open Inference Protocol v2 metadata, readiness and infer; unknown model 404") {
+TEST_CASE("server: Open Inference Protocol v2 metadata, readiness and infer, unknown model 404") {
   Fixture f;
   httplib::Request meta;
   meta.path = "/v2/models/fake/versions/4";
@@ -105,7 +105,7 @@ TEST_CASE("server: Open Inference Protocol v2 metadata, readiness and infer; unk
   CHECK(Json::parse(missing.body)["error"].get<std::string>().find("'other'") != std::string::npos);
 }
 
-TEST_CASE("server: /health and /ping before and after a model; /metrics counts") {
+TEST_CASE("server: /health and /ping before and after a model, /metrics counts") {
   ModelHolder models;
   ServeMetrics metrics;
   Batcher batcher{{8, std::chrono::microseconds(0), 64}, models};
@@ -150,7 +150,7 @@ TEST_CASE("server: overload: a full queue answers 429 with a JSON error") {
   CHECK(Json::parse(res.body)["error_code"] == "RESOURCE_EXHAUSTED");
 }
 
-TEST_CASE("server: /predict classifies an uploaded image, raw or as a form; bad uploads get 4xx") {
+TEST_CASE("server: /predict classifies an uploaded image, raw or as a form, bad uploads get 4xx") {
   Fixture f;
   // A 60x40 grey upload: a light 30x30 square (200) on black. Cropped to it and stretched, the
   // input is all 1.0, and the fake answers class 9 for a first pixel of 0.95 and more.

@@ -115,7 +115,7 @@ TEST_CASE("scoring payload: more images than a request may carry are refused") {
 }
 
 TEST_CASE(
-    "inference protocol v2: FP32 tensors flat or nested; wrong dtype, shape or count refused") {
+    "inference protocol v2: FP32 tensors flat or nested, wrong dtype, shape or count refused") {
   Json request{{"id", "r1"},
                {"inputs",
                 {{{"name", "images"},
