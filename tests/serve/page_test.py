@@ -263,7 +263,8 @@ def main():
     if args.fmnist_test_image is not None:
         grey, label, (width, height) = fmnist_png.test_image(fmnist_png.DEFAULT_DIR,
                                                              args.fmnist_test_image)
-        args.image = f"{out_stem}-upload-{args.fmnist_test_image}.png"
+        args.image = os.path.join(os.path.dirname(os.path.abspath(args.screenshot)),
+                                  f"fashion-mnist-test-{args.fmnist_test_image}.png")
         with open(args.image, "wb") as f:
             f.write(fmnist_png.png(grey, width, height))
         args.expect_class = args.expect_class or fmnist_png.CLASSES[label]
