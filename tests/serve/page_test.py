@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Browser test of fmnist_serve's page (GET /): headless Chromium driven by Selenium.
 
-Opens the page at --url, checks the model name, version and alias it shows against GET /health,
-uploads --image and checks the ten bars and the top class (--expect-class), draws on the canvas
-and checks a prediction of the drawing appears, uploads a text file and checks the server's error
-message is shown, and checks the page loaded nothing from another origin. Screenshots: --screenshot
-after the upload (1280x800), and beside it *-phone.png (the same at a phone's width), *-error.png.
+Opens the page at --url; checks every control has a label and Tab reaches the file input; checks
+the model name, version and alias it shows against GET /health; uploads --image and checks the
+ten bars and the top class (--expect-class); draws on the canvas and checks a prediction of the
+drawing appears; uploads a text file and checks the server's error message is shown; checks the
+page loaded nothing from another origin. Screenshots: --screenshot after the upload (1280x800),
+and beside it *-phone.png (the same at a phone's width), *-drawing.png, *-error.png.
 
 Needs Debian's chromium, chromium-driver and python3-selenium. As root (CI) Chromium needs
 --no-sandbox, which is always passed: the page is ours and the browser only visits it.
@@ -30,6 +31,7 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 WAIT_S = 30  # generous: a cold model's first forward pass on a busy CI machine
@@ -160,6 +162,16 @@ def run(driver, args, url, out_stem):
     set_viewport(driver, *DESKTOP)
     driver.get(base)
     check("Fashion-MNIST" in driver.title, f"page title {driver.title!r}")
+
+    # Every control has a name a screen reader can say, and the keyboard reaches the file input.
+    unnamed = driver.execute_script(
+        "return [...document.querySelectorAll('input, button, canvas')].filter(e =>"
+        " !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())"
+        ".map(e => e.outerHTML)")
+    check(not unnamed, f"controls without a label: {unnamed}")
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    focused = driver.switch_to.active_element.get_attribute("id")
+    check(focused == "file", f"the first Tab focuses #{focused}, not the file input")
 
     # 1. The model, as /health names it.
     wait_for(driver, "the model name",
