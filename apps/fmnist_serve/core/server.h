@@ -63,6 +63,8 @@ class Server {
   void v2_infer(const httplib::Request& req, httplib::Response& res);
   void classes(const httplib::Request& req, httplib::Response& res) const;
   void metrics(const httplib::Request& req, httplib::Response& res) const;
+  /// GET /: the page to try the model (page.h).
+  void page(const httplib::Request& req, httplib::Response& res) const;
 
   /// The route label of `path` in the metrics (a fixed set, so labels stay few).
   static std::string route_of(const std::string& path);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "fake_predictor.h"
+#include "page.h"
 
 namespace mlflow::serve {
 namespace {
@@ -149,6 +150,16 @@ TEST_CASE("server: overload: a full queue answers 429 with a JSON error") {
   server.invocations(post("{\"inputs\": [" + image_json(1) + "]}", "application/json"), res);
   CHECK(res.status == 429);
   CHECK(Json::parse(res.body)["error_code"] == "RESOURCE_EXHAUSTED");
+}
+
+TEST_CASE("server: GET / answers the page as HTML") {
+  Fixture f;
+  httplib::Response res;
+  f.server.page({}, res);
+  CHECK(res.status == 200);
+  CHECK(res.get_header_value("Content-Type") == "text/html; charset=utf-8");
+  CHECK(res.get_header_value("Cache-Control") == "no-cache");
+  CHECK(res.body == index_page());
 }
 
 TEST_CASE("server: route labels stay few") {
