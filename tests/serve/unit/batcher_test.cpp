@@ -72,12 +72,12 @@ TEST_CASE("batcher: a full queue refuses at once with kResourceExhausted; bad si
   CHECK(over.status().message().find("limit 3") != std::string::npos);
   CHECK(batcher.submit(images_of_classes({1}), 1).ok());  // exactly at the limit
   CHECK(batcher.submit({}, 0).status().code() == StatusCode::kInvalidArgument);
-  CHECK(batcher.submit(images_of_classes({1}), 2).status().code() ==
-        StatusCode::kInvalidArgument);
+  CHECK(batcher.submit(images_of_classes({1}), 2).status().code() == StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("batcher: a failed pass fails its requests; no model means kUnavailable; stop fails the "
-          "rest") {
+TEST_CASE(
+    "batcher: a failed pass fails its requests; no model means kUnavailable; stop fails the "
+    "rest") {
   ModelHolder models;
   Batcher batcher({8, std::chrono::microseconds(0), 100}, models, {}, false);
   auto early = batcher.submit(images_of_classes({1}), 1);

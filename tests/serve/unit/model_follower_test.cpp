@@ -49,8 +49,9 @@ TEST_CASE("model follower: a moved alias loads and swaps in; old references stay
   CHECK(state.alias == "champion");
 }
 
-TEST_CASE("model follower: a version that fails to load leaves the old one serving, is not "
-          "retried, and is reported") {
+TEST_CASE(
+    "model follower: a version that fails to load leaves the old one serving, is not "
+    "retried, and is reported") {
   ModelHolder models;
   models.swap_in(std::make_shared<FakePredictor>("1"));
   std::string alias_points_at = "2";

@@ -79,14 +79,13 @@ TEST_CASE("server: Open Inference Protocol v2 metadata, readiness and infer; unk
   CHECK(res.status == 200);
   CHECK(Json::parse(res.body)["inputs"][0]["shape"] == Json{-1, 1, 28, 28});
 
-  httplib::Request infer = post(
-      Json{{"inputs",
-            {{{"name", "images"},
-              {"shape", {1, 784}},
-              {"datatype", "FP32"},
-              {"data", Json::parse(image_json(8))}}}}}
-          .dump(),
-      "application/json");
+  httplib::Request infer = post(Json{{"inputs",
+                                      {{{"name", "images"},
+                                        {"shape", {1, 784}},
+                                        {"datatype", "FP32"},
+                                        {"data", Json::parse(image_json(8))}}}}}
+                                    .dump(),
+                                "application/json");
   infer.path = "/v2/models/fake/infer";
   std::regex infer_pattern(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/infer)");
   std::regex_match(infer.path, infer.matches, infer_pattern);
@@ -103,8 +102,7 @@ TEST_CASE("server: Open Inference Protocol v2 metadata, readiness and infer; unk
   httplib::Response missing;
   f.server.v2_model(other, missing);
   CHECK(missing.status == 404);
-  CHECK(Json::parse(missing.body)["error"].get<std::string>().find("'other'") !=
-        std::string::npos);
+  CHECK(Json::parse(missing.body)["error"].get<std::string>().find("'other'") != std::string::npos);
 }
 
 TEST_CASE("server: /health and /ping before and after a model; /metrics counts") {

@@ -64,16 +64,16 @@ TEST_CASE("scoring payload: inputs, instances, dataframe_split and dataframe_rec
   // Records keep the columns' order even when the names do not sort that way.
   std::string record = "{";
   for (int i = 0; i < 784; ++i) {
-    record += (i ? "," : "") + std::string("\"p") + std::to_string(i) + "\":" +
-              std::to_string(i / 784.0);
+    record +=
+        (i ? "," : "") + std::string("\"p") + std::to_string(i) + "\":" + std::to_string(i / 784.0);
   }
   record += "}";
   auto records = parse_scoring_request("{\"dataframe_records\":[" + record + "]}");
   REQUIRE_MESSAGE(records.ok(), records.status().to_string());
   check_image(*records, 1);
 
-  auto one_column = parse_scoring_request(
-      Json{{"dataframe_records", {{{"image", nested_image()}}}}}.dump());
+  auto one_column =
+      parse_scoring_request(Json{{"dataframe_records", {{{"image", nested_image()}}}}}.dump());
   REQUIRE_MESSAGE(one_column.ok(), one_column.status().to_string());
   check_image(*one_column, 1);
 }
@@ -114,10 +114,13 @@ TEST_CASE("scoring payload: more images than a request may carry are refused") {
   CHECK(parsed.status().message().find("1024 at most") != std::string::npos);
 }
 
-TEST_CASE("inference protocol v2: FP32 tensors flat or nested; wrong dtype, shape or count refused") {
+TEST_CASE(
+    "inference protocol v2: FP32 tensors flat or nested; wrong dtype, shape or count refused") {
   Json request{{"id", "r1"},
                {"inputs",
-                {{{"name", "images"}, {"shape", {1, 1, 28, 28}}, {"datatype", "FP32"},
+                {{{"name", "images"},
+                  {"shape", {1, 1, 28, 28}},
+                  {"datatype", "FP32"},
                   {"data", flat_image()}}}}};
   auto flat = parse_inference_request(request.dump());
   REQUIRE_MESSAGE(flat.ok(), flat.status().to_string());
