@@ -172,6 +172,7 @@ def run(driver, args, url, out_stem):
     driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
     focused = driver.switch_to.active_element.get_attribute("id")
     check(focused == "file", f"the first Tab focuses #{focused}, not the file input")
+    driver.execute_script("document.activeElement.blur()")  # no focus ring in the screenshots
 
     # 1. The model, as /health names it.
     wait_for(driver, "the model name",
