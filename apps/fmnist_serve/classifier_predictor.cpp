@@ -22,8 +22,8 @@ namespace {
 
 class ClassifierPredictor final : public Predictor {
  public:
-  ClassifierPredictor(fmnist::Classifier model, ModelInfo info)
-      : model_(std::move(model)), info_(std::move(info)) {}
+  ClassifierPredictor(fmnist::Classifier model, ModelInfo info, double mean, double std_dev)
+      : model_(std::move(model)), info_(std::move(info)), mean_(mean), std_(std_dev) {}
 
   const ModelInfo& info() const override { return info_; }
 
@@ -34,7 +34,7 @@ class ClassifierPredictor final : public Predictor {
       // from_blob does not copy; the normalisation below makes the tensor the model reads.
       auto input = at::from_blob(const_cast<float*>(images), {n, 1, kImageSide, kImageSide},
                                  at::TensorOptions().dtype(at::kFloat));
-      auto normalised = (input - fmnist::kFmnistPixelMean) / fmnist::kFmnistPixelStd;
+      auto normalised = (input - mean_) / std_;
       auto probs = at::softmax(model_->forward(normalised), 1).contiguous();
       std::vector<float> out(static_cast<std::size_t>(probs.numel()));
       std::memcpy(out.data(), probs.data_ptr<float>(), out.size() * sizeof(float));
@@ -48,6 +48,8 @@ class ClassifierPredictor final : public Predictor {
  private:
   fmnist::Classifier model_;
   ModelInfo info_;
+  double mean_;
+  double std_;
 };
 
 }  // namespace
@@ -77,6 +79,9 @@ StatusOr<std::unique_ptr<Predictor>> make_classifier_predictor(const libtorch::L
                               model.source_uri, config->num_classes, fmnist::kFmnistNumClasses));
   }
   MLFLOW_CPP_RETURN_IF_ERROR(fmnist::validate_model_config(*config));
+  // Models logged before the flavor carried its normalisation were all trained with these.
+  const double mean = flavor.input_mean.empty() ? fmnist::kFmnistPixelMean : flavor.input_mean[0];
+  const double std_dev = flavor.input_std.empty() ? fmnist::kFmnistPixelStd : flavor.input_std[0];
   try {
     fmnist::Classifier net(*config);
     MLFLOW_CPP_RETURN_IF_ERROR(fmnist::load_weights(net, model.weights_path));
@@ -88,7 +93,8 @@ StatusOr<std::unique_ptr<Predictor>> make_classifier_predictor(const libtorch::L
     }
     info.local_dir = model.dir;
     if (info.model_id.empty()) info.model_id = model.model_id;
-    return std::unique_ptr<Predictor>(new ClassifierPredictor(std::move(net), std::move(info)));
+    return std::unique_ptr<Predictor>(
+        new ClassifierPredictor(std::move(net), std::move(info), mean, std_dev));
   } catch (const std::exception& e) {
     const std::string msg = e.what();
     return Status(StatusCode::kInvalidArgument,

@@ -187,6 +187,9 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config,
   flavor.architecture = out.architecture;
   flavor.config_json = out.model_config_json;
   flavor.input_shape = {1, kFmnistRows, kFmnistCols};
+  flavor.input_scale = kFmnistInputScale;
+  flavor.input_mean = {kFmnistPixelMean};
+  flavor.input_std = {kFmnistPixelStd};
   flavor.class_names = out.class_names;
   flavor.libtorch_version = libtorch_version();
   std::map<std::string, std::string> model_params = {

@@ -112,6 +112,7 @@ Server::Server(ServerOptions options, ServeContext context)
   http_.Post(std::string(kModelPattern) + "/infer",
              [this](const auto& q, auto& s) { v2_infer(q, s); });
   http_.Get("/classes", [this](const auto& q, auto& s) { classes(q, s); });
+  http_.Post("/predict", [this](const auto& q, auto& s) { predict(q, s); });
   http_.Get("/metrics", [this](const auto& q, auto& s) { metrics(q, s); });
   http_.Get("/", [this](const auto& q, auto& s) { page(q, s); });
 }
@@ -321,6 +322,59 @@ void Server::classes(const httplib::Request&, httplib::Response& res) const {
     return;
   }
   res.set_content(Json{{"classes", model->info().class_names}}.dump(), kJson);
+}
+
+void Server::predict(const httplib::Request& req, httplib::Response& res) {
+  res.status = 200;
+  std::string_view bytes;
+  if (req.is_multipart_form_data()) {
+    if (!req.has_file("file")) {
+      json_error(res, 400, "BAD_REQUEST", "the form has no field \"file\" holding the image");
+      return;
+    }
+    bytes = req.files.find("file")->second.content;
+  } else {
+    const auto type = req.get_header_value("Content-Type");
+    if (type.rfind("image/", 0) != 0 && type != "application/octet-stream") {
+      json_error(res, 415, "BAD_REQUEST",
+                 fmt::format("POST /predict takes an image: multipart/form-data with a field "
+                             "\"file\", or the bytes with Content-Type image/png or image/jpeg; "
+                             "got '{}'",
+                             type));
+      return;
+    }
+    bytes = req.body;
+  }
+  auto input = image_to_input(bytes, options_.image);
+  if (!input.ok()) {
+    json_error(res, 400, "BAD_REQUEST", input.status().message());
+    return;
+  }
+  auto result = infer(std::move(input->pixels), 1, res, false);
+  if (!result) return;
+  const auto& info = result->model->info();
+  const auto& p = result->probabilities;
+  std::vector<std::size_t> order(p.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&p](std::size_t a, std::size_t b) { return p[a] > p[b]; });
+  auto name_of = [&info](std::size_t k) {
+    return k < info.class_names.size() ? info.class_names[k] : std::to_string(k);
+  };
+  Json top = Json::array();
+  for (std::size_t i = 0; i < std::min<std::size_t>(3, order.size()); ++i) {
+    top.push_back(
+        {{"class", order[i]}, {"class_name", name_of(order[i])}, {"probability", p[order[i]]}});
+  }
+  res.set_content(
+      Json{{"class", order.front()},
+           {"class_name", name_of(order.front())},
+           {"probabilities", p},
+           {"top", top},
+           {"model", {{"name", info.name}, {"version", info.version}, {"alias", info.alias}}},
+           {"input",
+            {{"width", input->width}, {"height", input->height}, {"inverted", input->inverted}}}}
+          .dump(),
+      kJson);
 }
 
 void Server::metrics(const httplib::Request&, httplib::Response& res) const {

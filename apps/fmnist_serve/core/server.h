@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "batcher.h"
+#include "image_input.h"
 #include "model_holder.h"
 #include "serve_metrics.h"
 
@@ -27,7 +28,8 @@ struct ServerOptions {
   int http_threads = 16;                               ///< connections served at once
   int max_in_flight = 256;                             ///< inference requests at once; more get 503
   std::chrono::seconds request_timeout{30};            ///< an answer not ready by then gets 503
-  std::string version;  ///< mlflow-cpp's version, for GET /version and GET /v2
+  std::string version;      ///< mlflow-cpp's version, for GET /version and GET /v2
+  ImageInputOptions image;  ///< limits and rules for POST /predict uploads
 };
 
 /// Everything the routes read besides the request. The references must outlive the Server.
@@ -62,6 +64,9 @@ class Server {
   void v2_model(const httplib::Request& req, httplib::Response& res) const;
   void v2_infer(const httplib::Request& req, httplib::Response& res);
   void classes(const httplib::Request& req, httplib::Response& res) const;
+  /// An uploaded image (multipart field "file", or the raw bytes with an image/* content type)
+  /// classified: {"class", "class_name", "probabilities", "top", "model", "input"}.
+  void predict(const httplib::Request& req, httplib::Response& res);
   void metrics(const httplib::Request& req, httplib::Response& res) const;
   /// GET /: the page to try the model (page.h).
   void page(const httplib::Request& req, httplib::Response& res) const;

@@ -165,6 +165,7 @@ StatusOr<MlmodelInfo> parse_document(const YAML::Node& root, const std::string& 
   for (const Field& fld :
        {Field{&lt, "architecture", &where, &f.architecture},
         Field{&lt, "input_dtype", &where, &f.input_dtype},
+        Field{&lt, "input_scale", &where, &f.input_scale},
         Field{&lt, "weights_file", &where, &f.weights_file},
         Field{&lt, "libtorch_version", &where, &f.libtorch_version},
         Field{&lt, "mlflow_cpp_version", &where, &f.mlflow_cpp_version},
@@ -192,6 +193,21 @@ StatusOr<MlmodelInfo> parse_document(const YAML::Node& root, const std::string& 
   auto shape = parse_shape(lt["input_shape"], source);
   if (!shape.ok()) return shape.status();
   f.input_shape = std::move(*shape);
+
+  const YAML::Node norm = lt["input_normalization"];
+  if (norm.IsDefined() && !norm.IsNull()) {
+    const std::string bad = where + "input_normalization must be a map of 'mean' and 'std' lists";
+    if (!norm.IsMap()) return invalid(source, bad);
+    for (auto [key, out] : {std::pair{"mean", &f.input_mean}, std::pair{"std", &f.input_std}}) {
+      const YAML::Node list = norm[key];
+      if (!list.IsSequence()) return invalid(source, bad);
+      try {
+        for (const auto& v : list) out->push_back(v.as<double>());
+      } catch (const YAML::Exception&) {
+        return invalid(source, where + "input_normalization." + key + " must hold numbers");
+      }
+    }
+  }
 
   f.class_names.clear();
   const YAML::Node classes = lt["class_names"];
@@ -223,6 +239,19 @@ Status validate_flavor(const LibtorchFlavor& flavor) {
     return bad("flavors.libtorch.input_shape must be a non-empty list of positive integers");
   }
   if (flavor.input_dtype.empty()) return bad("flavors.libtorch.input_dtype is empty");
+  const auto& mean = flavor.input_mean;
+  const auto& std_dev = flavor.input_std;
+  const auto channels = static_cast<std::size_t>(flavor.input_shape.front());
+  if (mean.size() != std_dev.size() ||
+      (!mean.empty() && mean.size() != 1 && mean.size() != channels)) {
+    return bad(fmt::format(
+        "flavors.libtorch.input_normalization: mean ({} values) and std ({} values) must have "
+        "the same length, 1 or one per channel ({})",
+        mean.size(), std_dev.size(), channels));
+  }
+  if (std::any_of(std_dev.begin(), std_dev.end(), [](double v) { return !(v > 0); })) {
+    return bad("flavors.libtorch.input_normalization.std values must be above 0");
+  }
   const std::string& w = flavor.weights_file;
   if (w.empty()) return bad("flavors.libtorch.weights_file is missing or empty");
   Status path = validate_artifact_path(w);
@@ -245,6 +274,10 @@ std::string mlmodel_yaml(const LibtorchFlavor& flavor, const std::string& model_
   lt["config"] = config.is_object() ? config : json(flavor.config_json);
   lt["input_dtype"] = flavor.input_dtype;
   lt["input_shape"] = flavor.input_shape;
+  if (!flavor.input_scale.empty()) lt["input_scale"] = flavor.input_scale;
+  if (!flavor.input_mean.empty()) {
+    lt["input_normalization"] = {{"mean", flavor.input_mean}, {"std", flavor.input_std}};
+  }
   lt["libtorch_version"] = flavor.libtorch_version;
   lt["mlflow_cpp_version"] = MLFLOW_CPP_VERSION;
   lt["weights_file"] = flavor.weights_file;

@@ -32,6 +32,9 @@ LibtorchFlavor sample_flavor() {
                    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
   f.libtorch_version = "1.13.1";
   f.weights_file = "data/model.pt";
+  f.input_scale = "pixel / 255: 0 black, 1 white";
+  f.input_mean = {0.2860406};
+  f.input_std = {0.3530242};
   return f;
 }
 
@@ -56,6 +59,9 @@ TEST_CASE("mlmodel: a flavor survives mlmodel_yaml and parse_mlmodel unchanged")
   CHECK(g.class_names == f.class_names);
   CHECK(g.weights_file == f.weights_file);
   CHECK(g.libtorch_version == f.libtorch_version);
+  CHECK(g.input_scale == f.input_scale);
+  CHECK(g.input_mean == f.input_mean);
+  CHECK(g.input_std == f.input_std);
   CHECK_FALSE(g.mlflow_cpp_version.empty());
   CHECK(info->model_id == "m-0123");
   CHECK(info->run_id == "run-9");
@@ -189,6 +195,9 @@ TEST_CASE("mlmodel: validate_flavor refuses what could not be loaded back") {
   refused([](LibtorchFlavor& f) { f.input_shape = {1, 0}; }, "input_shape");
   refused([](LibtorchFlavor& f) { f.weights_file = "a/../../b.pt"; }, "weights_file");
   refused([](LibtorchFlavor& f) { f.weights_file = "dir/"; }, "weights_file");
+  refused([](LibtorchFlavor& f) { f.input_std = {}; }, "same length");
+  refused([](LibtorchFlavor& f) { f.input_mean = f.input_std = {0.1, 0.2}; }, "per channel (1)");
+  refused([](LibtorchFlavor& f) { f.input_std = {0.0}; }, "above 0");
   LibtorchFlavor empty_config = sample_flavor();
   empty_config.config_json.clear();  // treated as {}
   CHECK(validate_flavor(empty_config).ok());

@@ -8,9 +8,10 @@ Usage: protocol_check.py URL MODEL_NAME MODEL_VERSION. Exits non-zero with a mes
 failed check. Run with the pinned MLflow venv's Python (it has mlflow, numpy, pandas, requests).
 """
 import gzip
-import json
 import os
+import struct
 import sys
+import zlib
 from urllib.parse import urlparse
 
 import numpy as np
@@ -31,9 +32,31 @@ def test_images():
     return images, labels[:N]
 
 
+def png(width, height, rows):
+    """A greyscale 8-bit PNG; `rows` is the filtered image data, or None for a header only."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+    body = chunk(b"IDAT", zlib.compress(rows)) if rows is not None else b""
+    return b"\x89PNG\r\n\x1a\n" + header + body + chunk(b"IEND", b"")
+
+
+def upscaled_png(image, factor):
+    """A 28x28 [0, 1] image as a PNG `factor` times larger, dark garment on white (a photo)."""
+    pixels = (255 - np.rint(image[0] * 255)).astype(np.uint8)
+    big = np.kron(pixels, np.ones((factor, factor), dtype=np.uint8))
+    rows = b"".join(b"\x00" + row.tobytes() for row in big)
+    return png(big.shape[1], big.shape[0], rows)
+
+
 def check(condition, message):
     if not condition:
         sys.exit("FAILED: " + message)
+
+
+CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+               "Sneaker", "Bag", "Ankle boot"]
 
 
 def main():
@@ -87,6 +110,19 @@ def main():
     got = np.asarray(out["outputs"][0]["data"]).reshape(out["outputs"][0]["shape"])
     check(np.allclose(got, by_numpy[:3], atol=1e-5), "v2 predictions differ")
 
+    # /predict: test images uploaded as 84x84 photos (dark garment on white) get the classes the
+    # tensors got, for almost all of them.
+    agree = 0
+    for i in range(20):
+        r = requests.post(url + "/predict",
+                          files={"file": (f"test{i}.png", upscaled_png(images[i], 3), "image/png")})
+        check(r.status_code == 200, f"/predict: HTTP {r.status_code} {r.text[:200]}")
+        answer = r.json()
+        check(answer["input"]["inverted"] is True, f"/predict did not invert: {answer['input']}")
+        check(len(answer["probabilities"]) == 10 and answer["class_name"] == CLASS_NAMES[answer["class"]], f"/predict answer {answer}")
+        agree += answer["class"] == int(by_numpy[i].argmax())
+    check(agree >= 17, f"/predict agreed with the tensors on {agree} of 20 upscaled images")
+
     classes = requests.get(url + "/classes").json()["classes"]
     check(len(classes) == 10 and classes[9] == "Ankle boot", f"/classes {classes}")
     health = requests.get(url + "/health").json()
@@ -113,6 +149,12 @@ def main():
         ("v2 dtype", lambda: requests.post(f"{url}/v2/models/{name}/infer", json={"inputs": [
             {"name": "images", "shape": [1, 784], "datatype": "INT64", "data": [0] * 784}]}),
          400, "FP32"),
+        ("non-image upload", lambda: requests.post(url + "/predict", files={
+            "file": ("notes.txt", b"hello, not an image", "text/plain")}), 400, "not a PNG"),
+        ("truncated image", lambda: requests.post(url + "/predict", data=upscaled_png(
+            images[0], 2)[:300], headers={"Content-Type": "image/png"}), 400, "image"),
+        ("50-megapixel image", lambda: requests.post(url + "/predict", data=png(
+            10000, 5000, None), headers={"Content-Type": "image/png"}), 400, "10000x5000"),
         ("too large", lambda: requests.post(url + "/invocations", data=b"x" * (17 << 20),
                                             headers={"Content-Type": "application/json"}),
          413, "larger"),

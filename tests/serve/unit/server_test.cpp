@@ -10,6 +10,7 @@
 #include <string>
 
 #include "fake_predictor.h"
+#include "image_encoding.h"
 #include "page.h"
 
 namespace mlflow::serve {
@@ -148,6 +149,49 @@ TEST_CASE("server: overload: a full queue answers 429 with a JSON error") {
   server.invocations(post("{\"inputs\": [" + image_json(1) + "]}", "application/json"), res);
   CHECK(res.status == 429);
   CHECK(Json::parse(res.body)["error_code"] == "RESOURCE_EXHAUSTED");
+}
+
+TEST_CASE("server: /predict classifies an uploaded image, raw or as a form; bad uploads get 4xx") {
+  Fixture f;
+  // A 60x40 grey upload: a light 30x30 square (200) on black. Cropped to it and stretched, the
+  // input is all 1.0, and the fake answers class 9 for a first pixel of 0.95 and more.
+  testing::RawImage image{60, 40, 1, std::vector<std::uint8_t>(60 * 40, 0)};
+  for (int y = 5; y < 35; ++y) {
+    for (int x = 15; x < 45; ++x) image.pixels[static_cast<std::size_t>(y * 60 + x)] = 200;
+  }
+  const std::string png = testing::encode_png(image);
+  httplib::Response raw;
+  f.server.predict(post(png, "image/png"), raw);
+  REQUIRE_MESSAGE(raw.status == 200, raw.body);
+  auto body = Json::parse(raw.body);
+  CHECK(body["class"] == 9);
+  CHECK(body["class_name"] == "c9");
+  CHECK(body["probabilities"].size() == 10);
+  CHECK(body["top"].size() == 3);
+  CHECK(body["model"]["version"] == "4");
+  CHECK(body["input"]["width"] == 60);
+
+  httplib::Request form = post("", "multipart/form-data; boundary=x");
+  form.files.emplace("file", httplib::MultipartFormData{"file", png, "garment.png", "image/png"});
+  httplib::Response by_form;
+  f.server.predict(form, by_form);
+  CHECK(by_form.status == 200);
+
+  httplib::Request no_file = post("", "multipart/form-data; boundary=x");
+  httplib::Response missing;
+  f.server.predict(no_file, missing);
+  CHECK(missing.status == 400);
+  CHECK(Json::parse(missing.body)["message"].get<std::string>().find("\"file\"") !=
+        std::string::npos);
+
+  httplib::Response text;
+  f.server.predict(post("hello", "text/plain"), text);
+  CHECK(text.status == 415);
+  httplib::Response junk;
+  f.server.predict(post("not an image at all", "image/png"), junk);
+  CHECK(junk.status == 400);
+  CHECK(Json::parse(junk.body)["message"].get<std::string>().find("not a PNG or JPEG") !=
+        std::string::npos);
 }
 
 TEST_CASE("server: GET / answers the page as HTML") {

@@ -31,6 +31,10 @@ inline constexpr std::array<std::string_view, kFmnistNumClasses> kFmnistClassNam
 /// (computed from Debian's train-images-idx3-ubyte.gz; a test recomputes them): 0.286041, 0.353024.
 inline constexpr double kFmnistPixelMean = 0.2860406;
 inline constexpr double kFmnistPixelStd = 0.3530242;
+/// What a model's input holds (its MLmodel's flavors.libtorch.input_scale): the payload of
+/// fmnist_serve and the ONNX graph; the models normalise it with the mean and std above.
+inline constexpr const char* kFmnistInputScale =
+    "pixel / 255: 0 is the black background, 1 white (a light garment on black)";
 
 /// The official parts: 60 000 training images and 10 000 test images.
 enum class FmnistPart { kTrain, kTest };

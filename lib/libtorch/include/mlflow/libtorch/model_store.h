@@ -27,6 +27,13 @@ struct LibtorchFlavor {
   std::vector<std::int64_t>
       input_shape;  ///< one sample, no batch dimension, e.g. {1, 28, 28}; required
   std::string input_dtype = "float32";  ///< element type of the input, numpy-style
+  /// What the signature's input holds, in words, e.g. "pixel / 255: 0 black, 1 white" (optional).
+  std::string input_scale;
+  /// Per-channel normalisation applied to the signature's input before the module's forward():
+  /// (x - input_mean[c]) / input_std[c]. Both empty when forward() takes the input as it is;
+  /// otherwise the same length, one value or one per channel (input_shape[0]), std > 0.
+  std::vector<double> input_mean;
+  std::vector<double> input_std;  ///< see input_mean
   /// output class names, by class index (their number gives the output signature)
   std::vector<std::string> class_names;
   std::string weights_file = "model.pt";  ///< relative to the model directory
@@ -37,7 +44,8 @@ struct LibtorchFlavor {
 
 /// kInvalidArgument naming the field when the flavor cannot be written as a loadable model:
 /// empty architecture, config_json not a JSON object, empty or non-positive input_shape, empty
-/// input_dtype, weights_file empty / absolute / with '..' / naming the MLmodel file.
+/// input_dtype, input_mean/input_std of different or wrong lengths or a std not above 0,
+/// weights_file empty / absolute / with '..' / naming the MLmodel file.
 Status validate_flavor(const LibtorchFlavor& flavor);
 
 /// The MLmodel YAML as MLflow 3's Model.to_yaml writes it (keys sorted): artifact_path, flavors
