@@ -17,8 +17,9 @@ Installs the Debian 12 packages and the pinned MLflow server (mlflow/.venv) that
 mlflow-cpp needs. Re-running is cheap: whatever is already installed is skipped.
 
 Options:
-  --without-torch  skip LibTorch and the Fashion-MNIST data set (libtorch-dev
-                 dataset-fashion-mnist; about 200 MB download, 700 MB on disk);
+  --without-torch  skip LibTorch, the Fashion-MNIST data set and the page test's browser
+                 (libtorch-dev dataset-fashion-mnist chromium chromium-driver
+                 python3-selenium; about 320 MB download, 1.1 GB on disk);
                  mlflow::libtorch and its tests are then not built.
                  Same as MLFLOW_CPP_WITH_TORCH=0.
   --no-apt       do not install Debian packages (only report missing ones).
@@ -86,8 +87,12 @@ core_packages=(
 # python3-torch (the same libtorch 1.13.1) is only for bench_training's PyTorch-in-Python comparison.
 # python3-fastapi, python3-uvicorn with python3-uvloop and python3-httptools (what `uvicorn[standard]`
 # brings): the Python server the serving benchmark measures fmnist_serve against (apps/bench/serve_fastapi.py).
+# chromium, chromium-driver, python3-selenium: the browser test of fmnist_serve's page
+# (tests/serve/page_test.py drives headless Chromium through Selenium); Chromium adds about 120 MB
+# to download and 380 MB on disk (chromium, chromium-common, chromium-driver; apt-cache show).
 torch_packages=(libtorch-dev dataset-fashion-mnist libopenblas0-openmp python3-torch
-  python3-fastapi python3-uvicorn python3-uvloop python3-httptools)
+  python3-fastapi python3-uvicorn python3-uvloop python3-httptools
+  chromium chromium-driver python3-selenium)
 
 packages=("${core_packages[@]}")
 [[ "$with_torch" == 1 ]] && packages+=("${torch_packages[@]}")

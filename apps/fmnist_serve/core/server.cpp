@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "page.h"
 #include "tensor_payload.h"
 
 namespace mlflow::serve {
@@ -115,6 +117,7 @@ Server::Server(ServerOptions options, ServeContext context)
   http_.Get("/classes", [this](const auto& q, auto& s) { classes(q, s); });
   http_.Post("/predict", [this](const auto& q, auto& s) { predict(q, s); });
   http_.Get("/metrics", [this](const auto& q, auto& s) { metrics(q, s); });
+  http_.Get("/", [this](const auto& q, auto& s) { page(q, s); });
 }
 
 StatusOr<int> Server::bind() {
@@ -381,6 +384,14 @@ void Server::metrics(const httplib::Request&, httplib::Response& res) const {
   res.status = 200;
   context_.metrics.set_queued(context_.batcher.queued_images());
   res.set_content(context_.metrics.text(), "text/plain; version=0.0.4");
+}
+
+void Server::page(const httplib::Request&, httplib::Response& res) const {
+  res.status = 200;
+  // Revalidated on every visit, so a browser never keeps a page older than the server it talks to.
+  res.set_header("Cache-Control", "no-cache");
+  const std::string_view html = index_page();
+  res.set_content(html.data(), html.size(), "text/html; charset=utf-8");
 }
 
 }  // namespace mlflow::serve

@@ -68,6 +68,8 @@ class Server {
   /// classified: {"class", "class_name", "probabilities", "top", "model", "input"}.
   void predict(const httplib::Request& req, httplib::Response& res);
   void metrics(const httplib::Request& req, httplib::Response& res) const;
+  /// GET /: the page to try the model (page.h).
+  void page(const httplib::Request& req, httplib::Response& res) const;
 
   /// The route label of `path` in the metrics (a fixed set, so labels stay few).
   static std::string route_of(const std::string& path);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The built fmnist_serve against the test server, serving a model this test trains and registers:
-// the protocols checked by real Python clients, a bad model URI, and following the alias under
-// load (a good version swapped in, a broken one refused) with zero failed requests.
+// the protocols checked by real Python clients, the page in a real browser, a bad model URI, and
+// following the alias under load (a good version swapped in, a broken one refused) with zero
+// failed requests.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -141,6 +142,26 @@ TEST_CASE(
   const int status = serve.process->stop();
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE(
+    "fmnist_serve: the page in headless Chromium shows the model, classifies an uploaded test "
+    "image and a drawing, and shows a bad upload's error") {
+  const std::string name = unique_name("serve-page");
+  train_and_register(name);
+  ServeProcess serve({"--model", "models:/" + name + "@champion"});
+  // page_test.py leaves its screenshots in build/test-artifacts/page/fmnist_serve/ (page.png: the
+  // page after the upload, 1280x800).
+  const auto page =
+      run_process(MLFLOW_CPP_PAGE_TEST_PYTHON,
+                  {std::string(MLFLOW_CPP_SOURCE_DIR) + "/tests/serve/page_test.py", "--url",
+                   serve.url, "--fmnist-test-image", "0", "--expect-name", name, "--expect-version",
+                   "1", "--expect-alias", "champion", "--screenshot",
+                   std::string(MLFLOW_CPP_PAGE_ARTIFACTS) + "/fmnist_serve/page.png"});
+  INFO(page.out);
+  INFO(page.err);
+  CHECK(page.exit_code == 0);
+  CHECK(serve.process->running());
 }
 
 TEST_CASE(

@@ -11,6 +11,7 @@
 
 #include "fake_predictor.h"
 #include "image_encoding.h"
+#include "page.h"
 
 namespace mlflow::serve {
 namespace {
@@ -191,6 +192,16 @@ TEST_CASE("server: /predict classifies an uploaded image, raw or as a form, bad 
   CHECK(junk.status == 400);
   CHECK(Json::parse(junk.body)["message"].get<std::string>().find("not a PNG or JPEG") !=
         std::string::npos);
+}
+
+TEST_CASE("server: GET / answers the page as HTML") {
+  Fixture f;
+  httplib::Response res;
+  f.server.page({}, res);
+  CHECK(res.status == 200);
+  CHECK(res.get_header_value("Content-Type") == "text/html; charset=utf-8");
+  CHECK(res.get_header_value("Cache-Control") == "no-cache");
+  CHECK(res.body == index_page());
 }
 
 TEST_CASE("server: route labels stay few") {
