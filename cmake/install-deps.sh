@@ -68,13 +68,15 @@ core_packages=(
   build-essential cmake ninja-build git ca-certificates curl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libfmt-dev doctest-dev zlib1g-dev libicu-dev
   libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
-  libcairo2-dev fonts-dejavu-core pkg-config libgoogle-perftools-dev
+  libcairo2-dev fonts-dejavu-core pkg-config libgoogle-perftools-dev prometheus-cpp-dev libstb-dev
   python3 python3-venv shellcheck doxygen clang clang-tidy clang-format
 )
 # CI (.ci/run) lints every shell script with the shellcheck package, builds the API reference with
 # doxygen (target api_docs), builds a second time with clang (CMakePresets.json's "clang"), runs
 # clang-tidy (with run-clang-tidy, which the clang-tidy package ships) and checks the formatting
 # with clang-format.
+# prometheus-cpp-dev (GET /metrics) and libstb-dev (decoding uploaded images): fmnist_serve's core,
+# which is LibTorch-free and built in every configuration.
 # libgoogle-perftools-dev: tcmalloc for the apps that train or infer (apps/support/caching_allocator.cpp).
 # LibTorch integration and the Fashion-MNIST trainer. Installed by default (the product's trainer
 # and its tests need them); --without-torch skips them for tracking-only work. On Debian 12
