@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Thresholds from clean windows: bootstrap windows, a joint quantile, the reference with them.
+// Thresholds from clean windows: bootstrap windows (against bootstrap references for calibration),
+// a joint quantile, the reference with them.
 #include "fmnist/drift_calibration.h"
 
 #include <algorithm>
@@ -48,6 +49,34 @@ StatusOr<std::vector<DriftStatistics>> window_statistics(const DriftHistograms& 
   std::uniform_int_distribution<std::size_t> pick(0, features.size() - 1);
   for (std::int64_t w = 0; w < bootstrap_windows; ++w) {
     MLFLOW_CPP_RETURN_IF_ERROR(add_window([&](std::int64_t) { return pick(rng); }));
+  }
+  return out;
+}
+
+StatusOr<std::vector<DriftStatistics>> calibration_statistics(
+    const std::vector<DriftFeatures>& features, std::int64_t num_classes, std::int64_t window_size,
+    std::int64_t windows, std::uint64_t seed) {
+  constexpr std::int64_t kWindowsPerReference = 100;
+  const auto n = static_cast<std::int64_t>(features.size());
+  if (window_size < 1 || n < window_size) {
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("windows of {} images need at least that many images, have {}",
+                              window_size, n));
+  }
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<std::size_t> pick(0, features.size() - 1);
+  auto resample = [&](std::int64_t size) {
+    DriftHistograms h = DriftHistograms::empty(num_classes);
+    for (std::int64_t i = 0; i < size; ++i) h.add(features[pick(rng)]);
+    return h;
+  };
+  std::vector<DriftStatistics> out;
+  DriftHistograms reference;
+  for (std::int64_t w = 0; w < windows; ++w) {
+    if (w % kWindowsPerReference == 0) reference = resample(n);
+    auto s = drift_statistics(reference, resample(window_size));
+    if (!s.ok()) return s.status();
+    out.push_back(*s);
   }
   return out;
 }
@@ -106,8 +135,8 @@ StatusOr<DriftReference> compute_drift_reference(const float* images, const floa
   r.source = source;
   r.histograms = DriftHistograms::empty(num_classes);
   for (const auto& f : *features) r.histograms.add(f);
-  auto clean = window_statistics(r.histograms, *features, options.window_size,
-                                 options.bootstrap_windows, options.seed);
+  auto clean = calibration_statistics(*features, num_classes, options.window_size,
+                                      options.bootstrap_windows, options.seed);
   if (!clean.ok()) return clean.status().with_context("drift reference");
   auto thresholds = calibrate_thresholds(*clean, options.window_size, options.false_alarm_rate);
   if (!thresholds.ok()) return thresholds.status().with_context("drift reference");

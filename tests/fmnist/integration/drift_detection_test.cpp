@@ -107,7 +107,7 @@ TEST_CASE("drift detection: clean test windows stay under the thresholds, shifte
       "test windows: %.4f\n",
       static_cast<long long>(reference->thresholds.window_size),
       reference->thresholds.false_alarm_rate, clean.size(), false_alarms);
-  CHECK(false_alarms <= 3 * reference->thresholds.false_alarm_rate);
+  CHECK(false_alarms <= 2 * reference->thresholds.false_alarm_rate);  // measured 0.0108 at 1%
 
   const std::pair<const char*, Shift> shifts[] = {
       {"inverted (1 - x)", invert},

@@ -27,7 +27,8 @@ Arrays random_arrays(std::int64_t n, std::uint64_t seed) {
   return a;
 }
 
-TEST_CASE("drift calibration: consecutive windows, then seeded bootstrap windows") {
+TEST_CASE(
+    "drift calibration: consecutive windows, seeded bootstrap windows, bootstrap references") {
   const Arrays a = random_arrays(105, 1);
   auto features = drift_features(a.images.data(), a.probs.data(), 105, 10);
   REQUIRE(features.ok());
@@ -41,6 +42,15 @@ TEST_CASE("drift calibration: consecutive windows, then seeded bootstrap windows
   CHECK(window_statistics(ref, *features, 106, 0, 3).status().message() ==
         "windows of 106 images need at least that many images, have 105");
   CHECK(window_statistics(ref, *features, 0, 0, 3).status().code() == StatusCode::kInvalidArgument);
+
+  // Calibration windows, each against a resampled reference: seeded, never all zero.
+  auto calibration = calibration_statistics(*features, 10, 20, 150, 3);
+  REQUIRE(calibration.ok());
+  CHECK(calibration->size() == 150);
+  CHECK((*calibration)[120] == (*calibration_statistics(*features, 10, 20, 150, 3))[120]);
+  CHECK((*calibration)[120][kClassChi2] > 0);
+  CHECK(calibration_statistics(*features, 10, 106, 5, 3).status().code() ==
+        StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("drift calibration: the lowest common quantile within the false-alarm rate") {
@@ -83,9 +93,11 @@ TEST_CASE("drift calibration: a computed reference counts every image and holds 
   for (double c : r->histograms.predicted_class) classes += c;
   CHECK(classes == 400);
   CHECK(r->thresholds.window_size == 50);
-  CHECK(r->thresholds.calibration_windows == 8 + 2000);
+  CHECK(r->thresholds.calibration_windows == 2000);
   auto features = drift_features(a.images.data(), a.probs.data(), 400, 10);
-  auto windows = window_statistics(r->histograms, *features, 50, 2000, o.seed);
+  auto windows = calibration_statistics(*features, 10, 50, 2000, o.seed);
+  REQUIRE(windows.ok());
+  CHECK(windows->size() == 2000);
   CHECK(alert_rate(*windows, r->thresholds) <= 0.05);
   CHECK(alert_rate(*windows, r->thresholds) > 0.0);
   CHECK(r->thresholds.quantile < 1.0);  // not simply the largest values

@@ -17,8 +17,8 @@ namespace mlflow::fmnist {
 struct DriftCalibrationOptions {
   std::int64_t window_size = 500;  ///< images per window
   double false_alarm_rate = 0.01;  ///< the share of clean windows allowed to alert
-  /// Resampled windows besides the consecutive ones: enough for each statistic to have some
-  /// windows above its threshold (the alert share is shared among the statistics).
+  /// Resampled windows: enough for each statistic to have some windows above its threshold (the
+  /// alert share is shared among the statistics).
   std::int64_t bootstrap_windows = 10000;
   std::uint64_t seed = 42;  ///< seeds the resampling
 };
@@ -33,6 +33,15 @@ StatusOr<std::vector<DriftStatistics>> window_statistics(const DriftHistograms& 
                                                          std::int64_t window_size,
                                                          std::int64_t bootstrap_windows,
                                                          std::uint64_t seed);
+
+/// The statistics of `windows` clean windows as the served model's will be, for calibration: each
+/// a bootstrap window of `window_size` of `features` against a bootstrap reference (all of
+/// `features` resampled, a new one every 100 windows), so that the reference's own sampling noise
+/// counts, as it does when the served windows are compared with the one reference computed at
+/// training time. Seeded; errors as window_statistics(). Thread-safety: a pure function.
+StatusOr<std::vector<DriftStatistics>> calibration_statistics(
+    const std::vector<DriftFeatures>& features, std::int64_t num_classes, std::int64_t window_size,
+    std::int64_t windows, std::uint64_t seed);
 
 /// Thresholds under which at most `false_alarm_rate` of the `clean` windows alert: every
 /// statistic's threshold is its empirical quantile at one common level, the lowest level that
@@ -49,8 +58,9 @@ double alert_rate(const std::vector<DriftStatistics>& windows,
                   const DriftAlertThresholds& thresholds);
 
 /// The drift reference of `n` images (n x kDriftImageSize floats in the training scale) and the
-/// model's probabilities for them (n x num_classes), with thresholds calibrated on their windows.
-/// Errors of drift_features() and window_statistics(). Thread-safety: a pure function.
+/// model's probabilities for them (n x num_classes), with thresholds calibrated on their
+/// calibration_statistics(). Errors of drift_features() and window_statistics(). Thread-safety: a
+/// pure function.
 StatusOr<DriftReference> compute_drift_reference(const float* images, const float* probabilities,
                                                  std::int64_t n, std::int64_t num_classes,
                                                  const DriftCalibrationOptions& options = {},
