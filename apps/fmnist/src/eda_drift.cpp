@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Drift statistics over histograms (PSI, KS) and the verdicts drawn from them.
+// Drift statistics over histograms (PSI, chi-square, KS, Wasserstein-1) and the EDA's verdicts.
 #include "fmnist/eda_drift.h"
 
 #include <algorithm>
@@ -79,6 +79,41 @@ StatusOr<double> ks_statistic(const std::vector<double>& a, const std::vector<do
     d = std::max(d, std::abs(ca - cb));
   }
   return std::min(d, 1.0);
+}
+
+StatusOr<double> chi_square_statistic(const std::vector<double>& observed,
+                                      const std::vector<double>& expected, double floor) {
+  auto o = shares(observed, expected.size(), "first");
+  if (!o.ok()) return o.status();
+  auto e = shares(expected, observed.size(), "second");
+  if (!e.ok()) return e.status();
+  double total = 0;
+  for (double c : observed) total += c;
+  double chi2 = 0;
+  for (std::size_t i = 0; i < o->size(); ++i) {
+    const double p = std::max((*e)[i], floor), d = (*o)[i] - p;
+    chi2 += total * d * d / p;  // (O - N p)^2 / (N p) with O = N o
+  }
+  return chi2;
+}
+
+StatusOr<double> wasserstein_distance(const std::vector<double>& a, const std::vector<double>& b,
+                                      double bin_width) {
+  if (!std::isfinite(bin_width) || bin_width <= 0) {
+    return Status(StatusCode::kInvalidArgument,
+                  "the bin width must be positive and finite, not " + std::to_string(bin_width));
+  }
+  auto sa = shares(a, b.size(), "first");
+  if (!sa.ok()) return sa.status();
+  auto sb = shares(b, a.size(), "second");
+  if (!sb.ok()) return sb.status();
+  double ca = 0, cb = 0, w = 0;
+  for (std::size_t i = 0; i < sa->size(); ++i) {
+    ca += (*sa)[i];
+    cb += (*sb)[i];
+    w += std::abs(ca - cb);
+  }
+  return w * bin_width;
 }
 
 DriftLevel psi_level(double psi, const DriftThresholds& t) {

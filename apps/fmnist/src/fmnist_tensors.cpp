@@ -54,6 +54,12 @@ TensorSet to_tensors(const FmnistRaw& raw) {
   return {normalise(raw_images(raw)), raw_labels(raw).to(at::kLong)};
 }
 
+std::vector<float> training_scale_images(const TensorSet& set) {
+  if (set.size() == 0) return {};
+  const at::Tensor x = (set.images * kFmnistPixelStd + kFmnistPixelMean).contiguous();
+  return {x.data_ptr<float>(), x.data_ptr<float>() + x.numel()};
+}
+
 StatusOr<FmnistSplits> make_splits(const FmnistRaw& train_part, const FmnistRaw& test_part,
                                    const SplitOptions& options) {
   auto indices = split_indices(train_part.n, options);

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "fmnist/drift_calibration.h"
+#include "fmnist/drift_reference_file.h"
 #include "fmnist/feature_cache.h"
 #include "fmnist/fmnist_data.h"
 #include "fmnist/fmnist_lineage.h"
@@ -54,6 +56,24 @@ std::string git_commit_of(ActiveRun& run) {
     if (t.key == "mlflow.source.git.commit") return t.value;
   }
   return {};
+}
+
+// drift_reference.json for the logged model: the trained model on the validation split, with
+// thresholds for the default window size and false-alarm rate (drift_calibration.h).
+StatusOr<training::ModelFile> drift_reference_file(const TrainOutcome& out, const TensorSet& val,
+                                                   int threads, TrainLog& log) {
+  const std::vector<float> images = training_scale_images(val);
+  auto probabilities = predict_saved_model({out.model_config_json, out.weights_path}, images.data(),
+                                           val.size(), threads);
+  if (!probabilities.ok()) return probabilities.status();
+  const auto classes = static_cast<std::int64_t>(out.class_names.size());
+  auto reference = compute_drift_reference(images.data(), probabilities->data(), val.size(),
+                                           classes, {}, "validation split");
+  if (!reference.ok()) return reference.status();
+  log.add(fmt::format(
+      "drift reference: {} validation images; windows of {} alert at a {}% false-alarm rate",
+      val.size(), reference->thresholds.window_size, 100 * reference->thresholds.false_alarm_rate));
+  return training::ModelFile{kDriftReferenceFileName, drift_reference_json(*reference)};
 }
 
 }  // namespace
@@ -196,8 +216,15 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config,
       {"task", config.task},
       {"best_epoch", std::to_string(out.best_epoch)},
       {"test_accuracy", fmt::format("{}", result.report.accuracy)}};
-  auto model = libtorch::log_libtorch_model(run.client(), run.experiment_id(), run.id(), "model",
-                                            flavor, out.weights_path, model_params, out.best_epoch);
+  std::vector<training::ModelFile> model_files;
+  if (config.task == kTaskClassify) {
+    auto drift = drift_reference_file(out, data.validation, config.threads, log);
+    if (!drift.ok()) return drift.status().with_context("computing the drift reference");
+    model_files.push_back(std::move(*drift));
+  }
+  auto model =
+      libtorch::log_libtorch_model(run.client(), run.experiment_id(), run.id(), "model", flavor,
+                                   out.weights_path, model_params, out.best_epoch, model_files);
   if (!model.ok()) return model.status().with_context("logging the model");
   result.model = std::move(*model);
   if (!options.register_model_name.empty()) {

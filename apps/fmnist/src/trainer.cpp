@@ -13,6 +13,7 @@
 #include <utility>
 
 #include <ATen/Parallel.h>
+#include <ATen/ops/from_blob.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <torch/nn/functional/loss.h>
@@ -574,6 +575,34 @@ StatusOr<Evaluation> evaluate_saved_model(const SavedModel& saved, const FmnistS
     return evaluate_source(model, {&data.test, false}, cfg->num_classes == 4, nullptr, limit);
   } catch (const std::exception& e) {
     return torch_error("evaluation failed", e);
+  }
+}
+
+StatusOr<std::vector<float>> predict_saved_model(const SavedModel& saved, const float* images,
+                                                 std::int64_t n, int threads) {
+  try {
+    set_threads(threads);
+    auto cfg = ModelConfig::from_json(saved.model_config_json, saved.weights_path);
+    if (!cfg.ok()) return cfg.status();
+    Classifier model(*cfg);
+    MLFLOW_CPP_RETURN_IF_ERROR(load_weights(model, saved.weights_path));
+    torch::NoGradGuard no_grad;
+    model->eval();
+    std::vector<float> out;
+    out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(n, 0) * cfg->num_classes));
+    for (std::int64_t start = 0; start < n; start += kEvalBatch) {
+      const std::int64_t m = std::min(kEvalBatch, n - start);
+      const at::Tensor x =
+          at::from_blob(const_cast<float*>(images + start * kFmnistRows * kFmnistCols),
+                        {m, 1, kFmnistRows, kFmnistCols}, at::kFloat)
+              .sub(kFmnistPixelMean)
+              .div_(kFmnistPixelStd);
+      const at::Tensor p = model->forward(x).softmax(1).contiguous();
+      out.insert(out.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return torch_error("prediction failed", e);
   }
 }
 

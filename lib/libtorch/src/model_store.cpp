@@ -135,17 +135,26 @@ StatusOr<LocalModel> open_local_model(const std::string& uri) {
 StatusOr<training::LoggedModelRef> log_libtorch_model(
     MlflowClient& client, const std::string& experiment_id, const std::string& run_id,
     const std::string& name, const LibtorchFlavor& flavor, const std::string& weights_path,
-    const std::map<std::string, std::string>& params, std::int64_t step) {
+    const std::map<std::string, std::string>& params, std::int64_t step,
+    const std::vector<training::ModelFile>& extra_files) {
   const std::string context = "logging LibTorch model '" + name + "'";
   if (name.empty()) {
     return Status(StatusCode::kInvalidArgument, "logged model name must not be empty");
   }
   MLFLOW_CPP_RETURN_IF_ERROR(validate_flavor(flavor).with_context(context));
+  for (const auto& f : extra_files) {
+    if (f.artifact_file == flavor.weights_file || f.artifact_file == training::kMlmodelFileName) {
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("{}: the extra file '{}' would replace the model's own", context,
+                                f.artifact_file));
+    }
+  }
   auto weights = read_whole_file(weights_path, "weights file");
   if (!weights.ok()) return weights.status().with_context(context);
+  std::vector<training::ModelFile> files = {{flavor.weights_file, std::move(*weights)}};
+  files.insert(files.end(), extra_files.begin(), extra_files.end());
   return training::log_model(
-      client, {experiment_id, run_id, name, params, step},
-      {{flavor.weights_file, std::move(*weights)}},
+      client, {experiment_id, run_id, name, params, step}, files,
       [&](const std::string& model_id, const std::string& artifact_uri) -> StatusOr<std::string> {
         return mlmodel_yaml(flavor, model_id, run_id, artifact_uri);
       });

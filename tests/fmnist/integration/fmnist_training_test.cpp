@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <set>
 
+#include "real_fmnist.h"
 #include "support/test_support.h"
 
 using mlflow::testing::TempDir;
@@ -24,14 +25,7 @@ namespace fm = mlflow::fmnist;
 
 namespace {
 
-const fm::FmnistSplits& real_data() {
-  static const fm::FmnistSplits splits = [] {
-    auto s = fm::load_fmnist_splits(fm::fmnist_data_dir(), {0.8, 42});
-    REQUIRE_MESSAGE(s.ok(), s.status().to_string());
-    return std::move(*s);
-  }();
-  return splits;
-}
+const fm::FmnistSplits& real_data() { return mlflow::testing::real_fmnist_splits(); }
 
 struct Trained {
   std::string run_id;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Tests of the drift statistics: zero for identical distributions, known values, thresholds and
-// verdicts.
+// Tests of the drift statistics: zero for identical distributions, known values (PSI, KS,
+// chi-square, Wasserstein-1), bad histograms, thresholds and verdicts.
 #include "fmnist/eda_drift.h"
 
 #include <doctest/doctest.h>
@@ -37,6 +37,32 @@ TEST_CASE("eda drift: mismatched, empty or negative histograms are refused") {
   CHECK(ks_statistic({0, 0}, {1, 1}).status().message() == "the first histogram is empty");
   CHECK(population_stability_index({1, 1}, {1, -1}).status().message() ==
         "the second histogram has a count of -1.000000");
+}
+
+TEST_CASE("drift statistics: chi-square of class counts against reference shares") {
+  // 40 observed, expected 20 each: (10 - 20)^2 / 20 + (30 - 20)^2 / 20.
+  CHECK(*chi_square_statistic({10, 30}, {1, 1}) == doctest::Approx(10.0).epsilon(1e-12));
+  CHECK(*chi_square_statistic({20, 60}, {25, 75}) == 0.0);
+  // A class the reference never saw is floored, not infinite.
+  const double unseen = *chi_square_statistic({5, 5}, {1, 0});
+  CHECK(std::isfinite(unseen));
+  CHECK(unseen > 1000);
+  CHECK(chi_square_statistic({0, 0}, {1, 1}).status().message() == "the first histogram is empty");
+  CHECK(chi_square_statistic({1, 2, 3}, {1, 1}).status().message() ==
+        "histograms to compare need the same, non-zero number of bins; got 2 and 3");
+}
+
+TEST_CASE("drift statistics: Wasserstein-1 is the mass moved times the distance") {
+  // All mass moves two bins of width 0.5: distance 1.0.
+  CHECK(*wasserstein_distance({1, 0, 0}, {0, 0, 1}, 0.5) == doctest::Approx(1.0).epsilon(1e-12));
+  // Half the mass moves one bin of width 0.1.
+  CHECK(*wasserstein_distance({2, 0}, {1, 1}, 0.1) == doctest::Approx(0.05).epsilon(1e-12));
+  CHECK(*wasserstein_distance({3, 1}, {6, 2}, 1.0) == 0.0);
+  CHECK(wasserstein_distance({1}, {1}, 0).status().message() ==
+        "the bin width must be positive and finite, not 0.000000");
+  CHECK(wasserstein_distance({1}, {1, 2}, 1).status().code() == StatusCode::kInvalidArgument);
+  CHECK(wasserstein_distance({1, -2}, {1, 2}, 1).status().message() ==
+        "the first histogram has a count of -2.000000");
 }
 
 TEST_CASE("eda drift: verdicts at and around the thresholds") {

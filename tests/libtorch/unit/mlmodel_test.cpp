@@ -416,6 +416,13 @@ TEST_CASE("log_libtorch_model: local problems are reported before anything is cr
   CHECK(contains(bad_flavor.status().message(), "input_shape"));
   auto no_name = log_libtorch_model(s.client, "1", "r1", "", sample_flavor(), tmp.path() + "/w.pt");
   CHECK(no_name.status().code() == StatusCode::kInvalidArgument);
+  for (const char* clash : {"data/model.pt", "MLmodel"}) {
+    auto extra = log_libtorch_model(s.client, "1", "r1", "model", sample_flavor(),
+                                    tmp.path() + "/w.pt", {}, 0, {{clash, "{}"}});
+    CHECK(extra.status().message() ==
+          std::string("logging LibTorch model 'model': the extra file '") + clash +
+              "' would replace the model's own");
+  }
   CHECK(s.transport->requests().empty());
 }
 

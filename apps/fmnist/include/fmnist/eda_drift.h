@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// Distribution drift between two splits: population stability index, Kolmogorov-Smirnov, plain
-// verdicts; LibTorch-free.
+// Distribution drift statistics over histograms (population stability index, chi-square,
+// Kolmogorov-Smirnov, Wasserstein-1) and the EDA's verdicts between two splits; LibTorch-free (the
+// library mlflow::fmnist_drift, which the model server links too).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 
-#include "fmnist/eda_stats.h"
 #include "mlflow/status.h"
 
 namespace mlflow::fmnist {
@@ -39,6 +40,23 @@ StatusOr<double> population_stability_index(const std::vector<double>& expected,
 /// largest absolute difference of their cumulative shares, in [0, 1]; 0 exactly for identical
 /// shares. Errors as population_stability_index(). Thread-safety: a pure function.
 StatusOr<double> ks_statistic(const std::vector<double>& a, const std::vector<double>& b);
+
+/// Pearson's chi-square statistic of `observed` class counts against the shares of `expected`
+/// (counts of a reference, any total): sum over classes of (O - N p)^2 / (N p), N the observed
+/// total, p the expected share raised to `floor` (a class the reference never saw would make it
+/// infinite). 0 exactly when the observed shares equal the expected ones. Errors as
+/// population_stability_index() (an empty `observed` is "the first histogram is empty").
+/// Thread-safety: a pure function.
+StatusOr<double> chi_square_statistic(const std::vector<double>& observed,
+                                      const std::vector<double>& expected, double floor = 1e-4);
+
+/// Wasserstein-1 (earth mover's) distance between two histograms over the same ordered bins of
+/// width `bin_width`, each bin's mass at its centre: bin_width times the sum of the absolute
+/// differences of their cumulative shares; in the unit of the binned quantity, 0 exactly for
+/// identical shares. Errors as ks_statistic(), and kInvalidArgument for a bin width that is not
+/// positive and finite. Thread-safety: a pure function.
+StatusOr<double> wasserstein_distance(const std::vector<double>& a, const std::vector<double>& b,
+                                      double bin_width);
 
 /// The verdict of one statistic against its limits (a value at a limit counts as the higher level).
 DriftLevel psi_level(double psi, const DriftThresholds& thresholds);

@@ -34,6 +34,10 @@ struct FmnistSplits {
 /// after).
 TensorSet to_tensors(const FmnistRaw& raw);
 
+/// The images of `set` back in the training scale (pixel / 255, as the model server takes them):
+/// size() x 784 floats, row after row.
+std::vector<float> training_scale_images(const TensorSet& set);
+
 /// Builds the splits from raw parts (see split_indices()); kInvalidArgument on bad options.
 StatusOr<FmnistSplits> make_splits(const FmnistRaw& train_part, const FmnistRaw& test_part,
                                    const SplitOptions& options);

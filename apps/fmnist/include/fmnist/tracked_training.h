@@ -43,7 +43,9 @@ struct TrackedTrainingResult {
 /// and git commit as params; the three dataset inputs; per-epoch metrics (step = epoch); at the end
 /// test_loss, test_accuracy, macro_f1, per-class precision/recall/F1, best_epoch; artifacts
 /// confusion_matrix.json/.png, curves.png, metrics.json, train.log, class_names.json; and the best
-/// epoch's model as an MLflow logged model "model" linked to the run (registered when asked). Does
+/// epoch's model as an MLflow logged model "model" linked to the run (registered when asked),
+/// holding, for the classify task, drift_reference.json: the model's drift reference on the
+/// validation split (drift_calibration.h; one more pass over the validation split). Does
 /// not end the run. Errors of each step, with what failed in front. Backbone URIs (runs:/,
 /// models:/) are fetched through the run's client.
 StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config,

@@ -93,4 +93,12 @@ const std::vector<std::string>& rotation_class_names();
 StatusOr<Evaluation> evaluate_saved_model(const SavedModel& model, const FmnistSplits& data,
                                           int threads, std::int64_t limit = 0);
 
+/// Class probabilities of `n` images by a saved model, as the model server computes them:
+/// `images` holds n x 784 floats in the training scale (pixel / 255), normalised here with
+/// kFmnistPixelMean / kFmnistPixelStd; returns n x classes softmax probabilities. kInvalidArgument
+/// when the weights do not fit the config; kInternal for LibTorch failures. Sets LibTorch's thread
+/// count (`threads`, 0 = all cores).
+StatusOr<std::vector<float>> predict_saved_model(const SavedModel& model, const float* images,
+                                                 std::int64_t n, int threads);
+
 }  // namespace mlflow::fmnist

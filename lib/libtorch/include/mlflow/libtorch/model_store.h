@@ -77,14 +77,17 @@ StatusOr<LibtorchFlavor> parse_mlmodel(const std::string& yaml_text, const std::
 
 /// Logs a LibTorch model with training::log_model(): the logged model `name` in `experiment_id`
 /// with source_run_id = run_id and `params` as model params, linked to the run as an output at
-/// `step`, holding the weights (as flavor.weights_file) and the MLmodel file. kInvalidArgument for
-/// a bad flavor or empty name, kNotFound when weights_path is not a readable file (both before
-/// anything is created); the client's errors otherwise. Writes no local files. Thread-safety: as
-/// the client's calls.
+/// `step`, holding the weights (as flavor.weights_file), `extra_files` (files that travel with the
+/// model, e.g. drift_reference.json: fetch_model() downloads them into the model directory) and
+/// the MLmodel file. kInvalidArgument for a bad flavor, an empty name, or an extra file named like
+/// the weights or MLmodel file or not a safe relative path; kNotFound when weights_path is not a
+/// readable file (all before anything is created); the client's errors otherwise. Writes no local
+/// files. Thread-safety: as the client's calls.
 StatusOr<training::LoggedModelRef> log_libtorch_model(
     MlflowClient& client, const std::string& experiment_id, const std::string& run_id,
     const std::string& name, const LibtorchFlavor& flavor, const std::string& weights_path,
-    const std::map<std::string, std::string>& params = {}, std::int64_t step = 0);
+    const std::map<std::string, std::string>& params = {}, std::int64_t step = 0,
+    const std::vector<training::ModelFile>& extra_files = {});
 
 /// A model on the local disk.
 struct LocalModel {
