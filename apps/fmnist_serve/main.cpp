@@ -15,6 +15,8 @@
 #include "app_support.h"
 #include "batcher.h"
 #include "classifier_predictor.h"
+#include "drift_watch.h"
+#include "mlflow/async_logger.h"
 #include "mlflow/local_server.h"
 #include "mlflow/model_uri.h"
 #include "mlflow/training/staging_dir.h"
@@ -39,6 +41,8 @@ struct Args {
   double max_body_mb = 16;
   int threads = 1;
   double poll_seconds = 10;
+  std::string monitor_experiment = "fmnist-serve-monitoring";
+  bool no_monitor_run = false;
 };
 
 // SIGINT and SIGTERM are blocked in every thread and taken by one that stops the server.
@@ -48,6 +52,11 @@ sigset_t stop_signals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   return set;
+}
+
+std::string name_and_version(const serve::Predictor& model) {
+  const auto& info = model.info();
+  return info.name + (info.version.empty() ? "" : " v" + info.version);
 }
 
 }  // namespace
@@ -90,6 +99,11 @@ int main(int argc, char** argv) {
                  "for models:/NAME@ALIAS: how often to check where the alias points (0 = never; "
                  "default 10)")
       ->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--monitor-experiment", args.monitor_experiment,
+                 "experiment of the monitoring run that gets each drift window's metrics (default "
+                 "fmnist-serve-monitoring)");
+  app.add_flag("--no-monitor-run", args.no_monitor_run,
+               "do not log drift windows to MLflow (they still show in /health and /metrics)");
   app.footer(
       "Model URIs use MLFLOW_TRACKING_URI (unset: local mode over ./mlflow.db).\n"
       "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 server failure, 2 bad usage or a model that "
@@ -132,10 +146,37 @@ int main(int argc, char** argv) {
   serve::ServeMetrics metrics;
   metrics.set_model((*first)->info());
   models.swap_in(std::move(*first));
+  // Drift windows go to a monitoring run through the async logger: never blocking the batch
+  // worker, and spooled when the tracking server is away.
+  std::shared_ptr<mlflow::AsyncLogger> logger;
+  std::optional<mlflow::AsyncRun> monitor_run;
+  if (client && !args.no_monitor_run) {
+    auto opened = mlflow::AsyncLogger::open_from_env();
+    if (!opened.ok()) return fail(kExitFailed, "monitoring run: " + opened.status().to_string());
+    logger = *opened;
+    mlflow::RunOptions run_options;
+    run_options.experiment_name = args.monitor_experiment;
+    run_options.run_name = "serve " + name_and_version(*models.current());
+    auto run = logger->start_run(run_options);
+    if (!run.ok()) return fail(kExitFailed, "monitoring run: " + run.status().to_string());
+    monitor_run.emplace(std::move(*run));
+    (void)monitor_run->log_param("model_uri", args.model);
+  }
+  serve::DriftWatch drift(
+      metrics, [&monitor_run](const serve::DriftWindow& window, const serve::ModelInfo& model) {
+        if (!monitor_run) return;
+        (void)monitor_run->set_tag("serving_version", model.version);
+        for (const auto& [name, value] : serve::drift_window_metrics(window)) {
+          (void)monitor_run->log_metric(name, value, window.index);
+        }
+      });
   serve::BatchObserver observer;
-  observer.on_batch = [&metrics](const float*, const float*, std::int64_t n,
-                                 const serve::Predictor&,
-                                 std::chrono::nanoseconds took) { metrics.record_batch(n, took); };
+  observer.on_batch = [&metrics, &drift](const float* images, const float* probabilities,
+                                         std::int64_t n, const serve::Predictor& model,
+                                         std::chrono::nanoseconds took) {
+    metrics.record_batch(n, took);
+    drift.observe(images, probabilities, n, model);
+  };
   serve::Batcher batcher(args.batcher, models, observer);
 
   // Following the alias: only for models:/NAME@ALIAS.
@@ -171,8 +212,8 @@ int main(int argc, char** argv) {
     follower->start(std::chrono::milliseconds(static_cast<std::int64_t>(args.poll_seconds * 1000)));
   }
 
-  serve::ServeContext context{models, batcher, metrics, [&follower]() {
-                                nlohmann::json details;
+  serve::ServeContext context{models, batcher, metrics, [&follower, &drift]() {
+                                nlohmann::json details = drift.health();
                                 if (follower) {
                                   auto s = follower->state();
                                   details["reload"] = {{"alias", s.alias},
@@ -205,5 +246,9 @@ int main(int argc, char** argv) {
   signal_thread.join();
   if (follower) follower->stop();
   batcher.stop();
+  if (monitor_run) {
+    monitor_run->end();
+    logger->close();  // delivers what is queued, or spools it for the next start
+  }
   return kExitOk;
 }

@@ -165,6 +165,25 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "fmnist_serve: drift is watched against the model's own reference: clean test windows pass, "
+    "inverted images alert, in /health, /metrics and the MLflow monitoring run") {
+  const std::string name = unique_name("serve-drift");
+  train_and_register(name);
+  const std::string experiment = unique_name("serve-monitoring");
+  ServeProcess serve(
+      {"--model", "models:/" + name + "@champion", "--monitor-experiment", experiment});
+  const auto check =
+      run_process(kVenvPython,
+                  {std::string(MLFLOW_CPP_SOURCE_DIR) + "/tests/serve/integration/drift_check.py",
+                   serve.url, experiment},
+                  server_env());
+  INFO(check.out);
+  INFO(check.err);
+  CHECK(check.exit_code == 0);
+  MESSAGE(check.out);
+}
+
+TEST_CASE(
     "fmnist_serve: a model URI that does not resolve exits 2 naming it, and --help says it "
     "listens on loopback unless asked") {
   const std::string missing = "models:/" + unique_name("no-such-model") + "@champion";
