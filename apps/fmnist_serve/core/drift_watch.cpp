@@ -72,8 +72,10 @@ nlohmann::json DriftWatch::health() const {
   if (auto last = monitor_->last_window()) {
     nlohmann::json stats;
     for (const auto& [name, value] : drift_window_metrics(*last)) stats[name] = value;
-    drift["last"] = {{"index", last->index}, {"alert", last->alert},
-                     {"crossed", last->crossed}, {"metrics", stats}};
+    drift["last"] = {{"index", last->index},
+                     {"alert", last->alert},
+                     {"crossed", last->crossed},
+                     {"metrics", stats}};
   }
   return {{"drift", drift}};
 }

@@ -46,7 +46,7 @@ class DriftWatch {
   const Predictor* model_ = nullptr;  // the model the monitor below watches (identity only)
   ModelInfo info_;
   std::shared_ptr<DriftMonitor> monitor_;  // null: no reference for this model
-  std::string note_;                        // why it is not watched, or where the reference is
+  std::string note_;                       // why it is not watched, or where the reference is
 };
 
 }  // namespace mlflow::serve

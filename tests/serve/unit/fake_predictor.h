@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "predictor.h"
@@ -18,6 +19,11 @@ class FakePredictor final : public Predictor {
     info_.name = "fake";
     info_.version = version;
     info_.class_names = {"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"};
+  }
+  /// With the ModelInfo given (its version is `version`).
+  FakePredictor(std::string version, bool fail, ModelInfo info)
+      : info_(std::move(info)), fail_(fail) {
+    info_.version = std::move(version);
   }
   const ModelInfo& info() const override { return info_; }
   StatusOr<std::vector<float>> predict(const float* images, std::int64_t n) override {
