@@ -10,6 +10,8 @@ endif()
 
 # Warnings and sanitizers, per target (never global).
 function(mlflow_target_flags target)
+  # C++17 everywhere, also for targets that link none of the libraries (clang defaults to C++14).
+  target_compile_features(${target} PRIVATE cxx_std_17)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
   if(MLFLOW_CPP_WERROR)
     target_compile_options(${target} PRIVATE -Werror)

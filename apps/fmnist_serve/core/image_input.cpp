@@ -60,8 +60,8 @@ void composite_alpha(const unsigned char* grey_alpha, std::int64_t n, std::vecto
   }
   float matte = weight > 0 && weighted / weight <= 0.5 ? 1.0F : 0.0F;
   for (std::int64_t i = 0; i < n; ++i) {
-    float a = grey_alpha[2 * i + 1] / 255.0F;
-    luma[i] = a * (grey_alpha[2 * i] / 255.0F) + (1 - a) * matte;
+    const float a = static_cast<float>(grey_alpha[2 * i + 1]) / 255.0F;
+    luma[i] = a * (static_cast<float>(grey_alpha[2 * i]) / 255.0F) + (1 - a) * matte;
   }
 }
 
@@ -211,7 +211,7 @@ StatusOr<ImageInput> image_to_input(std::string_view bytes, const ImageInputOpti
     composite_alpha(decoded.get(), pixels, luma);
   } else {
     std::transform(decoded.get(), decoded.get() + pixels, luma.begin(),
-                   [](unsigned char v) { return v / 255.0F; });
+                   [](unsigned char v) { return static_cast<float>(v) / 255.0F; });
   }
   decoded.reset();
 

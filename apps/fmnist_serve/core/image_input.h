@@ -40,12 +40,12 @@ namespace mlflow::serve {
 
 /// Limits and switches of image_to_input(); the defaults are the documented rules.
 struct ImageInputOptions {
-  std::int64_t max_pixels = 25'000'000;      ///< width x height above this is refused
-  std::size_t max_bytes = 20 * 1024 * 1024;  ///< encoded size above this is refused
-  bool crop_to_content = true;               ///< rule 5
-  float content_threshold = 0.1F;            ///< rule 5: difference from the background, in [0, 1]
-  bool stretch_contrast = true;              ///< rule 8
-  float min_contrast = 0.1F;                 ///< rule 8: below this range no stretch
+  std::int64_t max_pixels = 25'000'000;                   ///< width x height above this is refused
+  std::size_t max_bytes = std::size_t{20} * 1024 * 1024;  ///< encoded size above this is refused
+  bool crop_to_content = true;                            ///< rule 5
+  float content_threshold = 0.1F;  ///< rule 5: difference from the background, in [0, 1]
+  bool stretch_contrast = true;    ///< rule 8
+  float min_contrast = 0.1F;       ///< rule 8: below this range no stretch
 };
 
 /// An image brought to the model's input, with what was found on the way (for logs and replies).

@@ -98,7 +98,7 @@ Server::Server(ServerOptions options, ServeContext context)
     json_error(res, res.status, res.status == 404 ? "ENDPOINT_NOT_FOUND" : "BAD_REQUEST", message);
   });
   http_.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
         json_error(res, 500, "INTERNAL_ERROR", "the server failed on this request");
       });
 

@@ -182,7 +182,7 @@ StatusOr<ImageBatch> parse_inference_request(std::string_view body) {
   const Json& input = inputs[0];
   if (!input.is_object() || !input.contains("shape") || !input.contains("datatype") ||
       !input.contains("data")) {
-    return bad("inputs[0] must have \"name\", \"shape\", \"datatype\" and \"data\"");
+    return bad(R"(inputs[0] must have "name", "shape", "datatype" and "data")");
   }
   if (input["datatype"] != "FP32") {
     return bad(

@@ -45,8 +45,9 @@ void observe(DriftWatch& watch, const Predictor& model, const std::vector<int>& 
   watch.observe(images.data(), probs->data(), static_cast<std::int64_t>(classes.size()), model);
 }
 
-TEST_CASE("drift watch: each version is watched against its own reference, windows reach the "
-          "metrics and the callback") {
+TEST_CASE(
+    "drift watch: each version is watched against its own reference, windows reach the "
+    "metrics and the callback") {
   mlflow::testing::TempDir with_reference;
   REQUIRE(fmnist::save_drift_reference(
               reference(), with_reference.path() + "/" + fmnist::kDriftReferenceFileName)
