@@ -102,12 +102,7 @@ mlflow::Status log_evaluation_run(mlflow::MlflowClient& client, const Args& args
     MLFLOW_CPP_RETURN_IF_ERROR(logger.log_evaluation(report, "test", {{"test_loss", loss}}));
     return logger.log_metrics_json();
   }();
-  if (!status.ok()) {
-    (void)run->set_tag("mlflow_cpp.error", status.to_string().substr(0, 5000));
-    (void)run->end(mlflow::RunStatus::kFailed);
-    return status;
-  }
-  return run->end();
+  return mlflow::apps::end_run(*run, status);
 }
 
 }  // namespace

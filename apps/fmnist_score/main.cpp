@@ -160,12 +160,7 @@ mlflow::Status log_scoring_run(mlflow::MlflowClient& client, const Args& args,
     MLFLOW_CPP_RETURN_IF_ERROR(run->log_metrics(metrics));
     return run->log_artifact(csv_path);
   }();
-  if (!status.ok()) {
-    (void)run->set_tag("mlflow_cpp.error", status.to_string().substr(0, 5000));
-    (void)run->end(mlflow::RunStatus::kFailed);
-    return status;
-  }
-  return run->end();
+  return mlflow::apps::end_run(*run, status);
 }
 
 }  // namespace

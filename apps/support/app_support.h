@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "mlflow/run.h"
 #include "mlflow/status.h"
 
 namespace mlflow::apps {
@@ -27,6 +28,16 @@ inline int exit_code_for(const Status& status) {
   if (status.ok()) return kExitOk;
   if (status.code() == StatusCode::kInvalidArgument && status.http_status() == 0) return kExitUsage;
   return kExitFailed;
+}
+
+/// Ends `run` by the outcome of the work logged to it: FINISHED when `status` is ok, else FAILED
+/// with the error in its mlflow_cpp.error tag (cut to MLflow's tag limit). Returns `status`, or the
+/// end's own error.
+inline Status end_run(ActiveRun& run, const Status& status) {
+  if (status.ok()) return run.end();
+  (void)run.set_tag("mlflow_cpp.error", status.to_string().substr(0, 5000));
+  (void)run.end(RunStatus::kFailed);
+  return status;
 }
 
 /// `return fail(code, "...")`: prints "PROGRAM: error: MESSAGE" on stderr and gives back the code.

@@ -564,15 +564,25 @@ StatusOr<TrainOutcome> train_fmnist(const TrainConfig& config, const FmnistSplit
   }
 }
 
+namespace {
+// The model a SavedModel describes, built from its config with its weights loaded.
+StatusOr<Classifier> load_saved_classifier(const SavedModel& saved) {
+  auto cfg = ModelConfig::from_json(saved.model_config_json, saved.weights_path);
+  if (!cfg.ok()) return cfg.status();
+  Classifier model(*cfg);
+  MLFLOW_CPP_RETURN_IF_ERROR(load_weights(model, saved.weights_path));
+  return model;
+}
+}  // namespace
+
 StatusOr<Evaluation> evaluate_saved_model(const SavedModel& saved, const FmnistSplits& data,
                                           int threads, std::int64_t limit) {
   try {
     set_threads(threads);
-    auto cfg = ModelConfig::from_json(saved.model_config_json, saved.weights_path);
-    if (!cfg.ok()) return cfg.status();
-    Classifier model(*cfg);
-    MLFLOW_CPP_RETURN_IF_ERROR(load_weights(model, saved.weights_path));
-    return evaluate_source(model, {&data.test, false}, cfg->num_classes == 4, nullptr, limit);
+    auto model = load_saved_classifier(saved);
+    if (!model.ok()) return model.status();
+    return evaluate_source(*model, {&data.test, false}, (*model)->config().num_classes == 4,
+                           nullptr, limit);
   } catch (const std::exception& e) {
     return torch_error("evaluation failed", e);
   }
@@ -582,10 +592,10 @@ StatusOr<std::vector<float>> predict_saved_model(const SavedModel& saved, const 
                                                  std::int64_t n, int threads) {
   try {
     set_threads(threads);
-    auto cfg = ModelConfig::from_json(saved.model_config_json, saved.weights_path);
-    if (!cfg.ok()) return cfg.status();
-    Classifier model(*cfg);
-    MLFLOW_CPP_RETURN_IF_ERROR(load_weights(model, saved.weights_path));
+    auto loaded = load_saved_classifier(saved);
+    if (!loaded.ok()) return loaded.status();
+    Classifier& model = *loaded;
+    const ModelConfig* cfg = &model->config();
     torch::NoGradGuard no_grad;
     model->eval();
     std::vector<float> out;
