@@ -69,7 +69,7 @@ core_packages=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libfmt-dev doctest-dev zlib1g-dev libicu-dev
   libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libcairo2-dev fonts-dejavu-core pkg-config libgoogle-perftools-dev prometheus-cpp-dev libstb-dev
-  python3 python3-venv shellcheck doxygen clang clang-tidy clang-format
+  python3 python3-venv shellcheck doxygen clang clang-tidy clang-format postgresql
 )
 # CI (.ci/run) lints every shell script with the shellcheck package, builds the API reference with
 # doxygen (target api_docs), builds a second time with clang (CMakePresets.json's "clang"), runs
@@ -77,6 +77,8 @@ core_packages=(
 # with clang-format.
 # prometheus-cpp-dev (GET /metrics) and libstb-dev (decoding uploaded images): fmnist_serve's core,
 # which is LibTorch-free and built in every configuration.
+# postgresql: the throwaway PostgreSQL cluster behind the team-server tests and benchmarks
+# (mlflow/postgres.sh); its package also creates the user "postgres" the cluster runs as under root.
 # libgoogle-perftools-dev: tcmalloc for the apps that train or infer (apps/support/caching_allocator.cpp).
 # LibTorch integration and the Fashion-MNIST trainer. Installed by default (the product's trainer
 # and its tests need them); --without-torch skips them for tracking-only work. On Debian 12

@@ -6,15 +6,16 @@ set -euo pipefail
 usage() {
   cat <<'EOF'
 Usage:
-  mlflow/server.sh start  [--dir DIR] [--port N|0] [--host H] [--workers N] [-- MLFLOW_SERVER_ARGS...]
+  mlflow/server.sh start  [--dir DIR] [--port N|0] [--host H] [--workers N]
+                          [--backend-store-uri URI] [-- MLFLOW_SERVER_ARGS...]
   mlflow/server.sh stop   [--dir DIR]
   mlflow/server.sh status [--dir DIR]
   mlflow/server.sh --help
 
 start   Runs `mlflow server` in the background (own session, nohup) over
-        sqlite:///DIR/mlflow.db with artifacts proxied to DIR/mlartifacts, waits
-        until GET /health answers OK, writes DIR/server.url and DIR/server.pid and
-        prints the URL. If a server started by this script is already serving DIR,
+        sqlite:///DIR/mlflow.db (or --backend-store-uri) with artifacts proxied
+        to DIR/mlartifacts, waits until GET /health answers OK, writes
+        DIR/server.url and DIR/server.pid and prints the URL. If a server started by this script is already serving DIR,
         prints its URL and succeeds.
 stop    SIGTERM to the server's process group, SIGKILL after 20 s; removes
         DIR/server.url and DIR/server.pid. Succeeds when nothing is running.
@@ -27,6 +28,15 @@ Options:
   --port N       port to listen on; 0 or omitted = a free port on the host
   --host H       address to bind (default 127.0.0.1)
   --workers N    uvicorn workers (default 1)
+  --backend-store-uri URI
+                 the database instead of DIR/mlflow.db, e.g. a PostgreSQL one
+                 (postgresql://USER@HOST:PORT/DATABASE; mlflow/postgres.sh makes a
+                 throwaway one). It is checked first: a database that does not
+                 connect is named, with the reason, and nothing is started. Its
+                 schema is created or upgraded (`mlflow db upgrade`) before the
+                 workers start, so several workers never race to migrate it.
+                 Give the password in PGPASSWORD or ~/.pgpass, not in the URI
+                 (the URI is on the server's command line, visible to `ps`).
   -- ARGS        passed to `mlflow server` as is (e.g. -- --app-name basic-auth)
 
 Files written in DIR: server.url holds exactly the base URL (e.g.
@@ -42,52 +52,10 @@ Environment:
 EOF
 }
 
-die() { printf 'mlflow/server.sh: error: %s\n' "$*" >&2; exit 1; }
-note() { printf 'mlflow/server.sh: %s\n' "$*" >&2; }
-
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
-repo_root="$(cd "$script_dir/.." && pwd -P)"
-
-find_mlflow() {
-  if [[ -n "${MLFLOW_CPP_SERVER_EXE:-}" ]]; then
-    [[ -x "$MLFLOW_CPP_SERVER_EXE" ]] || die "MLFLOW_CPP_SERVER_EXE=$MLFLOW_CPP_SERVER_EXE is not an executable file."
-    printf '%s' "$MLFLOW_CPP_SERVER_EXE"
-  elif [[ -x "$repo_root/mlflow/.venv/bin/mlflow" ]]; then
-    printf '%s' "$repo_root/mlflow/.venv/bin/mlflow"
-  elif command -v mlflow >/dev/null 2>&1; then
-    command -v mlflow
-  else
-    die "no MLflow server found. Run \`bash cmake/install-deps.sh\` (creates mlflow/.venv with the pinned mlflow) or set MLFLOW_CPP_SERVER_EXE=/path/to/mlflow."
-  fi
-}
-
-# Python for picking a free port: the one next to mlflow (its venv), else the system's.
-find_python() {
-  local exe_dir
-  exe_dir="$(dirname "$1")"
-  if [[ -x "$exe_dir/python" ]]; then printf '%s' "$exe_dir/python"
-  elif [[ -x /usr/bin/python3 ]]; then printf '%s' /usr/bin/python3
-  elif command -v python3 >/dev/null 2>&1; then command -v python3
-  else die "python3 not found (needed to pick a free port; or pass --port N)."
-  fi
-}
-
-# $1 python, $2 host, $3 port: binds host:port (0 = any free port) the way uvicorn does
-# (SO_REUSEADDR) and prints the port; fails when the port is taken.
-bind_port() {
-  "$1" - "$2" "$3" <<'PY'
-import socket, sys
-host, port = sys.argv[1].strip("[]"), int(sys.argv[2])
-family = socket.AF_INET6 if ":" in host else socket.AF_INET
-with socket.socket(family, socket.SOCK_STREAM) as s:
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind((host, port))
-    except OSError as e:
-        sys.exit(f"cannot bind {host}:{port}: {e.strerror}")
-    print(s.getsockname()[1])
-PY
-}
+prog=mlflow/server.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$script_dir/common.sh"
 
 url_for() { # $1 host, $2 port -> base URL a local client can use
   local h="$1"
@@ -135,8 +103,6 @@ group_is_mlflow() {
   return 1
 }
 
-now_us() { local t="${EPOCHREALTIME/[.,]/}"; printf '%s' "$((10#$t))"; }
-
 health_ok() { # $1 url
   [[ "$(curl -sS --noproxy '*' --max-time 2 "$1/health" 2>/dev/null || true)" == OK ]]
 }
@@ -167,7 +133,7 @@ tail_log() {
 }
 
 cmd_start() {
-  local dir_arg="." port=0 host=127.0.0.1 workers=1 extra=()
+  local dir_arg="." port=0 host=127.0.0.1 workers=1 backend="" extra=()
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --dir) [[ $# -ge 2 ]] || die "--dir needs a value"; dir_arg="$2"; shift ;;
@@ -178,6 +144,8 @@ cmd_start() {
       --host=*) host="${1#*=}" ;;
       --workers) [[ $# -ge 2 ]] || die "--workers needs a value"; workers="$2"; shift ;;
       --workers=*) workers="${1#*=}" ;;
+      --backend-store-uri) [[ $# -ge 2 ]] || die "--backend-store-uri needs a value"; backend="$2"; shift ;;
+      --backend-store-uri=*) backend="${1#*=}" ;;
       --) shift; extra=("$@"); break ;;
       -h | --help) usage; exit 0 ;;
       *) die "start: unknown option '$1' (see --help)" ;;
@@ -207,6 +175,16 @@ cmd_start() {
   local exe python
   exe="$(find_mlflow)"
   python="$(find_python "$exe")"
+  if [[ -z "$backend" ]]; then
+    backend="sqlite:///$dir/mlflow.db"
+  elif [[ "$backend" =~ ^postgres ]]; then
+    local reason
+    reason="$(check_database_url "$python" "$backend" 2>&1)" || die "$reason"
+    # The schema first, in one process: workers starting on an empty database would each try to
+    # create it.
+    MLFLOW_DISABLE_TELEMETRY=true "$exe" db upgrade "$backend" >"$dir/db-upgrade.log" 2>&1 ||
+      { tail -n 20 "$dir/db-upgrade.log" >&2; die "mlflow db upgrade failed (see $dir/db-upgrade.log)"; }
+  fi
 
   local timeout="${MLFLOW_CPP_SERVER_START_TIMEOUT:-180}"
   [[ "$timeout" =~ ^[0-9]+$ ]] || die "MLFLOW_CPP_SERVER_START_TIMEOUT must be whole seconds, got '$timeout'"
@@ -234,7 +212,7 @@ cmd_start() {
       unset MLFLOW_TRACKING_URI
       exec setsid nohup "$exe" server \
         --host "$host" --port "$p" \
-        --backend-store-uri "sqlite:///$dir/mlflow.db" \
+        --backend-store-uri "$backend" \
         --artifacts-destination "$dir/mlartifacts" \
         --serve-artifacts \
         --workers "$workers" \
