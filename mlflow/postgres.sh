@@ -10,6 +10,8 @@ Usage:
   mlflow/postgres.sh stop    --dir DIR
   mlflow/postgres.sh restart --dir DIR
   mlflow/postgres.sh status  --dir DIR
+  mlflow/postgres.sh remove  --dir DIR
+  mlflow/postgres.sh createdb --dir DIR NAME
   mlflow/postgres.sh check   URL
   mlflow/postgres.sh --help
 
@@ -22,6 +24,10 @@ stop     Stops it (fast shutdown: open connections are closed). Succeeds when no
 restart  Stops and starts it on the same port (what a database failover looks like to the
          tracking server: every open connection breaks).
 status   Prints "running URL" (exit 0) or "not running" (exit 3).
+createdb Creates one more empty database NAME (letters, digits, _) owned by "mlflow" in the
+         running cluster and prints its URL: a second, separate store on the same cluster.
+remove   Stops it and deletes the cluster and DIR's files (the data directory too when it
+         lives elsewhere). Succeeds when there is nothing.
 check    Connects once to the database URL (postgresql://USER@HOST:PORT/DATABASE, as given to
          `mlflow/server.sh start --backend-store-uri`) and says why not, naming the URL with any
          password hidden. Exit 0 when it connects.
@@ -31,7 +37,7 @@ Then: mlflow/server.sh start --dir SERVERDIR --workers 4 --backend-store-uri "$(
 PostgreSQL refuses to run as root. Run as root, the cluster runs as the user "postgres" (created
 by Debian's postgresql package); if DIR is not writable by that user (a build tree under /root,
 say), the data lives in a private directory under ${TMPDIR:-/tmp} instead, named in
-DIR/postgres.datadir, and stop removes nothing: delete DIR and that directory to start afresh.
+DIR/postgres.datadir (remove deletes it).
 
 Files in DIR: pgdata/ (or postgres.datadir), postgres.log (the server's log), postgres.url.
 Environment: MLFLOW_CPP_PG_BINDIR, PostgreSQL's bin directory (default: the newest
@@ -225,6 +231,41 @@ cmd_restart() {
   note "restarted on 127.0.0.1:$(cluster_port)"
 }
 
+cmd_createdb() {
+  local dir_arg port name=""
+  local args=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --dir | --port) args+=("$1" "${2:-}"); shift ;;
+      -*) args+=("$1") ;;
+      *) [[ -z "$name" ]] || die "createdb takes one NAME"; name="$1" ;;
+    esac
+    shift
+  done
+  parse_dir createdb "${args[@]}"
+  [[ "$name" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "createdb: NAME must be lower-case letters, digits and _ (at most 63), got '$name'"
+  [[ -d "$dir_arg" ]] || die "no cluster in $dir_arg (run start first)"
+  dir="$(cd -- "$dir_arg" && pwd -P)"
+  bindir="$(pg_bindir)"
+  data_dir
+  running || die "the cluster in $data is not running (run start first)"
+  port="$(cluster_port)"
+  as_user "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt \
+    -c "CREATE DATABASE $name OWNER mlflow" >/dev/null || die "could not create database $name"
+  printf 'postgresql://mlflow@127.0.0.1:%s/%s\n' "$port" "$name"
+}
+
+cmd_remove() {
+  local dir_arg port
+  parse_dir remove "$@"
+  [[ -d "$dir_arg" ]] || return 0
+  cmd_stop --dir "$dir_arg"
+  data_dir
+  [[ -d "$data" ]] && rm -rf -- "$data"
+  rm -f -- "$dir/postgres.datadir" "$dir/postgres.url" "$dir/postgres.log" "$dir/initdb.log"
+  rmdir -- "$dir" 2>/dev/null || true
+}
+
 cmd_status() {
   local dir_arg port
   parse_dir status "$@"
@@ -256,6 +297,8 @@ case "${1:-}" in
   stop) shift; cmd_stop "$@" ;;
   restart) shift; cmd_restart "$@" ;;
   status) shift; cmd_status "$@" ;;
+  remove) shift; cmd_remove "$@" ;;
+  createdb) shift; cmd_createdb "$@" ;;
   check) shift; cmd_check "$@" ;;
   -h | --help | help) usage ;;
   "") usage >&2; exit 2 ;;
