@@ -10,9 +10,14 @@ Usage: bash cmake/run.sh [options] <command> [-- ARGS...]
 Commands:
   build   install dependencies (cmake/install-deps.sh), configure build/ with
           Ninja (RelWithDebInfo) if it is not configured yet, and build it
-  test    build, then run every test: ctest --test-dir build --output-on-failure -j2
-          (integration tests start the real MLflow server themselves)
-          ARGS go to ctest, e.g.  bash cmake/run.sh test -- -L unit
+  test    build, then run every test but the team ones: ctest --test-dir build
+          --output-on-failure -j2 -LE postgres (integration tests start the real MLflow
+          server themselves); ARGS replace -LE postgres and go to ctest,
+          e.g.  bash cmake/run.sh test -- -L unit
+  test-team
+          build, then run the team tests (label postgres): the integration suite again
+          against a server with 2 workers over a throwaway PostgreSQL cluster, sweeps on a
+          one-node Slurm cluster, faults at team scale (about 15 min on 2 cores)
   sweep   build, then run build/apps/sweep_runner/sweep_runner from the repository root on
           sweeps/batch_size.yaml (local mode: ./mlflow.db); ARGS replace the spec and flags,
           e.g.  bash cmake/run.sh sweep -- sweeps/seed.yaml --parallel 2
@@ -64,7 +69,7 @@ is_true "${MLFLOW_CPP_SKIP_DEPS:-}" && skip_deps=1
 args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    build | test | sweep | demo | bench)
+    build | test | test-team | sweep | demo | bench)
       [[ -z "$command" ]] || die "only one command at a time (got '$command' and '$1')"
       command="$1" ;;
     --sanitize | --sanitize=address | --sanitize=address,undefined) sanitize=address ;;
@@ -78,7 +83,7 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-[[ -n "$command" ]] || { usage >&2; die "no command given (build, test, sweep, demo or bench)"; }
+[[ -n "$command" ]] || { usage >&2; die "no command given (build, test, test-team, sweep, demo or bench)"; }
 
 jobs="${MLFLOW_CPP_JOBS:-2}"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "MLFLOW_CPP_JOBS must be a positive number, got '$jobs'"
@@ -96,7 +101,7 @@ case "$sanitize" in
 esac
 reports_dir=""
 log_path=""
-if [[ -n "$sanitize" && "$command" == test ]]; then
+if [[ -n "$sanitize" && "$command" == test* ]]; then
   reports_dir="$build_dir/sanitizer-reports"
   log_path=":log_path=$reports_dir/report"
 fi
@@ -154,9 +159,14 @@ case "$command" in
   build)
     do_build
     ;;
-  test)
+  test | test-team)
     do_build
     log "running tests ..."
+    if [[ "$command" == test-team ]]; then
+      args=(-L postgres "${args[@]}")
+    elif [[ ${#args[@]} == 0 ]]; then
+      args=(-LE postgres)
+    fi
     status=0
     ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j"$jobs" "${args[@]}" || status=$?
     check_reports

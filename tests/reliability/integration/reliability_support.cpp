@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "support/process.h"
 #include "support/test_support.h"
@@ -35,6 +38,22 @@ int free_port() {
 
 std::string server_sh() { return std::string(MLFLOW_CPP_SOURCE_DIR) + "/mlflow/server.sh"; }
 
+// Under the PostgreSQL fixture, the file postgres.dir beside server.url names the test cluster:
+// a new database in it, as a URL. Empty under the SQLite fixture.
+std::string own_database(const std::string& name) {
+  const char* server_file = std::getenv("MLFLOW_CPP_TEST_SERVER_FILE");
+  if (server_file == nullptr) return {};
+  const auto marker = std::filesystem::path(server_file).parent_path() / "postgres.dir";
+  if (!std::filesystem::exists(marker)) return {};
+  auto r = run_process("bash", {std::string(MLFLOW_CPP_SOURCE_DIR) + "/mlflow/postgres.sh",
+                                "createdb", "--dir", read_file(marker.string()), name});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::string url = r.out;
+  while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
+  return url;
+}
+
 }  // namespace
 
 std::string dead_url() { return "http://127.0.0.1:" + std::to_string(free_port()); }
@@ -44,14 +63,17 @@ OwnServer::OwnServer() {
   dir_ = root->path() + "/" + unique_name("srv");
   port_ = free_port();
   url_ = "http://127.0.0.1:" + std::to_string(port_);
+  std::string db = "srv_" + std::to_string(::getpid()) + "_" + std::to_string(port_);
+  backend_ = own_database(db);
   start();
 }
 
 OwnServer::~OwnServer() { stop(); }
 
 void OwnServer::start() {
-  auto r =
-      run_process("bash", {server_sh(), "start", "--dir", dir_, "--port", std::to_string(port_)});
+  std::vector<std::string> args{server_sh(), "start", "--dir", dir_, "--port", std::to_string(port_)};
+  if (!backend_.empty()) args.insert(args.end(), {"--backend-store-uri", backend_});
+  auto r = run_process("bash", args);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
 }

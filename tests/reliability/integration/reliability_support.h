@@ -15,7 +15,8 @@
 namespace mlflow::testing {
 
 /// A real MLflow server in its own directory on a fixed port (mlflow/server.sh), which a test may
-/// SIGKILL and start again. Stopped when destroyed.
+/// SIGKILL and start again. Stopped when destroyed. Its store is its own, like the fixture's kind:
+/// a new SQLite file, or under the PostgreSQL fixture a new database in the test cluster.
 class OwnServer {
  public:
   OwnServer();  ///< picks a free port, starts the server
@@ -33,6 +34,7 @@ class OwnServer {
   std::string dir_;
   int port_ = 0;
   std::string url_;
+  std::string backend_;  ///< --backend-store-uri, empty for DIR/mlflow.db
 };
 
 /// A URL where nothing listens (a port that was free a moment ago).

@@ -231,8 +231,13 @@ TEST_CASE(
   HeldSweep held = start_held_sweep(dir, "kill", experiment, "[0.1, 0.2, 0.3]", hold);
   auto& runner = held.runner;
   const long trial_pid = held.trial_pid;
-  ::kill(static_cast<pid_t>(runner.pid()), SIGKILL);
+  // Both die without a word. The runner is stopped first: killed first, its death would send the
+  // trial SIGTERM (PR_SET_PDEATHSIG), which a loaded machine may let the trial act on (ending its
+  // run KILLED) before the trial's SIGKILL; the trial killed first, a running runner would see it
+  // die and end its run FAILED itself.
+  ::kill(static_cast<pid_t>(runner.pid()), SIGSTOP);
   ::kill(static_cast<pid_t>(trial_pid), SIGKILL);
+  ::kill(static_cast<pid_t>(runner.pid()), SIGKILL);
   wait_exit(runner);
   REQUIRE(wait_until([&] { return !mlflow::sweep::process_alive(trial_pid); }));
 
