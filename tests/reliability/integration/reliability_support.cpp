@@ -71,7 +71,8 @@ OwnServer::OwnServer() {
 OwnServer::~OwnServer() { stop(); }
 
 void OwnServer::start() {
-  std::vector<std::string> args{server_sh(), "start", "--dir", dir_, "--port", std::to_string(port_)};
+  std::vector<std::string> args{server_sh(), "start",  "--dir",
+                                dir_,        "--port", std::to_string(port_)};
   if (!backend_.empty()) args.insert(args.end(), {"--backend-store-uri", backend_});
   auto r = run_process("bash", args);
   INFO(r.err);
