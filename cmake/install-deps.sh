@@ -17,9 +17,10 @@ Installs the Debian 12 packages and the pinned MLflow server (mlflow/.venv) that
 mlflow-cpp needs. Re-running is cheap: whatever is already installed is skipped.
 
 Options:
-  --without-torch  skip LibTorch, the Fashion-MNIST data set and the page test's browser
-                 (libtorch-dev dataset-fashion-mnist chromium chromium-driver
-                 python3-selenium; about 320 MB download, 1.1 GB on disk);
+  --without-torch  skip LibTorch, the Fashion-MNIST data set, the page test's browser
+                 and the Slurm test's Slurm (libtorch-dev dataset-fashion-mnist
+                 chromium chromium-driver python3-selenium slurm-wlm munge;
+                 about 320 MB download, 1.1 GB on disk);
                  mlflow::libtorch and its tests are then not built.
                  Same as MLFLOW_CPP_WITH_TORCH=0.
   --no-apt       do not install Debian packages (only report missing ones).
@@ -92,9 +93,14 @@ core_packages=(
 # chromium, chromium-driver, python3-selenium: the browser test of fmnist_serve's page
 # (tests/serve/page_test.py drives headless Chromium through Selenium); Chromium adds about 120 MB
 # to download and 380 MB on disk (chromium, chromium-common, chromium-driver; apt-cache show).
+# slurm-wlm (22.05: slurmctld, slurmd, sbatch and the other client tools) and munge: the Slurm sweep
+# test runs sweeps/deploy/slurm_array.sh on a one-node cluster of its own
+# (tests/support/slurm_cluster.sh); 3.6 MB to download, 13 MB on disk. Without systemd (here, CI)
+# installing them starts no daemon; with it, Debian starts munged with its own /etc/munge key. The
+# cluster script uses neither: its munged, key, config and ports are its own.
 torch_packages=(libtorch-dev dataset-fashion-mnist libopenblas0-openmp python3-torch
   python3-fastapi python3-uvicorn python3-uvloop python3-httptools
-  chromium chromium-driver python3-selenium)
+  chromium chromium-driver python3-selenium slurm-wlm munge)
 
 packages=("${core_packages[@]}")
 [[ "$with_torch" == 1 ]] && packages+=("${torch_packages[@]}")
