@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything a fresh Debian 12 machine needs to build and test mlflow-cpp:
 #   1. Debian packages (apt), skipped entirely when dpkg already has all of them;
-#   2. the pinned MLflow server in a venv at mlflow/.venv (pip), skipped when it is already there.
+#   2. the pinned MLflow server in a venv at mlflow/.venv (pip), skipped when it is already there,
+#      with the Kubernetes manifest checker CI runs (tests/sweep/deploy/requirements.txt).
 #
 # Usage: bash cmake/install-deps.sh [--without-torch] [--no-apt] [--no-server] [--help]
 #
@@ -150,7 +151,8 @@ else
 fi
 
 # --------------------------------------------------------------------------------------------
-# 2. MLflow server venv (mlflow/.venv, pinned by mlflow/requirements.txt)
+# 2. MLflow server venv (mlflow/.venv, pinned by mlflow/requirements.txt), with the Kubernetes
+#    manifest checker CI runs (kubernetes-validate, pinned by tests/sweep/deploy/requirements.txt)
 # --------------------------------------------------------------------------------------------
 if [[ "$skip_server" == 1 ]]; then
   log "MLflow server venv: skipped (--no-server)."
@@ -158,13 +160,15 @@ if [[ "$skip_server" == 1 ]]; then
 fi
 
 requirements="$repo_root/mlflow/requirements.txt"
+manifest_requirements="$repo_root/tests/sweep/deploy/requirements.txt"
 venv="$repo_root/mlflow/.venv"
 stamp="$venv/.mlflow-cpp-requirements.sha256"
 [[ -r "$requirements" ]] || die "missing $requirements"
+[[ -r "$manifest_requirements" ]] || die "missing $manifest_requirements"
 
 pinned="$(sed -nE 's/^[[:space:]]*mlflow[[:space:]]*==[[:space:]]*([^[:space:];#]+).*/\1/p' "$requirements" | head -n1)"
 [[ -n "$pinned" ]] || die "no 'mlflow==<version>' pin found in $requirements"
-req_hash="$(sha256sum "$requirements" | cut -d' ' -f1)"
+req_hash="$(cat "$requirements" "$manifest_requirements" | sha256sum | cut -d' ' -f1)"
 
 installed_version() {
   # importlib.metadata answers in ~0.1 s; `import mlflow` takes ~2 s.
@@ -194,12 +198,12 @@ if [[ ! -x "$venv/bin/python" ]]; then
     die "could not create $venv with $python (on Debian: apt-get install python3-venv)."
 fi
 
-log "pip install -r mlflow/requirements.txt (mlflow==$pinned); this takes a few minutes the first time ..."
+log "pip install -r mlflow/requirements.txt -r tests/sweep/deploy/requirements.txt (mlflow==$pinned); this takes a few minutes the first time ..."
 pip_log="$venv/pip-install.log"
 if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off \
-  -r "$requirements" >"$pip_log" 2>&1 </dev/null; then
+  -r "$requirements" -r "$manifest_requirements" >"$pip_log" 2>&1 </dev/null; then
   tail -n 25 "$pip_log" >&2 || true
-  die "pip install -r mlflow/requirements.txt failed (full log: $pip_log)."
+  die "pip install -r mlflow/requirements.txt -r tests/sweep/deploy/requirements.txt failed (full log: $pip_log)."
 fi
 
 got="$(installed_version)"
