@@ -76,7 +76,10 @@ done
 [[ -n "$dir" ]] || usage_error "--dir DIR is required (the cluster's own directory)"
 [[ "$timeout" =~ ^[1-9][0-9]*$ ]] || usage_error "--timeout must be a positive number of seconds, not '$timeout'"
 
-mkdir -p "$dir"
+if [[ ! -d "$dir" ]]; then
+  [[ "$action" == start ]] || { [[ "$action" == status ]] && echo "not running" && exit 3; exit 0; }
+  mkdir -p "$dir"
+fi
 dir="$(cd "$dir" && pwd -P)"
 conf="$dir/slurm.conf"
 socket="$dir/munge/munge.socket"
@@ -223,6 +226,7 @@ SelectTypeParameters=CR_Core
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 MpiDefault=none
+MailProg=/bin/true
 ReturnToService=2
 # Refuse at submission a job no node can run (more CPUs or memory than it has), as sites usually do,
 # instead of queueing it forever.

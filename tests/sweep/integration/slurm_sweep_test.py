@@ -157,6 +157,22 @@ def wait_array(env, job, timeout=240):
     return tasks
 
 
+def leftover_processes(marker):
+    """Live processes with `marker` in their environment (slurm_cluster.sh marks its daemons)."""
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if marker.encode() not in f.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+            left.append(f"{pid} {command}")
+        except OSError:
+            continue  # gone, or not ours to read
+    return left
+
+
 def wait_until(what, done, timeout):
     deadline = time.monotonic() + timeout
     while not done():
@@ -360,6 +376,8 @@ def main():
         print(p.stderr, end="")
     p, _ = run(["bash", CLUSTER_SH, "status", "--dir", cluster], env, 30)
     check(p.returncode == 3, f"after stop, status says: {p.stdout}")
+    left = leftover_processes(f"MLFLOW_CPP_SLURM_CLUSTER={os.path.realpath(cluster)}")
+    check(not left, f"processes of the cluster left after stop: {left}")
     for what, seconds in timings.items():
         print(f"{what}: {seconds:.1f} s")
 
