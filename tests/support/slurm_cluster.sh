@@ -42,8 +42,10 @@ Options:
 Requirements: root (slurmd starts jobs as their user, and munged, slurmctld
 and slurmd here all run as root: SlurmUser=root, which Slurm allows; munge
 0.5.15 runs as root without --force when the key and its directory are root's),
-the packages slurm-wlm and munge (cmake/install-deps.sh installs them), and
-python3 to pick free ports. No systemd and no cgroups are needed: processes are
+the packages slurm-wlm and munge (cmake/install-deps.sh installs them),
+python3 to pick free ports, and a DIR whose folders others may search and not
+write to (munged checks the path of its socket: /tmp is fine) and short enough
+for a Unix socket path. No systemd and no cgroups are needed: processes are
 tracked through /proc (ProctrackType=proctrack/linuxproc), tasks are not bound
 to CPUs (TaskPlugin=task/none), there is no accounting database (sacct does not
 work; squeue and scontrol show finished jobs for 5 minutes).
@@ -254,6 +256,13 @@ do_start() {
     [[ -r "$munge_key" ]] || usage_error "munge key $munge_key is not readable."
     key="$(cd "$(dirname "$munge_key")" && pwd -P)/$(basename "$munge_key")"
   fi
+
+  local d=$dir
+  while [[ "$d" != / ]]; do
+    [[ "$(stat -c %A "$d")" == ?????????[xt] ]] ||
+      die "$d is not searchable by others (chmod o+x $d): munged requires that of every folder above its socket $socket."
+    d="$(dirname "$d")"
+  done
 
   if do_status >/dev/null; then
     echo "export SLURM_CONF=$conf"

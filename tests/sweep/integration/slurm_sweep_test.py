@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -195,6 +196,9 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     cluster = os.path.join(work, "cluster")
+    if len(cluster + "/munge/munge.socket") > 100:  # too long for a Unix socket: a short folder instead
+        cluster = tempfile.mkdtemp(prefix="mlflow-cpp-slurm-")
+        os.chmod(cluster, 0o755)  # munged wants every folder above its socket searchable by all
     env = dict(os.environ)
     env.update({
         "PATH": os.path.dirname(os.path.abspath(args.sweep_runner)) + os.pathsep + env["PATH"],
@@ -253,7 +257,7 @@ def main():
               f"more than one error of its own:\n{p.stderr}")
         # Bad input 2: no munge key.
         missing_key = os.path.join(work, "no-such.key")
-        nokey_dir = os.path.join(work, "cluster-nokey")
+        nokey_dir = cluster + "-nokey"
         p, _ = run(["bash", CLUSTER_SH, "start", "--dir", nokey_dir, "--munge-key", missing_key],
                    env, 60)
         check(p.returncode == 2, f"start with a missing munge key exited {p.returncode}:\n{p.stderr}")
@@ -378,6 +382,9 @@ def main():
     check(p.returncode == 3, f"after stop, status says: {p.stdout}")
     left = leftover_processes(f"MLFLOW_CPP_SLURM_CLUSTER={os.path.realpath(cluster)}")
     check(not left, f"processes of the cluster left after stop: {left}")
+    if not cluster.startswith(work):
+        shutil.rmtree(cluster)
+        shutil.rmtree(cluster + "-nokey", ignore_errors=True)
     for what, seconds in timings.items():
         print(f"{what}: {seconds:.1f} s")
 
