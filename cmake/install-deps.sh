@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything a fresh Debian 12 machine needs to build and test mlflow-cpp:
 #   1. Debian packages (apt), skipped entirely when dpkg already has all of them;
-#   2. the pinned MLflow server in a venv at mlflow/.venv (pip), skipped when it is already there.
+#   2. the pinned MLflow server in a venv at mlflow/.venv (pip), skipped when it is already there,
+#      with the Kubernetes manifest checker CI runs (tests/sweep/deploy/requirements.txt).
 #
 # Usage: bash cmake/install-deps.sh [--without-torch] [--no-apt] [--no-server] [--help]
 #
@@ -17,9 +18,10 @@ Installs the Debian 12 packages and the pinned MLflow server (mlflow/.venv) that
 mlflow-cpp needs. Re-running is cheap: whatever is already installed is skipped.
 
 Options:
-  --without-torch  skip LibTorch, the Fashion-MNIST data set and the page test's browser
-                 (libtorch-dev dataset-fashion-mnist chromium chromium-driver
-                 python3-selenium; about 320 MB download, 1.1 GB on disk);
+  --without-torch  skip LibTorch, the Fashion-MNIST data set, the page test's browser
+                 and the Slurm test's Slurm (libtorch-dev dataset-fashion-mnist
+                 chromium chromium-driver python3-selenium slurm-wlm munge;
+                 about 320 MB download, 1.1 GB on disk);
                  mlflow::libtorch and its tests are then not built.
                  Same as MLFLOW_CPP_WITH_TORCH=0.
   --no-apt       do not install Debian packages (only report missing ones).
@@ -94,9 +96,14 @@ core_packages=(
 # chromium, chromium-driver, python3-selenium: the browser test of fmnist_serve's page
 # (tests/serve/page_test.py drives headless Chromium through Selenium); Chromium adds about 120 MB
 # to download and 380 MB on disk (chromium, chromium-common, chromium-driver; apt-cache show).
+# slurm-wlm (22.05: slurmctld, slurmd, sbatch and the other client tools) and munge: the Slurm sweep
+# test runs sweeps/deploy/slurm_array.sh on a one-node cluster of its own
+# (tests/support/slurm_cluster.sh); 3.6 MB to download, 13 MB on disk. Without systemd (here, CI)
+# installing them starts no daemon; with it, Debian starts munged with its own /etc/munge key. The
+# cluster script uses neither: its munged, key, config and ports are its own.
 torch_packages=(libtorch-dev dataset-fashion-mnist libopenblas0-openmp python3-torch
   python3-fastapi python3-uvicorn python3-uvloop python3-httptools
-  chromium chromium-driver python3-selenium)
+  chromium chromium-driver python3-selenium slurm-wlm munge)
 
 packages=("${core_packages[@]}")
 [[ "$with_torch" == 1 ]] && packages+=("${torch_packages[@]}")
@@ -146,7 +153,8 @@ else
 fi
 
 # --------------------------------------------------------------------------------------------
-# 2. MLflow server venv (mlflow/.venv, pinned by mlflow/requirements.txt)
+# 2. MLflow server venv (mlflow/.venv, pinned by mlflow/requirements.txt), with the Kubernetes
+#    manifest checker CI runs (kubernetes-validate, pinned by tests/sweep/deploy/requirements.txt)
 # --------------------------------------------------------------------------------------------
 if [[ "$skip_server" == 1 ]]; then
   log "MLflow server venv: skipped (--no-server)."
@@ -154,13 +162,15 @@ if [[ "$skip_server" == 1 ]]; then
 fi
 
 requirements="$repo_root/mlflow/requirements.txt"
+manifest_requirements="$repo_root/tests/sweep/deploy/requirements.txt"
 venv="$repo_root/mlflow/.venv"
 stamp="$venv/.mlflow-cpp-requirements.sha256"
 [[ -r "$requirements" ]] || die "missing $requirements"
+[[ -r "$manifest_requirements" ]] || die "missing $manifest_requirements"
 
 pinned="$(sed -nE 's/^[[:space:]]*mlflow[[:space:]]*==[[:space:]]*([^[:space:];#]+).*/\1/p' "$requirements" | head -n1)"
 [[ -n "$pinned" ]] || die "no 'mlflow==<version>' pin found in $requirements"
-req_hash="$(sha256sum "$requirements" | cut -d' ' -f1)"
+req_hash="$(cat "$requirements" "$manifest_requirements" | sha256sum | cut -d' ' -f1)"
 
 installed_version() {
   # importlib.metadata answers in ~0.1 s; `import mlflow` takes ~2 s.
@@ -190,12 +200,12 @@ if [[ ! -x "$venv/bin/python" ]]; then
     die "could not create $venv with $python (on Debian: apt-get install python3-venv)."
 fi
 
-log "pip install -r mlflow/requirements.txt (mlflow==$pinned); this takes a few minutes the first time ..."
+log "pip install -r mlflow/requirements.txt -r tests/sweep/deploy/requirements.txt (mlflow==$pinned); this takes a few minutes the first time ..."
 pip_log="$venv/pip-install.log"
 if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off \
-  -r "$requirements" >"$pip_log" 2>&1 </dev/null; then
+  -r "$requirements" -r "$manifest_requirements" >"$pip_log" 2>&1 </dev/null; then
   tail -n 25 "$pip_log" >&2 || true
-  die "pip install -r mlflow/requirements.txt failed (full log: $pip_log)."
+  die "pip install -r mlflow/requirements.txt -r tests/sweep/deploy/requirements.txt failed (full log: $pip_log)."
 fi
 
 got="$(installed_version)"
