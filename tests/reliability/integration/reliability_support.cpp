@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "support/process.h"
 #include "support/test_support.h"
@@ -39,7 +40,7 @@ std::string server_sh() { return std::string(MLFLOW_CPP_SOURCE_DIR) + "/mlflow/s
 
 std::string dead_url() { return "http://127.0.0.1:" + std::to_string(free_port()); }
 
-OwnServer::OwnServer() {
+OwnServer::OwnServer(std::vector<std::string> start_args) : start_args_(std::move(start_args)) {
   static TempDir* root = new TempDir();  // outlives every server of the process
   dir_ = root->path() + "/" + unique_name("srv");
   port_ = free_port();
@@ -50,8 +51,10 @@ OwnServer::OwnServer() {
 OwnServer::~OwnServer() { stop(); }
 
 void OwnServer::start() {
-  auto r =
-      run_process("bash", {server_sh(), "start", "--dir", dir_, "--port", std::to_string(port_)});
+  std::vector<std::string> args{server_sh(), "start",  "--dir",
+                                dir_,        "--port", std::to_string(port_)};
+  args.insert(args.end(), start_args_.begin(), start_args_.end());
+  auto r = run_process("bash", args);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
 }

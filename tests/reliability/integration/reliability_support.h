@@ -18,7 +18,9 @@ namespace mlflow::testing {
 /// SIGKILL and start again. Stopped when destroyed.
 class OwnServer {
  public:
-  OwnServer();  ///< picks a free port, starts the server
+  /// Picks a free port, starts the server; `start_args` go to `server.sh start` as well, e.g.
+  /// {"--backend-store-uri", "postgresql://...", "--workers", "2"} (default: SQLite in its dir).
+  explicit OwnServer(std::vector<std::string> start_args = {});
   ~OwnServer();
   OwnServer(const OwnServer&) = delete;
   OwnServer& operator=(const OwnServer&) = delete;
@@ -30,6 +32,7 @@ class OwnServer {
   MlflowClient client() const;
 
  private:
+  std::vector<std::string> start_args_;
   std::string dir_;
   int port_ = 0;
   std::string url_;
