@@ -115,43 +115,39 @@ cleanup() {
 }
 trap cleanup EXIT
 
-group_of() { # $1 pid -> its process group id
-  local stat fields
-  read -r stat <"/proc/$1/stat" || die "no process $1"
-  read -ra fields <<<"${stat##*) }"
-  printf '%s' "${fields[2]}"
-}
-
-declare -A uri pgid_server pgid_db
+declare -A uri server_pgid db_pid
 for b in "${backend_list[@]}"; do
   if [[ "$b" == postgres ]]; then
     bash "$repo/mlflow/postgres.sh" start --dir "$work/postgres/db" >/dev/null
     db_url="$(cat "$work/postgres/db/postgres.url")"
     uri[$b]="$(bash "$repo/mlflow/server.sh" start --dir "$work/$b/server" --workers "$workers" \
       --backend-store-uri "$db_url")"
-    # The postmaster (first line of postmaster.pid in the data directory) and the backends it
-    # forks share its process group.
+    # The postmaster: the first line of postmaster.pid in the data directory.
     data="$work/postgres/db/pgdata"
     [[ -r "$work/postgres/db/postgres.datadir" ]] && data="$(cat "$work/postgres/db/postgres.datadir")"
-    pgid_db[$b]="$(group_of "$(head -n 1 "$data/postmaster.pid")")"
+    db_pid[$b]="$(head -n 1 "$data/postmaster.pid")"
   else
     uri[$b]="$(bash "$repo/mlflow/server.sh" start --dir "$work/$b/server")"
-    pgid_db[$b]=""
+    db_pid[$b]=""
   fi
-  pgid_server[$b]="$(cat "$work/$b/server/server.pid")"
+  server_pgid[$b]="$(cat "$work/$b/server/server.pid")"
   log "$b: server ${uri[$b]}"
 done
 
 clk_tck="$(getconf CLK_TCK)"
-# Prints "user sys" CPU seconds of process group $1 so far: its live members plus the children they
-# reaped (fields 14-17 of /proc/PID/stat: utime stime cutime cstime). Nothing for an empty $1.
-group_cpu() {
-  local f stat fields user=0 sys=0
-  if [[ -n "$1" ]]; then
+# Prints "user sys" CPU seconds so far of the processes whose field $1 of /proc/PID/stat (counted
+# from 0 after the command: 1 = parent, 2 = process group) is $2, plus process $2; each with what it
+# reaped (utime stime cutime cstime). The server is a process group (uvicorn and its
+# workers); PostgreSQL's backends are the postmaster's children, each in a session of its own.
+# "0.00 0.00" for an empty $2.
+tree_cpu() {
+  local f stat fields pid user=0 sys=0
+  if [[ -n "$2" ]]; then
     for f in /proc/[0-9]*/stat; do
       { read -r stat <"$f"; } 2>/dev/null || continue
+      pid="${stat%% *}"
       read -ra fields <<<"${stat##*) }"
-      [[ "${fields[2]}" == "$1" ]] || continue
+      [[ "${fields[$1]}" == "$2" || "$pid" == "$2" ]] || continue
       user=$((user + fields[11] + fields[13]))
       sys=$((sys + fields[12] + fields[14]))
     done
@@ -184,16 +180,16 @@ trial() {
     waited=$((waited + 1))
   done
   local server_before db_before server_after db_after go_ms
-  server_before="$(group_cpu "${pgid_server[$b]}")"
-  db_before="$(group_cpu "${pgid_db[$b]}")"
+  server_before="$(tree_cpu 2 "${server_pgid[$b]}")"
+  db_before="$(tree_cpu 1 "${db_pid[$b]}")"
   go_ms="$(now_ms)"
   touch "$dir/go"
   local failed=0
   for i in "${!pids[@]}"; do
     wait "${pids[$i]}" || { failed=1; log "trainer $i failed: $(tail -n 3 "$dir/t$i.err" "$dir/t$i.json")"; }
   done
-  server_after="$(group_cpu "${pgid_server[$b]}")"
-  db_after="$(group_cpu "${pgid_db[$b]}")"
+  server_after="$(tree_cpu 2 "${server_pgid[$b]}")"
+  db_after="$(tree_cpu 1 "${db_pid[$b]}")"
   "$bench" count --uri "${uri[$b]}" --experiment "$experiment" --trainers "$n" --metrics "$metrics" \
     --keys "$keys" >"$dir/count.json" || { failed=1; log "count-back failed: $(cat "$dir/count.json")"; }
   python3 "$script_dir/team_report.py" trial --dir "$dir" --backend "$b" --trainers "$n" --rep "$r" \
