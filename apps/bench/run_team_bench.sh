@@ -8,8 +8,8 @@ set -euo pipefail
 usage() {
   cat <<'EOF'
 Usage: bash apps/bench/run_team_bench.sh [--build DIR] [--out DIR] [--backends LIST] [--trainers LIST]
-                                         [--metrics M] [--keys K] [--reps N] [--workers W] [--quick]
-                                         [--keep-work]
+                                         [--metrics M] [--keys K] [--reps N] [--workers W]
+                                         [--request-timeout-ms MS] [--quick] [--keep-work]
 
 For each repetition, backend and team size N, starts N `bench_team_load trainer` processes at once
 (each opens its AsyncLogger and queues its run, then all start logging together when a go-file
@@ -43,6 +43,8 @@ Options:
   --keys K         metric keys per step (default 4)
   --reps N         repetitions (default 3); figures are medians
   --workers W      uvicorn workers of the PostgreSQL-backed server (default 2, one per core)
+  --request-timeout-ms MS
+                   the trainers' AsyncLogger request timeout (default 10000, the logger's default)
   --quick          team sizes 1,4, 400 values each, one repetition: checks that everything runs
   --keep-work      keep the work directory (servers, database, trainer output); kept anyway on failure
 EOF
@@ -58,6 +60,7 @@ metrics=5000
 keys=4
 reps=3
 workers=2
+request_timeout_ms=10000
 keep_work=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -69,6 +72,7 @@ while [[ $# -gt 0 ]]; do
     --keys) keys="${2:?--keys needs a number}"; shift ;;
     --reps) reps="${2:?--reps needs a number}"; shift ;;
     --workers) workers="${2:?--workers needs a number}"; shift ;;
+    --request-timeout-ms) request_timeout_ms="${2:?--request-timeout-ms needs milliseconds}"; shift ;;
     --quick) trainers="1,4"; metrics=400; reps=1 ;;
     --keep-work) keep_work=1 ;;
     -h | --help) usage; exit 0 ;;
@@ -77,8 +81,8 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 die() { echo "run_team_bench.sh: $*" >&2; exit 2; }
-for n in "$metrics" "$keys" "$reps" "$workers"; do
-  [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "--metrics, --keys, --reps and --workers take positive numbers, got '$n'"
+for n in "$metrics" "$keys" "$reps" "$workers" "$request_timeout_ms"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "--metrics, --keys, --reps, --workers and --request-timeout-ms take positive numbers, got '$n'"
 done
 ((metrics % keys == 0)) || die "--metrics $metrics is not a multiple of --keys $keys"
 IFS=, read -r -a backend_list <<<"$backends"
@@ -167,7 +171,8 @@ trial() {
   pids=()
   for ((i = 0; i < n; i++)); do
     "$bench" trainer --uri "${uri[$b]}" --experiment "$experiment" --index "$i" --metrics "$metrics" \
-      --keys "$keys" --spool "$dir/spool" --go-file "$dir/go" >"$dir/t$i.json" 2>"$dir/t$i.err" &
+      --keys "$keys" --request-timeout-ms "$request_timeout_ms" --spool "$dir/spool" --go-file "$dir/go" \
+      >"$dir/t$i.json" 2>"$dir/t$i.err" &
     pids+=("$!")
   done
   # Every trainer has its logger open and its run queued before the clock starts.
@@ -214,6 +219,7 @@ for ((r = 1; r <= reps; r++)); do
 done
 
 python3 "$script_dir/team_report.py" report --trials "$work/trials.jsonl" --out "$out" \
-  --metrics "$metrics" --keys "$keys" --reps "$reps" --workers "$workers"
+  --metrics "$metrics" --keys "$keys" --reps "$reps" --workers "$workers" \
+  --request-timeout-ms "$request_timeout_ms"
 finished=1
 log "wrote $out/team_load.md, team_load.csv and team_load.json"

@@ -106,7 +106,9 @@ def cmd_report(a):
         row = {"backend": backend, "trainers": n, "reps": len(ts),
                "stored": sum(t["stored"] for t in ts), "expected": sum(t["expected"] for t in ts),
                "duplicated": sum(t["duplicated"] for t in ts),
-               "missing": sum(t["missing"] for t in ts)}
+               "missing": sum(t["missing"] for t in ts),
+               "retried": statistics.median(t["retried"] for t in ts),
+               "spooled": statistics.median(t["spooled"] for t in ts)}
         for k in FIGURES:
             vals = [t[k] for t in ts]
             row[k] = statistics.median(vals)
@@ -115,7 +117,8 @@ def cmd_report(a):
         rows.append(row)
     os.makedirs(a.out, exist_ok=True)
     settings = {"metrics_per_trainer": a.metrics, "keys": a.keys, "reps": a.reps,
-                "postgres_server_workers": a.workers, "uptime_at_end": uptime()}
+                "postgres_server_workers": a.workers, "request_timeout_ms": a.request_timeout_ms,
+                "uptime_at_end": uptime()}
     with open(os.path.join(a.out, "team_load.json"), "w") as f:
         json.dump({"settings": settings, "medians": rows, "trials": trials}, f, indent=2)
     with open(os.path.join(a.out, "team_load.csv"), "w", newline="") as f:
@@ -125,11 +128,15 @@ def cmd_report(a):
     lines = [
         f"{a.metrics:,} values per trainer ({a.keys} keys per step), medians of {a.reps} "
         f"repetitions (min–max); PostgreSQL-backed server with {a.workers} uvicorn workers, SQLite "
-        f"with one. Load average at the end: {settings['uptime_at_end']}.",
+        f"with one; the trainers' request timeout {a.request_timeout_ms / 1000:g} s. Load average "
+        f"at the end: {settings['uptime_at_end']}. Records retried and "
+        "spooled: the trainers' AsyncLogger counters, summed over the team (median of the "
+        "repetitions).",
         "",
         "| backend | trainers | metrics/s | caller p99 | caller max | stored / expected (dup.) "
-        "| wall s | CPU s server usr/sys | CPU s database usr/sys | CPU s trainers usr/sys |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| wall s | CPU s server usr/sys | CPU s database usr/sys | CPU s trainers usr/sys "
+        "| records retried / spooled |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
@@ -139,7 +146,8 @@ def cmd_report(a):
             f"| {r['stored']:,} / {r['expected']:,} ({r['duplicated']}) | {r['wall_s']:.1f} "
             f"| {r['cpu_server_user_s']:.1f} / {r['cpu_server_sys_s']:.1f} "
             f"| {r['cpu_db_user_s']:.1f} / {r['cpu_db_sys_s']:.1f} "
-            f"| {r['cpu_trainers_user_s']:.1f} / {r['cpu_trainers_sys_s']:.1f} |")
+            f"| {r['cpu_trainers_user_s']:.1f} / {r['cpu_trainers_sys_s']:.1f} "
+            f"| {r['retried']:,.0f} / {r['spooled']:,.0f} |")
     with open(os.path.join(a.out, "team_load.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -174,6 +182,8 @@ def main():
     r.add_argument("--keys", type=int, required=True)
     r.add_argument("--reps", type=int, required=True)
     r.add_argument("--workers", type=int, required=True)
+    r.add_argument("--request-timeout-ms", type=int, default=10000,
+                   help="the trainers' request timeout (default 10000)")
     a = ap.parse_args()
     {"trial": cmd_trial, "line": cmd_line, "report": cmd_report}[a.cmd](a)
 
