@@ -3,10 +3,11 @@
 // checks what they logged (apps/bench/run_team_bench.sh runs both; the team fault test too).
 //
 //   bench_team_load trainer --uri URI --experiment E --index I --metrics M ...
-//     Opens an AsyncLogger, starts run "t<I>", then (after --go-file appears) logs M metrics: K keys
-//     per step, value step*0.5+k for key k, timing every log_metric call on this (the caller's)
-//     thread. Ends the run, closes the logger (everything acknowledged by the server) and prints one
-//     JSON line: counters, timestamps, the latency histogram and its p50/p99/max, CPU seconds.
+//     Opens an AsyncLogger, starts run "t<I>", then (after --go-file appears) logs M metrics: K
+//     keys per step, value step*0.5+k for key k, timing every log_metric call on this (the
+//     caller's) thread. Ends the run, closes the logger (everything acknowledged by the server) and
+//     prints one JSON line: counters, timestamps, the latency histogram and its p50/p99/max, CPU
+//     seconds.
 //   bench_team_load count --uri URI --experiment E --trainers N --metrics M ...
 //     Reads every run of E back through the API (runs/search, metrics/get-history) and checks that
 //     runs t0..t<N-1> exist once each, are FINISHED and hold every value exactly once. Prints one
@@ -47,7 +48,7 @@ long long epoch_ms() {
 
 /// The metric keys a trainer logs per step (the first `keys` of them).
 const std::vector<std::string>& key_names() {
-  static const std::vector<std::string> names = {"loss",     "accuracy", "lr",       "grad_norm",
+  static const std::vector<std::string> names = {"loss",     "accuracy", "lr",      "grad_norm",
                                                  "val_loss", "val_acc",  "epoch_s", "images_s"};
   return names;
 }
@@ -65,7 +66,9 @@ class Histogram {
     ++count_;
     max_ = std::max(max_, ns);
   }
-  static double upper_ns(int bucket) { return std::exp2(static_cast<double>(bucket + 1) / kPerOctave); }
+  static double upper_ns(int bucket) {
+    return std::exp2(static_cast<double>(bucket + 1) / kPerOctave);
+  }
   double percentile(double p) const {
     const auto rank = static_cast<std::uint64_t>(std::ceil(p * static_cast<double>(count_)));
     std::uint64_t seen = 0;
@@ -78,8 +81,12 @@ class Histogram {
   nlohmann::json to_json() const {
     nlohmann::json b = nlohmann::json::object();
     for (const auto& [bucket, n] : buckets_) b[std::to_string(bucket)] = n;
-    return {{"per_octave", kPerOctave}, {"count", count_},         {"max_ns", max_},
-            {"p50_ns", percentile(0.5)}, {"p99_ns", percentile(0.99)}, {"buckets", b}};
+    return {{"per_octave", kPerOctave},
+            {"count", count_},
+            {"max_ns", max_},
+            {"p50_ns", percentile(0.5)},
+            {"p99_ns", percentile(0.99)},
+            {"buckets", b}};
   }
 
  private:
@@ -128,8 +135,8 @@ int run_trainer(const TrainerSettings& s) {
   for (int step = 0; step < steps; ++step) {
     for (int k = 0; k < s.keys; ++k) {
       const auto c0 = Clock::now();
-      const mlflow::Status st = run->log_metric(names[static_cast<std::size_t>(k)],
-                                                expected_value(k, step), step);
+      const mlflow::Status st =
+          run->log_metric(names[static_cast<std::size_t>(k)], expected_value(k, step), step);
       latency.add(static_cast<double>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - c0).count()));
       if (!st.ok()) ++refused;
@@ -236,11 +243,16 @@ int run_count(const CountSettings& s) {
   }
   const bool ok = stored == expected && missing == 0 && duplicated == 0 && wrong == 0 &&
                   runs_found == s.trainers && finished == s.trainers && duplicate_runs == 0;
-  nlohmann::json out = {{"expected", expected},         {"stored", stored},
-                        {"missing", missing},           {"duplicated", duplicated},
-                        {"wrong", wrong},               {"runs_expected", s.trainers},
-                        {"runs_found", runs_found},     {"runs_finished", finished},
-                        {"duplicate_runs", duplicate_runs}, {"other_runs", extra_runs},
+  nlohmann::json out = {{"expected", expected},
+                        {"stored", stored},
+                        {"missing", missing},
+                        {"duplicated", duplicated},
+                        {"wrong", wrong},
+                        {"runs_expected", s.trainers},
+                        {"runs_found", runs_found},
+                        {"runs_finished", finished},
+                        {"duplicate_runs", duplicate_runs},
+                        {"other_runs", extra_runs},
                         {"ok", ok}};
   std::printf("%s\n", out.dump().c_str());
   return ok ? 0 : 1;
@@ -259,7 +271,8 @@ int main(int argc, char** argv) {
   TrainerSettings t;
   auto* trainer = app.add_subcommand(
       "trainer",
-      "Start run t<INDEX> in the experiment, log --metrics values (--keys keys per step), time each "
+      "Start run t<INDEX> in the experiment, log --metrics values (--keys keys per step), time "
+      "each "
       "log_metric call, close the logger and print one JSON line. Exit 0 when everything was "
       "delivered and nothing rejected, 3 otherwise");
   trainer->add_option("--uri", t.uri, "Tracking URI")->required();
@@ -275,9 +288,10 @@ int main(int argc, char** argv) {
   trainer->add_option("--go-file", t.go_file,
                       "Print READY to stderr once the run is queued, then wait for this file to "
                       "exist before logging (starts a team at once)");
-  trainer->add_option("--pause-every", t.pause_every,
-                      "Sleep --pause-ms after every this many steps (0: never): spreads the "
-                      "logging over time")
+  trainer
+      ->add_option("--pause-every", t.pause_every,
+                   "Sleep --pause-ms after every this many steps (0: never): spreads the "
+                   "logging over time")
       ->check(CLI::NonNegativeNumber);
   trainer->add_option("--pause-ms", t.pause_ms, "See --pause-every")->check(CLI::NonNegativeNumber);
   trainer->add_option("--close-timeout", t.close_timeout_s, "Seconds close() may take")

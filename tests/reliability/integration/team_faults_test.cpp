@@ -53,8 +53,8 @@ nlohmann::json last_json_line(const std::string& output) {
   std::string text = output;
   while (!text.empty() && text.back() == '\n') text.pop_back();
   const auto nl = text.rfind('\n');
-  auto j = nlohmann::json::parse(nl == std::string::npos ? text : text.substr(nl + 1), nullptr,
-                                 false);
+  auto j =
+      nlohmann::json::parse(nl == std::string::npos ? text : text.substr(nl + 1), nullptr, false);
   INFO(output);
   REQUIRE(!j.is_discarded());
   return j;
@@ -82,11 +82,27 @@ TEST_CASE(
   for (int i = 0; i < kTrainers; ++i) {
     trainers.push_back(std::make_unique<BackgroundProcess>(
         BENCH_TEAM_LOAD_PATH,
-        std::vector<std::string>{"trainer", "--uri", proxy.url(), "--experiment", experiment,
-                                 "--index", std::to_string(i), "--metrics",
-                                 std::to_string(kMetrics), "--spool", spool.path(),
-                                 "--pause-every", "1", "--pause-ms", "40", "--probe-ms", "500",
-                                 "--request-timeout-ms", "5000", "--close-timeout", "150"},
+        std::vector<std::string>{"trainer",
+                                 "--uri",
+                                 proxy.url(),
+                                 "--experiment",
+                                 experiment,
+                                 "--index",
+                                 std::to_string(i),
+                                 "--metrics",
+                                 std::to_string(kMetrics),
+                                 "--spool",
+                                 spool.path(),
+                                 "--pause-every",
+                                 "1",
+                                 "--pause-ms",
+                                 "40",
+                                 "--probe-ms",
+                                 "500",
+                                 "--request-timeout-ms",
+                                 "5000",
+                                 "--close-timeout",
+                                 "150"},
         std::vector<std::string>{}, outputs.path() + "/trainer-" + std::to_string(i) + ".out"));
   }
   auto all_running = [&] {
@@ -129,14 +145,14 @@ TEST_CASE(
     retried += report["retried"].get<std::uint64_t>();
   }
   INFO(proxy.stats().dump());
-  CHECK(spooled + retried > 0);  // the faults were felt by the trainers
+  CHECK(spooled + retried > 0);                             // the faults were felt by the trainers
   CHECK(proxy.count("forwarded") > forwarded_before_move);  // the second server took traffic
   CHECK(files_under(spool.path()) == 0);                    // the spool is empty at the end
 
-  auto count = run_process(BENCH_TEAM_LOAD_PATH,
-                           {"count", "--uri", second.url(), "--experiment", experiment,
-                            "--trainers", std::to_string(kTrainers), "--metrics",
-                            std::to_string(kMetrics)});
+  auto count =
+      run_process(BENCH_TEAM_LOAD_PATH,
+                  {"count", "--uri", second.url(), "--experiment", experiment, "--trainers",
+                   std::to_string(kTrainers), "--metrics", std::to_string(kMetrics)});
   INFO(count.out << count.err);
   auto counted = last_json_line(count.out);
   CHECK(counted["stored"] == kTrainers * kMetrics);
@@ -146,9 +162,9 @@ TEST_CASE(
   CHECK(counted["runs_finished"] == kTrainers);
   CHECK(counted["duplicate_runs"] == 0);
   CHECK(count.exit_code == 0);
-  MESSAGE("team fault test took "
-          << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                              started)
-                 .count()
-          << " s; trainers spooled " << spooled << " and retried " << retried << " records");
+  MESSAGE("team fault test took " << std::chrono::duration_cast<std::chrono::seconds>(
+                                         std::chrono::steady_clock::now() - started)
+                                         .count()
+                                  << " s; trainers spooled " << spooled << " and retried "
+                                  << retried << " records");
 }
