@@ -255,7 +255,8 @@ def main():
     md += ["## Reproduce", "", "```sh", "bash cmake/run.sh bench               # everything (about 45 minutes on 2 cores)",
            "bash cmake/run.sh bench -- --quick   # a smoke run of every benchmark (what CI does)",
            "build/apps/bench/bench_tracking --help; build/apps/bench/bench_training --help",
-           "bash apps/bench/run_serve_bench.sh --help; build/apps/bench/bench_serve_load --help", "```", ""]
+           "bash apps/bench/run_serve_bench.sh --help; build/apps/bench/bench_serve_load --help",
+           "bash apps/bench/run_team_bench.sh --help; build/apps/bench/bench_team_load --help", "```", ""]
     os.makedirs(a.out, exist_ok=True)
     open(os.path.join(a.out, "BENCHMARKS.md"), "w").write("\n".join(md))
     json.dump({"machine": m, "tracking": tracking, "training": training, "training_tcmalloc": training_tcmalloc,

@@ -34,18 +34,32 @@ FaultProxy FaultProxy::start(const std::string& upstream,
   return p;
 }
 
-nlohmann::json FaultProxy::stats() const {
-  // The proxy's own certificate is not what a stats query tests.
+namespace {
+
+/// A request to the proxy's own endpoints; fails the test unless it answers 200.
+std::string control(const std::string& method, const std::string& url, const std::string& body) {
+  // The proxy's own certificate is not what these requests test.
   static const auto transport = make_curl_transport({/*insecure=*/true, "", ""});
   HttpRequest req;
-  req.method = "GET";
-  req.url = url_ + "/__proxy/stats";
+  req.method = method;
+  req.url = url;
+  req.body = body;
   req.timeout = std::chrono::seconds(10);
   auto resp = transport->send(req);
-  REQUIRE_MESSAGE(resp.ok(), "GET " << req.url << ": " << resp.status().to_string());
+  REQUIRE_MESSAGE(resp.ok(), method << " " << req.url << ": " << resp.status().to_string());
   REQUIRE_MESSAGE(resp->status == 200,
-                  "GET " << req.url << ": HTTP " << resp->status << " " << resp->body);
-  return nlohmann::json::parse(resp->body);
+                  method << " " << req.url << ": HTTP " << resp->status << " " << resp->body);
+  return resp->body;
+}
+
+}  // namespace
+
+nlohmann::json FaultProxy::stats() const {
+  return nlohmann::json::parse(control("GET", url_ + "/__proxy/stats", ""));
+}
+
+void FaultProxy::set_upstream(const std::string& upstream) const {
+  (void)control("POST", url_ + "/__proxy/upstream", upstream);
 }
 
 int FaultProxy::count(const std::string& key) const {

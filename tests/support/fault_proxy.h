@@ -28,6 +28,9 @@ class FaultProxy {
   nlohmann::json stats() const;
   /// stats()[key] as a number (0 when absent).
   int count(const std::string& key) const;
+  /// Moves the proxy to another upstream (http://HOST:PORT): requests from then on go there, over
+  /// new connections. Fails the test on error.
+  void set_upstream(const std::string& upstream) const;
 
  private:
   FaultProxy() = default;

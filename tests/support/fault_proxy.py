@@ -5,7 +5,9 @@ server and, for write requests under /api/, answers 500/503/429 itself, resets c
 or truncates responses with seeded probabilities; or answers every /api/ request with a bad 200.
 
 Standard library only. Listens on 127.0.0.1, writes its base URL to --url-file when ready, reports
-what it did at GET /__proxy/stats, stops cleanly on SIGTERM/SIGINT.
+what it did at GET /__proxy/stats, moves to another upstream on POST /__proxy/upstream (body
+http://HOST:PORT: a server moved to another port behind an address clients keep), stops cleanly on
+SIGTERM/SIGINT.
 """
 
 import argparse
@@ -88,13 +90,10 @@ class Proxy(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", args.port), Handler)
         self.args = args
         self.tls_context = tls_context
-        up = urllib.parse.urlsplit(args.upstream)
-        if up.scheme != "http" or not up.hostname:
+        self.upstream_target = ("", 0, "", 0)
+        if not self.set_upstream(args.upstream):
             raise SystemExit(
                 f"fault_proxy: --upstream must be http://HOST:PORT, got {args.upstream!r}")
-        self.upstream_host = up.hostname
-        self.upstream_port = up.port or 80
-        self.upstream_hostport = up.netloc
         self.faults = parse_faults(args.faults)
         self.fault_paths = re.compile(args.fault_paths)
         self.rng = random.Random(args.seed)
@@ -102,6 +101,18 @@ class Proxy(http.server.ThreadingHTTPServer):
         self.faults_left = args.max_faults  # None: no limit
         self.stats = Stats()
         self.stopping = threading.Event()
+
+    def set_upstream(self, url):
+        """Points new requests at `url`; connections kept to the old upstream are dropped at their
+        next use. False when `url` is not http://HOST:PORT."""
+        up = urllib.parse.urlsplit(url)
+        if up.scheme != "http" or not up.hostname:
+            return False
+        # One tuple (host, port, netloc, generation) replaced whole: a request never sees half of
+        # the old and half of the new.
+        self.upstream_target = (up.hostname, up.port or 80, up.netloc,
+                                self.upstream_target[3] + 1)
+        return True
 
     def get_request(self):
         sock, addr = self.socket.accept()
@@ -140,6 +151,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         super().setup()
         self.upstream = None
         self.upstream_used = 0.0
+        self.upstream_generation = 0
         if self.server.tls_context is not None:
             self.connection.settimeout(20)
             try:
@@ -189,6 +201,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.respond(200, [("Content-Type", "application/json")],
                          json.dumps(server.stats.snapshot()).encode())
             return
+        if self.command == "POST" and path == "/__proxy/upstream":
+            ok = server.set_upstream(body.decode(errors="replace").strip())
+            self.respond(200 if ok else 400, [("Content-Type", "text/plain")],
+                         b"ok" if ok else b"expected http://HOST:PORT")
+            return
         server.stats.add("requests")
         api = path.startswith("/api/")
         if api and server.args.mode == "garbage":
@@ -223,7 +240,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (OSError, http.client.HTTPException) as e:
             server.stats.add("upstream_error")
             self.respond(502, [("Content-Type", "text/plain")],
-                         f"fault_proxy: upstream {server.upstream_hostport} failed: {e!r}".encode())
+                         f"fault_proxy: upstream {server.upstream_target[2]} failed: {e!r}".encode())
             return
         if fault is None:
             server.stats.add("forwarded")
@@ -253,17 +270,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Sends the request upstream over this connection's keep-alive socket; returns
         (status, headers, body)."""
         server = self.server
+        host, port, hostport, generation = server.upstream_target
         now = time.monotonic()
-        if self.upstream is not None and now - self.upstream_used > UPSTREAM_IDLE_REUSE_S:
+        if self.upstream is not None and (now - self.upstream_used > UPSTREAM_IDLE_REUSE_S or
+                                          self.upstream_generation != generation):
             self.upstream.close()
             self.upstream = None
         if self.upstream is None:
-            self.upstream = http.client.HTTPConnection(server.upstream_host, server.upstream_port,
-                                                       timeout=600)
+            self.upstream = http.client.HTTPConnection(host, port, timeout=600)
+            self.upstream_generation = generation
         conn = self.upstream
         try:
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-            conn.putheader("Host", server.upstream_hostport)
+            conn.putheader("Host", hostport)
             for k, v in self.headers.items():
                 if k.lower() not in HOP_BY_HOP:
                     conn.putheader(k, v)
@@ -316,7 +335,9 @@ def main():
     ap = argparse.ArgumentParser(
         description="Fault-injecting HTTP(S) proxy in front of an MLflow server (tests only).",
         epilog="Faults apply to POST/PATCH/PUT/DELETE under /api/ matching --fault-paths; GET "
-               "requests and /health are always forwarded. GET /__proxy/stats returns JSON counts.")
+               "requests and /health are always forwarded. GET /__proxy/stats returns JSON counts; "
+               "POST /__proxy/upstream with body http://HOST:PORT moves the proxy to that "
+               "upstream.")
     ap.add_argument("--upstream", required=True, help="http://HOST:PORT of the real server")
     ap.add_argument("--url-file", required=True,
                     help="written atomically with this proxy's base URL (no newline) when ready")

@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "support/process.h"
@@ -58,13 +59,17 @@ std::string own_database(const std::string& name) {
 
 std::string dead_url() { return "http://127.0.0.1:" + std::to_string(free_port()); }
 
-OwnServer::OwnServer() {
+OwnServer::OwnServer(std::vector<std::string> start_args) : start_args_(std::move(start_args)) {
   static TempDir* root = new TempDir();  // outlives every server of the process
   dir_ = root->path() + "/" + unique_name("srv");
   port_ = free_port();
   url_ = "http://127.0.0.1:" + std::to_string(port_);
-  std::string db = "srv_" + std::to_string(::getpid()) + "_" + std::to_string(port_);
-  backend_ = own_database(db);
+  // Under the PostgreSQL fixture, a store of its own there unless the caller named one.
+  if (std::find(start_args_.begin(), start_args_.end(), "--backend-store-uri") == start_args_.end()) {
+    const std::string db = own_database("srv_" + std::to_string(::getpid()) + "_" +
+                                        std::to_string(port_));
+    if (!db.empty()) start_args_.insert(start_args_.end(), {"--backend-store-uri", db});
+  }
   start();
 }
 
@@ -73,7 +78,7 @@ OwnServer::~OwnServer() { stop(); }
 void OwnServer::start() {
   std::vector<std::string> args{server_sh(), "start",  "--dir",
                                 dir_,        "--port", std::to_string(port_)};
-  if (!backend_.empty()) args.insert(args.end(), {"--backend-store-uri", backend_});
+  args.insert(args.end(), start_args_.begin(), start_args_.end());
   auto r = run_process("bash", args);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);

@@ -19,7 +19,10 @@ namespace mlflow::testing {
 /// a new SQLite file, or under the PostgreSQL fixture a new database in the test cluster.
 class OwnServer {
  public:
-  OwnServer();  ///< picks a free port, starts the server
+  /// Picks a free port, starts the server; `start_args` go to `server.sh start` as well, e.g.
+  /// {"--backend-store-uri", "postgresql://...", "--workers", "2"} (default: a store of the
+  /// fixture's kind, as above).
+  explicit OwnServer(std::vector<std::string> start_args = {});
   ~OwnServer();
   OwnServer(const OwnServer&) = delete;
   OwnServer& operator=(const OwnServer&) = delete;
@@ -31,10 +34,10 @@ class OwnServer {
   MlflowClient client() const;
 
  private:
+  std::vector<std::string> start_args_;
   std::string dir_;
   int port_ = 0;
   std::string url_;
-  std::string backend_;  ///< --backend-store-uri, empty for DIR/mlflow.db
 };
 
 /// A URL where nothing listens (a port that was free a moment ago).
