@@ -39,7 +39,8 @@ by Debian's postgresql package); if DIR is not writable by that user (a build tr
 say), the data lives in a private directory under ${TMPDIR:-/tmp} instead, named in
 DIR/postgres.datadir (remove deletes it).
 
-Files in DIR: pgdata/ (or postgres.datadir), postgres.log (the server's log), postgres.url.
+Files in DIR: pgdata/ (or postgres.datadir), postgres.log (the server's log; in the data
+directory when that lives elsewhere), postgres.url.
 Environment: MLFLOW_CPP_PG_BINDIR, PostgreSQL's bin directory (default: the newest
 /usr/lib/postgresql/*/bin).
 EOF
@@ -107,6 +108,12 @@ data_dir() {
   chmod 700 "$data"
 }
 
+# The server's log: in DIR, unless the data lives elsewhere because the cluster's user cannot
+# reach DIR (then it could not write a log there either).
+log_file() {
+  if [[ -r "$dir/postgres.datadir" ]]; then printf '%s/postgres.log' "$data"; else printf '%s/postgres.log' "$dir"; fi
+}
+
 running() { # true when the cluster in $data is up
   [[ -f "$data/PG_VERSION" ]] && as_user "$bindir/pg_ctl" status -D "$data" >/dev/null 2>&1
 }
@@ -116,15 +123,17 @@ cluster_port() { sed -n 's/^port = \([0-9]*\).*/\1/p' "$data/postgresql.auto.con
 url_of() { printf 'postgresql://mlflow@127.0.0.1:%s/mlflow' "$1"; }
 
 tail_log() {
-  if [[ -s "$dir/postgres.log" ]]; then
-    note "last lines of $dir/postgres.log:"
-    tail -n 30 "$dir/postgres.log" >&2 || true
+  local log
+  log="$(log_file)"
+  if [[ -s "$log" ]]; then
+    note "last lines of $log:"
+    tail -n 30 "$log" >&2 || true
   fi
 }
 
 start_cluster() {
-  as_user "$bindir/pg_ctl" start -D "$data" -w -t 60 -l "$dir/postgres.log" >/dev/null ||
-    { tail_log; die "PostgreSQL did not start (see $dir/postgres.log)"; }
+  as_user "$bindir/pg_ctl" start -D "$data" -w -t 60 -l "$(log_file)" >/dev/null ||
+    { tail_log; die "PostgreSQL did not start (see $(log_file))"; }
 }
 
 parse_dir() { # $1 command, then its options; sets dir_arg
@@ -187,8 +196,8 @@ unix_socket_directories = ''
 max_connections = 200
 CONF
   [[ "$EUID" == 0 ]] && chown postgres: "$data/postgresql.auto.conf"
-  touch "$dir/postgres.log"
-  [[ "$EUID" == 0 ]] && chown postgres: "$dir/postgres.log"
+  touch "$(log_file)"
+  [[ "$EUID" == 0 ]] && chown postgres: "$(log_file)"
   start_cluster
   local psql=("$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
   if [[ "$(as_user "${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'mlflow'")" != 1 ]]; then
@@ -199,7 +208,7 @@ CONF
   fi
   url="$(url_of "$port")"
   printf '%s' "$url" >"$dir/postgres.url"
-  note "PostgreSQL ready on 127.0.0.1:$port (data $data, log $dir/postgres.log)"
+  note "PostgreSQL ready on 127.0.0.1:$port (data $data, log $(log_file))"
   printf '%s\n' "$url"
 }
 

@@ -65,9 +65,10 @@ OwnServer::OwnServer(std::vector<std::string> start_args) : start_args_(std::mov
   port_ = free_port();
   url_ = "http://127.0.0.1:" + std::to_string(port_);
   // Under the PostgreSQL fixture, a store of its own there unless the caller named one.
-  if (std::find(start_args_.begin(), start_args_.end(), "--backend-store-uri") == start_args_.end()) {
-    const std::string db = own_database("srv_" + std::to_string(::getpid()) + "_" +
-                                        std::to_string(port_));
+  if (std::find(start_args_.begin(), start_args_.end(), "--backend-store-uri") ==
+      start_args_.end()) {
+    const std::string db =
+        own_database("srv_" + std::to_string(::getpid()) + "_" + std::to_string(port_));
     if (!db.empty()) start_args_.insert(start_args_.end(), {"--backend-store-uri", db});
   }
   start();
