@@ -114,6 +114,13 @@ log_file() {
   if [[ -r "$dir/postgres.datadir" ]]; then printf '%s/postgres.log' "$data"; else printf '%s/postgres.log' "$dir"; fi
 }
 
+# For the commands on an existing DIR ($dir_arg): sets $dir, $bindir and $data.
+open_dir() {
+  dir="$(cd -- "$dir_arg" && pwd -P)"
+  bindir="$(pg_bindir)"
+  data_dir
+}
+
 running() { # true when the cluster in $data is up
   [[ -f "$data/PG_VERSION" ]] && as_user "$bindir/pg_ctl" status -D "$data" >/dev/null 2>&1
 }
@@ -216,9 +223,7 @@ cmd_stop() {
   local dir_arg port
   parse_dir stop "$@"
   [[ -d "$dir_arg" ]] || { note "not running (no directory $dir_arg)"; return 0; }
-  dir="$(cd -- "$dir_arg" && pwd -P)"
-  bindir="$(pg_bindir)"
-  data_dir
+  open_dir
   if running; then
     as_user "$bindir/pg_ctl" stop -D "$data" -m fast -w -t 60 >/dev/null || die "could not stop PostgreSQL in $data"
     note "stopped"
@@ -231,9 +236,7 @@ cmd_restart() {
   local dir_arg port
   parse_dir restart "$@"
   [[ -d "$dir_arg" ]] || die "no cluster in $dir_arg (run start first)"
-  dir="$(cd -- "$dir_arg" && pwd -P)"
-  bindir="$(pg_bindir)"
-  data_dir
+  open_dir
   [[ -f "$data/PG_VERSION" ]] || die "no cluster in $data (run start first)"
   running && { as_user "$bindir/pg_ctl" stop -D "$data" -m fast -w -t 60 >/dev/null || die "could not stop PostgreSQL in $data"; }
   start_cluster
@@ -254,9 +257,7 @@ cmd_createdb() {
   parse_dir createdb "${args[@]}"
   [[ "$name" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "createdb: NAME must be lower-case letters, digits and _ (at most 63), got '$name'"
   [[ -d "$dir_arg" ]] || die "no cluster in $dir_arg (run start first)"
-  dir="$(cd -- "$dir_arg" && pwd -P)"
-  bindir="$(pg_bindir)"
-  data_dir
+  open_dir
   running || die "the cluster in $data is not running (run start first)"
   port="$(cluster_port)"
   as_user "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt \
@@ -279,9 +280,7 @@ cmd_status() {
   local dir_arg port
   parse_dir status "$@"
   [[ -d "$dir_arg" ]] || { echo "not running"; return 3; }
-  dir="$(cd -- "$dir_arg" && pwd -P)"
-  bindir="$(pg_bindir)"
-  data_dir
+  open_dir
   if running; then
     echo "running $(url_of "$(cluster_port)")"
   else
