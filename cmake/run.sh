@@ -17,7 +17,7 @@ Commands:
   test-team
           build, then run the team tests (label postgres): the integration suite again
           against a server with 2 workers over a throwaway PostgreSQL cluster, sweeps on a
-          one-node Slurm cluster, faults at team scale (about 15 min on 2 cores)
+          one-node Slurm cluster, faults at team scale (about 8 min on 2 cores)
   sweep   build, then run build/apps/sweep_runner/sweep_runner from the repository root on
           sweeps/batch_size.yaml (local mode: ./mlflow.db); ARGS replace the spec and flags,
           e.g.  bash cmake/run.sh sweep -- sweeps/seed.yaml --parallel 2
