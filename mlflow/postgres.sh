@@ -143,6 +143,10 @@ start_cluster() {
     { tail_log; die "PostgreSQL did not start (see $(log_file))"; }
 }
 
+stop_cluster() { # fast shutdown: open connections are closed
+  as_user "$bindir/pg_ctl" stop -D "$data" -m fast -w -t 60 >/dev/null || die "could not stop PostgreSQL in $data"
+}
+
 parse_dir() { # $1 command, then its options; sets dir_arg
   local cmd="$1"
   shift
@@ -225,7 +229,7 @@ cmd_stop() {
   [[ -d "$dir_arg" ]] || { note "not running (no directory $dir_arg)"; return 0; }
   open_dir
   if running; then
-    as_user "$bindir/pg_ctl" stop -D "$data" -m fast -w -t 60 >/dev/null || die "could not stop PostgreSQL in $data"
+    stop_cluster
     note "stopped"
   else
     note "not running"
@@ -238,7 +242,7 @@ cmd_restart() {
   [[ -d "$dir_arg" ]] || die "no cluster in $dir_arg (run start first)"
   open_dir
   [[ -f "$data/PG_VERSION" ]] || die "no cluster in $data (run start first)"
-  running && { as_user "$bindir/pg_ctl" stop -D "$data" -m fast -w -t 60 >/dev/null || die "could not stop PostgreSQL in $data"; }
+  running && stop_cluster
   start_cluster
   note "restarted on 127.0.0.1:$(cluster_port)"
 }
