@@ -23,7 +23,8 @@ start    Creates a PostgreSQL cluster in DIR/pgdata (initdb, the first time), st
 stop     Stops it (fast shutdown: open connections are closed). Succeeds when not running.
 restart  Stops and starts it on the same port (what a database failover looks like to the
          tracking server: every open connection breaks).
-status   Prints "running URL" (exit 0) or "not running" (exit 3).
+status   Prints "running URL (pid N)", N the postmaster's pid (exit 0), or "not running"
+         (exit 3).
 createdb Creates one more empty database NAME (letters, digits, _) owned by "mlflow" in the
          running cluster and prints its URL: a second, separate store on the same cluster.
 remove   Stops it and deletes the cluster and DIR's files (the data directory too when it
@@ -286,7 +287,8 @@ cmd_status() {
   [[ -d "$dir_arg" ]] || { echo "not running"; return 3; }
   open_dir
   if running; then
-    echo "running $(url_of "$(cluster_port)")"
+    # postmaster.pid's first line is the postmaster's pid.
+    echo "running $(url_of "$(cluster_port)") (pid $(head -n 1 "$data/postmaster.pid"))"
   else
     echo "not running"
     return 3

@@ -97,7 +97,7 @@ bench="$build/apps/bench/bench_team_load"
 [[ -x "$bench" ]] || die "$bench is missing: build first"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/mlflow-cpp-team.XXXXXX")"
-chmod 755 "$work"  # run as root, PostgreSQL runs as "postgres" and writes its log in here
+chmod 755 "$work"  # run as root, PostgreSQL runs as "postgres": its data and log can then live in here
 [[ -n "$out" ]] || out="$work/report"
 mkdir -p "$out"
 log() { printf '[team] %s\n' "$*" >&2; }
@@ -126,10 +126,9 @@ for b in "${backend_list[@]}"; do
     db_url="$(cat "$work/postgres/db/postgres.url")"
     uri[$b]="$(bash "$repo/mlflow/server.sh" start --dir "$work/$b/server" --workers "$workers" \
       --backend-store-uri "$db_url")"
-    # The postmaster: the first line of postmaster.pid in the data directory.
-    data="$work/postgres/db/pgdata"
-    [[ -r "$work/postgres/db/postgres.datadir" ]] && data="$(cat "$work/postgres/db/postgres.datadir")"
-    db_pid[$b]="$(head -n 1 "$data/postmaster.pid")"
+    # The postmaster's pid, from "running URL (pid N)".
+    db_pid[$b]="$(bash "$repo/mlflow/postgres.sh" status --dir "$work/postgres/db" | sed -n 's/.*(pid \([0-9]*\))$/\1/p')"
+    [[ -n "${db_pid[$b]}" ]] || die "cannot tell PostgreSQL's pid (mlflow/postgres.sh status --dir $work/postgres/db)"
   else
     uri[$b]="$(bash "$repo/mlflow/server.sh" start --dir "$work/$b/server")"
     db_pid[$b]=""
