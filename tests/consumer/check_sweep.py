@@ -7,11 +7,12 @@ trial with the lowest val_rmse selected on the parent and registered as MODEL@ch
 
 Usage: check_sweep.py URL EXPERIMENT MODEL. Exit 0 when all holds, 1 naming what does not."""
 
-import json
+import os
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from mlflow_rest import RestError, flat  # noqa: E402 (after the path it is found on)
+from mlflow_rest import call as rest_call  # noqa: E402
 
 LEARNING_RATES = {"0.01", "0.05", "0.3"}  # the spec's grid
 EPOCHS = 30
@@ -22,26 +23,15 @@ class Mismatch(Exception):
 
 
 def call(url, endpoint, query=None, body=None):
-    full = f"{url}/api/2.0/mlflow/{endpoint}"
-    if query:
-        full += "?" + urllib.parse.urlencode(query)
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(full, data=data, headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            return json.load(answer)
-    except urllib.error.HTTPError as e:
-        answer = e.read().decode(errors="replace")
-        raise Mismatch(f"{endpoint} {query or body}: HTTP {e.code}: {answer}")
+        return rest_call(url, endpoint, query, body, timeout=60)
+    except RestError as e:
+        raise Mismatch(str(e)) from None
 
 
 def expect(condition, what):
     if not condition:
         raise Mismatch(what)
-
-
-def flat(run, field):
-    return {kv["key"]: kv["value"] for kv in run["data"].get(field, [])}
 
 
 def check(url, experiment, model):

@@ -23,11 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
+import mlflow_rest  # noqa: E402 (after the path it is found on)
 CLUSTER_SH = os.path.join(SOURCE_DIR, "tests", "support", "slurm_cluster.sh")
 JOB_FILE = os.path.join(SOURCE_DIR, "sweeps", "deploy", "slurm_array.sh")
 SPEC_PARAMS = ("model", "train_limit", "max_epochs", "batch_size", "learning_rate", "seed", "threads")
@@ -48,25 +47,17 @@ class Mlflow:
     def __init__(self, url):
         self.url = url.rstrip("/")
 
-    def call(self, method, path, query=None, body=None):
-        """The JSON answer, or None for RESOURCE_DOES_NOT_EXIST."""
-        url = self.url + "/api/2.0/mlflow/" + path
-        if query:
-            url += "?" + urllib.parse.urlencode(query)
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    def call(self, path, query=None, body=None):
+        """The JSON answer (a POST of `body`, else a GET), or None for RESOURCE_DOES_NOT_EXIST."""
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                return json.loads(resp.read() or b"{}")
-        except urllib.error.HTTPError as e:
-            answer = e.read().decode(errors="replace")
-            if e.code == 404 and "RESOURCE_DOES_NOT_EXIST" in answer:
+            return mlflow_rest.call(self.url, path, query, body)
+        except mlflow_rest.RestError as e:
+            if e.not_found():
                 return None
-            raise Failure(f"{method} {url}: HTTP {e.code}: {answer}")
+            raise Failure(str(e)) from None
 
     def experiment_id(self, name):
-        got = self.call("GET", "experiments/get-by-name", {"experiment_name": name})
+        got = self.call("experiments/get-by-name", {"experiment_name": name})
         return got["experiment"]["experiment_id"] if got else None
 
     def runs(self, experiment):
@@ -77,27 +68,27 @@ class Mlflow:
             body = {"experiment_ids": [exp_id], "max_results": 1000, "run_view_type": "ALL"}
             if token:
                 body["page_token"] = token
-            got = self.call("POST", "runs/search", body=body)
+            got = self.call("runs/search", body=body)
             runs += got.get("runs", [])
             token = got.get("next_page_token")
             if not token:
                 return runs
 
     def versions(self, model):
-        got = self.call("GET", "model-versions/search", {"filter": f"name='{model}'"})
+        got = self.call("model-versions/search", {"filter": f"name='{model}'"})
         return got.get("model_versions", []) if got else []
 
     def alias(self, model, alias):
-        got = self.call("GET", "registered-models/alias", {"name": model, "alias": alias})
+        got = self.call("registered-models/alias", {"name": model, "alias": alias})
         return got["model_version"] if got else None
 
 
 def tags(run):
-    return {t["key"]: t["value"] for t in run["data"].get("tags", [])}
+    return mlflow_rest.flat(run, "tags")
 
 
 def params(run):
-    return {p["key"]: p["value"] for p in run["data"].get("params", [])}
+    return mlflow_rest.flat(run, "params")
 
 
 def metric(run, key):
@@ -373,7 +364,7 @@ def main():
               f"unclear munge error:\n{p.stderr}")
         check(mlflow.experiment_id(refused_exp) is None,
               f"experiment {refused_exp} exists after refused submissions")
-        check(mlflow.call("GET", "registered-models/get", {"name": refused_model}) is None,
+        check(mlflow.call("registered-models/get", {"name": refused_model}) is None,
               f"model {refused_model} exists after refused submissions")
     finally:
         p, _ = run(["bash", CLUSTER_SH, "stop", "--dir", cluster], env, 120)
