@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "app_support.h"
@@ -15,6 +16,7 @@
 #include "fmnist/fmnist_lineage.h"
 #include "fmnist/fmnist_tensors.h"
 #include "fmnist/trainer.h"
+#include "mlflow/atomic_file.h"
 #include "mlflow/libtorch/model_store.h"
 #include "mlflow/local_server.h"
 #include "mlflow/training/dataset_lineage.h"
@@ -43,6 +45,7 @@ struct Args {
   std::string experiment = "fashion-mnist";
   std::string run_name = "evaluate";
   bool quiet = false;
+  std::string predictions;  // where to write each test image's predicted class
 };
 
 // Bad input (a missing or malformed model) is a usage error; the rest are failures.
@@ -134,6 +137,9 @@ int main(int argc, char** argv) {
                  "with --log: experiment of the run (default fashion-mnist)");
   app.add_option("--run-name", args.run_name, "with --log: name of the run (default evaluate)");
   app.add_flag("-q,--quiet", args.quiet, "print only the accuracy");
+  app.add_option("--predictions", args.predictions,
+                 "also write each test image's predicted class index, one per line, in the test "
+                 "set's order (to compare with another runtime)");
   app.footer(
       "Model URIs and --log use MLFLOW_TRACKING_URI (unset: local mode over ./mlflow.db).\n"
       "Exit codes: 0 ok, 1 server or evaluation failure, 2 bad usage or input.");
@@ -169,6 +175,11 @@ int main(int argc, char** argv) {
   auto report = training::make_classification_report(eval->predictions, eval->labels,
                                                      model->flavor.class_names);
   if (!report.ok()) return fail(kExitFailed, report.status().to_string());
+  if (!args.predictions.empty()) {
+    const std::string lines = fmt::format("{}\n", fmt::join(eval->predictions, "\n"));
+    auto written = mlflow::write_file_atomically(args.predictions, lines);
+    if (!written.ok()) return fail(kExitFailed, "--predictions: " + written.to_string());
+  }
 
   if (args.quiet) {
     fmt::print("{:.4f}\n", report->accuracy);

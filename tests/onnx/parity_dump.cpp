@@ -110,13 +110,15 @@ int main(int argc, char** argv) {
   const at::Tensor images = at::from_blob(pixels.data(), {count, 1, 28, 28}, at::kFloat);
   at::set_num_threads(1);
 
-  nlohmann::json manifest = {{"images", argv[1]}, {"count", count}, {"models", nlohmann::json::array()}};
+  nlohmann::json manifest = {
+      {"images", argv[1]}, {"count", count}, {"models", nlohmann::json::array()}};
   auto add = [&](const std::string& name, const std::string& onnx, fm::Classifier& model) {
     const at::Tensor y = logits(model, images);
     write(out_dir + "/" + name + ".logits", y);
-    manifest["models"].push_back(
-        {{"name", name}, {"onnx", onnx}, {"logits", out_dir + "/" + name + ".logits"},
-         {"classes", y.size(1)}});
+    manifest["models"].push_back({{"name", name},
+                                  {"onnx", onnx},
+                                  {"logits", out_dir + "/" + name + ".logits"},
+                                  {"classes", y.size(1)}});
   };
   if (argc == 5) {
     auto local = mlflow::libtorch::open_local_model(argv[4]);
@@ -135,9 +137,8 @@ int main(int argc, char** argv) {
       if (!model.ok()) die(model.status().to_string());
       scramble_batch_norms(**model);
       const std::string onnx = out_dir + "/" + arch.name + ".onnx";
-      auto exported = fm::make_onnx_exporter().export_module(**model,
-                                                             fm::onnx_export_options(arch.config),
-                                                             onnx);
+      auto exported = fm::make_onnx_exporter().export_module(
+          **model, fm::onnx_export_options(arch.config), onnx);
       if (!exported.ok()) die(exported.status().to_string());
       add(arch.name, onnx, *model);
     }

@@ -18,8 +18,7 @@ torch::nn::Sequential conv_bn(std::int64_t in, std::int64_t out, std::int64_t ke
 /// shapes match.
 class InvertedResidualImpl : public torch::nn::Module {
  public:
-  InvertedResidualImpl(std::int64_t in, std::int64_t out, std::int64_t stride,
-                       std::int64_t expand);
+  InvertedResidualImpl(std::int64_t in, std::int64_t out, std::int64_t stride, std::int64_t expand);
   at::Tensor forward(const at::Tensor& x) {
     return residual_ ? x + block_->forward(x) : block_->forward(x);
   }

@@ -53,8 +53,8 @@ StatusOr<Value> classifier(ClassifierImpl& m, const Value& in, const std::string
   return ex.convert(*m.head, *features, child(path, "head"));
 }
 
-StatusOr<Value> inverted_residual(InvertedResidualImpl& m, const Value& in,
-                                  const std::string& path, Exporter& ex) {
+StatusOr<Value> inverted_residual(InvertedResidualImpl& m, const Value& in, const std::string& path,
+                                  Exporter& ex) {
   auto y = ex.convert(*m.block(), in, child(path, "block"));
   if (!y.ok() || !m.residual()) return y;
   return onnx::add(ex.graph(), in, *y, path);
@@ -64,14 +64,14 @@ StatusOr<Value> inverted_residual(InvertedResidualImpl& m, const Value& in,
 
 onnx::Exporter make_onnx_exporter() {
   Exporter ex;
-  ex.add_converter<ClassifierImpl>([](torch::nn::Module& m, const Value& in,
-                                      const std::string& path, Exporter& e) {
-    return classifier(dynamic_cast<ClassifierImpl&>(m), in, path, e);
-  });
-  ex.add_converter<InvertedResidualImpl>([](torch::nn::Module& m, const Value& in,
-                                            const std::string& path, Exporter& e) {
-    return inverted_residual(dynamic_cast<InvertedResidualImpl&>(m), in, path, e);
-  });
+  ex.add_converter<ClassifierImpl>(
+      [](torch::nn::Module& m, const Value& in, const std::string& path, Exporter& e) {
+        return classifier(dynamic_cast<ClassifierImpl&>(m), in, path, e);
+      });
+  ex.add_converter<InvertedResidualImpl>(
+      [](torch::nn::Module& m, const Value& in, const std::string& path, Exporter& e) {
+        return inverted_residual(dynamic_cast<InvertedResidualImpl&>(m), in, path, e);
+      });
   return ex;
 }
 

@@ -23,47 +23,13 @@
 #include <torch/utils.h>
 #include <torch/version.h>
 
+#include "inverted_residual.h"
 #include "mlflow/libtorch/module_io.h"
 
 namespace mlflow::fmnist {
 namespace {
 
 namespace nn = torch::nn;
-
-nn::Sequential conv_bn(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride,
-                       std::int64_t groups, bool activation) {
-  nn::Sequential s(nn::Conv2d(nn::Conv2dOptions(in, out, kernel)
-                                  .stride(stride)
-                                  .padding(kernel / 2)
-                                  .groups(groups)
-                                  .bias(false)),
-                   nn::BatchNorm2d(out));
-  if (activation) s->push_back(nn::ReLU6());
-  return s;
-}
-
-// MobileNetV2's block: 1x1 expansion, 3x3 depthwise, linear 1x1 projection; a residual when shapes
-// match.
-class InvertedResidualImpl : public nn::Module {
- public:
-  InvertedResidualImpl(std::int64_t in, std::int64_t out, std::int64_t stride, std::int64_t expand)
-      : residual_(stride == 1 && in == out) {
-    const std::int64_t hidden = in * expand;
-    nn::Sequential layers;
-    if (expand != 1) layers->extend(*conv_bn(in, hidden, 1, 1, 1, true));
-    layers->extend(*conv_bn(hidden, hidden, 3, stride, hidden, true));
-    layers->extend(*conv_bn(hidden, out, 1, 1, 1, false));
-    block_ = register_module("block", layers);
-  }
-  at::Tensor forward(const at::Tensor& x) {
-    return residual_ ? x + block_->forward(x) : block_->forward(x);
-  }
-
- private:
-  bool residual_;
-  nn::Sequential block_{nullptr};
-};
-TORCH_MODULE(InvertedResidual);
 
 // Channels scaled by the width multiplier, rounded to a multiple of 8 as in the MobileNetV2 paper.
 std::int64_t scaled(std::int64_t channels, double width) {
@@ -167,6 +133,29 @@ nn::Sequential make_head(std::int64_t features, const ModelConfig& config) {
 }
 
 }  // namespace
+
+nn::Sequential conv_bn(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride,
+                       std::int64_t groups, bool activation) {
+  nn::Sequential s(nn::Conv2d(nn::Conv2dOptions(in, out, kernel)
+                                  .stride(stride)
+                                  .padding(kernel / 2)
+                                  .groups(groups)
+                                  .bias(false)),
+                   nn::BatchNorm2d(out));
+  if (activation) s->push_back(nn::ReLU6());
+  return s;
+}
+
+InvertedResidualImpl::InvertedResidualImpl(std::int64_t in, std::int64_t out, std::int64_t stride,
+                                           std::int64_t expand)
+    : residual_(stride == 1 && in == out) {
+  const std::int64_t hidden = in * expand;
+  nn::Sequential layers;
+  if (expand != 1) layers->extend(*conv_bn(in, hidden, 1, 1, 1, true));
+  layers->extend(*conv_bn(hidden, hidden, 3, stride, hidden, true));
+  layers->extend(*conv_bn(hidden, out, 1, 1, 1, false));
+  block_ = register_module("block", layers);
+}
 
 std::string ModelConfig::to_json() const {
   return nlohmann::json{{"architecture", architecture},

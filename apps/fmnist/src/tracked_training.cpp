@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "fmnist/drift_calibration.h"
 #include "fmnist/drift_reference_file.h"
@@ -15,6 +16,7 @@
 #include "fmnist/fmnist_data.h"
 #include "fmnist/fmnist_lineage.h"
 #include "fmnist/fmnist_tensors.h"
+#include "fmnist/model_onnx.h"
 #include "fmnist/models.h"
 #include "mlflow/libtorch/checkpoint.h"
 #include "mlflow/training/dataset_lineage.h"
@@ -222,9 +224,17 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config,
     if (!drift.ok()) return drift.status().with_context("computing the drift reference");
     model_files.push_back(std::move(*drift));
   }
-  auto model =
-      libtorch::log_libtorch_model(run.client(), run.experiment_id(), run.id(), "model", flavor,
-                                   out.weights_path, model_params, out.best_epoch, model_files);
+  // The same model as ONNX, so that MLflow's own tools (mlflow.pyfunc, `mlflow models serve`)
+  // load it too.
+  auto onnx = export_onnx(out.model_config_json, out.weights_path);
+  if (!onnx.ok()) return onnx.status().with_context("exporting the model to ONNX");
+  model_files.push_back({kOnnxFile, std::move(onnx->bytes)});
+  log.add(fmt::format("ONNX export: opset {}, {} operators ({}), {} bytes", onnx->info.opset,
+                      onnx->info.op_types.size(), fmt::join(onnx->info.op_types, " "),
+                      onnx->info.bytes));
+  auto model = libtorch::log_libtorch_model(run.client(), run.experiment_id(), run.id(), "model",
+                                            flavor, out.weights_path, model_params, out.best_epoch,
+                                            model_files, {kOnnxFile, onnx->info.onnx_version});
   if (!model.ok()) return model.status().with_context("logging the model");
   result.model = std::move(*model);
   if (!options.register_model_name.empty()) {

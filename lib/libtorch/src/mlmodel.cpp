@@ -19,6 +19,10 @@
 #ifndef MLFLOW_CPP_VERSION
 #define MLFLOW_CPP_VERSION "unknown"
 #endif
+// The Python the project's scripts install MLflow into (empty when the build found none).
+#ifndef MLFLOW_CPP_PYTHON_VERSION
+#define MLFLOW_CPP_PYTHON_VERSION ""
+#endif
 
 namespace mlflow::libtorch {
 
@@ -265,7 +269,8 @@ Status validate_flavor(const LibtorchFlavor& flavor) {
 }
 
 std::string mlmodel_yaml(const LibtorchFlavor& flavor, const std::string& model_id,
-                         const std::string& run_id, const std::string& artifact_path) {
+                         const std::string& run_id, const std::string& artifact_path,
+                         const OnnxFlavor& onnx) {
   const json config = config_of(flavor);
   json lt = json::object();
   lt["architecture"] = flavor.architecture;
@@ -283,6 +288,19 @@ std::string mlmodel_yaml(const LibtorchFlavor& flavor, const std::string& model_
   lt["weights_file"] = flavor.weights_file;
   json flavors = json::object();
   flavors[kLibtorchFlavor] = std::move(lt);
+  if (!onnx.data.empty()) {
+    // As mlflow.onnx.save_model writes them. CPU only: listing CUDA first, as MLflow does, makes
+    // every load on a machine without it warn.
+    flavors["onnx"] = {{"code", nullptr},
+                       {"data", onnx.data},
+                       {"onnx_session_options", nullptr},
+                       {"onnx_version", onnx.onnx_version},
+                       {"providers", {"CPUExecutionProvider"}}};
+    json pyfunc = {{"data", onnx.data}, {"loader_module", "mlflow.onnx"}};
+    // pyfunc.load_model warns when the Python a model was made for is not recorded.
+    if (*MLFLOW_CPP_PYTHON_VERSION) pyfunc["python_version"] = MLFLOW_CPP_PYTHON_VERSION;
+    flavors["python_function"] = std::move(pyfunc);
+  }
 
   training::MlmodelSpec spec;
   spec.flavors_json = flavors.dump();

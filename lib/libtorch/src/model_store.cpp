@@ -136,7 +136,7 @@ StatusOr<training::LoggedModelRef> log_libtorch_model(
     MlflowClient& client, const std::string& experiment_id, const std::string& run_id,
     const std::string& name, const LibtorchFlavor& flavor, const std::string& weights_path,
     const std::map<std::string, std::string>& params, std::int64_t step,
-    const std::vector<training::ModelFile>& extra_files) {
+    const std::vector<training::ModelFile>& extra_files, const OnnxFlavor& onnx) {
   const std::string context = "logging LibTorch model '" + name + "'";
   if (name.empty()) {
     return Status(StatusCode::kInvalidArgument, "logged model name must not be empty");
@@ -149,6 +149,13 @@ StatusOr<training::LoggedModelRef> log_libtorch_model(
                                 f.artifact_file));
     }
   }
+  if (!onnx.data.empty() &&
+      std::none_of(extra_files.begin(), extra_files.end(),
+                   [&](const training::ModelFile& f) { return f.artifact_file == onnx.data; })) {
+    return Status(
+        StatusCode::kInvalidArgument,
+        fmt::format("{}: the ONNX file '{}' is not among the model's files", context, onnx.data));
+  }
   auto weights = read_whole_file(weights_path, "weights file");
   if (!weights.ok()) return weights.status().with_context(context);
   std::vector<training::ModelFile> files = {{flavor.weights_file, std::move(*weights)}};
@@ -156,7 +163,7 @@ StatusOr<training::LoggedModelRef> log_libtorch_model(
   return training::log_model(
       client, {experiment_id, run_id, name, params, step}, files,
       [&](const std::string& model_id, const std::string& artifact_uri) -> StatusOr<std::string> {
-        return mlmodel_yaml(flavor, model_id, run_id, artifact_uri);
+        return mlmodel_yaml(flavor, model_id, run_id, artifact_uri, onnx);
       });
 }
 

@@ -25,8 +25,8 @@ namespace nn = torch::nn;
 using Ints = std::vector<std::int64_t>;
 
 Status unsupported(const torch::nn::Module& m, const std::string& path, const std::string& what) {
-  return Status(StatusCode::kUnimplemented,
-                fmt::format("cannot export {} ({}) to ONNX: {}", module_label(path), m.name(), what));
+  return Status(StatusCode::kUnimplemented, fmt::format("cannot export {} ({}) to ONNX: {}",
+                                                        module_label(path), m.name(), what));
 }
 
 template <std::size_t D>
@@ -44,17 +44,17 @@ Ints pads(const torch::ExpandingArray<D>& a) {
 /// Registers `f(Impl&, input, path, exporter)` for modules of type Impl.
 template <class Impl, class F>
 void add(Exporter& ex, F f) {
-  ex.add_converter<Impl>([f](torch::nn::Module& m, const Value& in, const std::string& path,
-                             Exporter& e) -> StatusOr<Value> {
-    return f(dynamic_cast<Impl&>(m), in, path, e);
-  });
+  ex.add_converter<Impl>(
+      [f](torch::nn::Module& m, const Value& in, const std::string& path,
+          Exporter& e) -> StatusOr<Value> { return f(dynamic_cast<Impl&>(m), in, path, e); });
 }
 
 /// A module that maps one input to one output with a single attribute-free operator.
 template <class Impl>
 void add_elementwise(Exporter& ex, const char* op) {
   add<Impl>(ex, [op](Impl& m, const Value& in, const std::string& path, Exporter& e) {
-    return StatusOr<Value>(Value{e.graph().add_node(op, {in.name}, {}, path), m.forward(in.example)});
+    return StatusOr<Value>(
+        Value{e.graph().add_node(op, {in.name}, {}, path), m.forward(in.example)});
   });
 }
 
@@ -114,11 +114,10 @@ StatusOr<Value> batch_norm2d(nn::BatchNorm2dImpl& bn, const Value& in, const std
   auto t = norm_tensors(bn, path);
   if (!t.ok()) return t.status();
   Graph& g = ex.graph();
-  const std::vector<std::string> inputs = {
-      in.name, g.add_initializer(path + ".weight", t->scale),
-      g.add_initializer(path + ".bias", t->bias),
-      g.add_initializer(path + ".running_mean", t->mean),
-      g.add_initializer(path + ".running_var", t->var)};
+  const std::vector<std::string> inputs = {in.name, g.add_initializer(path + ".weight", t->scale),
+                                           g.add_initializer(path + ".bias", t->bias),
+                                           g.add_initializer(path + ".running_mean", t->mean),
+                                           g.add_initializer(path + ".running_var", t->var)};
   return Value{g.add_node("BatchNormalization", inputs,
                           {{"epsilon", static_cast<float>(bn.options.eps())}}, path),
                bn.forward(in.example)};
@@ -142,8 +141,7 @@ StatusOr<Value> batch_norm1d(nn::BatchNorm1dImpl& bn, const Value& in, const std
                bn.forward(in.example)};
 }
 
-StatusOr<Value> linear(nn::LinearImpl& fc, const Value& in, const std::string& path,
-                       Exporter& ex) {
+StatusOr<Value> linear(nn::LinearImpl& fc, const Value& in, const std::string& path, Exporter& ex) {
   Graph& g = ex.graph();
   const at::Tensor out = fc.forward(in.example);
   if (in.example.dim() == 2) {
@@ -152,9 +150,8 @@ StatusOr<Value> linear(nn::LinearImpl& fc, const Value& in, const std::string& p
     return Value{g.add_node("Gemm", inputs, {{"transB", std::int64_t{1}}}, path), out};
   }
   // Over any leading dimensions: x @ W^T (+ b).
-  std::string y =
-      g.add_node("MatMul", {in.name, g.add_initializer(path + ".weight_t", fc.weight.t())}, {},
-                 path);
+  std::string y = g.add_node(
+      "MatMul", {in.name, g.add_initializer(path + ".weight_t", fc.weight.t())}, {}, path);
   if (fc.bias.defined()) {
     y = g.add_node("Add", {y, g.add_initializer(path + ".bias", fc.bias)}, {}, path);
   }
@@ -188,8 +185,7 @@ StatusOr<Value> avg_pool2d(nn::AvgPool2dImpl& m, const Value& in, const std::str
                                         {"pads", pads(o.padding())},
                                         {"ceil_mode", std::int64_t{o.ceil_mode()}},
                                         {"count_include_pad", std::int64_t{o.count_include_pad()}}};
-  return Value{ex.graph().add_node("AveragePool", {in.name}, attrs, path),
-               m.forward(in.example)};
+  return Value{ex.graph().add_node("AveragePool", {in.name}, attrs, path), m.forward(in.example)};
 }
 
 StatusOr<Value> adaptive_avg_pool(nn::AdaptiveAvgPool2dImpl& m, const Value& in,
@@ -205,7 +201,8 @@ StatusOr<Value> adaptive_avg_pool(nn::AdaptiveAvgPool2dImpl& m, const Value& in,
 StatusOr<Value> flatten_module(nn::FlattenImpl& m, const Value& in, const std::string& path,
                                Exporter& ex) {
   const std::int64_t rank = in.example.dim();
-  const std::int64_t end = m.options.end_dim() < 0 ? m.options.end_dim() + rank : m.options.end_dim();
+  const std::int64_t end =
+      m.options.end_dim() < 0 ? m.options.end_dim() + rank : m.options.end_dim();
   if (m.options.start_dim() != 1 || end != rank - 1) {
     return unsupported(m, path,
                        fmt::format("only Flatten(start_dim=1, end_dim=-1) is supported, not "

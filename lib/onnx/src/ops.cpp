@@ -47,14 +47,16 @@ Value adaptive_avg_pool2d(Graph& graph, const Value& x, std::int64_t height, std
                           const std::string& path) {
   const at::Tensor y = at::adaptive_avg_pool2d(x.example, {height, width});
   const std::int64_t in_h = x.example.size(2), in_w = x.example.size(3);
-  if (height == 1 && width == 1) return {graph.add_node("GlobalAveragePool", {x.name}, {}, path), y};
+  if (height == 1 && width == 1)
+    return {graph.add_node("GlobalAveragePool", {x.name}, {}, path), y};
   if (in_h % height == 0 && in_w % width == 0) {
     const std::vector<std::int64_t> k = {in_h / height, in_w / width};
     return {graph.add_node("AveragePool", {x.name}, {{"kernel_shape", k}, {"strides", k}}, path),
             y};
   }
   // Uneven windows: x @ W^T pools the columns, H @ (x W^T) the rows; MatMul broadcasts over N, C.
-  const std::string w = graph.add_initializer(path + ".pool_columns", pooling_matrix(in_w, width).t());
+  const std::string w =
+      graph.add_initializer(path + ".pool_columns", pooling_matrix(in_w, width).t());
   const std::string h = graph.add_initializer(path + ".pool_rows", pooling_matrix(in_h, height));
   const std::string cols = graph.add_node("MatMul", {x.name, w}, {}, path);
   return {graph.add_node("MatMul", {h, cols}, {}, path), y};

@@ -22,8 +22,8 @@
 
 namespace nn = torch::nn;
 using mlflow::StatusCode;
-using mlflow::onnx::ExportOptions;
 using mlflow::onnx::Exporter;
+using mlflow::onnx::ExportOptions;
 
 namespace {
 
@@ -54,8 +54,8 @@ TEST_CASE("every standard layer exports into a checked graph, and the module kee
   mlflow::testing::TempDir tmp;
   nn::Sequential model(
       nn::Conv2d(nn::Conv2dOptions(1, 4, 3).padding(1)), nn::BatchNorm2d(4), nn::ReLU6(),
-      nn::Conv2d(nn::Conv2dOptions(4, 4, 3).stride(2).padding(1).groups(4).bias(false)),
-      nn::ReLU(), nn::MaxPool2d(2), nn::AvgPool2d(nn::AvgPool2dOptions(1)),
+      nn::Conv2d(nn::Conv2dOptions(4, 4, 3).stride(2).padding(1).groups(4).bias(false)), nn::ReLU(),
+      nn::MaxPool2d(2), nn::AvgPool2d(nn::AvgPool2dOptions(1)),
       nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(3)),  // 7 -> 3: uneven windows
       nn::Flatten(), nn::Linear(36, 10), nn::BatchNorm1d(10), nn::Tanh(), nn::Dropout(0.5),
       nn::Identity(), nn::Softmax(1));
@@ -66,9 +66,9 @@ TEST_CASE("every standard layer exports into a checked graph, and the module kee
   CHECK(info->opset == 17);
   CHECK(info->onnx_version == "1.12.0");
   CHECK(info->output_shape == std::vector<std::int64_t>{10});
-  for (const char* op : {"Sub", "Div", "Conv", "BatchNormalization", "Clip", "Relu", "MaxPool",
-                         "AveragePool", "MatMul", "Flatten", "Gemm", "Mul", "Add", "Tanh",
-                         "Softmax"}) {
+  for (const char* op :
+       {"Sub", "Div", "Conv", "BatchNormalization", "Clip", "Relu", "MaxPool", "AveragePool",
+        "MatMul", "Flatten", "Gemm", "Mul", "Add", "Tanh", "Softmax"}) {
     CHECK_MESSAGE(has(info->op_types, op), op);
   }
   CHECK(std::filesystem::file_size(path) == info->bytes);
@@ -77,15 +77,15 @@ TEST_CASE("every standard layer exports into a checked graph, and the module kee
 
 TEST_CASE("a converter of one's own handles a composite block, built from the ops") {
   Exporter ex;
-  ex.add_converter<SkipImpl>([](nn::Module& m, const mlflow::onnx::Value& in,
-                                const std::string& path, Exporter& e) {
-    auto& skip = dynamic_cast<SkipImpl&>(m);
-    auto fc = e.convert(*skip.fc, in, path + ".fc");
-    if (!fc.ok()) return fc;
-    const mlflow::onnx::Value relu{e.graph().add_node("Relu", {fc->name}, {}, path),
-                                   fc->example.relu()};
-    return mlflow::StatusOr<mlflow::onnx::Value>(mlflow::onnx::add(e.graph(), in, relu, path));
-  });
+  ex.add_converter<SkipImpl>(
+      [](nn::Module& m, const mlflow::onnx::Value& in, const std::string& path, Exporter& e) {
+        auto& skip = dynamic_cast<SkipImpl&>(m);
+        auto fc = e.convert(*skip.fc, in, path + ".fc");
+        if (!fc.ok()) return fc;
+        const mlflow::onnx::Value relu{e.graph().add_node("Relu", {fc->name}, {}, path),
+                                       fc->example.relu()};
+        return mlflow::StatusOr<mlflow::onnx::Value>(mlflow::onnx::add(e.graph(), in, relu, path));
+      });
   nn::Sequential model(Skip(), nn::Linear(8, 3));
   ExportOptions o;
   o.input_shape = {8};

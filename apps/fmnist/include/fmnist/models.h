@@ -81,18 +81,21 @@ class ClassifierImpl : public torch::nn::Module {
   torch::nn::Sequential backbone{nullptr};
   torch::nn::Sequential head{nullptr};
 
- private:
-  static constexpr std::int64_t kTapPool =
-      4;  ///< tapped stage outputs are pooled to at most kTapPool x kTapPool
+  /// A backbone layer whose output goes into the features.
   struct Tap {
     std::int64_t index;  ///< in `backbone`
     std::int64_t side;   ///< pooled to side x side
   };
+  /// The layers whose outputs make the features, in order (empty: the backbone's output).
+  const std::vector<Tap>& taps() const { return taps_; }
+
+ private:
+  static constexpr std::int64_t kTapPool =
+      4;  ///< tapped stage outputs are pooled to at most kTapPool x kTapPool
   std::vector<at::Tensor> tapped(const at::Tensor& images);
 
   ModelConfig config_;
-  std::vector<Tap>
-      taps_;  ///< the layers whose outputs make the features (empty: the backbone's output)
+  std::vector<Tap> taps_;
   std::int64_t feature_size_ = 0;
   std::int64_t embedding_size_ = 0;
   bool frozen_ = false;

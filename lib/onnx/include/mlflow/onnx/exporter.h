@@ -34,7 +34,7 @@ struct ExportOptions {
   /// Per-channel normalisation done inside the graph before the module: (x - mean[c]) / std[c].
   /// Both empty (none), or of one value or one per channel (input_shape[0]), std > 0.
   std::vector<double> input_mean;
-  std::vector<double> input_std;    ///< see input_mean
+  std::vector<double> input_std;       ///< see input_mean
   std::string input_name = "input";    ///< the graph input's name
   std::string output_name = "logits";  ///< the graph output's name
   std::string doc_string;              ///< the model's description (optional)
@@ -42,8 +42,8 @@ struct ExportOptions {
 
 /// What an export wrote.
 struct ExportInfo {
-  std::int64_t opset = kOpset;       ///< the default-domain opset imported
-  std::string onnx_version;          ///< the ONNX library that built and checked it, e.g. "1.12.0"
+  std::int64_t opset = kOpset;  ///< the default-domain opset imported
+  std::string onnx_version;     ///< the ONNX library that built and checked it, e.g. "1.12.0"
   std::vector<std::int64_t> output_shape;  ///< one sample's output shape, e.g. {10}
   std::vector<std::string> op_types;       ///< the operators used, sorted
   std::size_t bytes = 0;                   ///< the file's size

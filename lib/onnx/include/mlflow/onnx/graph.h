@@ -26,7 +26,7 @@ struct Value {
 
 /// A node attribute: an integer, a float or a list of integers (all the converters need).
 struct Attribute {
-  std::string name;                                                 ///< e.g. "kernel_shape"
+  std::string name;                                                    ///< e.g. "kernel_shape"
   std::variant<std::int64_t, float, std::vector<std::int64_t>> value;  ///< its value
 };
 
