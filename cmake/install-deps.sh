@@ -101,7 +101,9 @@ core_packages=(
 # (tests/support/slurm_cluster.sh); 3.6 MB to download, 13 MB on disk. Without systemd (here, CI)
 # installing them starts no daemon; with it, Debian starts munged with its own /etc/munge key. The
 # cluster script uses neither: its munged, key, config and ports are its own.
-torch_packages=(libtorch-dev dataset-fashion-mnist libopenblas0-openmp python3-torch
+# libonnx-dev (ONNX 1.12: protobuf classes, checker, shape inference): lib/onnx, the exporter every
+# trainer's logged model goes through; its libonnx.so.1 already comes with libtorch-dev.
+torch_packages=(libtorch-dev libonnx-dev dataset-fashion-mnist libopenblas0-openmp python3-torch
   python3-fastapi python3-uvicorn python3-uvloop python3-httptools
   chromium chromium-driver python3-selenium slurm-wlm munge)
 

@@ -160,6 +160,13 @@ case "$project" in
     expect "metrics/get-history?run_id=$run_id&metric_key=val_loss" '"step":10'
     expect "registered-models/alias?name=$experiment-model&alias=champion" '"version":"1"' \
       "\"run_id\":\"$run_id\""
+    # MLflow's own Python runs the ONNX copy (mlflow::onnx) logged beside the weights.
+    MLFLOW_TRACKING_URI="$url" "$script_dir/../../mlflow/.venv/bin/python" -c '
+import sys, numpy as np, mlflow.pyfunc
+logits = mlflow.pyfunc.load_model(sys.argv[1]).predict(np.zeros((2, 3, 8), np.float32))["logits"]
+assert logits.shape == (2, 4) and np.isfinite(logits).all(), logits
+' "models:/$experiment-model@champion" >"$work/pyfunc.log" 2>&1 ||
+      { cat "$work/pyfunc.log" >&2; die "mlflow.pyfunc cannot run the model's onnx flavour"; }
     ;;
   sweep)
     # The installed sweep_runner runs the user's own program from the spec the consumer's build put

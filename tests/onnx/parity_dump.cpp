@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
     if (!model.ok()) die(model.status().to_string());
     auto loaded = fm::load_weights(*model, local->weights_path);
     if (!loaded.ok()) die(loaded.to_string());
-    add("logged_" + config->architecture, local->dir + "/" + fm::kOnnxFile, *model);
+    add("logged_" + config->architecture, local->dir + "/" + mlflow::onnx::kOnnxModelFile, *model);
   } else {
     std::uint64_t seed = 1;
     for (auto& arch : architectures()) {

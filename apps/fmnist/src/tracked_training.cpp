@@ -226,15 +226,16 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config,
   }
   // The same model as ONNX, so that MLflow's own tools (mlflow.pyfunc, `mlflow models serve`)
   // load it too.
-  auto onnx = export_onnx(out.model_config_json, out.weights_path);
-  if (!onnx.ok()) return onnx.status().with_context("exporting the model to ONNX");
-  model_files.push_back({kOnnxFile, std::move(onnx->bytes)});
-  log.add(fmt::format("ONNX export: opset {}, {} operators ({}), {} bytes", onnx->info.opset,
-                      onnx->info.op_types.size(), fmt::join(onnx->info.op_types, " "),
-                      onnx->info.bytes));
-  auto model = libtorch::log_libtorch_model(run.client(), run.experiment_id(), run.id(), "model",
-                                            flavor, out.weights_path, model_params, out.best_epoch,
-                                            model_files, {kOnnxFile, onnx->info.onnx_version});
+  auto exported = export_onnx(out.model_config_json, out.weights_path);
+  if (!exported.ok()) return exported.status().with_context("exporting the model to ONNX");
+  const onnx::ExportInfo& onnx_info = exported->info;
+  log.add(fmt::format("ONNX export: opset {}, {} operators ({}), {} bytes", onnx_info.opset,
+                      onnx_info.op_types.size(), fmt::join(onnx_info.op_types, " "),
+                      onnx_info.bytes));
+  model_files.push_back({onnx::kOnnxModelFile, std::move(exported->bytes)});
+  auto model = libtorch::log_libtorch_model(
+      run.client(), run.experiment_id(), run.id(), "model", flavor, out.weights_path, model_params,
+      out.best_epoch, model_files, {onnx::kOnnxModelFile, onnx_info.onnx_version});
   if (!model.ok()) return model.status().with_context("logging the model");
   result.model = std::move(*model);
   if (!options.register_model_name.empty()) {

@@ -108,7 +108,9 @@ Status load_module(torch::nn::Module& module, const std::string& path, const std
 StatusOr<training::LoggedModelRef> log_module(MlflowClient& client,
                                               const training::LogModelOptions& options,
                                               const torch::nn::Module& module,
-                                              const LibtorchFlavor& flavor) {
+                                              const LibtorchFlavor& flavor,
+                                              const std::vector<training::ModelFile>& extra_files,
+                                              const OnnxFlavor& onnx) {
   MLFLOW_CPP_RETURN_IF_ERROR(
       validate_flavor(flavor).with_context("logging module '" + options.name + "'"));
   auto dir = training::StagingDir::make("mlflow-module");
@@ -116,7 +118,7 @@ StatusOr<training::LoggedModelRef> log_module(MlflowClient& client,
   const std::string weights = dir->file("weights");
   MLFLOW_CPP_RETURN_IF_ERROR(save_module(module, weights));
   return log_libtorch_model(client, options.experiment_id, options.run_id, options.name, flavor,
-                            weights, options.params, options.step);
+                            weights, options.params, options.step, extra_files, onnx);
 }
 
 StatusOr<LocalModel> load_module_from(MlflowClient& client, const std::string& uri,

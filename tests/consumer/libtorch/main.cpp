@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // A LibTorch trainer of its own model (an MLP over 3 x 8 sensor windows, 4 classes) tracked with
-// mlflow::training and logged with mlflow::libtorch: registered as MODEL_NAME@champion, loaded back
-// into a freshly built module by that URI, and checked to give exactly the same outputs.
+// mlflow::training and logged with its ONNX copy (mlflow::onnx): registered as MODEL_NAME@champion,
+// loaded back into a freshly built module by that URI, and checked to give exactly the same
+// outputs. Prints the fetched model's ONNX file, which run_consumer.sh feeds to mlflow.pyfunc.
 // Usage: consumer_libtorch EXPERIMENT MODEL_NAME (tracking server from MLFLOW_TRACKING_URI).
 #include <torch/torch.h>
 
@@ -14,6 +15,7 @@
 
 #include "mlflow/client.h"
 #include "mlflow/libtorch/module_io.h"
+#include "mlflow/onnx/log_module.h"
 #include "mlflow/options.h"
 #include "mlflow/run.h"
 #include "mlflow/training/logged_model.h"
@@ -95,7 +97,7 @@ int main(int argc, char** argv) {
   flavor.input_shape = {kChannels, kSteps};
   flavor.class_names = {"x", "y", "z", "none"};
   flavor.libtorch_version = TORCH_VERSION;
-  auto logged = mlflow::libtorch::log_module(
+  auto logged = mlflow::onnx::log_module(
       *client, {run->experiment_id(), run->id(), "model", {}, 10}, *model, flavor);
   check(logged.status(), "logging the model");
   const std::string name = argv[2];
@@ -113,7 +115,12 @@ int main(int argc, char** argv) {
   loaded->eval();
   torch::NoGradGuard no_grad;
   const bool same = torch::equal(model->forward(x_val), loaded->forward(x_val));
+  const bool has_onnx = std::filesystem::is_regular_file(dest + "/model.onnx");
   std::filesystem::remove_all(dest);
+  if (!has_onnx) {
+    std::cerr << "consumer_libtorch: the fetched model has no model.onnx\n";
+    return 1;
+  }
   if (!same) {
     std::cerr << "consumer_libtorch: the loaded model's outputs differ from the trained model's\n";
     return 1;

@@ -94,6 +94,21 @@ TEST_CASE("mlmodel: the signature is written as MLflow writes tensor specs") {
   CHECK(contains(mlmodel_yaml(f, "m-1", "", ""), "outputs: ~"));
 }
 
+TEST_CASE("mlmodel: an ONNX copy adds the onnx and python_function flavors as mlflow.onnx does") {
+  CHECK_FALSE(contains(mlmodel_yaml(sample_flavor(), "m-1", "", ""), "onnx"));
+  const std::string yaml = mlmodel_yaml(sample_flavor(), "m-1", "", "", {"model.onnx", "1.12.0"});
+  for (const char* line :
+       {"  onnx:\n    code: ~\n    data: model.onnx\n    onnx_session_options: ~\n"
+        "    onnx_version: \"1.12.0\"\n    providers:\n      - CPUExecutionProvider\n",
+        "  python_function:\n    data: model.onnx\n    loader_module: mlflow.onnx\n"}) {
+    CHECK_MESSAGE(contains(yaml, line), yaml);
+  }
+  // The libtorch flavor is still what parse_mlmodel reads.
+  auto back = parse_mlmodel(yaml, "MLmodel");
+  REQUIRE(back.ok());
+  CHECK(back->architecture == "mobilenet_v2");
+}
+
 TEST_CASE("mlmodel: an MLmodel written by the Python client with PyYAML is read") {
   // Model(...).add_flavor("libtorch", ...).to_yaml() from mlflow 3.17.2, long lines wrapped by
   // PyYAML.
@@ -423,6 +438,11 @@ TEST_CASE("log_libtorch_model: local problems are reported before anything is cr
           std::string("logging LibTorch model 'model': the extra file '") + clash +
               "' would replace the model's own");
   }
+  auto no_onnx = log_libtorch_model(s.client, "1", "r1", "model", sample_flavor(),
+                                    tmp.path() + "/w.pt", {}, 0, {}, {"model.onnx", "1.12.0"});
+  CHECK(
+      no_onnx.status().message() ==
+      "logging LibTorch model 'model': the ONNX file 'model.onnx' is not among the model's files");
   CHECK(s.transport->requests().empty());
 }
 

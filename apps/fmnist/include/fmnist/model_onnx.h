@@ -10,9 +10,6 @@
 
 namespace mlflow::fmnist {
 
-/// The file name of the ONNX copy in a logged model.
-inline constexpr const char* kOnnxFile = "model.onnx";
-
 /// An exporter with converters for ClassifierImpl (its stage taps pooled and concatenated) and
 /// MobileNetV2's inverted residual block (with its add), besides the standard layers.
 onnx::Exporter make_onnx_exporter();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <torch/nn/module.h>
 
@@ -27,12 +28,14 @@ Status save_module(const torch::nn::Module& module, const std::string& path);
 Status load_module(torch::nn::Module& module, const std::string& path,
                    const std::string& what = "weights");
 
-/// Logs `module` as a `libtorch` model (log_libtorch_model): its weights as flavor.weights_file and
-/// the MLmodel with the signature float32 [-1, *flavor.input_shape] -> [-1, classes].
-StatusOr<training::LoggedModelRef> log_module(MlflowClient& client,
-                                              const training::LogModelOptions& options,
-                                              const torch::nn::Module& module,
-                                              const LibtorchFlavor& flavor);
+/// Logs `module` as a `libtorch` model (log_libtorch_model): its weights as flavor.weights_file,
+/// `extra_files`, and the MLmodel with the signature float32 [-1, *flavor.input_shape] -> [-1,
+/// classes] and, when onnx.data names one of the extra files, the onnx and python_function
+/// flavors (mlflow::onnx::log_module() exports and logs in one step).
+StatusOr<training::LoggedModelRef> log_module(
+    MlflowClient& client, const training::LogModelOptions& options, const torch::nn::Module& module,
+    const LibtorchFlavor& flavor, const std::vector<training::ModelFile>& extra_files = {},
+    const OnnxFlavor& onnx = {});
 
 /// Fetches the model at `uri` (fetch_model(): `runs:/`, `models:/NAME@ALIAS`,
 /// `models:/NAME/VERSION`, a local directory) into `dest_dir` and loads its weights into `module`,

@@ -20,6 +20,9 @@ namespace mlflow::onnx {
 
 class Exporter;
 
+/// The file name of a logged model's ONNX copy (as mlflow.onnx names it).
+inline constexpr const char* kOnnxModelFile = "model.onnx";
+
 /// Emits `module` applied to `input` into exporter.graph() and returns its output. `path` is the
 /// module's dotted path ("" for the root), for names and messages. A converter of a composite
 /// module calls Exporter::convert() on its children.
