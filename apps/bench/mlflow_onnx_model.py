@@ -3,10 +3,10 @@
 """The serving benchmark's copy of a model directory for its `mlflow` contender (`mlflow models serve` on the
 ONNX flavour). Checks that MLmodel has an `onnx` flavour and a `python_function` flavour loaded by mlflow.onnx,
 both on a file that exists, then copies the directory to --out and sets the copy's
-flavors.onnx.onnx_session_options to one intra-op and one inter-op thread, sequential: onnxruntime sizes its
-pool by the physical cores, not by the CPU affinity, so a server pinned to one core would otherwise run a
-second inference thread on it (mlflow/onnx/__init__.py: _OnnxModelWrapper reads these options). The source
-directory is never written. Run with mlflow/.venv's Python; prints the copy's path."""
+flavors.onnx.onnx_session_options to one intra-op and one inter-op thread, sequential: left to itself,
+onnxruntime starts a second inference thread even when pinned to one core, and it does not read
+OMP_NUM_THREADS (mlflow/onnx/__init__.py: _OnnxModelWrapper passes these options to its InferenceSession).
+The source directory is never written. Run with mlflow/.venv's Python; prints the copy's path."""
 import argparse
 import os
 import shutil
