@@ -18,9 +18,10 @@ Runs, against one MLflow server started for the occasion (mlflow/server.sh, own 
                    apps' tcmalloc preloaded); tracking on vs off
   sweep            sweeps/batch_size.yaml with --parallel 1 and --parallel 2, taking turns (wall time);
                    its dependency (the pretrained backbone) runs first, untimed
-  serving          apps/bench/run_serve_bench.sh: FastAPI + uvicorn against fmnist_serve (batching off
-                   and on) under open-loop load, a SmallCNN trained for it and the sweep's champion
-                   (quick: the smoke sweep's SmallCNN champion); needs the LibTorch build and the sweep
+  serving          apps/bench/run_serve_bench.sh: FastAPI + uvicorn and MLflow's scoring server (ONNX
+                   flavour) against fmnist_serve (batching off and on) under open-loop load, a SmallCNN
+                   trained for it and the sweep's champion (quick: the smoke sweep's SmallCNN champion);
+                   needs the LibTorch build and the sweep
 then writes DIR/BENCHMARKS.md and DIR/benchmarks.json (DIR defaults to apps/bench/ in the source tree).
 
 Options:

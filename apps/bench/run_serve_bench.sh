@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Serving under load: each contender (FastAPI + uvicorn with PyTorch, fmnist_serve with batching off and
-# on) serves each model pinned to core 0 while bench_serve_load, on core 1, steps the request rate.
+# Serving under load: each contender (FastAPI + uvicorn with PyTorch, MLflow's scoring server on the ONNX
+# flavour, fmnist_serve with batching off and on) serves each model pinned to core 0 while bench_serve_load,
+# on core 1, steps the request rate.
 # Builds nothing. See --help.
 set -euo pipefail
 
@@ -11,19 +12,25 @@ Usage: bash apps/bench/run_serve_bench.sh [--build DIR] [--out DIR] [--model NAM
                                           [--contenders LIST] [--rates LIST] [--duration S] [--reps N]
                                           [--batch MAX:WAIT_MS] [--quick]
 
-MODEL is a model directory (MLmodel and model.pt, as fmnist_train logs it); a models:/ or runs:/ URI,
-downloaded first with the MLflow client (mlflow/.venv, MLFLOW_TRACKING_URI) so that every contender
-reads the same files; or `train`: one of that architecture (small_cnn, or mobilenet_v2 of the champion's
-shape, width 0.5, layout small) trained here for one epoch on 6,000 images (fmnist_train in local mode;
-accuracy does not matter for latency). Default: --model small_cnn=train
+MODEL is a model directory (MLmodel, model.pt and model.onnx, as fmnist_train logs it); a models:/ or
+runs:/ URI, downloaded first with the MLflow client (mlflow/.venv, MLFLOW_TRACKING_URI) so that every
+contender reads the same files; or `train`: one of that architecture (small_cnn, or mobilenet_v2 of the
+champion's shape, width 0.5, layout small) trained here for one epoch on 6,000 images (fmnist_train in
+local mode; accuracy does not matter for latency). Default: --model small_cnn=train
 --model mobilenet_v2=models:/fmnist-classifier@champion (the main job's champion, `bash cmake/run.sh sweep`).
 
-Contenders (default all three): fastapi (apps/bench/serve_fastapi.py: FastAPI on uvicorn, PyTorch, one
-request per forward pass), batch1 (fmnist_serve --max-batch 1), batched (fmnist_serve --max-batch MAX
---max-wait-ms WAIT_MS, default 32:2; both with --http-threads 64, one per generator connection).
-Every server gets one core (taskset -c 0) and one LibTorch thread, the generator the other (taskset -c 1).
-A sweep goes up the rates until one is neither held (no error, p99 <= 50 ms) nor achieved to 90%; each
-request is one test image. The server's user and system CPU time over the sweep are recorded.
+Contenders (default all four): fastapi (apps/bench/serve_fastapi.py: FastAPI on uvicorn, PyTorch, one
+request per forward pass), mlflow (`mlflow/.venv/bin/mlflow models serve --env-manager local -w 1` on the
+model's onnx flavour: MLflow's own scoring server, uvicorn and onnxruntime; it serves a copy of the model
+directory whose MLmodel sets flavors.onnx.onnx_session_options to one intra- and one inter-op thread,
+sequential, made by apps/bench/mlflow_onnx_model.py; uvicorn's access log off, as for fastapi), batch1
+(fmnist_serve --max-batch 1), batched (fmnist_serve --max-batch MAX --max-wait-ms WAIT_MS, default 32:2;
+both with --http-threads 64, one per generator connection).
+Every server gets one core (taskset -c 0) and one inference thread (LibTorch or onnxruntime), the
+generator the other (taskset -c 1). Each server must answer the payload with 200 before its sweep. A
+sweep goes up the rates until one is neither held (no error, p99 <= 50 ms) nor achieved to 90%; each
+request is one test image. The server's user and system CPU time over the sweep are recorded (with its
+child processes': `mlflow models serve` runs uvicorn as its child).
 
 Options:
   --build DIR      build directory (bench_serve_load; fmnist_serve and fmnist_train from a LibTorch build)
@@ -42,7 +49,7 @@ build="$repo/build"
 args=("$@")
 out=""
 models=()
-contenders="fastapi,batch1,batched"
+contenders="fastapi,mlflow,batch1,batched"
 rates="5,10,20,35,50,75,100,150,200,300,400,600,800,1000,1500,2000,3000"
 duration=5
 reps=3
@@ -69,14 +76,18 @@ die() { echo "run_serve_bench.sh: $*" >&2; exit 2; }
 max_batch="${BASH_REMATCH[1]}" max_wait="${BASH_REMATCH[2]}"
 load="$build/apps/bench/bench_serve_load"
 serve="$build/apps/fmnist_serve/fmnist_serve"
+venv="$repo/mlflow/.venv"
 [[ -x "$load" ]] || die "$load is missing: build first"
 IFS=, read -r -a contender_list <<<"$contenders"
 for c in "${contender_list[@]}"; do
   case "$c" in
     fastapi) /usr/bin/python3 -c 'import fastapi, uvicorn, torch' 2>/dev/null ||
       die "fastapi needs python3-fastapi, python3-uvicorn and python3-torch (cmake/install-deps.sh)" ;;
+    mlflow) [[ -x "$venv/bin/mlflow" ]] || die "mlflow needs $venv/bin/mlflow (mlflow/README.md)"
+      "$venv/bin/python" -c 'import onnxruntime' 2>/dev/null ||
+        die "mlflow needs onnxruntime in $venv (pip install -r mlflow/requirements.txt)" ;;
     batch1 | batched) [[ -x "$serve" ]] || die "$serve is missing (a LibTorch build): leave out $c" ;;
-    *) die "unknown contender '$c' (fastapi, batch1, batched)" ;;
+    *) die "unknown contender '$c' (fastapi, mlflow, batch1, batched)" ;;
   esac
 done
 [[ "$(nproc)" -ge 2 ]] || die "needs two cores (server on core 0, generator on core 1)"
@@ -87,9 +98,14 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/mlflow-cpp-serve-bench.XXXXXX")"
 mkdir -p "$out/raw"
 log() { printf '[serve-bench] %s\n' "$*" >&2; }
 server_pid=""
+server_children() { pgrep -P "$server_pid" || true; }
+# A server with children (mlflow models serve runs uvicorn as one) is stopped through them: it reaps
+# them and exits, so nothing is left shutting down when the next contender starts.
 stop_server() {
   [[ -z "$server_pid" ]] && return
-  kill "$server_pid" 2>/dev/null || true
+  local children
+  mapfile -t children < <(server_children)
+  kill "${children[@]:-$server_pid}" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
 }
@@ -116,9 +132,14 @@ model_dir() {
   [[ -f "$src/MLmodel" ]] || die "$name: no MLmodel in '$src'"
   echo "$src"
 }
+# MODEL_DIR -> the mlflow contender's copy of it, onnxruntime held to one thread in its MLmodel.
+onnx_copy() {
+  "$venv/bin/python" "$script_dir/mlflow_onnx_model.py" --model "$1" --out "$work/models/$2-mlflow" ||
+    die "$2: the mlflow contender cannot serve '$1' (above); leave out mlflow or log the model with its ONNX export"
+}
 
 port=$((20000 + RANDOM % 20000))
-# Starts CONTENDER on MODEL_DIR pinned to core 0 and waits for /ping.
+# Starts CONTENDER on MODEL_DIR pinned to core 0, waits for /ping and checks that the payload gets a 200.
 start_server() {
   local contender="$1" dir="$2"
   port=$((port + 1))
@@ -127,28 +148,46 @@ start_server() {
   local cmd=("$serve" --model "$dir" --host 127.0.0.1 --port "$port" --threads 1 --http-threads 64 --max-batch)
   case "$contender" in
     fastapi) cmd=(/usr/bin/python3 "$script_dir/serve_fastapi.py" --model "$dir" --port "$port" --threads 1) ;;
+    # One uvicorn worker; PATH so that the uvicorn it runs is the venv's; no access log line per request.
+    mlflow) cmd=(env PATH="$venv/bin:$PATH" UVICORN_ACCESS_LOG=false "$venv/bin/mlflow" models serve -m "$dir"
+      --env-manager local --host 127.0.0.1 -p "$port" -w 1) ;;
     batch1) cmd+=(1) ;;
     batched) cmd+=("$max_batch" --max-wait-ms "$max_wait") ;;
   esac
   taskset -c 0 "${cmd[@]}" >"$work/server.log" 2>&1 &
   server_pid=$!
+  local up=0
   for _ in $(seq 600); do
-    curl -sf "http://127.0.0.1:$port/ping" >/dev/null 2>&1 && return 0
+    curl -sf "http://127.0.0.1:$port/ping" >/dev/null 2>&1 && { up=1; break; }
     kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; die "$contender did not start"; }
     sleep 0.1
   done
-  die "$contender did not answer /ping within 60 s"
+  [[ "$up" == 1 ]] || die "$contender did not answer /ping within 60 s"
+  local status
+  status="$(curl -s -o "$work/answer" -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data-binary "@$work/body.json" "http://127.0.0.1:$port/invocations")" || status="no answer"
+  # The answer's end: MLflow's error messages quote the whole input before saying what is wrong.
+  if [[ "$status" != 200 ]]; then
+    tail -c 400 "$work/answer" >&2
+    echo >&2
+    die "$contender answered the payload with $status, not 200"
+  fi
 }
-# User and system CPU seconds of the server process so far (all its threads).
+# User and system CPU seconds of the server process and its children so far (all their threads).
 cpu_seconds() {
-  awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); printf "%.2f %.2f\n", $12 / hz, $13 / hz}' "/proc/$server_pid/stat"
+  local p
+  for p in "$server_pid" $(server_children); do cat "/proc/$p/stat"; done |
+    awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); u += $12; s += $13} END {printf "%.2f %.2f\n", u / hz, s / hz}'
 }
 
 python3 "$script_dir/fmnist_payload.py" --images 1 --out "$work/body.json"
-declare -A dirs
+declare -A dirs onnx_dirs
 for m in "${models[@]}"; do
   log "model ${m%%=*}: ${m#*=}"
   dirs[${m%%=*}]="$(model_dir "$m")"
+  if [[ ",$contenders," == *,mlflow,* ]]; then
+    onnx_dirs[${m%%=*}]="$(onnx_copy "${dirs[${m%%=*}]}" "${m%%=*}")"
+  fi
 done
 
 for ((r = 1; r <= reps; r++)); do
@@ -159,7 +198,9 @@ for ((r = 1; r <= reps; r++)); do
       c="${contender_list[$(((k + r - 1) % n))]}"
       name="$m-$c-r$r"
       log "$name: starting the server"
-      start_server "$c" "${dirs[$m]}"
+      dir="${dirs[$m]}"
+      [[ "$c" != mlflow ]] || dir="${onnx_dirs[$m]}"
+      start_server "$c" "$dir"
       read -r u0 s0 < <(cpu_seconds)
       taskset -c 1 "$load" --url "http://127.0.0.1:$port/invocations" --body "$work/body.json" \
         --rates "$rates" --duration "$duration" --out "$out/raw/$name.json" 2> >(sed "s/^/[$name] /" >&2)
