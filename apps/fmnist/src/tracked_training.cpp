@@ -3,12 +3,14 @@
 // MLflow.
 #include "fmnist/tracked_training.h"
 
+#include <cmath>
 #include <map>
 #include <memory>
 #include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "fmnist/drift_calibration.h"
 #include "fmnist/drift_reference_file.h"
@@ -50,6 +52,27 @@ class TrainLog {
  private:
   std::string text_;
 };
+
+// The first test image in the signature's scale (pixel / 255) as a batch of one, for the logged
+// model's input example; the tensors hold it normalised, so the pixel grid is restored.
+std::string input_example_json(const at::Tensor& normalised_images) {
+  const at::Tensor first = normalised_images.select(0, 0).contiguous();  // 1 x 28 x 28
+  const float* p = first.data_ptr<float>();
+  nlohmann::json image = nlohmann::json::array();
+  for (std::int64_t c = 0; c < first.size(0); ++c) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (std::int64_t r = 0; r < first.size(1); ++r) {
+      nlohmann::json row = nlohmann::json::array();
+      for (std::int64_t x = 0; x < first.size(2); ++x) {
+        const double v = *p++ * kFmnistPixelStd + kFmnistPixelMean;
+        row.push_back(std::round(v * 255.0) / 255.0);
+      }
+      rows.push_back(std::move(row));
+    }
+    image.push_back(std::move(rows));
+  }
+  return nlohmann::json::array({image}).dump();
+}
 
 std::string git_commit_of(ActiveRun& run) {
   auto r = run.client().get_run(run.id());
@@ -233,9 +256,12 @@ StatusOr<TrackedTrainingResult> run_tracked_training(const TrainConfig& config,
                       onnx_info.op_types.size(), fmt::join(onnx_info.op_types, " "),
                       onnx_info.bytes));
   model_files.push_back({onnx::kOnnxModelFile, std::move(exported->bytes)});
-  auto model = libtorch::log_libtorch_model(
-      run.client(), run.experiment_id(), run.id(), "model", flavor, out.weights_path, model_params,
-      out.best_epoch, model_files, {onnx::kOnnxModelFile, onnx_info.onnx_version});
+  libtorch::ModelExtras extras;
+  extras.onnx = {onnx::kOnnxModelFile, onnx_info.onnx_version};
+  extras.input_example_json = input_example_json(data.test.images);
+  auto model = libtorch::log_libtorch_model(run.client(), run.experiment_id(), run.id(), "model",
+                                            flavor, out.weights_path, model_params, out.best_epoch,
+                                            model_files, extras);
   if (!model.ok()) return model.status().with_context("logging the model");
   result.model = std::move(*model);
   if (!options.register_model_name.empty()) {

@@ -270,7 +270,7 @@ Status validate_flavor(const LibtorchFlavor& flavor) {
 
 std::string mlmodel_yaml(const LibtorchFlavor& flavor, const std::string& model_id,
                          const std::string& run_id, const std::string& artifact_path,
-                         const OnnxFlavor& onnx) {
+                         const ModelExtras& extras) {
   const json config = config_of(flavor);
   json lt = json::object();
   lt["architecture"] = flavor.architecture;
@@ -288,6 +288,7 @@ std::string mlmodel_yaml(const LibtorchFlavor& flavor, const std::string& model_
   lt["weights_file"] = flavor.weights_file;
   json flavors = json::object();
   flavors[kLibtorchFlavor] = std::move(lt);
+  const OnnxFlavor& onnx = extras.onnx;
   if (!onnx.data.empty()) {
     // As mlflow.onnx.save_model writes them. CPU only: listing CUDA first, as MLflow does, makes
     // every load on a machine without it warn.
@@ -307,6 +308,7 @@ std::string mlmodel_yaml(const LibtorchFlavor& flavor, const std::string& model_
   spec.model_id = model_id;
   spec.run_id = run_id;
   spec.artifact_path = artifact_path;
+  spec.input_example = !extras.input_example_json.empty();
   std::vector<std::int64_t> in_shape{-1};
   in_shape.insert(in_shape.end(), flavor.input_shape.begin(), flavor.input_shape.end());
   spec.signature_inputs = training::TensorSpec{flavor.input_dtype, in_shape};

@@ -136,7 +136,7 @@ StatusOr<training::LoggedModelRef> log_libtorch_model(
     MlflowClient& client, const std::string& experiment_id, const std::string& run_id,
     const std::string& name, const LibtorchFlavor& flavor, const std::string& weights_path,
     const std::map<std::string, std::string>& params, std::int64_t step,
-    const std::vector<training::ModelFile>& extra_files, const OnnxFlavor& onnx) {
+    const std::vector<training::ModelFile>& extra_files, const ModelExtras& extras) {
   const std::string context = "logging LibTorch model '" + name + "'";
   if (name.empty()) {
     return Status(StatusCode::kInvalidArgument, "logged model name must not be empty");
@@ -149,21 +149,29 @@ StatusOr<training::LoggedModelRef> log_libtorch_model(
                                 f.artifact_file));
     }
   }
-  if (!onnx.data.empty() &&
+  const std::string& onnx = extras.onnx.data;
+  if (!onnx.empty() &&
       std::none_of(extra_files.begin(), extra_files.end(),
-                   [&](const training::ModelFile& f) { return f.artifact_file == onnx.data; })) {
+                   [&](const training::ModelFile& f) { return f.artifact_file == onnx; })) {
     return Status(
         StatusCode::kInvalidArgument,
-        fmt::format("{}: the ONNX file '{}' is not among the model's files", context, onnx.data));
+        fmt::format("{}: the ONNX file '{}' is not among the model's files", context, onnx));
+  }
+  std::vector<training::ModelFile> example;
+  if (!extras.input_example_json.empty()) {
+    auto files = training::ndarray_input_example_files(extras.input_example_json);
+    if (!files.ok()) return files.status().with_context(context);
+    example = std::move(*files);
   }
   auto weights = read_whole_file(weights_path, "weights file");
   if (!weights.ok()) return weights.status().with_context(context);
   std::vector<training::ModelFile> files = {{flavor.weights_file, std::move(*weights)}};
   files.insert(files.end(), extra_files.begin(), extra_files.end());
+  files.insert(files.end(), example.begin(), example.end());
   return training::log_model(
       client, {experiment_id, run_id, name, params, step}, files,
       [&](const std::string& model_id, const std::string& artifact_uri) -> StatusOr<std::string> {
-        return mlmodel_yaml(flavor, model_id, run_id, artifact_uri, onnx);
+        return mlmodel_yaml(flavor, model_id, run_id, artifact_uri, extras);
       });
 }
 

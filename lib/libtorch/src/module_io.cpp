@@ -110,7 +110,7 @@ StatusOr<training::LoggedModelRef> log_module(MlflowClient& client,
                                               const torch::nn::Module& module,
                                               const LibtorchFlavor& flavor,
                                               const std::vector<training::ModelFile>& extra_files,
-                                              const OnnxFlavor& onnx) {
+                                              const ModelExtras& extras) {
   MLFLOW_CPP_RETURN_IF_ERROR(
       validate_flavor(flavor).with_context("logging module '" + options.name + "'"));
   auto dir = training::StagingDir::make("mlflow-module");
@@ -118,7 +118,7 @@ StatusOr<training::LoggedModelRef> log_module(MlflowClient& client,
   const std::string weights = dir->file("weights");
   MLFLOW_CPP_RETURN_IF_ERROR(save_module(module, weights));
   return log_libtorch_model(client, options.experiment_id, options.run_id, options.name, flavor,
-                            weights, options.params, options.step, extra_files, onnx);
+                            weights, options.params, options.step, extra_files, extras);
 }
 
 StatusOr<LocalModel> load_module_from(MlflowClient& client, const std::string& uri,

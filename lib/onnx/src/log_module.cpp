@@ -22,10 +22,10 @@ StatusOr<training::LoggedModelRef> log_module(MlflowClient& client,
   if (!exported.ok()) {
     return exported.status().with_context("logging module '" + options.name + "' as ONNX");
   }
-  const std::string version = exported->info.onnx_version;
+  libtorch::ModelExtras extras;
+  extras.onnx = {kOnnxModelFile, exported->info.onnx_version};
   return libtorch::log_module(client, options, module, flavor,
-                              {{kOnnxModelFile, std::move(exported->bytes)}},
-                              {kOnnxModelFile, version});
+                              {{kOnnxModelFile, std::move(exported->bytes)}}, extras);
 }
 
 }  // namespace mlflow::onnx

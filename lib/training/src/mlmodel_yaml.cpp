@@ -152,6 +152,13 @@ StatusOr<std::string> mlmodel_yaml(const MlmodelSpec& spec) {
     emit_key_string(out, "model_uuid", spec.model_id);
   }
   if (!spec.run_id.empty()) emit_key_string(out, "run_id", spec.run_id);
+  if (spec.input_example) {
+    out << YAML::Key << "saved_input_example_info" << YAML::Value << YAML::BeginMap;
+    emit_key_string(out, "artifact_path", kInputExampleFileName);
+    emit_key_string(out, "serving_input_path", kServingInputExampleFileName);
+    emit_key_string(out, "type", "ndarray");
+    out << YAML::EndMap;
+  }
   out << YAML::Key << "signature" << YAML::Value << YAML::BeginMap;
   emit_tensor(out, "inputs", spec.signature_inputs);
   emit_tensor(out, "outputs", spec.signature_outputs);
@@ -161,6 +168,15 @@ StatusOr<std::string> mlmodel_yaml(const MlmodelSpec& spec) {
   out << YAML::Key << "utc_time_created" << YAML::Value << YAML::SingleQuoted << utc_now_text();
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+StatusOr<std::vector<ModelFile>> ndarray_input_example_files(const std::string& array_json) {
+  const json array = json::parse(array_json, nullptr, /*allow_exceptions=*/false);
+  if (!array.is_array()) {
+    return Status(StatusCode::kInvalidArgument, "an ndarray input example must be a JSON array");
+  }
+  return std::vector<ModelFile>{{kInputExampleFileName, array.dump()},
+                                {kServingInputExampleFileName, json{{"inputs", array}}.dump(2)}};
 }
 
 }  // namespace mlflow::training

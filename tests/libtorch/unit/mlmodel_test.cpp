@@ -96,13 +96,18 @@ TEST_CASE("mlmodel: the signature is written as MLflow writes tensor specs") {
 
 TEST_CASE("mlmodel: an ONNX copy adds the onnx and python_function flavors as mlflow.onnx does") {
   CHECK_FALSE(contains(mlmodel_yaml(sample_flavor(), "m-1", "", ""), "onnx"));
-  const std::string yaml = mlmodel_yaml(sample_flavor(), "m-1", "", "", {"model.onnx", "1.12.0"});
+  const std::string yaml = mlmodel_yaml(sample_flavor(), "m-1", "", "",
+                                        ModelExtras{{"model.onnx", "1.12.0"}, "[[1, 2]]"});
   for (const char* line :
        {"  onnx:\n    code: ~\n    data: model.onnx\n    onnx_session_options: ~\n"
         "    onnx_version: \"1.12.0\"\n    providers:\n      - CPUExecutionProvider\n",
         "  python_function:\n    data: model.onnx\n    loader_module: mlflow.onnx\n"}) {
     CHECK_MESSAGE(contains(yaml, line), yaml);
   }
+  CHECK_MESSAGE(contains(yaml,
+                         "saved_input_example_info:\n  artifact_path: input_example.json\n"
+                         "  serving_input_path: serving_input_example.json\n  type: ndarray\n"),
+                yaml);
   // The libtorch flavor is still what parse_mlmodel reads.
   auto back = parse_mlmodel(yaml, "MLmodel");
   REQUIRE(back.ok());
@@ -438,11 +443,16 @@ TEST_CASE("log_libtorch_model: local problems are reported before anything is cr
           std::string("logging LibTorch model 'model': the extra file '") + clash +
               "' would replace the model's own");
   }
-  auto no_onnx = log_libtorch_model(s.client, "1", "r1", "model", sample_flavor(),
-                                    tmp.path() + "/w.pt", {}, 0, {}, {"model.onnx", "1.12.0"});
+  auto no_onnx =
+      log_libtorch_model(s.client, "1", "r1", "model", sample_flavor(), tmp.path() + "/w.pt", {}, 0,
+                         {}, ModelExtras{{"model.onnx", "1.12.0"}, ""});
   CHECK(
       no_onnx.status().message() ==
       "logging LibTorch model 'model': the ONNX file 'model.onnx' is not among the model's files");
+  auto bad_example = log_libtorch_model(s.client, "1", "r1", "model", sample_flavor(),
+                                        tmp.path() + "/w.pt", {}, 0, {}, ModelExtras{{}, "{}"});
+  CHECK(bad_example.status().code() == StatusCode::kInvalidArgument);
+  CHECK(contains(bad_example.status().message(), "input example must be a JSON array"));
   CHECK(s.transport->requests().empty());
 }
 

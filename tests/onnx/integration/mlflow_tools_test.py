@@ -3,7 +3,8 @@
 """MLflow's own tools on a model fmnist_train logged and registered (the test server's fixture).
 
 Trains a small model, registers it as fmnist-classifier@champion, and checks that:
-  * its MLmodel has the libtorch, onnx and python_function flavours and model.onnx beside model.pt;
+  * its MLmodel has the libtorch, onnx and python_function flavours and model.onnx beside model.pt,
+    and an input example MLflow reads (one test image, which the server answers too);
   * LibTorch and onnxruntime agree on its logits (check_parity.py --model);
   * mlflow.pyfunc.load_model("models:/fmnist-classifier@champion").predict() gives the classes
     fmnist_evaluate gives, on all 10,000 test images;
@@ -52,14 +53,18 @@ def free_port():
         return s.getsockname()[1]
 
 
-def post(url, images):
-    body = json.dumps({"inputs": images.tolist()}).encode()
-    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+def post_json(url, payload):
+    req = urllib.request.Request(url, json.dumps(payload).encode(),
+                                 {"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=60) as r:
         return json.loads(r.read())
 
 
-def serve_classes(venv_bin, images, work):
+def post(url, images):
+    return post_json(url, {"inputs": images.tolist()})
+
+
+def serve_classes(venv_bin, images, serving_example, work):
     port = free_port()
     env = dict(os.environ, PATH=venv_bin + os.pathsep + os.environ["PATH"])
     log = open(os.path.join(work, "serve.log"), "w")
@@ -80,6 +85,10 @@ def serve_classes(venv_bin, images, work):
                 if time.monotonic() > deadline:
                     fail("mlflow models serve did not answer /ping within 120 s")
                 time.sleep(0.5)
+        # The model's own serving example is answered too.
+        answer = post_json(f"http://127.0.0.1:{port}/invocations", serving_example)
+        if np.asarray(answer["predictions"]["logits"]).shape != (1, 10):
+            fail(f"the serving input example gave {answer!r:.200}")
         classes = []
         for chunk in np.array_split(images, 4):
             answer = post(f"http://127.0.0.1:{port}/invocations", chunk)
@@ -128,6 +137,12 @@ def main():
             if not os.path.isfile(os.path.join(model_dir, f)):
                 fail(f"the model directory lacks {f}: {os.listdir(model_dir)}")
         print(f"{URI}: version {version.version}, flavours {', '.join(sorted(flavors))}")
+        example = mlflow.models.Model.load(model_dir).load_input_example(model_dir)
+        if getattr(example, "shape", None) != (1, 1, 28, 28) or not 0 <= example.min() <= \
+                example.max() <= 1:
+            fail(f"the input example is not one image in the signature's scale: {example!r:.200}")
+        with open(os.path.join(model_dir, "serving_input_example.json")) as f:
+            serving_example = json.load(f)
 
         parity = run([sys.executable, os.path.join(os.path.dirname(__file__), "..",
                                                    "check_parity.py"),
@@ -149,7 +164,7 @@ def main():
         if differ:
             fail(f"mlflow.pyfunc and fmnist_evaluate disagree on {differ} images")
 
-        served = serve_classes(venv_bin, images[:1000], work)
+        served = serve_classes(venv_bin, images[:1000], serving_example, work)
         differ = int((served != expected[:1000]).sum())
         print(f"mlflow models serve: {1000 - differ} of 1000 answers are fmnist_evaluate's class")
         if differ:

@@ -50,6 +50,14 @@ struct OnnxFlavor {
   std::string onnx_version;  ///< the ONNX library that wrote it, e.g. "1.12.0"
 };
 
+/// What a logged model may hold besides the libtorch flavor and its weights.
+struct ModelExtras {
+  OnnxFlavor onnx;  ///< the ONNX copy (its file among the model's files); data empty: none
+  /// An input example in the signature's shape, batch dimension included, as a JSON array (e.g.
+  /// one image: [[[[0.0, ...], ...]]]), saved as MLflow saves an ndarray example; empty: none.
+  std::string input_example_json;
+};
+
 /// kInvalidArgument naming the field when the flavor cannot be written as a loadable model:
 /// empty architecture, config_json not a JSON object, empty or non-positive input_shape, empty
 /// input_dtype, input_mean/input_std of different or wrong lengths or a std not above 0,
@@ -60,14 +68,15 @@ Status validate_flavor(const LibtorchFlavor& flavor);
 /// {libtorch: {...}}, mlflow_version, model_id, model_uuid (= model_id), run_id (left out when
 /// empty), signature {inputs, outputs, params} as JSON-string tensor specs (inputs float32
 /// [-1, *input_shape]; outputs float32 [-1, number of classes], null when unknown),
-/// utc_time_created. With onnx.data set, the flavors `onnx` (data, onnx_version, providers
+/// utc_time_created. With extras.onnx.data set, the flavors `onnx` (data, onnx_version, providers
 /// [CPUExecutionProvider]) and `python_function` (loader_module mlflow.onnx, data, and the
-/// python_version of the Python this build found) come too. A config_json that is not a JSON object
+/// python_version of the Python this build found) come too; with an input example,
+/// saved_input_example_info. A config_json that is not a JSON object
 /// is kept as a string (and refused by parse_mlmodel); call validate_flavor() first. Thread-safety:
 /// a pure function.
 std::string mlmodel_yaml(const LibtorchFlavor& flavor, const std::string& model_id,
                          const std::string& run_id, const std::string& artifact_path,
-                         const OnnxFlavor& onnx = {});
+                         const ModelExtras& extras = {});
 
 /// The MLmodel fields besides the flavor.
 struct MlmodelInfo {
@@ -91,16 +100,18 @@ StatusOr<LibtorchFlavor> parse_mlmodel(const std::string& yaml_text, const std::
 /// with source_run_id = run_id and `params` as model params, linked to the run as an output at
 /// `step`, holding the weights (as flavor.weights_file), `extra_files` (files that travel with the
 /// model, e.g. drift_reference.json: fetch_model() downloads them into the model directory) and
-/// the MLmodel file, with the `onnx` and `python_function` flavors when onnx.data names one of the
-/// extra files. kInvalidArgument for a bad flavor, an empty name, an extra file named like the
-/// weights or MLmodel file or not a safe relative path, or an onnx.data that is none of the extra
-/// files; kNotFound when weights_path is not a readable file (all before anything is created); the
-/// client's errors otherwise. Writes no local files. Thread-safety: as the client's calls.
+/// `extras` (the input example's two files; the `onnx` and `python_function` flavors when
+/// extras.onnx.data names one of the extra files) and the MLmodel file. kInvalidArgument for a bad
+/// flavor, an empty name, an extra file named like the weights or MLmodel file or not a safe
+/// relative path, an extras.onnx.data that is none of the extra files, or an input example that is
+/// not a JSON array; kNotFound when weights_path is not a readable file (all before anything is
+/// created); the client's errors otherwise. Writes no local files. Thread-safety: as the client's
+/// calls.
 StatusOr<training::LoggedModelRef> log_libtorch_model(
     MlflowClient& client, const std::string& experiment_id, const std::string& run_id,
     const std::string& name, const LibtorchFlavor& flavor, const std::string& weights_path,
     const std::map<std::string, std::string>& params = {}, std::int64_t step = 0,
-    const std::vector<training::ModelFile>& extra_files = {}, const OnnxFlavor& onnx = {});
+    const std::vector<training::ModelFile>& extra_files = {}, const ModelExtras& extras = {});
 
 /// A model on the local disk.
 struct LocalModel {

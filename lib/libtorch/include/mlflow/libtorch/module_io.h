@@ -29,13 +29,13 @@ Status load_module(torch::nn::Module& module, const std::string& path,
                    const std::string& what = "weights");
 
 /// Logs `module` as a `libtorch` model (log_libtorch_model): its weights as flavor.weights_file,
-/// `extra_files`, and the MLmodel with the signature float32 [-1, *flavor.input_shape] -> [-1,
-/// classes] and, when onnx.data names one of the extra files, the onnx and python_function
-/// flavors (mlflow::onnx::log_module() exports and logs in one step).
+/// `extra_files`, `extras` (an input example; the onnx and python_function flavors when
+/// extras.onnx.data names one of the extra files) and the MLmodel with the signature float32 [-1,
+/// *flavor.input_shape] -> [-1, classes] (mlflow::onnx::log_module() exports and logs in one step).
 StatusOr<training::LoggedModelRef> log_module(
     MlflowClient& client, const training::LogModelOptions& options, const torch::nn::Module& module,
     const LibtorchFlavor& flavor, const std::vector<training::ModelFile>& extra_files = {},
-    const OnnxFlavor& onnx = {});
+    const ModelExtras& extras = {});
 
 /// Fetches the model at `uri` (fetch_model(): `runs:/`, `models:/NAME@ALIAS`,
 /// `models:/NAME/VERSION`, a local directory) into `dest_dir` and loads its weights into `module`,
