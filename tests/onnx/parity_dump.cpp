@@ -123,13 +123,10 @@ int main(int argc, char** argv) {
   if (argc == 5) {
     auto local = mlflow::libtorch::open_local_model(argv[4]);
     if (!local.ok()) die(local.status().to_string());
-    auto config = fm::ModelConfig::from_json(local->flavor.config_json, argv[4]);
-    if (!config.ok()) die(config.status().to_string());
-    auto model = fm::make_classifier(*config, 0);
+    auto model = fm::load_classifier(local->flavor.config_json, local->weights_path);
     if (!model.ok()) die(model.status().to_string());
-    auto loaded = fm::load_weights(*model, local->weights_path);
-    if (!loaded.ok()) die(loaded.to_string());
-    add("logged_" + config->architecture, local->dir + "/" + mlflow::onnx::kOnnxModelFile, *model);
+    add("logged_" + (*model)->config().architecture,
+        local->dir + "/" + mlflow::onnx::kOnnxModelFile, *model);
   } else {
     std::uint64_t seed = 1;
     for (auto& arch : architectures()) {

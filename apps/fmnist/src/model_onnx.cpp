@@ -91,11 +91,8 @@ StatusOr<onnx::ExportedModel> export_onnx(Classifier& model) {
 
 StatusOr<onnx::ExportedModel> export_onnx(const std::string& config_json,
                                           const std::string& weights_path) {
-  auto config = ModelConfig::from_json(config_json, "the model's config");
-  if (!config.ok()) return config.status();
-  auto model = make_classifier(*config, 0);
+  auto model = load_classifier(config_json, weights_path);
   if (!model.ok()) return model.status();
-  MLFLOW_CPP_RETURN_IF_ERROR(load_weights(*model, weights_path));
   return export_onnx(*model);
 }
 

@@ -305,6 +305,14 @@ Status save_weights(Classifier& model, const std::string& path) {
 Status load_weights(Classifier& model, const std::string& path) {
   return libtorch::load_module(*model, path, "model weights");
 }
+StatusOr<Classifier> load_classifier(const std::string& config_json,
+                                     const std::string& weights_path) {
+  auto config = ModelConfig::from_json(config_json, weights_path);
+  if (!config.ok()) return config.status();
+  Classifier model(*config);
+  MLFLOW_CPP_RETURN_IF_ERROR(load_weights(model, weights_path));
+  return model;
+}
 Status save_backbone(Classifier& model, const std::string& path) {
   return libtorch::save_module(*model->backbone, path);
 }

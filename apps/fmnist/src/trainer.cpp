@@ -564,22 +564,11 @@ StatusOr<TrainOutcome> train_fmnist(const TrainConfig& config, const FmnistSplit
   }
 }
 
-namespace {
-// The model a SavedModel describes, built from its config with its weights loaded.
-StatusOr<Classifier> load_saved_classifier(const SavedModel& saved) {
-  auto cfg = ModelConfig::from_json(saved.model_config_json, saved.weights_path);
-  if (!cfg.ok()) return cfg.status();
-  Classifier model(*cfg);
-  MLFLOW_CPP_RETURN_IF_ERROR(load_weights(model, saved.weights_path));
-  return model;
-}
-}  // namespace
-
 StatusOr<Evaluation> evaluate_saved_model(const SavedModel& saved, const FmnistSplits& data,
                                           int threads, std::int64_t limit) {
   try {
     set_threads(threads);
-    auto model = load_saved_classifier(saved);
+    auto model = load_classifier(saved.model_config_json, saved.weights_path);
     if (!model.ok()) return model.status();
     return evaluate_source(*model, {&data.test, false}, (*model)->config().num_classes == 4,
                            nullptr, limit);
@@ -592,7 +581,7 @@ StatusOr<std::vector<float>> predict_saved_model(const SavedModel& saved, const 
                                                  std::int64_t n, int threads) {
   try {
     set_threads(threads);
-    auto loaded = load_saved_classifier(saved);
+    auto loaded = load_classifier(saved.model_config_json, saved.weights_path);
     if (!loaded.ok()) return loaded.status();
     Classifier& model = *loaded;
     const ModelConfig* cfg = &model->config();

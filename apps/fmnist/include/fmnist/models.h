@@ -116,6 +116,12 @@ Status save_weights(Classifier& model, const std::string& path);
 /// naming the path when it is missing, not an archive, or of another architecture.
 Status load_weights(Classifier& model, const std::string& path);
 
+/// The model of `config_json` (ModelConfig::to_json()) with the weights at `weights_path`
+/// (save_weights()) loaded. Errors name the weights file; config errors as
+/// ModelConfig::from_json().
+StatusOr<Classifier> load_classifier(const std::string& config_json,
+                                     const std::string& weights_path);
+
 /// The same for the backbone alone: a backbone archive can be shared between models with different
 /// heads.
 Status save_backbone(Classifier& model, const std::string& path);
